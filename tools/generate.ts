@@ -1,0 +1,42 @@
+// Writes every generated file of the repository; `--check` fails when a committed one is stale.
+//   node dist/tools/generate.js [--check] [kubernetes-schemas] [crds] [types]
+// Without targets: crds and types (kubernetes-schemas needs the Go toolchain, so it is asked for by name).
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generatedFiles, kubernetesSchemasFile } from './generated-files.js';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const args = process.argv.slice(2);
+const check = args.includes('--check');
+const targets = args.filter((a) => !a.startsWith('--'));
+
+const files = [
+  ...(targets.includes('kubernetes-schemas') ? [kubernetesSchemasFile(repoRoot)] : []),
+  ...(await generatedFiles()).filter((f) => targets.length === 0 || targets.includes(f.target)),
+];
+
+const stale: string[] = [];
+for (const file of files) {
+  const path = join(repoRoot, file.path);
+  const current = readOrEmpty(path);
+  if (current === file.content) continue;
+  if (check) stale.push(file.path);
+  else {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, file.content);
+    console.log(`wrote ${file.path}`);
+  }
+}
+if (stale.length > 0) {
+  console.error(`stale generated files (run \`npm run generate\`): ${stale.join(', ')}`);
+  process.exit(1);
+}
+
+function readOrEmpty(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
