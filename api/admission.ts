@@ -1,0 +1,163 @@
+// AdmissionReview v1 in, AdmissionReview v1 out — every decision, no I/O. The webhook server only
+// reads bodies, resolves what the rules need from outside (a session cluster, a jar host) and writes answers.
+import fastJsonPatch from 'fast-json-patch';
+import { isDeepStrictEqual } from 'node:util';
+import { isCanary, withDefaults } from './defaults.js';
+import { GROUP, KINDS, VERSION, type KindInfo } from './schema/crd.js';
+import { asObject, asString, type Json } from './validation/access.js';
+import { formatFieldError, jarHostToResolve, sessionJobConfig, validateResource, type FieldError, type ValidationContext } from './validation/index.js';
+
+const { compare } = fastJsonPatch;
+
+export const ADMISSION_API_VERSION = 'admission.k8s.io/v1';
+const OPERATIONS = ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'] as const;
+export type Operation = (typeof OPERATIONS)[number];
+
+export interface AdmissionRequest {
+  uid: string;
+  kind: KindInfo;
+  operation: Operation;
+  namespace: string | undefined;
+  name: string | undefined;
+  object: Json | undefined;
+  oldObject: Json | undefined;
+  dryRun: boolean;
+}
+
+export interface AdmissionResponse {
+  uid: string;
+  allowed: boolean;
+  status?: { code: number; reason?: string; message: string; details?: Json };
+  patchType?: 'JSONPatch';
+  patch?: string;
+  warnings?: string[];
+}
+
+export interface AdmissionReviewOut {
+  apiVersion: typeof ADMISSION_API_VERSION;
+  kind: 'AdmissionReview';
+  response: AdmissionResponse;
+}
+
+/** A request we cannot answer with a review: HTTP 400 and one line saying why. */
+export class BadReview extends Error {}
+
+/** Checks the envelope of an AdmissionReview and that it is about one of our kinds. */
+export function parseAdmissionReview(body: unknown): AdmissionRequest {
+  const review = asObject(body);
+  if (!review) throw new BadReview('body is not a JSON object');
+  if (review.kind !== 'AdmissionReview') throw new BadReview(`body is not an AdmissionReview (kind: ${describe(review.kind)})`);
+  if (review.apiVersion !== ADMISSION_API_VERSION) {
+    throw new BadReview(`AdmissionReview apiVersion ${describe(review.apiVersion)} is not supported; send ${ADMISSION_API_VERSION}`);
+  }
+  const request = asObject(review.request);
+  if (!request) throw new BadReview('AdmissionReview has no request');
+  const uid = asString(request.uid);
+  if (!uid) throw new BadReview('request.uid is missing');
+  const operation = request.operation;
+  if (!OPERATIONS.includes(operation as Operation)) throw new BadReview(`request.operation ${describe(operation)} is not one of ${OPERATIONS.join(', ')}`);
+  const gvk = asObject(request.kind);
+  const kind = KINDS.find((k) => gvk?.group === GROUP && gvk.version === VERSION && gvk.kind === k.kind);
+  if (!kind) {
+    const shownKind = gvk ? `${String(gvk.kind)}.${String(gvk.group)}/${String(gvk.version)}` : 'missing';
+    throw new BadReview(`request.kind ${shownKind} is not served here; this webhook serves ${KINDS.map((k) => k.kind).join(' and ')} ${GROUP}/${VERSION}`);
+  }
+  const object = optionalObject(request.object, 'request.object');
+  const oldObject = optionalObject(request.oldObject, 'request.oldObject');
+  if ((operation === 'CREATE' || operation === 'UPDATE') && !object) throw new BadReview(`request.object is required for ${operation}`);
+  if (operation === 'UPDATE' && !oldObject) throw new BadReview('request.oldObject is required for UPDATE');
+  return {
+    uid,
+    kind,
+    operation: operation as Operation,
+    namespace: asString(request.namespace),
+    name: asString(request.name),
+    object,
+    oldObject,
+    dryRun: request.dryRun === true,
+  };
+}
+
+function describe(value: unknown): string {
+  return value === undefined ? 'missing' : (JSON.stringify(value) ?? String(value)).slice(0, 80);
+}
+
+function optionalObject(value: unknown, field: string): Json | undefined {
+  if (value === undefined || value === null) return undefined;
+  const obj = asObject(value);
+  if (!obj) throw new BadReview(`${field} is not an object`);
+  return obj;
+}
+
+export function review(response: AdmissionResponse): AdmissionReviewOut {
+  return { apiVersion: ADMISSION_API_VERSION, kind: 'AdmissionReview', response };
+}
+
+/** `/mutate`: the defaults of SPEC §2 as a JSON Patch diffed from the original (empty: no patch at all). */
+export function mutate(request: AdmissionRequest): AdmissionReviewOut {
+  const allowed = { uid: request.uid, allowed: true };
+  const object = request.object;
+  if (!object || !['CREATE', 'UPDATE'].includes(request.operation) || isCanary(object)) return review(allowed);
+  const patch = compare(object, withDefaults(request.kind, object));
+  if (patch.length === 0) return review(allowed);
+  return review({ ...allowed, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64') });
+}
+
+/** What the validating rules need from outside for this request; the shell looks these up, then calls `validate`. */
+export interface ExternalFacts {
+  sessionDeploymentName?: string;
+  jarHost?: string;
+}
+
+export function externalFactsNeeded(request: AdmissionRequest, operatorConfig: ValidationContext['operatorConfig']): ExternalFacts {
+  if (!needsValidation(request) || request.kind.kind !== 'FlinkSessionJob') return {};
+  const spec = asObject(request.object?.spec);
+  const deploymentName = asString(spec?.deploymentName);
+  const config = sessionJobConfig(operatorConfig, request.object ?? {}, { state: 'unknown', reason: '' });
+  const jarHost = jarHostToResolve(asString(asObject(spec?.job)?.jarURI), config);
+  return { ...(deploymentName ? { sessionDeploymentName: deploymentName } : {}), ...(jarHost ? { jarHost } : {}) };
+}
+
+function needsValidation(request: AdmissionRequest): boolean {
+  if (request.operation !== 'CREATE' && request.operation !== 'UPDATE') return false;
+  if (isCanary(request.object)) return false;
+  // Labels, annotations and finalizers must always be changeable, or an invalid resource could never be deleted.
+  if (request.operation === 'UPDATE' && isDeepStrictEqual(request.object?.spec, request.oldObject?.spec)) return false;
+  return true;
+}
+
+/** `/validate`: every problem at once, as a 422 Invalid the way the API server words its own. */
+export function validate(request: AdmissionRequest, ctx: ValidationContext): AdmissionReviewOut {
+  if (!needsValidation(request)) return review({ uid: request.uid, allowed: true });
+  const resource = withStatusOf(request.object!, request.oldObject);
+  const { errors, warnings } = validateResource(request.kind, resource, ctx);
+  const base = { uid: request.uid, ...(warnings.length > 0 ? { warnings } : {}) };
+  if (errors.length === 0) return review({ ...base, allowed: true });
+  const name = request.name ?? asString(asObject(request.object?.metadata)?.name) ?? '';
+  return review({
+    ...base,
+    allowed: false,
+    status: {
+      code: 422,
+      reason: 'Invalid',
+      message: invalidMessage(request.kind, name, errors),
+      details: {
+        name,
+        group: GROUP,
+        kind: request.kind.kind,
+        causes: errors.map((e) => ({ reason: 'FieldValueInvalid', message: e.message, field: e.field })),
+      },
+    },
+  });
+}
+
+/** `FlinkDeployment.flink.apache.org "x" is invalid: [a: …, b: …]` — the API server's own shape. */
+export function invalidMessage(kind: KindInfo, name: string, errors: FieldError[]): string {
+  const list = errors.map(formatFieldError);
+  return `${kind.kind}.${GROUP} ${JSON.stringify(name)} is invalid: ${list.length === 1 ? list[0] : `[${list.join(', ')}]`}`;
+}
+
+/** Spec updates carry the stored status; if a client left it out, the old object's status is the truth. */
+function withStatusOf(object: Json, oldObject: Json | undefined): Json {
+  return object.status === undefined && oldObject?.status !== undefined ? { ...object, status: oldObject.status } : object;
+}

@@ -1,0 +1,49 @@
+// One entry point for every rule: the webhook calls it on admission, the reconciler on each spec change.
+import { defaultConfigFor, effectiveConfig, type FlatConfig } from '../flink-config.js';
+import type { JsonValue } from '../kubernetes-types.js';
+import { FLINK_DEPLOYMENT, type KindInfo } from '../schema/crd.js';
+import { asObject, asString, type Json } from './access.js';
+import { validateFlinkDeployment } from './deployment.js';
+import type { FieldError } from './field-error.js';
+import type { HostResolution } from './jar-uri.js';
+import { validateStructure } from './schema.js';
+import { sessionJobConfig, validateFlinkSessionJob, type SessionTarget, type Verdict } from './session-job.js';
+
+export interface ValidationContext {
+  /** The operator's flat configuration (`--config`), before per-resource overrides. */
+  operatorConfig: FlatConfig;
+  /** Session jobs: what is known of the target FlinkDeployment. */
+  sessionTarget?: SessionTarget;
+  /** Session jobs: what resolving the jar's host gave, when it needed resolving. */
+  jarHost?: HostResolution;
+}
+
+/** Every problem at once, structural and semantic. Semantic rules skip fields whose type is already wrong. */
+export function validateResource(kind: KindInfo, resource: unknown, ctx: ValidationContext): Verdict {
+  const structural = validateStructure(kind, resource);
+  const obj = asObject(resource) ?? {};
+  const semantic =
+    kind === FLINK_DEPLOYMENT
+      ? { errors: validateFlinkDeployment(obj, deploymentConfig(ctx.operatorConfig, obj)), warnings: [] }
+      : validateFlinkSessionJob(obj, sessionJobConfig(ctx.operatorConfig, obj, sessionTarget(ctx)), sessionTarget(ctx), ctx.jarHost);
+  const coveredByStructure = (e: FieldError) =>
+    structural.some((s) => e.field === s.field || e.field.startsWith(`${s.field}.`) || e.field.startsWith(`${s.field}[`));
+  return { errors: [...structural, ...semantic.errors.filter((e) => !coveredByStructure(e))], warnings: semantic.warnings };
+}
+
+/** The effective configuration of a FlinkDeployment: operator defaults for its namespace and version, then its own. */
+export function deploymentConfig(operatorConfig: FlatConfig, deployment: Json): Record<string, string> {
+  const spec = asObject(deployment.spec);
+  const defaults = defaultConfigFor(operatorConfig, asString(asObject(deployment.metadata)?.namespace), asString(spec?.flinkVersion));
+  const own = asObject(spec?.flinkConfiguration);
+  return own ? effectiveConfig(defaults, own as JsonValue) : { ...defaults };
+}
+
+const sessionTarget = (ctx: ValidationContext): SessionTarget => ctx.sessionTarget ?? { state: 'unknown', reason: 'no Kubernetes API access' };
+
+export type { FieldError } from './field-error.js';
+export { formatFieldError } from './field-error.js';
+export type { HostResolution } from './jar-uri.js';
+export { jarHostToResolve } from './jar-uri.js';
+export type { SessionTarget, Verdict } from './session-job.js';
+export { sessionJobConfig } from './session-job.js';

@@ -1,0 +1,46 @@
+// The job of an application cluster or a session job (upstream DefaultValidator#validateJobSpec).
+import { CHECKPOINT_DIR_KEYS, firstSet, SAVEPOINT_DIR_KEYS, type FlatConfig } from '../flink-config.js';
+import { asInteger, asObject, asString, has, type Json } from './access.js';
+import { configPath, fieldError, type FieldError } from './field-error.js';
+
+const PERIODIC_SAVEPOINT_KEY = 'kubernetes.operator.periodic.savepoint.interval';
+const MAX_CHECKPOINT_AGE_KEY = 'kubernetes.operator.job.upgrade.last-state.max.allowed.checkpoint.age';
+
+/** `taskManager` is the deployment's TaskManager section; session jobs have none, so they always need a parallelism. */
+export function validateJobSpec(job: Json, taskManager: Json | undefined, config: FlatConfig): FieldError[] {
+  const errors: FieldError[] = [];
+  const upgradeMode = asString(job.upgradeMode) ?? 'stateless';
+  if (upgradeMode !== 'stateless' && firstSet(config, CHECKPOINT_DIR_KEYS) === undefined) {
+    errors.push(
+      fieldError(
+        configPath(CHECKPOINT_DIR_KEYS[0]),
+        `a checkpoint directory is required for upgradeMode ${upgradeMode} (spec.job.upgradeMode)`,
+      ),
+    );
+  }
+  if (firstSet(config, SAVEPOINT_DIR_KEYS) === undefined) {
+    const needsSavepointDir =
+      upgradeMode === 'savepoint'
+        ? 'upgradeMode savepoint'
+        : has(job, 'savepointTriggerNonce')
+          ? 'manual savepoints (spec.job.savepointTriggerNonce)'
+          : config[PERIODIC_SAVEPOINT_KEY] !== undefined
+            ? `periodic savepoints (${PERIODIC_SAVEPOINT_KEY})`
+            : config[MAX_CHECKPOINT_AGE_KEY] !== undefined
+              ? `savepoint upgrades past the maximum checkpoint age (${MAX_CHECKPOINT_AGE_KEY})`
+              : undefined;
+    if (needsSavepointDir) {
+      errors.push(fieldError(configPath(SAVEPOINT_DIR_KEYS[0]), `a savepoint directory is required for ${needsSavepointDir}`));
+    }
+  }
+  if (!has(taskManager, 'replicas')) {
+    const parallelism = asInteger(job.parallelism) ?? 0;
+    if (parallelism < 1) {
+      const why = taskManager === undefined ? '' : ' when spec.taskManager.replicas is not set';
+      errors.push(fieldError('spec.job.parallelism', `must be ≥ 1${why} (got ${parallelism})`));
+    }
+  }
+  return errors;
+}
+
+export const jobOf = (spec: Json): Json | undefined => asObject(spec.job);

@@ -1,0 +1,108 @@
+// JobManager and TaskManager resources (upstream DefaultValidator#validateJmSpec/validateTmSpec).
+import { isBlank, isHighAvailabilityEnabled, parseMemory, parseQuantity, type FlatConfig } from '../flink-config.js';
+import { asInteger, asObject, asString, type Json } from './access.js';
+import { configPath, fieldError, keyPath, shown, type FieldError } from './field-error.js';
+
+type Component = 'jobManager' | 'taskManager';
+const LABEL: Record<Component, string> = { jobManager: 'JobManager', taskManager: 'TaskManager' };
+
+/** Configuration keys from which Flink derives a process size without an explicit memory resource. */
+const MEMORY_FROM_CONFIG: Record<Component, readonly (readonly string[])[]> = {
+  jobManager: [
+    ['jobmanager.memory.process.size'],
+    ['jobmanager.memory.flink.size'],
+    ['jobmanager.memory.heap.size'],
+    ['jobmanager.heap.size'],
+  ],
+  taskManager: [
+    ['taskmanager.memory.process.size'],
+    ['taskmanager.memory.flink.size'],
+    ['taskmanager.memory.task.heap.size', 'taskmanager.memory.managed.size'],
+    ['taskmanager.heap.size'],
+  ],
+};
+
+export function validateComponent(spec: Json, component: Component, config: FlatConfig): FieldError[] {
+  const path = `spec.${component}`;
+  const section = asObject(spec[component]);
+  const errors = [
+    ...validateMemoryDefined(section, component, config),
+    ...validateLegacyResource(asObject(section?.resource), `${path}.resource`, component),
+    ...validateResourceRequirements(asObject(section?.resources), `${path}.resources`),
+  ];
+  const replicas = asInteger(section?.replicas);
+  if (component === 'jobManager' && replicas !== undefined) {
+    if (replicas < 1) errors.push(fieldError(`${path}.replicas`, `must be at least 1 (got ${replicas})`));
+    else if (replicas > 1 && !isHighAvailabilityEnabled(config)) {
+      errors.push(
+        fieldError(
+          `${path}.replicas`,
+          `standby JobManagers (replicas ${replicas}) need high availability; set spec.flinkConfiguration["high-availability.type"] or use 1 replica`,
+        ),
+      );
+    }
+  }
+  if (component === 'taskManager' && replicas !== undefined && replicas < 1) {
+    errors.push(fieldError(`${path}.replicas`, `must be at least 1 when set (got ${replicas})`));
+  }
+  return errors;
+}
+
+function validateMemoryDefined(section: Json | undefined, component: Component, config: FlatConfig): FieldError[] {
+  const legacy = asString(asObject(section?.resource)?.memory);
+  const resources = asObject(section?.resources);
+  const inResources = ['requests', 'limits'].some((k) => asObject(resources?.[k])?.memory !== undefined);
+  const inConfig = MEMORY_FROM_CONFIG[component].some((keys) => keys.every((k) => !isBlank(config[k])));
+  if (!isBlank(legacy) || inResources || inConfig) return [];
+  const processKey = MEMORY_FROM_CONFIG[component][0]![0]!;
+  return [
+    fieldError(
+      `spec.${component}.resource.memory`,
+      `is required (${LABEL[component]} memory): set spec.${component}.resource.memory, spec.${component}.resources.requests.memory or ${configPath(processKey)}`,
+    ),
+  ];
+}
+
+function validateLegacyResource(resource: Json | undefined, path: string, component: Component): FieldError[] {
+  if (!resource) return [];
+  const errors: FieldError[] = [];
+  const memory = asString(resource.memory);
+  if (!isBlank(memory) && parseMemory(memory!) === undefined) {
+    errors.push(fieldError(`${path}.memory`, `${LABEL[component]} memory ${shown(memory)} is not a memory size (e.g. 2048m, 2g, 2Gi)`));
+  }
+  const storage = asString(resource.ephemeralStorage);
+  if (!isBlank(storage) && parseQuantity(storage!) === undefined) {
+    errors.push(fieldError(`${path}.ephemeralStorage`, `${shown(storage)} is not a Kubernetes quantity (e.g. 2Gi)`));
+  }
+  return errors;
+}
+
+function validateResourceRequirements(resources: Json | undefined, path: string): FieldError[] {
+  if (!resources) return [];
+  const errors: FieldError[] = [];
+  const parsed: Record<'requests' | 'limits', Record<string, number>> = { requests: {}, limits: {} };
+  for (const kind of ['requests', 'limits'] as const) {
+    const entries = asObject(resources[kind]) ?? {};
+    for (const [name, raw] of Object.entries(entries)) {
+      if (typeof raw !== 'string' && typeof raw !== 'number') continue; // the schema reports the type
+      const field = keyPath(`${path}.${kind}`, name);
+      const amount = name === 'memory' ? parseMemory(raw) : parseQuantity(raw);
+      if (amount === undefined) {
+        errors.push(fieldError(field, `${shown(raw)} is not a ${name === 'memory' ? 'memory size' : 'Kubernetes quantity'}`));
+        continue;
+      }
+      parsed[kind][name] = amount;
+      if ((name === 'memory' || name === 'cpu') && amount <= 0) errors.push(fieldError(field, `must be positive (got ${shown(raw)})`));
+      else if (amount < 0) errors.push(fieldError(field, `must not be negative (got ${shown(raw)})`));
+    }
+  }
+  for (const name of ['cpu', 'memory']) {
+    const request = parsed.requests[name];
+    const limit = parsed.limits[name];
+    if (request !== undefined && limit !== undefined && request > limit) {
+      const raw = (kind: string) => shown(asObject(resources[kind])?.[name]);
+      errors.push(fieldError(keyPath(`${path}.requests`, name), `request ${raw('requests')} must not exceed its limit ${raw('limits')}`));
+    }
+  }
+  return errors;
+}

@@ -1,0 +1,65 @@
+// FlinkSessionJob rules: upstream DefaultValidator#validateSessionJob (§3.7).
+import { defaultConfigFor, effectiveConfig, type FlatConfig } from '../flink-config.js';
+import type { JsonValue } from '../kubernetes-types.js';
+import { lastReconciledSpec } from '../spec-envelope.js';
+import { asObject, asString, type Json } from './access.js';
+import { validateName, validateSavepointRedeploy } from './deployment.js';
+import { fieldError, type FieldError } from './field-error.js';
+import { validateJarUri, type HostResolution } from './jar-uri.js';
+import { validateJobSpec } from './job.js';
+
+/** What the caller knows of the target session FlinkDeployment. */
+export type SessionTarget =
+  | { state: 'found'; deployment: Json }
+  | { state: 'missing' }
+  | { state: 'unknown'; reason: string };
+
+export interface Verdict {
+  errors: FieldError[];
+  warnings: string[];
+}
+
+/** Operator defaults for the session's Flink version, then the session's configuration, then the job's. */
+export function sessionJobConfig(operatorConfig: FlatConfig, sessionJob: Json, target: SessionTarget): Record<string, string> {
+  const namespace = asString(asObject(sessionJob.metadata)?.namespace);
+  const session = target.state === 'found' ? asObject(target.deployment.spec) : undefined;
+  const defaults = defaultConfigFor(operatorConfig, namespace, asString(session?.flinkVersion));
+  const overlays = [session?.flinkConfiguration, asObject(sessionJob.spec)?.flinkConfiguration].filter(
+    (c): c is JsonValue => asObject(c) !== undefined,
+  );
+  return effectiveConfig(defaults, ...overlays);
+}
+
+export function validateFlinkSessionJob(resource: Json, config: FlatConfig, target: SessionTarget, jarHost: HostResolution | undefined): Verdict {
+  const spec = asObject(resource.spec) ?? {};
+  const job = asObject(spec.job);
+  const deploymentName = spec.deploymentName;
+  const errors: FieldError[] = [...validateName(deploymentName, 'spec.deploymentName')];
+  const warnings: string[] = [];
+  if (!job) errors.push(fieldError('spec.job', 'is required (the job to run on the session cluster)'));
+
+  const last = lastReconciledSpec(resource.status)?.spec;
+  if (last && last.deploymentName !== undefined && deploymentName !== last.deploymentName) {
+    errors.push(fieldError('spec.deploymentName', `cannot change after the job was submitted (was ${JSON.stringify(last.deploymentName)}); create a new FlinkSessionJob`));
+  }
+  if (last && job && asObject(last.job)) errors.push(...validateSavepointRedeploy(job, asObject(last.job)!));
+
+  const jarURI = asString(job?.jarURI);
+  if (jarURI !== undefined) {
+    const verdict = validateJarUri(jarURI, config, jarHost);
+    errors.push(...verdict.errors);
+    warnings.push(...verdict.warnings);
+  }
+
+  if (target.state === 'found') {
+    if (asObject(target.deployment.spec)?.job) {
+      errors.push(fieldError('spec.deploymentName', `FlinkDeployment ${JSON.stringify(deploymentName)} is an application cluster; session jobs need a session cluster (one without spec.job)`));
+    }
+    if (job) errors.push(...validateJobSpec(job, undefined, config));
+  } else if (target.state === 'missing') {
+    warnings.push(`spec.deploymentName: FlinkDeployment ${JSON.stringify(deploymentName)} does not exist yet; the job starts once it does`);
+  } else {
+    warnings.push(`spec.deploymentName: the session cluster could not be checked (${target.reason}); the operator checks it before submitting`);
+  }
+  return { errors, warnings };
+}

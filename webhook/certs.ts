@@ -1,0 +1,65 @@
+// A private CA and a serving certificate signed by it, made with node-forge — for local use and for
+// self-provisioned webhook TLS when cert-manager is not there.
+import forge from 'node-forge';
+import { isIP } from 'node:net';
+import { randomBytes } from 'node:crypto';
+
+export interface CertificateAuthority {
+  certPem: string;
+  keyPem: string;
+}
+
+export interface IssuedCertificates {
+  ca: CertificateAuthority;
+  serving: { certPem: string; keyPem: string };
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export function createCertificateAuthority(commonName: string, days: number, now = new Date()): CertificateAuthority {
+  const keys = forge.pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 });
+  const cert = baseCertificate(keys.publicKey, days, now);
+  const subject = [{ name: 'commonName', value: commonName }];
+  cert.setSubject(subject);
+  cert.setIssuer(subject);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: true, critical: true },
+    { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+    { name: 'subjectKeyIdentifier' },
+  ]);
+  cert.sign(keys.privateKey, forge.md.sha256.create());
+  return { certPem: forge.pki.certificateToPem(cert), keyPem: forge.pki.privateKeyToPem(keys.privateKey) };
+}
+
+/** A serving certificate for `hosts` (DNS names or IP addresses), signed by `ca`. */
+export function issueServingCertificate(ca: CertificateAuthority, hosts: string[], days: number, now = new Date()): { certPem: string; keyPem: string } {
+  if (hosts.length === 0) throw new Error('a serving certificate needs at least one host');
+  const caCert = forge.pki.certificateFromPem(ca.certPem);
+  const caKey = forge.pki.privateKeyFromPem(ca.keyPem);
+  const keys = forge.pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 });
+  const cert = baseCertificate(keys.publicKey, days, now);
+  cert.setSubject([{ name: 'commonName', value: hosts[0]! }]);
+  cert.setIssuer(caCert.subject.attributes);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: false },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+    { name: 'extKeyUsage', serverAuth: true },
+    { name: 'subjectAltName', altNames: hosts.map((h) => (isIP(h) ? { type: 7, ip: h } : { type: 2, value: h })) },
+  ]);
+  cert.sign(caKey, forge.md.sha256.create());
+  return { certPem: forge.pki.certificateToPem(cert), keyPem: forge.pki.privateKeyToPem(keys.privateKey) };
+}
+
+export function issueCertificates(hosts: string[], days: number, now = new Date()): IssuedCertificates {
+  const ca = createCertificateAuthority('flink-operator-ts webhook CA', days, now);
+  return { ca, serving: issueServingCertificate(ca, hosts, days, now) };
+}
+
+function baseCertificate(publicKey: forge.pki.PublicKey, days: number, now: Date): forge.pki.Certificate {
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = publicKey;
+  cert.serialNumber = `01${randomBytes(15).toString('hex')}`; // positive, 128 bits of randomness
+  cert.validity.notBefore = new Date(now.getTime() - 5 * 60 * 1000); // tolerate a little clock skew
+  cert.validity.notAfter = new Date(now.getTime() + days * DAY_MS);
+  return cert;
+}

@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+// flink-webhook: the admission server (default command) and `certs` for local certificates.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { readOperatorConfig } from '../kube/operator-config.js';
+import { issueCertificates } from './certs.js';
+import { startWebhookServer } from './server.js';
+
+await yargs(hideBin(process.argv))
+  .scriptName('flink-webhook')
+  .usage('$0 [serve] --tls-cert-file FILE --tls-private-key-file FILE\n\nAdmission webhook for FlinkDeployment and FlinkSessionJob.')
+  .command(
+    ['serve', '$0'],
+    'serve /mutate and /validate over HTTPS',
+    (y) =>
+      y
+        .option('port', { type: 'number', default: 9443, describe: 'HTTPS port' })
+        .option('bind-address', { type: 'string', default: '0.0.0.0', describe: 'address to listen on' })
+        .option('tls-cert-file', { type: 'string', demandOption: true, describe: 'serving certificate (PEM), reloaded when it changes' })
+        .option('tls-private-key-file', { type: 'string', demandOption: true, describe: 'private key of the certificate (PEM)' })
+        .option('config', { type: 'string', describe: 'operator configuration: flat `key: value` YAML of kubernetes.operator.* and default Flink keys' })
+        .option('log-level', { type: 'string', default: 'info', choices: ['debug', 'info', 'warn', 'error'] }),
+    async (argv) => {
+      const logger = pino({ level: argv.logLevel, base: { component: 'flink-webhook' } });
+      let webhook;
+      try {
+        webhook = await startWebhookServer({
+          port: argv.port,
+          host: argv.bindAddress,
+          certFile: argv.tlsCertFile,
+          keyFile: argv.tlsPrivateKeyFile,
+          operatorConfig: readOperatorConfig(argv.config),
+          logger,
+        });
+      } catch (err) {
+        logger.fatal({ reason: (err as Error).message }, 'cannot start');
+        process.exit(1);
+      }
+      const stop = (signal: string) => {
+        logger.info({ signal }, 'shutting down: finishing in-flight reviews');
+        const force = setTimeout(() => process.exit(0), 25_000);
+        force.unref();
+        void webhook.close().then(() => {
+          logger.info('stopped');
+          process.exit(0);
+        });
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+    },
+  )
+  .command(
+    'certs',
+    'write a private CA and a serving certificate for local use (ca.crt, tls.crt, tls.key)',
+    (y) =>
+      y
+        .option('out', { type: 'string', demandOption: true, describe: 'directory to write to' })
+        .option('host', { type: 'string', array: true, demandOption: true, describe: 'DNS name or IP address the certificate is for (repeatable)' })
+        .option('days', { type: 'number', default: 365, describe: 'validity in days' }),
+    (argv) => {
+      const { ca, serving } = issueCertificates(argv.host.map(String), argv.days);
+      mkdirSync(argv.out, { recursive: true });
+      writeFileSync(join(argv.out, 'ca.crt'), ca.certPem);
+      writeFileSync(join(argv.out, 'ca.key'), ca.keyPem, { mode: 0o600 });
+      writeFileSync(join(argv.out, 'tls.crt'), serving.certPem);
+      writeFileSync(join(argv.out, 'tls.key'), serving.keyPem, { mode: 0o600 });
+      console.log(`wrote ca.crt, ca.key, tls.crt and tls.key to ${argv.out} for ${argv.host.join(', ')}`);
+    },
+  )
+  .strict()
+  .demandCommand(0)
+  .help()
+  .fail((msg, err, y) => {
+    if (err) throw err;
+    console.error(`${y.help()}\n\nerror: ${msg}`);
+    process.exit(2);
+  })
+  .parseAsync();

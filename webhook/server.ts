@@ -1,0 +1,149 @@
+// The HTTPS admission server: bodies in, AdmissionReviews out. Every decision is made in api/admission.
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { createServer, type Server } from 'node:https';
+import type { Logger } from 'pino';
+import { BadReview, externalFactsNeeded, mutate, parseAdmissionReview, validate, type AdmissionRequest, type AdmissionReviewOut } from '../api/admission.js';
+import type { FlatConfig } from '../api/flink-config.js';
+import { validateResource } from '../api/validation/index.js';
+import { FLINK_DEPLOYMENT, FLINK_SESSION_JOB } from '../api/schema/crd.js';
+import { resolveFacts, withoutKubernetesApi, type SessionClusters } from './facts.js';
+import { createMetrics, type Verdict } from './metrics.js';
+import { loadCertificate, secureContextOptions, watchCertificate } from './tls.js';
+
+/** The API server's own limit on a request body. */
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+export interface WebhookOptions {
+  port: number;
+  host?: string;
+  certFile: string;
+  keyFile: string;
+  operatorConfig: FlatConfig;
+  logger: Logger;
+  sessions?: SessionClusters;
+  /** A client that has not sent its whole request by then gets 408 (the API server gives up after ≤ 30 s anyway). */
+  requestTimeoutMs?: number;
+  dnsTimeoutMs?: number;
+  certPollMs?: number;
+}
+
+export interface WebhookServer {
+  server: Server;
+  port: number;
+  /** Stops accepting, lets in-flight reviews finish, then resolves. */
+  close(): Promise<void>;
+}
+
+export async function startWebhookServer(options: WebhookOptions): Promise<WebhookServer> {
+  const { logger } = options;
+  const metrics = createMetrics();
+  const sessions = options.sessions ?? withoutKubernetesApi;
+  let shuttingDown = false;
+  warmUp();
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.get('/healthz', (_req, res) => void res.type('text/plain').send('ok'));
+  app.get('/readyz', (_req, res) => void (shuttingDown ? res.status(503).type('text/plain').send('shutting down') : res.type('text/plain').send('ok')));
+  app.get('/metrics', async (_req, res) => void res.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+
+  const admission = (path: '/mutate' | '/validate') => async (req: Request, res: Response) => {
+    const started = process.hrtime.bigint();
+    const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+    let request: AdmissionRequest;
+    try {
+      request = parseAdmissionReview(parseJson(req));
+    } catch (err) {
+      if (!(err instanceof BadReview)) throw err;
+      metrics.record(path, 'unknown', 'unknown', 'bad_request', seconds());
+      logger.info({ path, status: 400, reason: err.message }, 'rejected a request that is not a usable AdmissionReview');
+      res.status(400).type('text/plain').send(`${err.message}\n`);
+      return;
+    }
+    let answer: AdmissionReviewOut;
+    if (path === '/mutate') {
+      answer = mutate(request);
+    } else {
+      const facts = await resolveFacts(externalFactsNeeded(request, options.operatorConfig), request.namespace, sessions, options.dnsTimeoutMs ?? 2000);
+      answer = validate(request, { operatorConfig: options.operatorConfig, ...facts });
+    }
+    const verdict: Verdict = !answer.response.allowed ? 'denied' : answer.response.patch ? 'patched' : 'allowed';
+    const duration = seconds();
+    metrics.record(path, request.kind.kind, request.operation, verdict, duration);
+    logger.info(
+      { path, uid: request.uid, kind: request.kind.kind, operation: request.operation, namespace: request.namespace, name: request.name, verdict, dryRun: request.dryRun, ms: Math.round(duration * 1e4) / 10 },
+      'admission review',
+    );
+    res.json(answer);
+  };
+
+  const readBody = express.raw({ type: () => true, limit: MAX_BODY_BYTES });
+  for (const path of ['/mutate', '/validate'] as const) app.post(path, requireJson, readBody, admission(path));
+  app.use((req: Request, res: Response) => {
+    res.status(404).type('text/plain').send(`no route ${req.method} ${req.path}; POST AdmissionReviews to /mutate or /validate\n`);
+  });
+  // Body-reading failures (too large, aborted, bad encoding) and anything unforeseen: one line, never a stack trace.
+  app.use((err: Error & { status?: number; type?: string }, req: Request, res: Response, _next: NextFunction) => {
+    const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
+    const reason = err.type === 'entity.too.large' ? `request body exceeds ${MAX_BODY_BYTES} bytes` : status === 500 ? 'internal error' : err.message;
+    (status === 500 ? logger.error.bind(logger) : logger.info.bind(logger))({ path: req.path, status, reason, err: status === 500 ? err : undefined }, 'request failed');
+    if (!res.headersSent) res.status(status).set('Connection', 'close').type('text/plain').send(`${reason}\n`);
+  });
+
+  let pair = loadCertificate(options.certFile, options.keyFile);
+  const server = createServer({ ...secureContextOptions(pair), requestTimeout: options.requestTimeoutMs ?? 10_000, headersTimeout: options.requestTimeoutMs ?? 10_000, connectionsCheckingInterval: 1000, keepAliveTimeout: 30_000 }, app);
+  const stopWatching = watchCertificate(
+    options.certFile,
+    options.keyFile,
+    (next) => {
+      pair = next;
+      server.setSecureContext(secureContextOptions(pair));
+      logger.info({ certFile: options.certFile }, 'serving certificate reloaded');
+    },
+    (err) => logger.warn({ reason: err.message }, 'new certificate files are not usable yet; still serving the previous certificate'),
+    options.certPollMs,
+  );
+  server.on('tlsClientError', (err) => logger.debug({ reason: err.message }, 'TLS handshake failed'));
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '0.0.0.0', () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  logger.info({ port }, 'admission webhook listening');
+
+  return {
+    server,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        shuttingDown = true;
+        stopWatching();
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+/** The API server sends `application/json`; anything else is a client that is not the API server. */
+function requireJson(req: Request, res: Response, next: NextFunction): void {
+  if (req.is('application/json')) return next();
+  res.status(415).set('Connection', 'close').type('text/plain').send(`Content-Type must be application/json (got ${req.get('content-type') ?? 'none'})\n`);
+}
+
+function parseJson(req: Request): unknown {
+  const body = req.body as unknown;
+  if (!Buffer.isBuffer(body) || body.length === 0) throw new BadReview('request body is empty');
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw new BadReview(`request body is not JSON: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** Compiles the schemas before the first review arrives, so it is not the slow one. */
+function warmUp(): void {
+  for (const kind of [FLINK_DEPLOYMENT, FLINK_SESSION_JOB]) validateResource(kind, {}, { operatorConfig: {} });
+}
