@@ -17,8 +17,9 @@ export interface HostResolution {
 export function jarHostToResolve(jarURI: string | undefined, config: FlatConfig): string | undefined {
   if (!jarURI || config[DISALLOW_RESTRICTED_HOSTS_KEY]?.trim().toLowerCase() === 'false') return undefined;
   const url = parseUri(jarURI);
-  if (!url || !['http:', 'https:'].includes(url.protocol) || url.hostname === '') return undefined;
-  return url.hostname.replace(/^\[|\]$/g, '');
+  if (!url || !['http:', 'https:'].includes(url.protocol)) return undefined;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return isIP(host) ? undefined : host;
 }
 
 export interface JarUriVerdict {
@@ -44,16 +45,18 @@ export function validateJarUri(jarURI: string, config: FlatConfig, resolution: H
   if (!['http', 'https'].includes(scheme) || config[DISALLOW_RESTRICTED_HOSTS_KEY]?.trim().toLowerCase() === 'false') {
     return { errors: [], warnings: [] };
   }
-  if (url.hostname === '') return { errors: [fieldError(field, `an ${scheme} jarURI must include a host`)], warnings: [] };
-  if (!resolution || resolution.addresses === undefined) {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  // An address literal is its own resolution; a resolution of some other host says nothing about this one.
+  const addresses = isIP(host) ? [host] : resolution?.host === host ? resolution.addresses : undefined;
+  if (addresses === undefined) {
     return {
       errors: [],
-      warnings: [`spec.job.jarURI: host ${shown(jarHostToResolve(jarURI, config))} does not resolve from the webhook; the operator checks it again before fetching the jar`],
+      warnings: [`spec.job.jarURI: host ${shown(host)} does not resolve from the webhook; the operator checks it again before fetching the jar`],
     };
   }
-  const restricted = resolution.addresses.filter(isRestrictedAddress);
+  const restricted = addresses.filter(isRestrictedAddress);
   if (restricted.length > 0) {
-    return { errors: [fieldError(field, `host ${shown(resolution.host)} resolves to a restricted address (${restricted.join(', ')}): loopback, link-local, private, wildcard and multicast addresses are not allowed`)], warnings: [] };
+    return { errors: [fieldError(field, `host ${shown(host)} resolves to a restricted address (${restricted.join(', ')}): loopback, link-local, private, wildcard and multicast addresses are not allowed`)], warnings: [] };
   }
   return { errors: [], warnings: [] };
 }

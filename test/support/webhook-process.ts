@@ -1,0 +1,99 @@
+// Runs the real `flink-webhook` executable as a child process, with certificates from its own `certs` command.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from './paths.js';
+
+export const webhookBin = join(repoRoot, 'dist/webhook/main.js');
+
+export interface HttpAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  json<T = Record<string, unknown>>(): T;
+}
+
+export interface WebhookProcess {
+  port: number;
+  certDir: string;
+  ca: string;
+  agent: Agent;
+  logs: string[];
+  proc: ChildProcess;
+  post(path: string, body: string | Buffer | unknown, headers?: Record<string, string>): Promise<HttpAnswer>;
+  get(path: string): Promise<HttpAnswer>;
+  alive(): boolean;
+  /** Sends a signal and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export function writeCertificates(dir: string, hosts = ['localhost', '127.0.0.1']): void {
+  const out = spawnSync(process.execPath, [webhookBin, 'certs', '--out', dir, ...hosts.flatMap((h) => ['--host', h])], { encoding: 'utf8' });
+  if (out.status !== 0) throw new Error(`flink-webhook certs failed: ${out.stderr}`);
+}
+
+export async function startWebhook(extraArgs: string[] = [], options: { config?: string; certDir?: string } = {}): Promise<WebhookProcess> {
+  const certDir = options.certDir ?? mkdtempSync(join(tmpdir(), 'flink-webhook-test-'));
+  if (!options.certDir) writeCertificates(certDir);
+  const args = [webhookBin, '--port', '0', '--bind-address', '127.0.0.1', '--tls-cert-file', join(certDir, 'tls.crt'), '--tls-private-key-file', join(certDir, 'tls.key'), ...extraArgs];
+  if (options.config !== undefined) {
+    const configFile = join(certDir, 'operator-config.yaml');
+    writeFileSync(configFile, options.config);
+    args.push('--config', configFile);
+  }
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs: string[] = [];
+  const port = await new Promise<number>((resolve, reject) => {
+    let buffer = '';
+    const onData = (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const lines = buffer.split('\n');
+      buffer = lines.pop() ?? '';
+      for (const line of lines) {
+        logs.push(line);
+        const match = /"port":(\d+).*admission webhook listening/.exec(line);
+        if (match) resolve(Number(match[1]));
+      }
+    };
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', (c: Buffer) => logs.push(c.toString()));
+    proc.once('exit', (code) => reject(new Error(`flink-webhook exited (${code}) before listening:\n${logs.join('\n')}`)));
+  });
+  const ca = readFileSync(join(certDir, 'ca.crt'), 'utf8');
+  const agent = new Agent({ ca, keepAlive: true, maxSockets: 16 });
+  const call = (method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}) =>
+    new Promise<HttpAnswer>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path, method, agent, servername: 'localhost', headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: <T>() => JSON.parse(text) as T });
+        });
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  return {
+    port,
+    certDir,
+    ca,
+    agent,
+    logs,
+    proc,
+    post: (path, body, headers = { 'content-type': 'application/json' }) =>
+      call('POST', path, typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body), headers),
+    get: (path) => call('GET', path),
+    alive: () => proc.exitCode === null && proc.signalCode === null,
+    stop: (signal = 'SIGTERM') =>
+      new Promise((resolve) => {
+        agent.destroy();
+        if (proc.exitCode !== null) return resolve(proc.exitCode);
+        proc.once('exit', (code) => resolve(code));
+        proc.kill(signal);
+      }),
+  };
+}

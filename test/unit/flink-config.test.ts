@@ -1,0 +1,86 @@
+import { expect } from 'chai';
+import { defaultConfigFor, flattenConfig, isHighAvailabilityEnabled, parseFlinkMemorySize, parseMemory, parseQuantity } from '../../api/flink-config.js';
+import { isRestrictedAddress } from '../../api/validation/jar-uri.js';
+
+const MiB = 2 ** 20;
+const GiB = 2 ** 30;
+
+describe('Flink configuration', () => {
+  it('flattens nested YAML like upstream ConfigObjectNode (dots, lists joined with ;)', () => {
+    expect(flattenConfig({ a: { b: 1, c: { d: true } }, 'x.y': 'z', list: ['p', 'q'], empty: null })).to.deep.equal({
+      'a.b': '1',
+      'a.c.d': 'true',
+      'x.y': 'z',
+      list: 'p;q',
+    });
+  });
+
+  it('layers operator defaults: base, then flink-version (ascending, + means and later), then namespace', () => {
+    const operator = {
+      'parallelism.default': '1',
+      'kubernetes.operator.default-configuration.flink-version.v1_20+.parallelism.default': '2',
+      'kubernetes.operator.default-configuration.flink-version.v2_0+.parallelism.default': '3',
+      'kubernetes.operator.default-configuration.flink-version.v1_19.only.v119': 'yes',
+      'kubernetes.operator.default-configuration.namespace.prod.parallelism.default': '8',
+    };
+    expect(defaultConfigFor(operator, 'dev', 'v1_19')).to.deep.equal({ 'parallelism.default': '1', 'only.v119': 'yes' });
+    expect(defaultConfigFor(operator, 'dev', 'v1_20')['parallelism.default']).to.equal('2');
+    expect(defaultConfigFor(operator, 'dev', 'v2_2')['parallelism.default']).to.equal('3');
+    expect(defaultConfigFor(operator, 'prod', 'v2_2')['parallelism.default']).to.equal('8');
+  });
+
+  it('knows when HA is on (type or legacy key, NONE is off)', () => {
+    expect(isHighAvailabilityEnabled({ 'high-availability.type': 'kubernetes' })).to.equal(true);
+    expect(isHighAvailabilityEnabled({ 'high-availability': 'org.apache.flink.kubernetes.highavailability.KubernetesHaServicesFactory' })).to.equal(true);
+    expect(isHighAvailabilityEnabled({ 'high-availability.type': 'NONE' })).to.equal(false);
+    expect(isHighAvailabilityEnabled({})).to.equal(false);
+  });
+
+  const memory: [string, number | undefined][] = [
+    ['2048m', 2048 * MiB],
+    ['2048 mb', 2048 * MiB],
+    ['1g', GiB],
+    ['1 gibibytes', GiB],
+    ['100', 100],
+    ['2Gi', 2 * GiB],
+    ['2gb', 2 * GiB], // Flink's MemorySize reads it first, as upstream does: binary, not 2e9
+    ['1.5Gi', 1.5 * GiB],
+    ['512Mi', 512 * MiB],
+    ['1e3', 1000],
+    ['lots', undefined],
+    ['', undefined],
+  ];
+  for (const [text, bytes] of memory) {
+    it(`reads memory ${JSON.stringify(text)} as ${bytes ?? 'not memory'}`, () => expect(parseMemory(text)).to.equal(bytes));
+  }
+
+  it('reads Flink MemorySize strictly (whole numbers, binary units)', () => {
+    expect(parseFlinkMemorySize('1.5g')).to.equal(undefined);
+    expect(parseFlinkMemorySize('7 kb')).to.equal(7 * 1024);
+    expect(parseFlinkMemorySize('3 furlongs')).to.equal(undefined);
+  });
+
+  it('reads Kubernetes quantities', () => {
+    expect(parseQuantity('500m')).to.equal(0.5);
+    expect(parseQuantity('2')).to.equal(2);
+    expect(parseQuantity(3)).to.equal(3);
+    expect(parseQuantity('1k')).to.equal(1000);
+    expect(parseQuantity('-1Gi')).to.equal(-GiB);
+    expect(parseQuantity('1K')).to.equal(undefined);
+    expect(parseQuantity('2 Gi')).to.equal(undefined);
+  });
+});
+
+describe('restricted jar addresses', () => {
+  const rows: [string, boolean][] = [
+    ['127.0.0.1', true], ['127.9.9.9', true], ['10.0.0.1', true], ['172.16.0.1', true], ['172.31.255.255', true], ['172.32.0.1', false],
+    ['192.168.1.1', true], ['169.254.169.254', true], ['0.0.0.0', true], ['224.0.0.1', true], ['100.64.0.1', true],
+    ['8.8.8.8', false], ['203.0.113.10', false],
+    ['::1', true], ['::', true], ['fe80::1', true], ['fec0::1', true], ['fd00::1', true], ['ff02::1', true],
+    ['::ffff:127.0.0.1', true], ['::ffff:10.1.1.1', true], ['::ffff:8.8.8.8', false], ['2001:db8::1', false], ['2606:4700::1111', false],
+    ['not-an-address', true],
+  ];
+  for (const [address, restricted] of rows) {
+    it(`${address} is ${restricted ? '' : 'not '}restricted`, () => expect(isRestrictedAddress(address)).to.equal(restricted));
+  }
+});
