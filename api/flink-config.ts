@@ -144,3 +144,21 @@ export function parseOperatorConfig(yamlText: string, parse: (text: string) => u
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new Error('the configuration must be a map of `key: value` lines');
   return flattenConfig(doc);
 }
+
+const DURATION_UNITS: [readonly string[], number][] = [
+  [['ns', 'nano', 'nanos', 'nanosecond', 'nanoseconds'], 1e-6],
+  [['us', 'µs', 'micro', 'micros', 'microsecond', 'microseconds'], 1e-3],
+  [['', 'ms', 'milli', 'millis', 'millisecond', 'milliseconds'], 1],
+  [['s', 'sec', 'secs', 'second', 'seconds'], 1000],
+  [['m', 'min', 'mins', 'minute', 'minutes'], 60_000],
+  [['h', 'hour', 'hours'], 3_600_000],
+  [['d', 'day', 'days'], 86_400_000],
+];
+
+/** Flink's TimeUtils.parseDuration: `15 s`, `1 min`, `500ms`; a bare number is milliseconds. Undefined if unreadable. */
+export function parseDurationMs(text: string): number | undefined {
+  const match = /^\s*(\d+)\s*([a-zµ]*)\s*$/i.exec(text);
+  if (!match) return undefined;
+  const unit = DURATION_UNITS.find(([names]) => names.includes(match[2]!.toLowerCase()));
+  return unit ? Number(match[1]) * unit[1] : undefined;
+}

@@ -11,9 +11,10 @@ const args = process.argv.slice(2);
 const check = args.includes('--check');
 const targets = args.filter((a) => !a.startsWith('--'));
 
+const wanted = targets.length > 0 ? targets : ['crds', 'types'];
 const files = [
-  ...(targets.includes('kubernetes-schemas') ? [kubernetesSchemasFile(repoRoot)] : []),
-  ...(await generatedFiles()).filter((f) => targets.length === 0 || targets.includes(f.target)),
+  ...(wanted.includes('kubernetes-schemas') ? [kubernetesSchemasFile(repoRoot)] : []),
+  ...(wanted.some((t) => t !== 'kubernetes-schemas') ? (await generatedFiles()).filter((f) => wanted.includes(f.target)) : []),
 ];
 
 const stale: string[] = [];

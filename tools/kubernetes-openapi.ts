@@ -27,29 +27,24 @@ export function kubernetesOpenApiDir(version: string): string {
   return join(dir, 'api/openapi-spec/v3');
 }
 
-/** Inlines `$ref`s of `root` from one OpenAPI v3 document into a structural schema. */
-export function inlineDefinition(openApiFile: string, root: string): JSONSchemaProps {
+/**
+ * The definitions reachable from `roots` in one OpenAPI v3 document, made structural, with `$ref`s between them
+ * kept (`#/$defs/<name>`) so that each is validated by one compiled function; the CRD writer inlines them.
+ */
+export function collectDefinitions(openApiFile: string, roots: string[]): Record<string, JSONSchemaProps> {
   const doc = JSON.parse(readFileSync(openApiFile, 'utf8')) as { components: { schemas: Record<string, OpenApiSchema> } };
   const schemas = doc.components.schemas;
-  const resolve = (name: string, trail: string[]): JSONSchemaProps => {
-    if (trail.includes(name)) throw new Error(`recursive definition ${[...trail, name].join(' -> ')}`);
-    const def = schemas[name];
-    if (!def) throw new Error(`${openApiFile}: no definition ${name}`);
-    return convert(def, [...trail, name]);
+  const out: Record<string, JSONSchemaProps> = {};
+  const pending = [...roots];
+  const refTo = (name: string): JSONSchemaProps => {
+    if (!(name in out) && !pending.includes(name)) pending.push(name);
+    return { $ref: `#/$defs/${name}` };
   };
-  const convert = (node: OpenApiSchema, trail: string[]): JSONSchemaProps => {
+  const convert = (node: OpenApiSchema, name?: string): JSONSchemaProps => {
     const ref = refOf(node);
-    if (ref) return resolve(ref, trail);
-    const name = trail[trail.length - 1];
-    // Quantities and IntOrStrings are int-or-string in a CRD, as upstream's generator writes them.
-    if (name === 'io.k8s.apimachinery.pkg.api.resource.Quantity' || node.format === 'int-or-string') {
-      return { anyOf: [{ type: 'integer' }, { type: 'string' }], 'x-kubernetes-int-or-string': true };
-    }
-    // managedFields' field sets are free-form; keep them instead of pruning them away.
-    if (name === 'io.k8s.apimachinery.pkg.apis.meta.v1.FieldsV1') {
-      return { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
-    }
-    const out: JSONSchemaProps = {};
+    if (ref) return special(ref) ?? refTo(ref);
+    const out: JSONSchemaProps = special(name, node) ?? {};
+    if (Object.keys(out).length > 0) return out;
     if (typeof node.type === 'string') out.type = node.type as JSONSchemaProps['type'];
     const props = node.properties as Record<string, OpenApiSchema> | undefined;
     if (props) {
@@ -57,19 +52,36 @@ export function inlineDefinition(openApiFile: string, root: string): JSONSchemaP
       out.properties = Object.fromEntries(
         Object.keys(props)
           .sort()
-          .map((key) => [key, convert(props[key] as OpenApiSchema, trail)]),
+          .map((key) => [key, convert(props[key] as OpenApiSchema)]),
       );
     }
-    if (node.items) out.items = convert(node.items as OpenApiSchema, trail);
+    if (node.items) out.items = convert(node.items as OpenApiSchema);
     if (node.additionalProperties && typeof node.additionalProperties === 'object') {
-      out.additionalProperties = convert(node.additionalProperties as OpenApiSchema, trail);
+      out.additionalProperties = convert(node.additionalProperties as OpenApiSchema);
     }
     // Dropped on purpose: descriptions (size: kubectl apply's annotation limit), defaults, formats,
     // required lists and list-type markers — upstream's CRD has none of them, and a drop-in must
     // accept everything upstream accepts.
     return out;
   };
-  return resolve(root, []);
+  while (pending.length > 0) {
+    const name = pending.shift()!;
+    const def = schemas[name];
+    if (!def) throw new Error(`${openApiFile}: no definition ${name}`);
+    out[name] = convert(def, name);
+  }
+  return Object.fromEntries(Object.keys(out).sort().map((k) => [k, out[k]!]));
+}
+
+/** Kubernetes types that a CRD spells its own way. */
+function special(name: string | undefined, node?: OpenApiSchema): JSONSchemaProps | undefined {
+  // Quantities and IntOrStrings are int-or-string in a CRD, as upstream's generator writes them.
+  if (name === 'io.k8s.apimachinery.pkg.api.resource.Quantity' || name === 'io.k8s.apimachinery.pkg.util.intstr.IntOrString' || node?.format === 'int-or-string') {
+    return { anyOf: [{ type: 'integer' }, { type: 'string' }], 'x-kubernetes-int-or-string': true };
+  }
+  // managedFields' field sets are free-form; keep them instead of pruning them away.
+  if (name === 'io.k8s.apimachinery.pkg.apis.meta.v1.FieldsV1') return { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
+  return undefined;
 }
 
 function refOf(node: OpenApiSchema): string | undefined {

@@ -41,6 +41,7 @@ export function issueServingCertificate(ca: CertificateAuthority, hosts: string[
   cert.setSubject([{ name: 'commonName', value: hosts[0]! }]);
   cert.setIssuer(caCert.subject.attributes);
   cert.setExtensions([
+    { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
     { name: 'basicConstraints', cA: false },
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
     { name: 'extKeyUsage', serverAuth: true },
@@ -51,7 +52,8 @@ export function issueServingCertificate(ca: CertificateAuthority, hosts: string[
 }
 
 export function issueCertificates(hosts: string[], days: number, now = new Date()): IssuedCertificates {
-  const ca = createCertificateAuthority('flink-operator-ts webhook CA', days, now);
+  // A unique name per CA: a bundle holding the old and the new CA during rotation must tell them apart.
+  const ca = createCertificateAuthority(`flink-operator-ts webhook CA ${now.toISOString()} ${randomBytes(4).toString('hex')}`, days, now);
   return { ca, serving: issueServingCertificate(ca, hosts, days, now) };
 }
 

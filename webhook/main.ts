@@ -1,13 +1,20 @@
 #!/usr/bin/env node
 // flink-webhook: the admission server (default command) and `certs` for local certificates.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { parseDurationMs } from '../api/flink-config.js';
 import { readOperatorConfig } from '../kube/operator-config.js';
 import { issueCertificates } from './certs.js';
 import { startWebhookServer } from './server.js';
+
+// Collect garbage before the heap doubles: reviews leave only short-lived garbage, and without this V8 lets the
+// heap grow ~4x over the live set (peak RSS 155 MB instead of ~115 MB at 4,000 reviews/s). No hard cap: a burst
+// of 3 MiB reviews must still fit.
+setFlagsFromString('--heap-growing-percent=50');
 
 await yargs(hideBin(process.argv))
   .scriptName('flink-webhook')
@@ -22,6 +29,7 @@ await yargs(hideBin(process.argv))
         .option('tls-cert-file', { type: 'string', demandOption: true, describe: 'serving certificate (PEM), reloaded when it changes' })
         .option('tls-private-key-file', { type: 'string', demandOption: true, describe: 'private key of the certificate (PEM)' })
         .option('config', { type: 'string', describe: 'operator configuration: flat `key: value` YAML of kubernetes.operator.* and default Flink keys' })
+        .option('request-timeout', { type: 'string', default: '10s', describe: 'a client that has not sent its whole request by then gets 408 (e.g. 10s)' })
         .option('log-level', { type: 'string', default: 'info', choices: ['debug', 'info', 'warn', 'error'] }),
     async (argv) => {
       const logger = pino({ level: argv.logLevel, base: { component: 'flink-webhook' } });
@@ -33,6 +41,7 @@ await yargs(hideBin(process.argv))
           certFile: argv.tlsCertFile,
           keyFile: argv.tlsPrivateKeyFile,
           operatorConfig: readOperatorConfig(argv.config),
+          requestTimeoutMs: durationFlag('--request-timeout', argv.requestTimeout),
           logger,
         });
       } catch (err) {
@@ -79,3 +88,9 @@ await yargs(hideBin(process.argv))
     process.exit(2);
   })
   .parseAsync();
+
+function durationFlag(flag: string, value: string): number {
+  const ms = parseDurationMs(value);
+  if (ms === undefined || ms <= 0) throw new Error(`${flag} ${JSON.stringify(value)} is not a duration such as 10s or 500ms`);
+  return ms;
+}

@@ -1,5 +1,5 @@
 // CustomResourceDefinitions of our two kinds, built from the one schema.
-import { flinkDeploymentSchema, flinkSessionJobSchema } from './flink-resources.js';
+import { flinkDeploymentSchema, flinkSessionJobSchema, kubernetesDefinitions } from './flink-resources.js';
 import { structural, type JSONSchemaProps } from './json-schema.js';
 
 export const GROUP = 'flink.apache.org';
@@ -58,7 +58,7 @@ export function customResourceDefinition(kind: KindInfo): Record<string, unknown
           name: VERSION,
           served: true,
           storage: true,
-          schema: { openAPIV3Schema: structural(kind.schema) },
+          schema: { openAPIV3Schema: structural(kind.schema, kubernetesDefinitions) },
           subresources:
             kind === FLINK_DEPLOYMENT
               ? {

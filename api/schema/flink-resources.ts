@@ -3,7 +3,10 @@
 // Like upstream's, it has no `required` lists: required-ness lives in api/validation.
 import type { JSONSchemaProps } from './json-schema.js';
 import { arrayOf, bool, int, intOrString, mapOf, num, obj, str, strEnum } from './json-schema.js';
-import { kubernetesSchemas } from './kubernetes.generated.js';
+import { kubernetesDefinitions } from './kubernetes.generated.js';
+
+export { kubernetesDefinitions };
+const k8s = (name: string): JSONSchemaProps => ({ $ref: `#/$defs/${name}` });
 
 export const FLINK_VERSIONS = [
   'v1_13', 'v1_14', 'v1_15', 'v1_16', 'v1_17', 'v1_18', 'v1_19', 'v1_20', 'v2_0', 'v2_1', 'v2_2', 'v2_3', 'v2_4',
@@ -24,12 +27,12 @@ export const JOB_MANAGER_DEPLOYMENT_STATUSES = ['DEPLOYED_NOT_READY', 'DEPLOYING
 const SNAPSHOT_TRIGGER_TYPES = ['MANUAL', 'PERIODIC', 'UNKNOWN', 'UPGRADE'] as const;
 
 const podTemplate = (description: string): JSONSchemaProps => ({
-  ...kubernetesSchemas.Pod,
+  ...k8s('io.k8s.api.core.v1.Pod'),
   description,
   tsType: 'PodTemplate',
 });
 const resourceRequirements = (): JSONSchemaProps => ({
-  ...kubernetesSchemas.ResourceRequirements,
+  ...k8s('io.k8s.api.core.v1.ResourceRequirements'),
   description: 'Kubernetes resource requests and limits of the main container; wins over `resource`.',
   tsType: 'ResourceRequirements',
 });
@@ -97,7 +100,7 @@ const ingressSpec = obj(
     className: str('Ingress class name.'),
     annotations: mapOf(str(), 'Annotations of the Ingress.'),
     labels: mapOf(str(), 'Labels of the Ingress.'),
-    tls: arrayOf({ ...kubernetesSchemas.IngressTLS, tsType: 'IngressTLS' }, 'TLS settings of the Ingress.'),
+    tls: arrayOf({ ...k8s('io.k8s.api.networking.v1.IngressTLS'), tsType: 'IngressTLS' }, 'TLS settings of the Ingress.'),
   },
   { title: 'IngressSpec', description: 'An Ingress for the Flink UI.' },
 );

@@ -1,6 +1,8 @@
 // The subset of Kubernetes' apiextensions JSONSchemaProps that structural CRD schemas use.
 // `title` and `tsType` only steer type generation; they never reach the CRD.
 export interface JSONSchemaProps {
+  /** Only to shared Kubernetes definitions (`#/$defs/<name>`); inlined when a CRD is written. */
+  $ref?: string;
   type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';
   description?: string;
   title?: string;
@@ -42,15 +44,22 @@ function withDescription(schema: JSONSchemaProps, description: string | undefine
   return description ? { ...schema, description } : schema;
 }
 
-/** Removes the type-generation hints, leaving a schema fit for a CRD and for ajv. */
-export function structural(schema: JSONSchemaProps): JSONSchemaProps {
-  const { title: _title, tsType: _tsType, ...rest } = schema;
-  const out: JSONSchemaProps = { ...rest };
-  if (schema.properties) {
-    out.properties = Object.fromEntries(Object.entries(schema.properties).map(([k, v]) => [k, structural(v)]));
+/**
+ * Removes the type-generation hints. With `definitions`, every `$ref` is replaced by its definition, as a CRD
+ * needs (no `$ref` allowed there); without, `$ref`s stay, for ajv to compile each definition once.
+ */
+export function structural(schema: JSONSchemaProps, definitions?: Record<string, JSONSchemaProps>): JSONSchemaProps {
+  const { title: _title, tsType: _tsType, $ref, ...rest } = schema;
+  if ($ref && definitions) {
+    const target = definitions[$ref.replace('#/$defs/', '')];
+    if (!target) throw new Error(`no definition for ${$ref}`);
+    return { ...structural(target, definitions), ...rest };
   }
-  if (schema.items) out.items = structural(schema.items);
-  if (typeof schema.additionalProperties === 'object') out.additionalProperties = structural(schema.additionalProperties);
-  if (schema.anyOf) out.anyOf = schema.anyOf.map(structural);
+  const out: JSONSchemaProps = $ref ? { $ref, ...rest } : { ...rest };
+  const walk = (s: JSONSchemaProps) => structural(s, definitions);
+  if (schema.properties) out.properties = Object.fromEntries(Object.entries(schema.properties).map(([k, v]) => [k, walk(v)]));
+  if (schema.items) out.items = walk(schema.items);
+  if (typeof schema.additionalProperties === 'object') out.additionalProperties = walk(schema.additionalProperties);
+  if (schema.anyOf) out.anyOf = schema.anyOf.map(walk);
   return out;
 }

@@ -1,6 +1,7 @@
 // Structural validation with the CRD's own schema, so the webhook and the API server never disagree.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { KindInfo } from '../schema/crd.js';
+import { kubernetesDefinitions } from '../schema/flink-resources.js';
 import { structural } from '../schema/json-schema.js';
 import { fieldError, keyPath, shown, type FieldError } from './field-error.js';
 
@@ -13,7 +14,7 @@ const compiled = new Map<KindInfo, ValidateFunction>();
 export function validateStructure(kind: KindInfo, resource: unknown): FieldError[] {
   let validate = compiled.get(kind);
   if (!validate) {
-    validate = ajv.compile(structural(kind.schema));
+    validate = ajv.compile({ ...structural(kind.schema), $defs: kubernetesDefinitions });
     compiled.set(kind, validate);
   }
   if (validate(resource)) return [];

@@ -34,6 +34,7 @@ export function writeCertificates(dir: string, hosts = ['localhost', '127.0.0.1'
   if (out.status !== 0) throw new Error(`flink-webhook certs failed: ${out.stderr}`);
 }
 
+/** Needs the webhook at log level info: it learns the port from the "listening" line. */
 export async function startWebhook(extraArgs: string[] = [], options: { config?: string; certDir?: string } = {}): Promise<WebhookProcess> {
   const certDir = options.certDir ?? mkdtempSync(join(tmpdir(), 'flink-webhook-test-'));
   if (!options.certDir) writeCertificates(certDir);
@@ -53,6 +54,7 @@ export async function startWebhook(extraArgs: string[] = [], options: { config?:
       buffer = lines.pop() ?? '';
       for (const line of lines) {
         logs.push(line);
+        if (logs.length > 20_000) logs.splice(0, 10_000); // a benchmark logs a line per review
         const match = /"port":(\d+).*admission webhook listening/.exec(line);
         if (match) resolve(Number(match[1]));
       }
@@ -75,6 +77,7 @@ export async function startWebhook(extraArgs: string[] = [], options: { config?:
         res.on('error', reject);
       });
       req.on('error', reject);
+      req.setTimeout(15_000, () => req.destroy(new Error(`no answer to ${method} ${path} within 15 s`)));
       req.end(body);
     });
   return {

@@ -1,0 +1,32 @@
+// Benchmarks print one JSON line per figure (name, value, unit), then a human summary.
+export interface Figure {
+  name: string;
+  value: number;
+  unit: string;
+}
+
+export class Report {
+  private readonly figures: Figure[] = [];
+  constructor(private readonly title: string) {}
+
+  add(name: string, value: number, unit: string): void {
+    const figure = { name, value: Math.round(value * 100) / 100, unit };
+    this.figures.push(figure);
+    console.log(JSON.stringify(figure));
+  }
+
+  summary(notes: string[] = []): void {
+    const width = Math.max(...this.figures.map((f) => f.name.length));
+    console.log(`\n${this.title}`);
+    for (const f of this.figures) console.log(`  ${f.name.padEnd(width)}  ${String(f.value).padStart(10)} ${f.unit}`);
+    for (const note of notes) console.log(`  ${note}`);
+  }
+}
+
+/** Peak resident memory of a process (VmHWM), in MB. */
+export async function peakRssMb(pid: number): Promise<number> {
+  const { readFileSync } = await import('node:fs');
+  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!match) throw new Error(`no VmHWM for process ${pid}`);
+  return Number(match[1]) / 1024;
+}

@@ -1,0 +1,11 @@
+// npm run bench [-- NAME…]: runs the named benchmarks (all when none is named).
+import { benchWebhook } from './webhook.js';
+
+const benchmarks: Record<string, () => Promise<void>> = { webhook: benchWebhook };
+const names = process.argv.slice(2);
+const unknown = names.filter((n) => !(n in benchmarks));
+if (unknown.length > 0) {
+  console.error(`unknown benchmark ${unknown.join(', ')}; known: ${Object.keys(benchmarks).join(', ')}`);
+  process.exit(2);
+}
+for (const name of names.length > 0 ? names : Object.keys(benchmarks)) await benchmarks[name]!();

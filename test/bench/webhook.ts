@@ -1,0 +1,92 @@
+// Admission throughput and latency of the real flink-webhook over HTTPS, with the upstream basic.yaml:
+// first over keep-alive connections (as the API server sends), then with a new TLS connection per review.
+import autocannon from 'autocannon';
+import { request } from 'node:https';
+import { upstreamExamples } from '../support/examples.js';
+import { admissionReview } from '../support/reviews.js';
+import { startWebhook, type WebhookProcess } from '../support/webhook-process.js';
+import { peakRssMb, Report } from './report.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = 8;
+
+export async function benchWebhook(): Promise<void> {
+  const report = new Report(`webhook: ${SECONDS} s per phase, ${CONNECTIONS} connections, load generator on the same 2-core machine`);
+  const webhook = await startWebhook();
+  try {
+    const basic = upstreamExamples().find((e) => e.file === 'basic.yaml')!.object;
+    const mutated = (await webhook.post('/mutate', admissionReview(basic, { uid: 'bench' }))).json<{ response: { patch: string } }>();
+    const fastJsonPatch = (await import('fast-json-patch')).default;
+    const defaulted = fastJsonPatch.applyPatch(structuredClone(basic), JSON.parse(Buffer.from(mutated.response.patch, 'base64').toString())).newDocument;
+
+    for (const [path, object] of [['/validate', defaulted], ['/mutate', basic]] as const) {
+      const body = JSON.stringify(admissionReview(object, { uid: 'bench' }));
+      const expected = (await webhook.post(path, body)).text;
+      const result = await keepAlive(webhook, path, body, expected);
+      const name = path.slice(1);
+      report.add(`webhook.${name}.keepalive.throughput`, result.requests.average, 'reviews/s');
+      report.add(`webhook.${name}.keepalive.p50`, result.latency.p50, 'ms');
+      report.add(`webhook.${name}.keepalive.p99`, result.latency.p99, 'ms');
+      if (result.errors + result.non2xx + result.mismatches > 0) throw new Error(`${path}: ${result.errors} errors, ${result.non2xx} non-2xx, ${result.mismatches} wrong answers`);
+    }
+
+    const body = JSON.stringify(admissionReview(defaulted, { uid: 'bench' }));
+    const fresh = await newConnectionPerReview(webhook, '/validate', body);
+    report.add('webhook.validate.new-connection.throughput', fresh.perSecond, 'reviews/s');
+    report.add('webhook.validate.new-connection.p50', fresh.p50, 'ms');
+    report.add('webhook.validate.new-connection.p99', fresh.p99, 'ms');
+    report.add('webhook.peak-rss', await peakRssMb(webhook.proc.pid!), 'MB');
+    report.summary([
+      'Targets: ≥ 4,000 reviews/s on /validate with p99 ≤ 10 ms (keep-alive), peak RSS ≤ 120 MB.',
+      'Every answer was checked against the expected AdmissionReview.',
+    ]);
+  } finally {
+    await webhook.stop();
+  }
+}
+
+async function keepAlive(webhook: WebhookProcess, path: string, body: string, expected: string) {
+  return autocannon({
+    url: `https://127.0.0.1:${webhook.port}${path}`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    expectBody: expected,
+    tlsOptions: { ca: webhook.ca },
+    servername: 'localhost',
+  } as autocannon.Options);
+}
+
+/** Workers that each open a new TLS connection for every review, as a client without keep-alive would. */
+async function newConnectionPerReview(webhook: WebhookProcess, path: string, body: string) {
+  const latencies: number[] = [];
+  const deadline = Date.now() + SECONDS * 1000;
+  const one = () =>
+    new Promise<void>((resolve, reject) => {
+      const started = process.hrtime.bigint();
+      const req = request(
+        { host: '127.0.0.1', port: webhook.port, path, method: 'POST', agent: false, ca: webhook.ca, servername: 'localhost', headers: { 'content-type': 'application/json', connection: 'close' } },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            if (res.statusCode !== 200) return reject(new Error(`status ${res.statusCode}`));
+            latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
+            resolve();
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  const worker = async () => {
+    while (Date.now() < deadline) await one();
+  };
+  const started = Date.now();
+  await Promise.all(Array.from({ length: CONNECTIONS }, worker));
+  const elapsed = (Date.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
+  return { perSecond: latencies.length / elapsed, p50: at(0.5), p99: at(0.99) };
+}
