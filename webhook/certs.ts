@@ -31,29 +31,50 @@ export function createCertificateAuthority(commonName: string, days: number, now
   return { certPem: forge.pki.certificateToPem(cert), keyPem: forge.pki.privateKeyToPem(keys.privateKey) };
 }
 
-/** A serving certificate for `hosts` (DNS names or IP addresses), signed by `ca`. */
-export function issueServingCertificate(ca: CertificateAuthority, hosts: string[], days: number, now = new Date()): { certPem: string; keyPem: string } {
-  if (hosts.length === 0) throw new Error('a serving certificate needs at least one host');
+export interface LeafOptions {
+  commonName: string;
+  /** Subject organizations: the groups of a Kubernetes client certificate. */
+  organizations?: string[];
+  /** DNS names or IP addresses a serving certificate is for. */
+  hosts?: string[];
+  usage: 'server' | 'client';
+}
+
+/** A leaf certificate signed by `ca`: a TLS server's (with `hosts`) or a client's (CN = user, O = groups). */
+export function issueCertificate(ca: CertificateAuthority, options: LeafOptions, days: number, now = new Date()): { certPem: string; keyPem: string } {
+  const hosts = options.hosts ?? [];
+  if (options.usage === 'server' && hosts.length === 0) throw new Error('a serving certificate needs at least one host');
   const caCert = forge.pki.certificateFromPem(ca.certPem);
   const caKey = forge.pki.privateKeyFromPem(ca.keyPem);
   const keys = forge.pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 });
   const cert = baseCertificate(keys.publicKey, days, now);
-  cert.setSubject([{ name: 'commonName', value: hosts[0]! }]);
+  cert.setSubject([
+    { name: 'commonName', value: options.commonName },
+    ...(options.organizations ?? []).map((value) => ({ name: 'organizationName', value })),
+  ]);
   cert.setIssuer(caCert.subject.attributes);
   cert.setExtensions([
     { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
     { name: 'basicConstraints', cA: false },
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-    { name: 'extKeyUsage', serverAuth: true },
-    { name: 'subjectAltName', altNames: hosts.map((h) => (isIP(h) ? { type: 7, ip: h } : { type: 2, value: h })) },
+    options.usage === 'server' ? { name: 'extKeyUsage', serverAuth: true } : { name: 'extKeyUsage', clientAuth: true },
+    ...(hosts.length > 0 ? [{ name: 'subjectAltName', altNames: hosts.map((h) => (isIP(h) ? { type: 7, ip: h } : { type: 2, value: h })) }] : []),
   ]);
   cert.sign(caKey, forge.md.sha256.create());
   return { certPem: forge.pki.certificateToPem(cert), keyPem: forge.pki.privateKeyToPem(keys.privateKey) };
 }
 
+export function issueServingCertificate(ca: CertificateAuthority, hosts: string[], days: number, now = new Date()): { certPem: string; keyPem: string } {
+  return issueCertificate(ca, { commonName: hosts[0] ?? '', hosts, usage: 'server' }, days, now);
+}
+
+/** A CA with a name of its own: a bundle holding an old and a new CA during rotation must tell them apart. */
+export function createUniqueCertificateAuthority(purpose: string, days: number, now = new Date()): CertificateAuthority {
+  return createCertificateAuthority(`${purpose} ${now.toISOString()} ${randomBytes(4).toString('hex')}`, days, now);
+}
+
 export function issueCertificates(hosts: string[], days: number, now = new Date()): IssuedCertificates {
-  // A unique name per CA: a bundle holding the old and the new CA during rotation must tell them apart.
-  const ca = createCertificateAuthority(`flink-operator-ts webhook CA ${now.toISOString()} ${randomBytes(4).toString('hex')}`, days, now);
+  const ca = createUniqueCertificateAuthority('flink-operator-ts webhook CA', days, now);
   return { ca, serving: issueServingCertificate(ca, hosts, days, now) };
 }
 

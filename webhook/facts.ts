@@ -3,6 +3,8 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { ExternalFacts } from '../api/admission.js';
 import type { HostResolution, SessionTarget } from '../api/validation/index.js';
+import type { ObjectCache } from '../kube/informer.js';
+import type { FlinkDeploymentObject } from '../kube/flink-resources.js';
 
 /** Where the webhook finds FlinkDeployments: an informer cache when it has API access. */
 export interface SessionClusters {
@@ -12,6 +14,17 @@ export interface SessionClusters {
 export const withoutKubernetesApi: SessionClusters = {
   lookup: () => ({ state: 'unknown', reason: 'the webhook runs without Kubernetes API access' }),
 };
+
+/** Session clusters from an informer cache: an unsynced cache is "unknown", never "missing". */
+export function sessionClustersFrom(cache: ObjectCache<FlinkDeploymentObject>): SessionClusters {
+  return {
+    lookup(namespace, name) {
+      if (!cache.synced()) return { state: 'unknown', reason: 'the FlinkDeployment cache is not in sync with the API server yet' };
+      const deployment = cache.get(namespace, name);
+      return deployment ? { state: 'found', deployment: deployment as unknown as Record<string, unknown> } : { state: 'missing' };
+    },
+  };
+}
 
 export interface ResolvedFacts {
   sessionTarget?: SessionTarget;

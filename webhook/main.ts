@@ -9,6 +9,10 @@ import { hideBin } from 'yargs/helpers';
 import { parseDurationMs } from '../api/flink-config.js';
 import { readOperatorConfig } from '../kube/operator-config.js';
 import { issueCertificates } from './certs.js';
+import type { FlinkDeploymentObject } from '../kube/flink-resources.js';
+import type { ObjectCache } from '../kube/informer.js';
+import { loadKubeConfig } from '../kube/kubeconfig.js';
+import { sessionClustersFrom, withoutKubernetesApi, type SessionClusters } from './facts.js';
 import { startWebhookServer } from './server.js';
 
 // Collect garbage before the heap doubles: reviews leave only short-lived garbage, and without this V8 lets the
@@ -28,14 +32,26 @@ await yargs(hideBin(process.argv))
         .option('bind-address', { type: 'string', default: '0.0.0.0', describe: 'address to listen on' })
         .option('tls-cert-file', { type: 'string', demandOption: true, describe: 'serving certificate (PEM), reloaded when it changes' })
         .option('tls-private-key-file', { type: 'string', demandOption: true, describe: 'private key of the certificate (PEM)' })
+        .option('kubeconfig', { type: 'string', describe: 'kubeconfig for looking up session clusters (default: KUBECONFIG, ~/.kube/config, in-cluster; none: run without API access)' })
         .option('config', { type: 'string', describe: 'operator configuration: flat `key: value` YAML of kubernetes.operator.* and default Flink keys' })
         .option('request-timeout', { type: 'string', default: '10s', describe: 'a client that has not sent its whole request by then gets 408 (e.g. 10s)' })
         .option('log-level', { type: 'string', default: 'info', choices: ['debug', 'info', 'warn', 'error'] }),
     async (argv) => {
       const logger = pino({ level: argv.logLevel, base: { component: 'flink-webhook' } });
       let webhook;
+      let sessions: SessionClusters = withoutKubernetesApi;
+      let cache: ObjectCache<FlinkDeploymentObject> | undefined;
       try {
+        const kc = await loadKubeConfig(argv.kubeconfig);
+        if (kc) {
+          const { flinkDeploymentCache } = await import('../kube/flink-resources.js');
+          cache = flinkDeploymentCache(kc, { onError: (err, retryInMs) => logger.warn({ reason: errorLine(err), retryInMs }, 'FlinkDeployment watch failed; session jobs are admitted with a warning until it recovers') });
+          sessions = sessionClustersFrom(cache);
+        } else {
+          logger.warn('no kubeconfig and not in a cluster: session clusters cannot be checked; session jobs are admitted with a warning');
+        }
         webhook = await startWebhookServer({
+          sessions,
           port: argv.port,
           host: argv.bindAddress,
           certFile: argv.tlsCertFile,
@@ -52,7 +68,7 @@ await yargs(hideBin(process.argv))
         logger.info({ signal }, 'shutting down: finishing in-flight reviews');
         const force = setTimeout(() => process.exit(0), 25_000);
         force.unref();
-        void webhook.close().then(() => {
+        void Promise.all([webhook.close(), cache?.stop()]).then(() => {
           logger.info('stopped');
           process.exit(0);
         });
@@ -93,4 +109,9 @@ function durationFlag(flag: string, value: string): number {
   const ms = parseDurationMs(value);
   if (ms === undefined || ms <= 0) throw new Error(`${flag} ${JSON.stringify(value)} is not a duration such as 10s or 500ms`);
   return ms;
+}
+
+function errorLine(err: unknown): string {
+  const e = err as { message?: string; code?: number | string; statusCode?: number };
+  return `${e.statusCode ?? e.code ?? ''} ${e.message ?? String(err)}`.trim().split('\n')[0]!;
 }

@@ -1,0 +1,24 @@
+// Typed access to our two resources through the generic custom-objects API.
+import { CustomObjectsApi, type KubeConfig, type KubernetesObject, type KubernetesListObject } from '@kubernetes/client-node';
+import { FLINK_DEPLOYMENT, GROUP, VERSION, type KindInfo } from '../api/schema/crd.js';
+import type { FlinkDeployment } from '../api/types.generated.js';
+import { startInformer, type InformerOptions, type ObjectCache } from './informer.js';
+
+export type FlinkDeploymentObject = FlinkDeployment & KubernetesObject;
+
+export function watchPath(kind: KindInfo, namespace?: string): string {
+  return namespace ? `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${kind.plural}` : `/apis/${GROUP}/${VERSION}/${kind.plural}`;
+}
+
+/** FlinkDeployments of every namespace (or one), kept current by an informer. */
+export function flinkDeploymentCache(kc: KubeConfig, options: InformerOptions & { namespace?: string } = {}): ObjectCache<FlinkDeploymentObject> {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  const list = async () => {
+    const base = { group: GROUP, version: VERSION, plural: FLINK_DEPLOYMENT.plural };
+    const body = (options.namespace
+      ? await api.listNamespacedCustomObject({ ...base, namespace: options.namespace })
+      : await api.listClusterCustomObject(base)) as KubernetesListObject<FlinkDeploymentObject>;
+    return body;
+  };
+  return startInformer<FlinkDeploymentObject>(kc, watchPath(FLINK_DEPLOYMENT, options.namespace), list, options);
+}

@@ -1,0 +1,69 @@
+// A cache of one kind of object kept by list+watch. client-node's informer relists on 410 Gone but stops for
+// good on any other error (a dropped connection, an API server restart); this one starts again with backoff,
+// and says whether its content can be trusted right now.
+import { makeInformer, type KubeConfig, type KubernetesObject, type ListPromise } from '@kubernetes/client-node';
+
+export interface InformerOptions {
+  labelSelector?: string;
+  onError?: (err: unknown, retryInMs: number) => void;
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+export interface ObjectCache<T extends KubernetesObject> {
+  /** False until the first list completes, and again from an error until the next list completes. */
+  synced(): boolean;
+  get(namespace: string, name: string): T | undefined;
+  list(namespace?: string): readonly T[];
+  stop(): Promise<void>;
+}
+
+export function startInformer<T extends KubernetesObject>(kc: KubeConfig, path: string, listFn: ListPromise<T>, options: InformerOptions = {}): ObjectCache<T> {
+  const informer = makeInformer(kc, path, listFn, options.labelSelector);
+  const minBackoff = options.minBackoffMs ?? 500;
+  const maxBackoff = options.maxBackoffMs ?? 30_000;
+  let synced = false;
+  let stopped = false;
+  let backoff = minBackoff;
+  let retry: NodeJS.Timeout | undefined;
+
+  // Cached objects are read, never written back: their managedFields are only weight.
+  const slim = (obj: T) => void delete (obj.metadata as { managedFields?: unknown } | undefined)?.managedFields;
+  informer.on('add', slim);
+  informer.on('update', slim);
+
+  const start = () => {
+    retry = undefined;
+    informer.start().then(
+      () => {
+        // start() resolves once the list is in and the watch is open; it may also resolve after an error event.
+        if (retry === undefined && !stopped) {
+          synced = true;
+          backoff = minBackoff;
+        }
+      },
+      (err: unknown) => failed(err),
+    );
+  };
+  const failed = (err: unknown) => {
+    synced = false;
+    if (stopped || retry !== undefined) return;
+    options.onError?.(err, backoff);
+    retry = setTimeout(start, backoff);
+    retry.unref();
+    backoff = Math.min(backoff * 2, maxBackoff);
+  };
+  informer.on('error', failed);
+  start();
+
+  return {
+    synced: () => synced,
+    get: (namespace, name) => informer.get(name, namespace),
+    list: (namespace) => informer.list(namespace),
+    stop: async () => {
+      stopped = true;
+      if (retry) clearTimeout(retry);
+      await informer.stop();
+    },
+  };
+}
