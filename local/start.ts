@@ -1,24 +1,39 @@
-// npm start: the local stack. For now the admission webhook alone, with a local CA under .local/certs.
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { issueCertificates } from '../webhook/certs.js';
-import { mkdirSync, writeFileSync } from 'node:fs';
+// npm start: the local stack in the foreground until Ctrl-C.
+import { dirname, join, relative } from 'node:path';
+import { LocalStack, repoRoot } from './stack.js';
+import { MissingTool } from './tools.js';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const certDir = join(repoRoot, '.local/certs');
-if (!existsSync(join(certDir, 'tls.crt'))) {
-  const { ca, serving } = issueCertificates(['localhost', '127.0.0.1'], 365);
-  mkdirSync(certDir, { recursive: true });
-  writeFileSync(join(certDir, 'ca.crt'), ca.certPem);
-  writeFileSync(join(certDir, 'tls.crt'), serving.certPem);
-  writeFileSync(join(certDir, 'tls.key'), serving.keyPem, { mode: 0o600 });
+const started = Date.now();
+const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
+let stack: LocalStack;
+try {
+  stack = await LocalStack.start({ stateDir: join(repoRoot, '.local/stack'), progress: (line) => console.log(`[${elapsed()}] ${line}`) });
+  await stack.createNamespace('default');
+} catch (err) {
+  console.error(err instanceof MissingTool ? `cannot start the local stack: ${err.message}` : `cannot start the local stack: ${(err as Error).message}`);
+  process.exit(1);
 }
-const port = process.env.WEBHOOK_PORT ?? '9443';
-console.log(`admission webhook on https://127.0.0.1:${port} (CA: .local/certs/ca.crt); try:
-  curl --cacert .local/certs/ca.crt https://127.0.0.1:${port}/healthz
-  curl --cacert .local/certs/ca.crt https://127.0.0.1:${port}/metrics`);
-const child = spawn(process.execPath, [join(repoRoot, 'dist/webhook/main.js'), '--port', port, '--bind-address', '127.0.0.1', '--tls-cert-file', join(certDir, 'tls.crt'), '--tls-private-key-file', join(certDir, 'tls.key')], { stdio: 'inherit' });
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill('SIGTERM'));
-child.on('exit', (code) => process.exit(code ?? 0));
+
+const rel = (path: string) => relative(process.cwd(), path) || '.';
+console.log(`
+Local stack up in ${elapsed()}: Kubernetes ${stack.controlPlane.server}, admission webhook, one kwok node.
+Logs and state: ${rel(join(repoRoot, '.local/stack'))}/
+
+  export KUBECONFIG=${stack.kubeconfig} PATH=${dirname(stack.binaries.kubectl)}:$PATH
+
+Then try:
+  kubectl apply -f ${rel(join(repoRoot, 'local/examples/basic.yaml'))}
+  kubectl get flinkdeployments
+  kubectl explain flinkdeployment.spec.job
+
+Ctrl-C stops everything.`);
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nstopping the local stack …');
+    void stack.stop().then(() => process.exit(0));
+  });
+}

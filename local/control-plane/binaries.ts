@@ -3,14 +3,23 @@
 // versions) and cached by version outside the repository.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { requireTool } from '../tools.js';
 
 export const KUBE_BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'kwok'] as const;
 export type KubeBinary = (typeof KUBE_BINARIES)[number];
-export type KubeBinaries = Record<KubeBinary, string>;
+/** The binaries, plus kwok's default stages (how simulated nodes and pods become ready), from kwok's own module. */
+export type KubeBinaries = Record<KubeBinary | 'kwokStages', string>;
+
+const KWOK_STAGES = [
+  'node/fast/node-initialize.yaml',
+  'node/heartbeat-with-lease/node-heartbeat-with-lease.yaml',
+  'pod/fast/pod-ready.yaml',
+  'pod/fast/pod-complete.yaml',
+  'pod/fast/pod-delete.yaml',
+];
 
 const PACKAGES: Record<KubeBinary, string> = {
   etcd: 'go.etcd.io/etcd/server/v3',
@@ -54,8 +63,8 @@ export function binariesDir(moduleDir: string): string {
 
 export async function ensureKubeBinaries(moduleDir: string, progress: (line: string) => void): Promise<KubeBinaries> {
   const dir = binariesDir(moduleDir);
-  const paths = Object.fromEntries(KUBE_BINARIES.map((b) => [b, join(dir, b)])) as KubeBinaries;
-  if (KUBE_BINARIES.every((b) => existsSync(paths[b]))) return paths;
+  const paths = { ...Object.fromEntries(KUBE_BINARIES.map((b) => [b, join(dir, b)])), kwokStages: join(dir, 'kwok-stages.yaml') } as KubeBinaries;
+  if (Object.values(paths).every((p) => existsSync(p))) return paths;
 
   const go = requireTool('go', ['version'], 'the local control plane is built from Kubernetes\' published Go modules; install Go 1.26 or newer');
   const v = pinnedVersions(moduleDir);
@@ -83,6 +92,7 @@ export async function ensureKubeBinaries(moduleDir: string, progress: (line: str
       clearInterval(ticker);
     }
     renameSync(join(staging, 'server'), join(staging, 'etcd')); // `go build -o dir/` names it after the package path
+    writeFileSync(join(staging, 'kwok-stages.yaml'), await kwokStages(moduleDir, v.kwok));
     rmSync(dir, { recursive: true, force: true });
     renameSync(staging, dir);
     progress(`built in ${Math.round((Date.now() - started) / 1000)} s, cached in ${dir}`);
@@ -92,12 +102,20 @@ export async function ensureKubeBinaries(moduleDir: string, progress: (line: str
   return paths;
 }
 
-function run(command: string, args: string[], cwd: string, env: Record<string, string>): Promise<void> {
+async function kwokStages(moduleDir: string, version: string): Promise<string> {
+  const out = await run('go', ['mod', 'download', '-json', `sigs.k8s.io/kwok@${version}`], moduleDir, {});
+  const kwokDir = (JSON.parse(out) as { Dir: string }).Dir;
+  return KWOK_STAGES.map((file) => readFileSync(join(kwokDir, 'kustomize/stage', file), 'utf8').trim()).join('\n---\n') + '\n';
+}
+
+function run(command: string, args: string[], cwd: string, env: Record<string, string>): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
     let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-8000)));
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.slice(0, 2).join(' ')} failed (exit ${code}):\n${stderr}`))));
+    child.on('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`${command} ${args.slice(0, 2).join(' ')} failed (exit ${code}):\n${stderr}`))));
   });
 }

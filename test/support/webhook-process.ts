@@ -25,6 +25,8 @@ export interface WebhookProcess {
   post(path: string, body: string | Buffer | unknown, headers?: Record<string, string>): Promise<HttpAnswer>;
   get(path: string): Promise<HttpAnswer>;
   alive(): boolean;
+  /** The first log line containing `text`, waiting briefly: a line may arrive just after its response. */
+  logLine(text: string, timeoutMs?: number): Promise<string | undefined>;
   /** Sends a signal and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -91,6 +93,14 @@ export async function startWebhook(extraArgs: string[] = [], options: { config?:
       call('POST', path, typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body), headers),
     get: (path) => call('GET', path),
     alive: () => proc.exitCode === null && proc.signalCode === null,
+    logLine: async (text, timeoutMs = 3000) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const line = logs.find((l) => l.includes(text));
+        if (line || Date.now() > deadline) return line;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
     stop: (signal = 'SIGTERM') =>
       new Promise((resolve) => {
         agent.destroy();

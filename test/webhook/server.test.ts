@@ -68,7 +68,7 @@ describe('webhook server', () => {
       await waitFor('the new certificate', async () => (await handshake(webhook.port, { ca: newCa })).fingerprint !== before.fingerprint);
       expect(webhook.proc.pid).to.equal(pid);
       expect(webhook.alive()).to.equal(true);
-      expect(webhook.logs.join('\n')).to.match(/serving certificate reloaded/);
+      expect(await webhook.logLine('serving certificate reloaded')).to.not.equal(undefined);
       expect(await webhook.stop()).to.equal(0);
     });
   });
@@ -96,7 +96,7 @@ describe('webhook server', () => {
       const d = validDeployment();
       d.spec.flinkConfiguration['s3.secret-key'] = 'hunter2-very-secret';
       await webhook.post('/validate', admissionReview(d, { uid: 'log-check' }));
-      const line = webhook.logs.find((l) => l.includes('"uid":"log-check"'));
+      const line = await webhook.logLine('"uid":"log-check"');
       expect(line).to.not.equal(undefined);
       expect(JSON.parse(line!)).to.include({ kind: 'FlinkDeployment', operation: 'CREATE', verdict: 'allowed', name: 'orders' });
       expect(webhook.logs.join('\n')).to.not.include('hunter2');

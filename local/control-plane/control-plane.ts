@@ -1,0 +1,283 @@
+// A real Kubernetes control plane on loopback: etcd, kube-apiserver (RBAC, default admission plugins with both
+// webhook plugins, audit log), kube-controller-manager, kube-scheduler and kwok with one simulated node.
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { KubeBinaries } from './binaries.js';
+import { ensurePki, IDENTITIES, kubeconfigFor, type Identity, type Pki } from './pki.js';
+import { freePort, ManagedProcess } from './process.js';
+
+const exec = promisify(execFile);
+
+export const NODE_NAME = 'kwok-node-0';
+
+export interface ControlPlaneOptions {
+  stateDir: string;
+  binaries: KubeBinaries;
+  /** Without the watch cache, watches from an old resourceVersion reach etcd, so a compaction gives a real 410 Gone. */
+  watchCache?: boolean;
+  progress?: (line: string) => void;
+}
+
+interface Ports {
+  etcd: number;
+  etcdPeer: number;
+  apiServer: number;
+  controllerManager: number;
+  scheduler: number;
+  kwok: number;
+}
+
+export class ControlPlane {
+  readonly pki: Pki;
+  readonly auditLog: string;
+  private ports!: Ports;
+  private readonly processes = new Map<string, ManagedProcess>();
+
+  constructor(private readonly options: ControlPlaneOptions) {
+    mkdirSync(join(options.stateDir, 'logs'), { recursive: true });
+    this.pki = ensurePki(join(options.stateDir, 'pki'));
+    this.auditLog = join(options.stateDir, 'logs', 'audit.log');
+  }
+
+  get server(): string {
+    return `https://127.0.0.1:${this.ports.apiServer}`;
+  }
+
+  get etcdEndpoint(): string {
+    return `http://127.0.0.1:${this.ports.etcd}`;
+  }
+
+  /** Writes (and returns the path of) a kubeconfig for one identity. */
+  kubeconfig(identity: Identity = IDENTITIES.admin): string {
+    const file = join(this.options.stateDir, `${identity.name}.kubeconfig`);
+    writeFileSync(file, kubeconfigFor(this.pki, identity, this.server), { mode: 0o600 });
+    return file;
+  }
+
+  /** Runs the pinned kubectl as admin (or `identity`) and returns its stdout. */
+  async kubectl(args: string[], options: { identity?: Identity; input?: string } = {}): Promise<string> {
+    const kubeconfig = this.kubeconfig(options.identity);
+    const child = exec(this.options.binaries.kubectl, [`--kubeconfig=${kubeconfig}`, ...args], { maxBuffer: 64 * 1024 * 1024 });
+    if (options.input !== undefined) child.child.stdin!.end(options.input);
+    return (await child).stdout;
+  }
+
+  async start(): Promise<void> {
+    const progress = this.options.progress ?? (() => undefined);
+    this.ports = {
+      etcd: await freePort(),
+      etcdPeer: await freePort(),
+      apiServer: await freePort(),
+      controllerManager: await freePort(),
+      scheduler: await freePort(),
+      kwok: await freePort(),
+    };
+    const dataDir = join(this.options.stateDir, 'etcd');
+    rmSync(dataDir, { recursive: true, force: true });
+    progress('starting etcd');
+    await this.startEtcd(dataDir);
+    progress('starting kube-apiserver');
+    await this.startApiServer();
+    progress('starting kube-controller-manager, kube-scheduler and kwok');
+    await Promise.all([this.startControllerManager(), this.startScheduler(), this.startKwok()]);
+    await this.kubectl(['apply', '-f', '-'], { input: nodeManifest() });
+    await this.waitFor('the kwok node to be Ready', async () => (await this.kubectl(['get', 'node', NODE_NAME, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])) === 'True');
+  }
+
+  private process(name: string, command: string, args: string[]): ManagedProcess {
+    const p = new ManagedProcess({ name, command, args, logFile: join(this.options.stateDir, 'logs', `${name}.log`) });
+    this.processes.set(name, p);
+    p.start();
+    return p;
+  }
+
+  private async startEtcd(dataDir: string): Promise<void> {
+    const { etcd, etcdPeer } = this.ports;
+    const p = this.process('etcd', this.options.binaries.etcd, [
+      '--name=node0',
+      `--data-dir=${dataDir}`,
+      `--listen-client-urls=http://127.0.0.1:${etcd}`,
+      `--advertise-client-urls=http://127.0.0.1:${etcd}`,
+      `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
+      `--initial-cluster=node0=http://127.0.0.1:${etcdPeer}`,
+      '--unsafe-no-fsync=true', // a throwaway cluster: durability buys nothing here
+      '--quota-backend-bytes=8589934592',
+      '--log-level=warn',
+    ]);
+    await p.waitReady(async () => (await get(`${this.etcdEndpoint}/health`)).status === 200);
+  }
+
+  private async startApiServer(): Promise<void> {
+    const policy = join(this.options.stateDir, 'audit-policy.yaml');
+    writeFileSync(policy, AUDIT_POLICY);
+    const { pki } = this;
+    const p = this.process('kube-apiserver', this.options.binaries['kube-apiserver'], [
+      `--etcd-servers=${this.etcdEndpoint}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--secure-port=${this.ports.apiServer}`,
+      `--tls-cert-file=${pki.servingCert}`,
+      `--tls-private-key-file=${pki.servingKey}`,
+      '--tls-min-version=VersionTLS12',
+      `--client-ca-file=${pki.caCert}`,
+      `--service-account-key-file=${pki.serviceAccountPub}`,
+      `--service-account-signing-key-file=${pki.serviceAccountKey}`,
+      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+      '--service-cluster-ip-range=10.0.0.0/24',
+      '--authorization-mode=RBAC',
+      '--allow-privileged=true',
+      '--endpoint-reconciler-type=none',
+      '--enable-admission-plugins=MutatingAdmissionWebhook,ValidatingAdmissionWebhook,PodSecurity',
+      `--watch-cache=${this.options.watchCache ?? true}`,
+      `--audit-policy-file=${policy}`,
+      `--audit-log-path=${this.auditLog}`,
+      '--audit-log-format=json',
+      '--audit-log-mode=batch',
+      '--audit-log-batch-max-wait=1s',
+      '--profiling=false',
+    ]);
+    await p.waitReady(async () => (await get(`${this.server}/readyz`, this.pki)).status === 200);
+  }
+
+  private async startControllerManager(): Promise<void> {
+    const kubeconfig = this.kubeconfig(IDENTITIES.controllerManager);
+    const p = this.process('kube-controller-manager', this.options.binaries['kube-controller-manager'], [
+      `--kubeconfig=${kubeconfig}`,
+      `--authentication-kubeconfig=${kubeconfig}`,
+      `--authorization-kubeconfig=${kubeconfig}`,
+      '--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics',
+      '--bind-address=127.0.0.1',
+      `--secure-port=${this.ports.controllerManager}`,
+      `--root-ca-file=${this.pki.caCert}`,
+      `--service-account-private-key-file=${this.pki.serviceAccountKey}`,
+      '--use-service-account-credentials=true', // each controller acts as its own kube-system account, bound by bootstrap RBAC
+      '--leader-elect=false',
+      '--kube-api-qps=200',
+      '--kube-api-burst=400',
+      '--concurrent-deployment-syncs=20',
+      '--concurrent-replicaset-syncs=20',
+      '--concurrent-gc-syncs=40',
+    ]);
+    await p.waitReady(async () => (await get(`https://127.0.0.1:${this.ports.controllerManager}/healthz`)).status === 200);
+  }
+
+  private async startScheduler(): Promise<void> {
+    const kubeconfig = this.kubeconfig(IDENTITIES.scheduler);
+    const p = this.process('kube-scheduler', this.options.binaries['kube-scheduler'], [
+      `--kubeconfig=${kubeconfig}`,
+      `--authentication-kubeconfig=${kubeconfig}`,
+      `--authorization-kubeconfig=${kubeconfig}`,
+      '--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics',
+      '--bind-address=127.0.0.1',
+      `--secure-port=${this.ports.scheduler}`,
+      '--leader-elect=false',
+      '--kube-api-qps=200',
+      '--kube-api-burst=400',
+    ]);
+    await p.waitReady(async () => (await get(`https://127.0.0.1:${this.ports.scheduler}/healthz`)).status === 200);
+  }
+
+  private async startKwok(): Promise<void> {
+    const p = this.process('kwok', this.options.binaries.kwok, [
+      `--kubeconfig=${this.kubeconfig(IDENTITIES.kwok)}`,
+      `--config=${this.options.binaries.kwokStages}`,
+      '--manage-all-nodes=true',
+      '--node-ip=127.0.0.1',
+      `--server-address=127.0.0.1:${this.ports.kwok}`,
+      '--node-lease-duration-seconds=40',
+    ]);
+    await p.waitReady(async () => (await get(`http://127.0.0.1:${this.ports.kwok}/healthz`)).status === 200);
+  }
+
+  /** Stops and starts kube-apiserver on the same port, as an upgrade or a crash would. */
+  async restartApiServer(): Promise<void> {
+    await this.processes.get('kube-apiserver')?.stop();
+    await this.startApiServer();
+  }
+
+  /** Compacts etcd at its current revision: watches from older resourceVersions then get 410 Gone. */
+  async compactEtcd(): Promise<void> {
+    const status = JSON.parse((await post(`${this.etcdEndpoint}/v3/kv/range`, { key: Buffer.from('/').toString('base64'), limit: 1 })).body) as { header: { revision: string } };
+    await post(`${this.etcdEndpoint}/v3/kv/compaction`, { revision: status.header.revision, physical: true });
+  }
+
+  processIds(): Record<string, number | undefined> {
+    return Object.fromEntries([...this.processes].map(([name, p]) => [name, p.pid]));
+  }
+
+  async stop(): Promise<void> {
+    // Clients first, etcd last, so nothing logs a storm of connection errors on the way down.
+    for (const name of ['kwok', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd']) await this.processes.get(name)?.stop(5000);
+  }
+
+  async waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (await check().catch(() => false)) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+  }
+}
+
+/** Every request at Metadata level: who did what to which object, never the bodies (Secrets stay out). */
+const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: Metadata
+`;
+
+function nodeManifest(): string {
+  return `apiVersion: v1
+kind: Node
+metadata:
+  name: ${NODE_NAME}
+  annotations:
+    kwok.x-k8s.io/node: fake
+  labels:
+    kubernetes.io/hostname: ${NODE_NAME}
+    kubernetes.io/os: linux
+    type: kwok
+`;
+}
+
+interface Answer {
+  status: number;
+  body: string;
+}
+
+/** A GET that trusts the cluster CA and presents the admin certificate when `pki` is given, else skips verification (component health). */
+function get(url: string, pki?: Pki): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const options = pki
+      ? { ca: readFileSync(pki.caCert), cert: readFileSync(pki.clientCert(IDENTITIES.admin).cert), key: readFileSync(pki.clientCert(IDENTITIES.admin).key) }
+      : { rejectUnauthorized: false };
+    const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(url, { ...options, timeout: 2000 }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function post(url: string, json: unknown): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: 'POST', headers: { 'content-type': 'application/json' }, timeout: 5000 }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => (res.statusCode === 200 ? resolve({ status: 200, body }) : reject(new Error(`${url}: ${res.statusCode} ${body}`))));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(json));
+  });
+}

@@ -1,0 +1,205 @@
+// The local stack: the control plane, our CRDs, the chart's RBAC bound to the webhook's and the operator's own
+// users, and the webhook registered with `url` + `caBundle` so every kubectl apply crosses the real admission chain.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { KINDS } from '../api/schema/crd.js';
+import { issueCertificates } from '../webhook/certs.js';
+import { ensureKubeBinaries, type KubeBinaries } from './control-plane/binaries.js';
+import { ControlPlane } from './control-plane/control-plane.js';
+import { IDENTITIES, LOCAL_OPERATOR_NAMESPACE, type Identity } from './control-plane/pki.js';
+import { freePort, ManagedProcess } from './control-plane/process.js';
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const chartDir = join(repoRoot, 'charts/flink-operator-ts');
+
+export interface StackOptions {
+  stateDir: string;
+  watchCache?: boolean;
+  progress?: (line: string) => void;
+}
+
+interface PolicyRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+
+/** The chart's RBAC rules, defined once in its files. */
+export function chartRbacRules(): Record<'webhook' | 'operator' | 'flink', PolicyRule[]> {
+  return parse(readFileSync(join(chartDir, 'files/rbac-rules.yaml'), 'utf8')) as Record<'webhook' | 'operator' | 'flink', PolicyRule[]>;
+}
+
+export class LocalStack {
+  readonly controlPlane: ControlPlane;
+  private webhook: ManagedProcess | undefined;
+  private webhookPort = 0;
+
+  private constructor(
+    private readonly options: StackOptions,
+    readonly binaries: KubeBinaries,
+  ) {
+    this.controlPlane = new ControlPlane({ stateDir: options.stateDir, binaries, watchCache: options.watchCache, progress: options.progress });
+  }
+
+  static async start(options: StackOptions): Promise<LocalStack> {
+    mkdirSync(options.stateDir, { recursive: true });
+    const binaries = await ensureKubeBinaries(join(repoRoot, 'local/kube-binaries'), options.progress ?? (() => undefined));
+    const stack = new LocalStack(options, binaries);
+    try {
+      await stack.controlPlane.start();
+      stack.progress('installing the CRDs, RBAC and the admission webhook');
+      await stack.installCrds();
+      await stack.installOperatorRbac();
+      stack.webhookPort = await freePort();
+      await stack.startWebhook();
+      await stack.registerWebhook();
+    } catch (err) {
+      await stack.stop();
+      throw err;
+    }
+    return stack;
+  }
+
+  private progress(line: string): void {
+    this.options.progress?.(line);
+  }
+
+  /** The admin kubeconfig. */
+  get kubeconfig(): string {
+    return this.controlPlane.kubeconfig();
+  }
+
+  kubectl(args: string[], options: { identity?: Identity; input?: string } = {}): Promise<string> {
+    return this.controlPlane.kubectl(args, options);
+  }
+
+  private async installCrds(): Promise<void> {
+    await this.kubectl(['apply', '--server-side', '--field-manager=flink-operator-ts-local', '-f', join(chartDir, 'crds')]);
+    for (const kind of KINDS) {
+      const established = `{.status.conditions[?(@.type=="Established")].status}`;
+      await this.controlPlane.waitFor(`CRD ${kind.plural} to be established`, async () => (await this.kubectl(['get', `crd/${kind.plural}.flink.apache.org`, '-o', `jsonpath=${established}`])) === 'True');
+    }
+  }
+
+  private async installOperatorRbac(): Promise<void> {
+    const rules = chartRbacRules();
+    const docs: unknown[] = [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: LOCAL_OPERATOR_NAMESPACE } }];
+    for (const [role, identity] of [['webhook', IDENTITIES.webhook], ['operator', IDENTITIES.operator]] as const) {
+      const name = `flink-operator-ts-${role}`;
+      docs.push(
+        { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: identity.name, namespace: LOCAL_OPERATOR_NAMESPACE } },
+        { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name }, rules: rules[role] },
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'ClusterRoleBinding',
+          metadata: { name },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
+          subjects: [{ kind: 'ServiceAccount', name: identity.name, namespace: LOCAL_OPERATOR_NAMESPACE }],
+        },
+      );
+    }
+    await this.apply(docs);
+  }
+
+  /** A namespace with the `flink` ServiceAccount and its Role, as the chart gives every watched namespace. */
+  async createNamespace(name: string): Promise<void> {
+    await this.apply([
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'flink', namespace: name } },
+      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'flink', namespace: name }, rules: chartRbacRules().flink },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: 'flink', namespace: name },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'flink' },
+        subjects: [{ kind: 'ServiceAccount', name: 'flink', namespace: name }],
+      },
+    ]);
+  }
+
+  async apply(docs: unknown[]): Promise<void> {
+    await this.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: docs }) });
+  }
+
+  private webhookCertDir(): string {
+    return join(this.options.stateDir, 'webhook-certs');
+  }
+
+  async startWebhook(): Promise<void> {
+    const certDir = this.webhookCertDir();
+    mkdirSync(certDir, { recursive: true });
+    if (!existsSync(join(certDir, 'tls.crt'))) {
+      const { ca, serving } = issueCertificates(['127.0.0.1', 'localhost'], 365);
+      writeFileSync(join(certDir, 'ca.crt'), ca.certPem);
+      writeFileSync(join(certDir, 'tls.crt'), serving.certPem);
+      writeFileSync(join(certDir, 'tls.key'), serving.keyPem, { mode: 0o600 });
+    }
+    this.webhook = new ManagedProcess({
+      name: 'flink-webhook',
+      command: process.execPath,
+      args: [
+        join(repoRoot, 'dist/webhook/main.js'),
+        '--port', String(this.webhookPort),
+        '--bind-address', '127.0.0.1',
+        '--tls-cert-file', join(certDir, 'tls.crt'),
+        '--tls-private-key-file', join(certDir, 'tls.key'),
+        '--kubeconfig', this.controlPlane.kubeconfig(IDENTITIES.webhook),
+      ],
+      logFile: join(this.options.stateDir, 'logs', 'flink-webhook.log'),
+    });
+    this.webhook.start();
+    const ca = readFileSync(join(certDir, 'ca.crt'));
+    await this.webhook.waitReady(() => httpsStatus(`https://127.0.0.1:${this.webhookPort}/readyz`, ca).then((s) => s === 200));
+  }
+
+  async stopWebhook(): Promise<void> {
+    await this.webhook?.stop();
+  }
+
+  private async registerWebhook(): Promise<void> {
+    const caBundle = Buffer.from(readFileSync(join(this.webhookCertDir(), 'ca.crt'))).toString('base64');
+    const url = (path: string) => `https://127.0.0.1:${this.webhookPort}${path}`;
+    const common = {
+      admissionReviewVersions: ['v1'],
+      sideEffects: 'None',
+      failurePolicy: 'Fail',
+      timeoutSeconds: 10,
+      // Never gate the operator's own namespace or kube-system: a broken webhook must not lock out its own repair.
+      namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', LOCAL_OPERATOR_NAMESPACE] }] },
+      rules: [{ apiGroups: ['flink.apache.org'], apiVersions: ['v1beta1'], operations: ['CREATE', 'UPDATE'], resources: ['flinkdeployments', 'flinksessionjobs'], scope: 'Namespaced' }],
+    };
+    await this.apply([
+      {
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'MutatingWebhookConfiguration',
+        metadata: { name: 'flink-operator-ts' },
+        webhooks: [{ name: 'mutate.flink.apache.org', clientConfig: { url: url('/mutate'), caBundle }, reinvocationPolicy: 'Never', ...common }],
+      },
+      {
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'ValidatingWebhookConfiguration',
+        metadata: { name: 'flink-operator-ts' },
+        webhooks: [{ name: 'validate.flink.apache.org', clientConfig: { url: url('/validate'), caBundle }, ...common }],
+      },
+    ]);
+  }
+
+  async stop(): Promise<void> {
+    await this.stopWebhook();
+    await this.controlPlane.stop();
+  }
+}
+
+function httpsStatus(url: string, ca: Buffer): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const req = request(url, { ca, timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

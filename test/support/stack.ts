@@ -1,0 +1,67 @@
+// One local stack per test run, started by the first test that asks for it (unit runs never start one),
+// with its own state directory and ports, and a fresh namespace per test.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { LocalStack, repoRoot } from '../../local/stack.js';
+
+let shared: Promise<LocalStack> | undefined;
+
+export function localStack(): Promise<LocalStack> {
+  // Wiped at the start of a run and kept after it, for reading the components' logs when something failed.
+  const stateDir = join(repoRoot, '.local/test-stack');
+  shared ??= (rmSync(stateDir, { recursive: true, force: true }), LocalStack.start({
+    stateDir,
+    // Watches then reach etcd, so an etcd compaction produces a real 410 Gone.
+    watchCache: false,
+    progress: (line) => process.stderr.write(`      [stack] ${line}\n`),
+  }));
+  return shared;
+}
+
+/** Root hook: the stack goes down with the run. */
+export const mochaHooks = {
+  async afterAll(this: Mocha.Context) {
+    this.timeout(60_000);
+    if (shared) await (await shared).stop();
+  },
+};
+
+export async function freshNamespace(prefix = 't'): Promise<string> {
+  const name = `${prefix}-${randomBytes(4).toString('hex')}`;
+  await (await localStack()).createNamespace(name);
+  return name;
+}
+
+export interface KubectlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The pinned kubectl as admin, never throwing: tests assert on the exit code and output. */
+export async function kubectl(args: string[], input?: string): Promise<KubectlResult> {
+  const stack = await localStack();
+  return new Promise((resolve) => {
+    const child = execFile(stack.binaries.kubectl, [`--kubeconfig=${stack.kubeconfig}`, ...args], { maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+    child.stdin!.end(input ?? '');
+  });
+}
+
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+}
