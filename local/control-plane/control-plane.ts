@@ -145,20 +145,11 @@ export class ControlPlane {
   }
 
   private async startControllerManager(): Promise<void> {
-    const kubeconfig = this.kubeconfig(IDENTITIES.controllerManager);
     const p = this.process('kube-controller-manager', this.options.binaries['kube-controller-manager'], [
-      `--kubeconfig=${kubeconfig}`,
-      `--authentication-kubeconfig=${kubeconfig}`,
-      `--authorization-kubeconfig=${kubeconfig}`,
-      '--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics',
-      '--bind-address=127.0.0.1',
-      `--secure-port=${this.ports.controllerManager}`,
+      ...this.controllerArgs(IDENTITIES.controllerManager, this.ports.controllerManager),
       `--root-ca-file=${this.pki.caCert}`,
       `--service-account-private-key-file=${this.pki.serviceAccountKey}`,
       '--use-service-account-credentials=true', // each controller acts as its own kube-system account, bound by bootstrap RBAC
-      '--leader-elect=false',
-      '--kube-api-qps=200',
-      '--kube-api-burst=400',
       '--concurrent-deployment-syncs=20',
       '--concurrent-replicaset-syncs=20',
       '--concurrent-gc-syncs=40',
@@ -167,19 +158,25 @@ export class ControlPlane {
   }
 
   private async startScheduler(): Promise<void> {
-    const kubeconfig = this.kubeconfig(IDENTITIES.scheduler);
-    const p = this.process('kube-scheduler', this.options.binaries['kube-scheduler'], [
+    const p = this.process('kube-scheduler', this.options.binaries['kube-scheduler'], this.controllerArgs(IDENTITIES.scheduler, this.ports.scheduler));
+    await p.waitReady(async () => (await get(`https://127.0.0.1:${this.ports.scheduler}/healthz`)).status === 200);
+  }
+
+  /** What the controller manager and the scheduler share: their identity, a loopback health port, one instance. */
+  private controllerArgs(identity: Identity, port: number): string[] {
+    const kubeconfig = this.kubeconfig(identity);
+    return [
       `--kubeconfig=${kubeconfig}`,
       `--authentication-kubeconfig=${kubeconfig}`,
       `--authorization-kubeconfig=${kubeconfig}`,
       '--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics',
       '--bind-address=127.0.0.1',
-      `--secure-port=${this.ports.scheduler}`,
+      `--secure-port=${port}`,
       '--leader-elect=false',
+      // Benchmarks create thousands of objects; the default 20 QPS would make the cluster the bottleneck.
       '--kube-api-qps=200',
       '--kube-api-burst=400',
-    ]);
-    await p.waitReady(async () => (await get(`https://127.0.0.1:${this.ports.scheduler}/healthz`)).status === 200);
+    ];
   }
 
   private async startKwok(): Promise<void> {

@@ -8,6 +8,9 @@ import { LocalStack, repoRoot } from '../../local/stack.js';
 
 let shared: Promise<LocalStack> | undefined;
 
+/** A cold start builds the Kubernetes binaries first (about 5 minutes on 2 cores); a warm one takes seconds. */
+export const STACK_START_TIMEOUT_MS = 30 * 60_000;
+
 export function localStack(): Promise<LocalStack> {
   // Wiped at the start of a run and kept after it, for reading the components' logs when something failed.
   const stateDir = join(repoRoot, '.local/test-stack');
