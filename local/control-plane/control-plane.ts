@@ -191,16 +191,21 @@ export class ControlPlane {
     await p.waitReady(async () => (await get(`http://127.0.0.1:${this.ports.kwok}/healthz`)).status === 200);
   }
 
-  /** Stops and starts kube-apiserver on the same port, as an upgrade or a crash would. */
-  async restartApiServer(): Promise<void> {
+  /** Stops and starts kube-apiserver on the same port, as an upgrade or a crash would; `whileDown` runs in between. */
+  async restartApiServer(whileDown?: () => Promise<void>): Promise<void> {
     await this.processes.get('kube-apiserver')?.stop();
+    await whileDown?.();
     await this.startApiServer();
   }
 
-  /** Compacts etcd at its current revision: watches from older resourceVersions then get 410 Gone. */
+  /**
+   * Moves etcd's revision past every resourceVersion clients hold (a write outside the registry) and compacts
+   * there: a watch resumed from any earlier resourceVersion then gets 410 Gone, as after a long disconnect.
+   */
   async compactEtcd(): Promise<void> {
-    const status = JSON.parse((await post(`${this.etcdEndpoint}/v3/kv/range`, { key: Buffer.from('/').toString('base64'), limit: 1 })).body) as { header: { revision: string } };
-    await post(`${this.etcdEndpoint}/v3/kv/compaction`, { revision: status.header.revision, physical: true });
+    const key = Buffer.from('/flink-operator-ts/compaction-marker').toString('base64');
+    const put = JSON.parse((await post(`${this.etcdEndpoint}/v3/kv/put`, { key, value: Buffer.from(String(Date.now())).toString('base64') })).body) as { header: { revision: string } };
+    await post(`${this.etcdEndpoint}/v3/kv/compaction`, { revision: put.header.revision, physical: true });
   }
 
   processIds(): Record<string, number | undefined> {

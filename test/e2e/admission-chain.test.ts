@@ -107,21 +107,52 @@ describe('the real admission chain (kube-apiserver → flink-webhook)', function
     expect(healed.code, healed.stderr).to.equal(0);
   });
 
-  it('after a kube-apiserver restart, the webhook\'s FlinkDeployment cache catches up by itself', async () => {
-    const stack = await localStack();
-    await stack.controlPlane.restartApiServer();
-    const created = await kubectl(['apply', '-n', ns, '-f', '-'], basicYaml.replace('name: basic-example', 'name: after-restart'));
-    expect(created.code, created.stderr).to.equal(0);
-    const job = JSON.stringify({
-      apiVersion: 'flink.apache.org/v1beta1',
-      kind: 'FlinkSessionJob',
-      metadata: { name: 'probe' },
-      spec: { deploymentName: 'after-restart', job: { jarURI: 'https://artifacts.example.com/x.jar', parallelism: 1 } },
+  describe('the webhook\'s FlinkDeployment cache across API server faults', () => {
+    const probe = (deploymentName: string) =>
+      JSON.stringify({
+        apiVersion: 'flink.apache.org/v1beta1',
+        kind: 'FlinkSessionJob',
+        metadata: { name: 'probe' },
+        spec: { deploymentName, job: { jarURI: 'https://artifacts.example.com/x.jar', parallelism: 1 } },
+      });
+    /** The webhook's cache has `name` once a session job aimed at it is refused as an application cluster. */
+    const webhookSees = (name: string) =>
+      eventually(`the webhook to see ${name}`, async () => {
+        const r = await kubectl(['apply', '--dry-run=server', '-n', ns, '-f', '-'], probe(name));
+        return r.code !== 0 && r.stderr.includes(`FlinkDeployment "${name}" is an application cluster`);
+      }, 45_000);
+    /** LISTs of FlinkDeployments by the webhook's own user, counted from the API server's audit log. */
+    const webhookLists = async () => {
+      const { readFileSync } = await import('node:fs');
+      const { IDENTITIES } = await import('../../local/control-plane/pki.js');
+      return readFileSync((await localStack()).controlPlane.auditLog, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { verb: string; stage: string; user: { username: string }; objectRef?: { resource: string } })
+        .filter((e) => e.stage === 'ResponseComplete' && e.verb === 'list' && e.user.username === IDENTITIES.webhook.user && e.objectRef?.resource === 'flinkdeployments').length;
+    };
+    const settleAudit = () => new Promise((r) => setTimeout(r, 1500)); // the audit log is written in 1 s batches
+
+    it('after a restart it resumes its watch (no relist) and sees what was created meanwhile', async () => {
+      const stack = await localStack();
+      await settleAudit();
+      const before = await webhookLists();
+      await stack.controlPlane.restartApiServer();
+      expect((await kubectl(['apply', '-n', ns, '-f', '-'], basicYaml.replace('name: basic-example', 'name: after-restart'))).code).to.equal(0);
+      await webhookSees('after-restart');
+      await settleAudit();
+      expect(await webhookLists(), 'a resumed watch needs no new LIST').to.equal(before);
     });
-    const refused = await eventually('the webhook to see after-restart', async () => {
-      const r = await kubectl(['apply', '--dry-run=server', '-n', ns, '-f', '-'], job);
-      return r.code !== 0 && r;
-    }, 45_000);
-    expect(refused.stderr).to.include('FlinkDeployment "after-restart" is an application cluster');
+
+    it('after a 410 Gone (etcd compacted while it was away) it relists and catches up', async () => {
+      const stack = await localStack();
+      await settleAudit();
+      const before = await webhookLists();
+      await stack.controlPlane.restartApiServer(() => stack.controlPlane.compactEtcd());
+      expect((await kubectl(['apply', '-n', ns, '-f', '-'], basicYaml.replace('name: basic-example', 'name: after-compaction'))).code).to.equal(0);
+      await webhookSees('after-compaction');
+      await settleAudit();
+      expect(await webhookLists(), 'the 410 forces a new LIST').to.be.greaterThan(before);
+    });
   });
 });

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { generatedFiles } from '../../tools/generated-files.js';
+import { generatedFiles, kubernetesSchemasFile } from '../../tools/generated-files.js';
 import { repoRoot, upstreamCrdsDir } from '../support/paths.js';
 
 type Schema = {
@@ -35,6 +35,12 @@ describe('CRDs', () => {
       const committed = readFileSync(join(repoRoot, file.path), 'utf8');
       expect(committed === file.content, `${file.path} is stale: run \`npm run generate\``).to.equal(true);
     }
+  });
+
+  it("the committed Kubernetes subtrees are what the pinned release's OpenAPI definitions give", function () {
+    this.timeout(300_000); // a fresh machine fetches the k8s.io/kubernetes module once (about 20 MB)
+    const file = kubernetesSchemasFile(repoRoot);
+    expect(readFileSync(join(repoRoot, file.path), 'utf8') === file.content, `${file.path} is stale: run \`node dist/tools/generate.js kubernetes-schemas\``).to.equal(true);
   });
 
   for (const plural of ['flinkdeployments', 'flinksessionjobs']) {
