@@ -187,6 +187,11 @@ export class LocalStack {
     ]);
   }
 
+  /** Every process of the stack by name (for measuring and for fault injection). */
+  processIds(): Record<string, number | undefined> {
+    return { ...this.controlPlane.processIds(), 'flink-webhook': this.webhook?.pid };
+  }
+
   async stop(): Promise<void> {
     await this.stopWebhook();
     await this.controlPlane.stop();
