@@ -10,7 +10,8 @@ try {
   stack = await LocalStack.start({ stateDir: join(repoRoot, '.local/stack'), progress: (line) => console.log(`[${elapsed()}] ${line}`) });
   await stack.createNamespace('default');
 } catch (err) {
-  console.error(err instanceof MissingTool ? `cannot start the local stack: ${err.message}` : `cannot start the local stack: ${(err as Error).message}`);
+  // A missing toolchain is one line; anything else keeps its stack trace, which the developer will want.
+  console.error(err instanceof MissingTool ? `cannot start the local stack: ${err.message}` : err);
   process.exit(1);
 }
 

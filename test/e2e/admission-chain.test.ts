@@ -4,18 +4,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { upstreamExamplesDir } from '../support/paths.js';
-import { eventually, freshNamespace, kubectl, localStack, STACK_START_TIMEOUT_MS } from '../support/stack.js';
+import { eventually, kubectl, localStack, useStackNamespace } from '../support/stack.js';
 
 const basicYaml = readFileSync(join(upstreamExamplesDir, 'basic.yaml'), 'utf8');
 
 describe('the real admission chain (kube-apiserver → flink-webhook)', function () {
-  this.timeout(180_000);
+  const namespace = useStackNamespace(this);
   let ns: string;
-  before(async function () {
-    this.timeout(STACK_START_TIMEOUT_MS); // the first run builds the Kubernetes binaries
-    await localStack();
-  });
-  beforeEach(async () => (ns = await freshNamespace()));
+  beforeEach(() => (ns = namespace()));
 
   it('kubectl apply of upstream basic.yaml stores it with our defaults', async () => {
     const applied = await kubectl(['apply', '-n', ns, '-f', '-'], basicYaml);

@@ -1,7 +1,7 @@
 // The control plane is the real thing: controllers, scheduler and a simulated kubelet act, RBAC is enforced.
 import { expect } from 'chai';
 import { IDENTITIES } from '../../local/control-plane/pki.js';
-import { eventually, freshNamespace, kubectl, localStack, STACK_START_TIMEOUT_MS } from '../support/stack.js';
+import { eventually, kubectl, localStack, useStackNamespace } from '../support/stack.js';
 
 const deployment = (ns: string) =>
   JSON.stringify({
@@ -16,13 +16,9 @@ const deployment = (ns: string) =>
   });
 
 describe('the local control plane', function () {
-  this.timeout(180_000);
+  const namespace = useStackNamespace(this);
   let ns: string;
-  before(async function () {
-    this.timeout(STACK_START_TIMEOUT_MS); // the first run builds the Kubernetes binaries
-    await localStack();
-  });
-  beforeEach(async () => (ns = await freshNamespace()));
+  beforeEach(() => (ns = namespace()));
 
   it('turns a Deployment into a ReplicaSet and Ready pods on the kwok node, and garbage-collects them', async () => {
     expect((await kubectl(['apply', '-f', '-'], deployment(ns))).code).to.equal(0);

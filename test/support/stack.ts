@@ -31,6 +31,21 @@ export const mochaHooks = {
   },
 };
 
+/**
+ * For a describe block of end-to-end tests: the shared stack (with time for a first-run build), a generous
+ * per-test timeout, and a fresh namespace before each test, read through the returned function.
+ */
+export function useStackNamespace(suite: Mocha.Suite): () => string {
+  let ns = '';
+  suite.timeout(180_000);
+  suite.beforeAll(async function () {
+    this.timeout(STACK_START_TIMEOUT_MS);
+    await localStack();
+  });
+  suite.beforeEach(async () => (ns = await freshNamespace()));
+  return () => ns;
+}
+
 export async function freshNamespace(prefix = 't'): Promise<string> {
   const name = `${prefix}-${randomBytes(4).toString('hex')}`;
   await (await localStack()).createNamespace(name);
