@@ -1,0 +1,51 @@
+// One real Flink cluster in one JVM, configured by a Flink configuration directory (config.yaml).
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { request } from 'node:http';
+import { ManagedProcess } from '../control-plane/process.js';
+import { LAUNCHER_CLASS, type FlinkRunnerBuild } from './runner-build.js';
+
+export interface FlinkCluster {
+  process: ManagedProcess;
+  restPort: number;
+  restUrl: string;
+}
+
+export interface FlinkClusterOptions {
+  name: string;
+  confDir: string;
+  logFile: string;
+  /** JVM heap; the whole cluster (JobManager and TaskManager) shares it. */
+  heapMb?: number;
+}
+
+export async function startFlinkCluster(build: FlinkRunnerBuild, options: FlinkClusterOptions): Promise<FlinkCluster> {
+  const process = new ManagedProcess({
+    name: options.name,
+    command: 'java',
+    args: [`-Xmx${options.heapMb ?? 512}m`, '-XX:+UseSerialGC', '-cp', build.classpath, LAUNCHER_CLASS, options.confDir],
+    logFile: options.logFile,
+  });
+  // The log is appended to across restarts: only this run's lines can announce this run's port.
+  const logStart = existsSync(options.logFile) ? statSync(options.logFile).size : 0;
+  process.start();
+  let restPort = 0;
+  await process.waitReady(async () => {
+    const match = /flink-runner: REST listening on port (\d+)/.exec(readFileSync(options.logFile).subarray(logStart).toString());
+    if (!match) return false;
+    restPort = Number(match[1]);
+    return (await httpStatus(`http://127.0.0.1:${restPort}/config`)) === 200;
+  }, 120_000);
+  return { process, restPort, restUrl: `http://127.0.0.1:${restPort}` };
+}
+
+function httpStatus(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}

@@ -1,0 +1,82 @@
+// The Flink runner (local/flink-runner, a Maven project on real Flink from Maven Central), built once and cached
+// by a digest of its sources: the launcher jar plus the classpath of Flink's jars in Maven's own repository.
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { cacheRoot } from '../control-plane/binaries.js';
+import { requireTool } from '../tools.js';
+
+export interface FlinkRunnerBuild {
+  flinkVersion: string;
+  /** `java -cp` value: the launcher jar and every Flink jar. */
+  classpath: string;
+}
+
+export const LAUNCHER_CLASS = 'dev.flinkoperatorts.runner.FlinkLauncher';
+
+export function pinnedFlinkVersion(projectDir: string): string {
+  const match = /<flink\.version>([^<]+)<\/flink\.version>/.exec(readFileSync(join(projectDir, 'pom.xml'), 'utf8'));
+  if (!match?.[1]) throw new Error(`${projectDir}/pom.xml does not pin flink.version`);
+  return match[1];
+}
+
+export async function ensureFlinkRunner(projectDir: string, progress: (line: string) => void): Promise<FlinkRunnerBuild> {
+  const flinkVersion = pinnedFlinkVersion(projectDir);
+  const dir = join(cacheRoot(), `flink-runner-${flinkVersion}-${sourceDigest(projectDir)}`);
+  const cached = readBuild(dir, flinkVersion);
+  if (cached) return cached;
+
+  requireTool('java', ['-version'], 'the local stack runs real Flink, which needs Java 17 or newer');
+  requireTool('mvn', ['-v'], 'the local stack fetches Flink from Maven Central with Maven');
+  progress(`building the Flink ${flinkVersion} runner with Maven (first run only)`);
+  mkdirSync(cacheRoot(), { recursive: true });
+  const staging = mkdtempSync(join(cacheRoot(), '.building-flink-'));
+  try {
+    await mvn(projectDir, ['package', '-DskipTests']);
+    await mvn(projectDir, ['dependency:build-classpath', `-Dmdep.outputFile=${join(staging, 'classpath.txt')}`]);
+    cpSync(join(projectDir, 'target', 'flink-runner-0.1.0.jar'), join(staging, 'flink-runner.jar'));
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(staging, dir);
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+  const build = readBuild(dir, flinkVersion);
+  if (!build) throw new Error(`the Flink runner build in ${dir} is incomplete`);
+  return build;
+}
+
+/** A cached build, if it is whole: Maven's repository may have lost jars since. */
+function readBuild(dir: string, flinkVersion: string): FlinkRunnerBuild | undefined {
+  const jar = join(dir, 'flink-runner.jar');
+  const classpathFile = join(dir, 'classpath.txt');
+  if (!existsSync(jar) || !existsSync(classpathFile)) return undefined;
+  const entries = readFileSync(classpathFile, 'utf8').trim().split(':');
+  if (!entries.every((e) => existsSync(e))) return undefined;
+  return { flinkVersion, classpath: [jar, ...entries].join(':') };
+}
+
+function sourceDigest(projectDir: string): string {
+  const hash = createHash('sha256');
+  const visit = (path: string) => {
+    if (statSync(path).isDirectory()) {
+      for (const name of readdirSync(path).sort()) if (name !== 'target') visit(join(path, name));
+    } else {
+      hash.update(relative(projectDir, path)).update(readFileSync(path));
+    }
+  };
+  visit(projectDir);
+  return hash.digest('hex').slice(0, 12);
+}
+
+function mvn(projectDir: string, goals: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('mvn', ['-B', '-q', ...goals], { cwd: projectDir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const keep = (c: Buffer) => (output = (output + c.toString()).slice(-8000));
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`mvn ${goals.join(' ')} failed (exit ${code}):\n${output}`))));
+  });
+}

@@ -1,0 +1,52 @@
+// The runner's JVM is real Flink from Maven Central: its REST API reports the version we pinned and the slots we asked for.
+import { expect } from 'chai';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startFlinkCluster, type FlinkCluster } from '../../local/flink/cluster.js';
+import { ensureFlinkRunner, pinnedFlinkVersion } from '../../local/flink/runner-build.js';
+import { repoRoot } from '../support/paths.js';
+
+const projectDir = join(repoRoot, 'local/flink-runner');
+
+async function getJson<T>(url: string): Promise<T> {
+  const res = await fetch(url);
+  expect(res.status, url).to.equal(200);
+  return (await res.json()) as T;
+}
+
+describe('the Flink runner JVM (real Flink from Maven Central)', function () {
+  this.timeout(600_000); // the first run fetches Flink's jars
+  let cluster: FlinkCluster;
+  let dir: string;
+
+  before(async () => {
+    const build = await ensureFlinkRunner(projectDir, (line) => process.stderr.write(`      [flink] ${line}\n`));
+    dir = mkdtempSync(join(tmpdir(), 'flink-runner-test-'));
+    mkdirSync(join(dir, 'conf'));
+    writeFileSync(join(dir, 'conf', 'config.yaml'), 'rest.port: 0\ntaskmanager.numberOfTaskSlots: 3\n');
+    cluster = await startFlinkCluster(build, { name: 'flink-test', confDir: join(dir, 'conf'), logFile: join(dir, 'flink.log') });
+  });
+  after(async () => cluster?.process.stop());
+
+  it('reports the pinned Flink version through GET /config', async () => {
+    const config = await getJson<{ 'flink-version': string; features: { 'web-submit': boolean } }>(`${cluster.restUrl}/config`);
+    expect(config['flink-version']).to.equal(pinnedFlinkVersion(projectDir));
+    expect(config.features['web-submit'], 'jar upload and run are on').to.equal(true);
+  });
+
+  it('offers the task slots of the configuration', async () => {
+    const { taskmanagers } = await getJson<{ taskmanagers: { slotsNumber: number; freeSlots: number }[] }>(`${cluster.restUrl}/taskmanagers`);
+    expect(taskmanagers.map((t) => t.slotsNumber)).to.deep.equal([3]);
+  });
+
+  it('stops on SIGTERM within 10 s and frees its REST port', async () => {
+    const started = Date.now();
+    await cluster.process.stop(10_000);
+    expect(Date.now() - started).to.be.below(10_000);
+    expect(cluster.process.running()).to.equal(false);
+    const refused = await fetch(`${cluster.restUrl}/config`).then(() => false, () => true);
+    expect(refused).to.equal(true);
+    expect(readFileSync(join(dir, 'flink.log'), 'utf8')).to.not.match(/Exception in thread "main"/);
+  });
+});
