@@ -11,6 +11,8 @@ export interface FlinkRunnerBuild {
   flinkVersion: string;
   /** `java -cp` value: the launcher jar and every Flink jar. */
   classpath: string;
+  /** Our example jobs, a user jar like any other (Maven Central does not serve Flink's own example jars here). */
+  examplesJar: string;
 }
 
 export const LAUNCHER_CLASS = 'dev.flinkoperatorts.runner.FlinkLauncher';
@@ -36,6 +38,7 @@ export async function ensureFlinkRunner(projectDir: string, progress: (line: str
     await mvn(projectDir, ['package', '-DskipTests']);
     await mvn(projectDir, ['dependency:build-classpath', `-Dmdep.outputFile=${join(staging, 'classpath.txt')}`]);
     cpSync(join(projectDir, 'target', 'flink-runner-0.1.0.jar'), join(staging, 'flink-runner.jar'));
+    cpSync(join(projectDir, 'target', 'flink-runner-0.1.0-examples.jar'), join(staging, 'flink-examples.jar'));
     rmSync(dir, { recursive: true, force: true });
     renameSync(staging, dir);
   } finally {
@@ -49,11 +52,12 @@ export async function ensureFlinkRunner(projectDir: string, progress: (line: str
 /** A cached build, if it is whole: Maven's repository may have lost jars since. */
 function readBuild(dir: string, flinkVersion: string): FlinkRunnerBuild | undefined {
   const jar = join(dir, 'flink-runner.jar');
+  const examplesJar = join(dir, 'flink-examples.jar');
   const classpathFile = join(dir, 'classpath.txt');
-  if (!existsSync(jar) || !existsSync(classpathFile)) return undefined;
+  if (![jar, examplesJar, classpathFile].every((f) => existsSync(f))) return undefined;
   const entries = readFileSync(classpathFile, 'utf8').trim().split(':');
   if (!entries.every((e) => existsSync(e))) return undefined;
-  return { flinkVersion, classpath: [jar, ...entries].join(':') };
+  return { flinkVersion, classpath: [jar, ...entries].join(':'), examplesJar };
 }
 
 function sourceDigest(projectDir: string): string {

@@ -1,21 +1,45 @@
 package dev.flinkoperatorts.runner;
 
+import org.apache.flink.client.deployment.application.ApplicationClusterEntryPoint;
+import org.apache.flink.client.deployment.application.ApplicationConfiguration;
+import org.apache.flink.client.program.PackagedProgram;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.GlobalConfiguration;
+import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.core.plugin.PluginUtils;
+import org.apache.flink.runtime.entrypoint.ClusterEntrypoint;
+import org.apache.flink.runtime.jobgraph.SavepointRestoreSettings;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
+import org.apache.flink.runtime.resourcemanager.StandaloneResourceManagerFactory;
+import org.apache.flink.runtime.clusterframework.TaskExecutorProcessSpec;
+import org.apache.flink.runtime.clusterframework.TaskExecutorProcessUtils;
+import org.apache.flink.runtime.taskexecutor.TaskManagerRunner;
 
+import java.io.File;
+import java.net.URI;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * Runs one Flink cluster in this JVM: a JobManager with its REST API (and web submission, flink-runtime-web being on
- * the classpath) and one TaskManager with the configured slots. The configuration is read by Flink itself from
- * {@code <conf-dir>/config.yaml}, the file the operator writes into the {@code flink-config-<name>} ConfigMap.
+ * Runs one Flink cluster in this JVM, configured by Flink itself from {@code <conf-dir>/config.yaml} (the file the
+ * operator writes into the {@code flink-config-<name>} ConfigMap).
  *
- * <p>Usage: {@code FlinkLauncher <conf-dir>}. Prints one line {@code flink-runner: REST listening on port N} once the
- * REST API answers, and stops the cluster on SIGTERM.
+ * <ul>
+ *   <li>With {@code pipeline.jars} set: Flink's own application mode, as its Kubernetes application entrypoint runs
+ *       it: the main class and arguments from {@code $internal.application.*}, the job id pinned by
+ *       {@code $internal.pipeline.job-id}, a restore from {@code execution.savepoint.path}, a failing main shown as a
+ *       FAILED job, and the JobManager kept up after the job ends — plus one TaskManager in the same JVM.
+ *   <li>Without: a session cluster (JobManager with its REST API and jar upload, one TaskManager).
+ * </ul>
+ *
+ * <p>Usage: {@code FlinkLauncher <conf-dir>}. Prints {@code flink-runner: REST listening on port N} in session mode;
+ * in application mode the REST port is the configured {@code rest.port}.
  */
 public final class FlinkLauncher {
     private FlinkLauncher() {}
@@ -28,7 +52,65 @@ public final class FlinkLauncher {
         Configuration conf = GlobalConfiguration.loadConfiguration(args[0]);
         conf.set(RestOptions.BIND_ADDRESS, conf.get(RestOptions.BIND_ADDRESS, "127.0.0.1"));
         conf.set(RestOptions.ADDRESS, conf.get(RestOptions.ADDRESS, "127.0.0.1"));
+        if (conf.getOptional(PipelineOptions.JARS).map(jars -> !jars.isEmpty()).orElse(false)) {
+            runApplication(conf);
+        } else {
+            runSession(conf);
+        }
+    }
 
+    private static void runApplication(Configuration conf) throws Exception {
+        List<String> jars = conf.get(PipelineOptions.JARS);
+        ApplicationConfiguration application = ApplicationConfiguration.fromConfiguration(conf);
+        PackagedProgram program =
+                PackagedProgram.newBuilder()
+                        .setJarFile(new File(URI.create(jars.get(0))))
+                        .setEntryPointClassName(application.getApplicationClassName())
+                        .setArguments(application.getProgramArguments())
+                        .setConfiguration(conf)
+                        .setSavepointRestoreSettings(SavepointRestoreSettings.fromConfiguration(conf))
+                        .build();
+        LocalApplicationEntrypoint.configure(conf, program);
+
+        // The TaskManager keeps trying to register until the JobManager's resource manager is up.
+        TaskManagerRunner taskManager =
+                new TaskManagerRunner(
+                        inJvmTaskManager(conf),
+                        PluginUtils.createPluginManagerFromRootFolder(conf),
+                        TaskManagerRunner::createTaskExecutorService);
+        taskManager.start();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> closeQuietly(taskManager::close), "flink-runner-taskmanager-shutdown"));
+        System.out.println("flink-runner: application mode, REST on port " + conf.get(RestOptions.PORT));
+        System.out.flush();
+        ClusterEntrypoint.runClusterEntrypoint(new LocalApplicationEntrypoint(conf, program));
+    }
+
+    /**
+     * What Flink's start scripts would compute for a TaskManager process, sized for one shared JVM: the slots and
+     * CPUs of the configuration, small memory pools (the whole runner lives in a capped heap).
+     */
+    private static Configuration inJvmTaskManager(Configuration conf) {
+        Configuration sizes = new Configuration();
+        sizes.set(TaskManagerOptions.NUM_TASK_SLOTS, conf.get(TaskManagerOptions.NUM_TASK_SLOTS));
+        sizes.set(TaskManagerOptions.CPU_CORES, (double) conf.get(TaskManagerOptions.NUM_TASK_SLOTS));
+        sizes.set(TaskManagerOptions.FRAMEWORK_HEAP_MEMORY, MemorySize.parse("64m"));
+        sizes.set(TaskManagerOptions.FRAMEWORK_OFF_HEAP_MEMORY, MemorySize.parse("64m"));
+        sizes.set(TaskManagerOptions.TASK_HEAP_MEMORY, MemorySize.parse("128m"));
+        sizes.set(TaskManagerOptions.TASK_OFF_HEAP_MEMORY, MemorySize.ZERO);
+        sizes.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.parse("64m"));
+        sizes.set(TaskManagerOptions.NETWORK_MEMORY_MIN, MemorySize.parse("32m"));
+        sizes.set(TaskManagerOptions.NETWORK_MEMORY_MAX, MemorySize.parse("32m"));
+        // The same derivation Flink's start scripts run (BashJavaUtils): every pool explicit, as a TaskExecutor expects.
+        TaskExecutorProcessSpec spec = TaskExecutorProcessUtils.processSpecFromConfig(sizes);
+        Configuration tm = new Configuration(conf);
+        Matcher dynamic = Pattern.compile("-D (\\S+)=(\\S+)").matcher(TaskExecutorProcessUtils.generateDynamicConfigsStr(spec));
+        while (dynamic.find()) {
+            tm.setString(dynamic.group(1), dynamic.group(2));
+        }
+        return tm;
+    }
+
+    private static void runSession(Configuration conf) throws Exception {
         MiniClusterConfiguration cluster =
                 new MiniClusterConfiguration.Builder()
                         .setConfiguration(conf)
@@ -41,13 +123,8 @@ public final class FlinkLauncher {
                 .addShutdownHook(
                         new Thread(
                                 () -> {
-                                    try {
-                                        miniCluster.close();
-                                    } catch (Exception e) {
-                                        System.err.println("flink-runner: stopping failed: " + e);
-                                    } finally {
-                                        stopped.countDown();
-                                    }
+                                    closeQuietly(miniCluster);
+                                    stopped.countDown();
                                 },
                                 "flink-runner-shutdown"));
         miniCluster.start();
@@ -55,5 +132,24 @@ public final class FlinkLauncher {
         System.out.println("flink-runner: REST listening on port " + port);
         System.out.flush();
         stopped.await();
+    }
+
+    private static void closeQuietly(AutoCloseable closeable) {
+        try {
+            closeable.close();
+        } catch (Exception e) {
+            System.err.println("flink-runner: stopping failed: " + e);
+        }
+    }
+
+    /** Flink's application cluster with a standalone resource manager: the TaskManager is ours, in this JVM. */
+    static final class LocalApplicationEntrypoint extends ApplicationClusterEntryPoint {
+        LocalApplicationEntrypoint(Configuration conf, PackagedProgram program) {
+            super(conf, program, StandaloneResourceManagerFactory.getInstance());
+        }
+
+        static void configure(Configuration conf, PackagedProgram program) throws Exception {
+            configureExecution(conf, program);
+        }
     }
 }

@@ -1,0 +1,81 @@
+package dev.flinkoperatorts.examples;
+
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.RichMapFunction;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.java.tuple.Tuple2;
+import org.apache.flink.util.ParameterTool;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+
+/**
+ * An endless, throttled job with keyed state (the classic state API, so canonical savepoints work): it counts
+ * events per key. Stands in for Flink's StateMachineExample, whose jar Maven Central does not serve here.
+ *
+ * <p>Arguments: {@code --events-per-second N} (default 50), {@code --keys N} (default 10),
+ * {@code --fail-in-main} (throw before building the job: a failing application).
+ */
+public final class CountingJob {
+    private CountingJob() {}
+
+    public static void main(String[] args) throws Exception {
+        ParameterTool params = ParameterTool.fromArgs(args);
+        if (params.has("fail-in-main")) {
+            throw new IllegalStateException("CountingJob was told to fail (--fail-in-main)");
+        }
+        long perSecond = params.getLong("events-per-second", 50);
+        int keys = params.getInt("keys", 10);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.fromSequence(0, Long.MAX_VALUE)
+                .map(new Throttle(perSecond))
+                .keyBy(n -> n % keys)
+                .map(new CountPerKey())
+                .uid("count-per-key")
+                .sinkTo(new DiscardingSink<>());
+        env.execute("CountingJob");
+    }
+
+    /** Lets at most {@code perSecond} events per parallel instance through. */
+    static final class Throttle extends RichMapFunction<Long, Long> {
+        private final long perSecond;
+        private long windowStart;
+        private long inWindow;
+
+        Throttle(long perSecond) {
+            this.perSecond = Math.max(1, perSecond);
+        }
+
+        @Override
+        public Long map(Long value) throws InterruptedException {
+            long now = System.currentTimeMillis();
+            if (now - windowStart >= 1000) {
+                windowStart = now;
+                inWindow = 0;
+            }
+            if (++inWindow > perSecond) {
+                Thread.sleep(1000 - (now - windowStart));
+                windowStart = System.currentTimeMillis();
+                inWindow = 1;
+            }
+            return value;
+        }
+    }
+
+    /** Keyed state: how many events each key has seen, carried across savepoints. */
+    static final class CountPerKey extends RichMapFunction<Long, Tuple2<Long, Long>> {
+        private transient ValueState<Long> count;
+
+        @Override
+        public void open(OpenContext context) {
+            count = getRuntimeContext().getState(new ValueStateDescriptor<>("count", Long.class));
+        }
+
+        @Override
+        public Tuple2<Long, Long> map(Long value) throws Exception {
+            long next = (count.value() == null ? 0 : count.value()) + 1;
+            count.update(next);
+            return Tuple2.of(value, next);
+        }
+    }
+}
