@@ -11,6 +11,9 @@ import { ensureKubeBinaries, type KubeBinaries } from './control-plane/binaries.
 import { ControlPlane } from './control-plane/control-plane.js';
 import { IDENTITIES, LOCAL_OPERATOR_NAMESPACE, type Identity } from './control-plane/pki.js';
 import { freePort, ManagedProcess } from './control-plane/process.js';
+import { FlinkRunner } from './flink/runner.js';
+import { ensureFlinkRunner } from './flink/runner-build.js';
+import { loadKubeConfig } from '../kube/kubeconfig.js';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const chartDir = join(repoRoot, 'charts/flink-operator-ts');
@@ -36,6 +39,8 @@ export class LocalStack {
   readonly controlPlane: ControlPlane;
   private webhook: ManagedProcess | undefined;
   private webhookPort = 0;
+  /** Real Flink behind every JobManager pod on the node. */
+  flinkRunner: FlinkRunner | undefined;
 
   private constructor(
     private readonly options: StackOptions,
@@ -56,6 +61,7 @@ export class LocalStack {
       stack.webhookPort = await freePort();
       await stack.startWebhook();
       await stack.registerWebhook();
+      await stack.startFlinkRunner();
     } catch (err) {
       await stack.stop();
       throw err;
@@ -192,7 +198,28 @@ export class LocalStack {
     return { ...this.controlPlane.processIds(), 'flink-webhook': this.webhook?.pid };
   }
 
+  /** Where the runner publishes each cluster's REST address: the operator's `--flink-rest-overrides` file. */
+  get flinkRestOverridesFile(): string {
+    return join(this.options.stateDir, 'flink-rest-overrides.json');
+  }
+
+  private async startFlinkRunner(): Promise<void> {
+    const build = await ensureFlinkRunner(join(repoRoot, 'local/flink-runner'), (line) => this.progress(line));
+    const kc = await loadKubeConfig(this.controlPlane.kubeconfig(IDENTITIES.kwok));
+    const { CoreV1Api } = await import('@kubernetes/client-node');
+    const logFile = join(this.options.stateDir, 'logs', 'flink-runner.log');
+    this.flinkRunner = new FlinkRunner({
+      api: kc!.makeApiClient(CoreV1Api),
+      build,
+      stateDir: this.options.stateDir,
+      overridesFile: this.flinkRestOverridesFile,
+      log: (line) => writeFileSync(logFile, `${new Date().toISOString()} ${line}\n`, { flag: 'a' }),
+    });
+    this.flinkRunner.start();
+  }
+
   async stop(): Promise<void> {
+    await this.flinkRunner?.stop();
     await this.stopWebhook();
     await this.controlPlane.stop();
   }

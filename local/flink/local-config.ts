@@ -1,0 +1,69 @@
+// How a JobManager pod's Flink configuration (the flink-config-<name> ConfigMap) becomes a local Flink's:
+// every port on a free loopback port, enough slots for the job, example jars and file:// paths mapped into the
+// stack's state directory. Pure: the runner does the I/O.
+import { join } from 'node:path';
+
+export interface LocalPorts {
+  rest: number;
+  rpc: number;
+}
+
+export interface LocalPlacement {
+  ports: LocalPorts;
+  /** Where `file://` paths of the pod live on this machine. */
+  filesRoot: string;
+  /** The jar that stands in for `local:///opt/flink/examples/...` jars. */
+  examplesJar: string;
+}
+
+const EXAMPLES_PREFIX = 'local:///opt/flink/examples/';
+
+/** Keys that only make sense for Flink on real Kubernetes, or that the local launcher decides. */
+const DROPPED = [/^kubernetes\./, /^execution\.target$/, /^\$internal\.deployment\.config-dir$/, /^high-availability/];
+
+export function localFlinkConfig(podConfig: Readonly<Record<string, string>>, placement: LocalPlacement): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(podConfig)) {
+    if (DROPPED.some((pattern) => pattern.test(key))) continue;
+    out[key] = value.split(';').map((part) => localPath(part.trim(), placement)).join(';');
+  }
+  const slots = Math.max(Number(out['taskmanager.numberOfTaskSlots'] ?? 1) || 1, Number(out['parallelism.default'] ?? 1) || 1);
+  return {
+    ...out,
+    'rest.port': String(placement.ports.rest),
+    'rest.address': '127.0.0.1',
+    'rest.bind-address': '127.0.0.1',
+    'jobmanager.rpc.address': '127.0.0.1',
+    'jobmanager.rpc.port': String(placement.ports.rpc),
+    'jobmanager.bind-host': '127.0.0.1',
+    'taskmanager.host': '127.0.0.1',
+    'taskmanager.bind-host': '127.0.0.1',
+    'taskmanager.numberOfTaskSlots': String(slots),
+    // Standalone application mode as Flink's Kubernetes entrypoint runs it: the JobManager outlives its job.
+    'execution.shutdown-on-application-finish': 'false',
+  };
+}
+
+function localPath(value: string, placement: LocalPlacement): string {
+  if (value.startsWith(EXAMPLES_PREFIX)) return `file://${placement.examplesJar}`;
+  if (value.startsWith('file://')) return `file://${join(placement.filesRoot, value.slice('file://'.length))}`;
+  return value;
+}
+
+/** Flink's config.yaml as the operator writes it: flat `key: value` lines. */
+export function readFlatFlinkConfig(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const match = /^([^#\s][^:]*?):\s?(.*)$/.exec(line.trimEnd());
+    if (match) out[match[1]!.trim()] = unquote(match[2]!.trim());
+  }
+  return out;
+}
+
+export function writeFlatFlinkConfig(config: Record<string, string>): string {
+  return Object.entries(config).map(([k, v]) => `${k}: ${v}`).join('\n') + '\n';
+}
+
+function unquote(value: string): string {
+  return /^(['"]).*\1$/.test(value) ? value.slice(1, -1) : value;
+}

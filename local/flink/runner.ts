@@ -1,0 +1,128 @@
+// The kubelet side of a JobManager pod in the local stack: for every pod labelled component=jobmanager that is
+// scheduled and not being deleted, a real Flink (its configuration from the pod's flink-config-<app> ConfigMap);
+// for every pod gone, its JVM stopped. Where each <app>-rest.<namespace>:8081 really listens is published in the
+// flink-rest-overrides file ({"<namespace>/<app>": "http://127.0.0.1:<port>"}) the operator reads.
+import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort } from '../control-plane/process.js';
+import { startFlinkCluster, type FlinkCluster } from './cluster.js';
+import { localFlinkConfig, readFlatFlinkConfig, writeFlatFlinkConfig } from './local-config.js';
+import type { FlinkRunnerBuild } from './runner-build.js';
+
+export interface RunnerOptions {
+  api: CoreV1Api;
+  build: FlinkRunnerBuild;
+  stateDir: string;
+  overridesFile: string;
+  log: (line: string) => void;
+  pollMs?: number;
+}
+
+interface Running {
+  key: string;
+  cluster: FlinkCluster | undefined;
+  starting: Promise<void>;
+}
+
+export class FlinkRunner {
+  private readonly running = new Map<string, Running>();
+  private timer: NodeJS.Timeout | undefined;
+  private syncing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: RunnerOptions) {
+    this.writeOverrides();
+  }
+
+  start(): void {
+    const tick = () => {
+      this.syncing = this.sync().catch((err: unknown) => this.options.log(`flink-runner: sync failed: ${(err as Error).message}`));
+      void this.syncing.then(() => {
+        if (this.timer !== undefined) this.timer = setTimeout(tick, this.options.pollMs ?? 1000);
+      });
+    };
+    this.timer = setTimeout(tick, 0);
+  }
+
+  /** The local Flink of a JobManager pod's cluster, once it answers. */
+  cluster(namespace: string, app: string): FlinkCluster | undefined {
+    return [...this.running.values()].find((r) => r.key.startsWith(`${namespace}/${app}/`))?.cluster;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.syncing;
+    await Promise.all([...this.running.keys()].map((key) => this.stopOne(key)));
+  }
+
+  private async sync(): Promise<void> {
+    const pods = (await this.options.api.listPodForAllNamespaces({ labelSelector: 'component=jobmanager' })).items;
+    const wanted = new Map(pods.filter(isRunnable).map((pod) => [podKey(pod), pod]));
+    for (const key of this.running.keys()) if (!wanted.has(key)) await this.stopOne(key);
+    for (const [key, pod] of wanted) if (!this.running.has(key)) this.startOne(key, pod);
+  }
+
+  private startOne(key: string, pod: V1Pod): void {
+    const entry: Running = { key, cluster: undefined, starting: Promise.resolve() };
+    entry.starting = this.launch(key, pod).then(
+      (cluster) => {
+        entry.cluster = cluster;
+        this.writeOverrides();
+        this.options.log(`flink-runner: ${key} → Flink REST ${cluster.restUrl}`);
+      },
+      (err: unknown) => {
+        this.options.log(`flink-runner: ${key} did not start: ${(err as Error).message.split('\n')[0]}`);
+        this.running.delete(key); // tried again on the next sync, e.g. once its ConfigMap exists
+      },
+    );
+    this.running.set(key, entry);
+  }
+
+  private async launch(key: string, pod: V1Pod): Promise<FlinkCluster> {
+    const namespace = pod.metadata!.namespace!;
+    const app = pod.metadata!.labels!.app!;
+    const configMap = await this.options.api.readNamespacedConfigMap({ name: `flink-config-${app}`, namespace });
+    const text = configMap.data?.['config.yaml'] ?? configMap.data?.['flink-conf.yaml'];
+    if (text === undefined) throw new Error(`ConfigMap flink-config-${app} has neither config.yaml nor flink-conf.yaml`);
+    const dir = join(this.options.stateDir, 'flink', namespace, pod.metadata!.name!);
+    mkdirSync(join(dir, 'conf'), { recursive: true });
+    const config = localFlinkConfig(readFlatFlinkConfig(text), {
+      ports: { rest: await freePort(), rpc: await freePort() },
+      filesRoot: join(this.options.stateDir, 'files'),
+      examplesJar: this.options.build.examplesJar,
+    });
+    writeFileSync(join(dir, 'conf', 'config.yaml'), writeFlatFlinkConfig(config));
+    return startFlinkCluster(this.options.build, { name: `flink ${key}`, confDir: join(dir, 'conf'), logFile: join(dir, 'flink.log') });
+  }
+
+  private async stopOne(key: string): Promise<void> {
+    const entry = this.running.get(key);
+    if (!entry) return;
+    await entry.starting;
+    await entry.cluster?.process.stop(8000);
+    this.running.delete(key);
+    this.writeOverrides();
+    this.options.log(`flink-runner: ${key} stopped`);
+  }
+
+  private writeOverrides(): void {
+    const overrides: Record<string, string> = {};
+    for (const { key, cluster } of this.running.values()) {
+      const [namespace, app] = key.split('/');
+      if (cluster) overrides[`${namespace}/${app}`] = cluster.restUrl;
+    }
+    const tmp = `${this.options.overridesFile}.tmp`;
+    writeFileSync(tmp, `${JSON.stringify(overrides, null, 2)}\n`);
+    renameSync(tmp, this.options.overridesFile); // readers never see half a file
+  }
+}
+
+/** `<namespace>/<app>/<pod uid>`: a replaced pod is a new Flink. */
+function podKey(pod: V1Pod): string {
+  return `${pod.metadata!.namespace}/${pod.metadata!.labels?.app}/${pod.metadata!.uid}`;
+}
+
+function isRunnable(pod: V1Pod): boolean {
+  return Boolean(pod.spec?.nodeName) && !pod.metadata?.deletionTimestamp && Boolean(pod.metadata?.labels?.app) && pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed';
+}
