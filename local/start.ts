@@ -17,7 +17,8 @@ try {
 
 const rel = (path: string) => relative(process.cwd(), path) || '.';
 console.log(`
-Local stack up in ${elapsed()}: Kubernetes ${stack.controlPlane.server}, admission webhook, one kwok node.
+Local stack up in ${elapsed()}: Kubernetes ${stack.controlPlane.server}, admission webhook, one kwok node,
+and real Flink for every JobManager pod (addresses in ${rel(stack.flinkRestOverridesFile)}).
 Logs and state: ${rel(join(repoRoot, '.local/stack'))}/
 
   export KUBECONFIG=${stack.kubeconfig} PATH=${dirname(stack.binaries.kubectl)}:$PATH

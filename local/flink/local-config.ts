@@ -44,10 +44,15 @@ export function localFlinkConfig(podConfig: Readonly<Record<string, string>>, pl
   };
 }
 
+/**
+ * A pod's `file:///x` is `<filesRoot>/x` here. A path already under filesRoot — one Flink reported, such as a
+ * savepoint location handed back as `execution.savepoint.path` — is left alone, so mapping twice changes nothing.
+ */
 function localPath(value: string, placement: LocalPlacement): string {
   if (value.startsWith(EXAMPLES_PREFIX)) return `file://${placement.examplesJar}`;
-  if (value.startsWith('file://')) return `file://${join(placement.filesRoot, value.slice('file://'.length))}`;
-  return value;
+  const path = /^file:(?:\/\/)?(\/.*)$/.exec(value)?.[1];
+  if (path === undefined || path.startsWith(`${placement.filesRoot}/`)) return value;
+  return `file://${join(placement.filesRoot, path)}`;
 }
 
 /** Flink's config.yaml as the operator writes it: flat `key: value` lines. */

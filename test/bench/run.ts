@@ -1,7 +1,8 @@
 // npm run bench [-- NAME…]: runs the named benchmarks (all when none is named).
+import { benchFlink } from './flink.js';
 import { benchWebhook } from './webhook.js';
 
-const benchmarks: Record<string, () => Promise<void>> = { webhook: benchWebhook };
+const benchmarks: Record<string, () => Promise<void>> = { webhook: benchWebhook, flink: benchFlink };
 const names = process.argv.slice(2);
 const unknown = names.filter((n) => !(n in benchmarks));
 if (unknown.length > 0) {

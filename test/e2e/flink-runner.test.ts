@@ -5,39 +5,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pinnedFlinkVersion } from '../../local/flink/runner-build.js';
 import { repoRoot } from '../support/paths.js';
+import { JOB_ID, jobManager } from '../support/jobmanager.js';
 import { eventually, kubectl, localStack, useStackNamespace } from '../support/stack.js';
-
-const JOB_ID = '0f1e2d3c4b5a69788796a5b4c3d2e1f0';
-
-function jobManager(ns: string, app: string): string {
-  const config = [
-    'taskmanager.numberOfTaskSlots: 1', // fewer than the parallelism: the runner must offer enough
-    'parallelism.default: 2',
-    'pipeline.jars: local:///opt/flink/examples/streaming/StateMachineExample.jar',
-    `$internal.pipeline.job-id: ${JOB_ID}`,
-    'execution.checkpointing.dir: file:///flink-data/checkpoints',
-    'kubernetes.cluster-id: ' + app,
-    'kubernetes.namespace: ' + ns,
-  ].join('\n');
-  const labels = { app, component: 'jobmanager', type: 'flink-native-kubernetes' };
-  return JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'List',
-    items: [
-      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `flink-config-${app}`, namespace: ns, labels: { app } }, data: { 'config.yaml': config } },
-      {
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        metadata: { name: app, namespace: ns, labels },
-        spec: {
-          replicas: 1,
-          selector: { matchLabels: labels },
-          template: { metadata: { labels }, spec: { serviceAccountName: 'flink', containers: [{ name: 'flink-main-container', image: 'flink:2.2', args: ['jobmanager'] }] } },
-        },
-      },
-    ],
-  });
-}
 
 describe('real Flink behind JobManager pods', function () {
   const namespace = useStackNamespace(this);
@@ -71,5 +40,58 @@ describe('real Flink behind JobManager pods', function () {
     const refused = await fetch(`${restUrl}/config`).then(() => false, () => true);
     expect(refused).to.equal(true);
     await eventually('the address to be withdrawn', async () => !(`${ns}/demo` in (JSON.parse(readFileSync(stack.flinkRestOverridesFile, 'utf8')) as Record<string, string>)));
+  });
+
+  it('stops with a savepoint on disk, and a new pod that names it restores from it', async () => {
+    const ns = namespace();
+    const stack = await localStack();
+    const dirs = ['execution.checkpointing.savepoint-dir: file:///flink-data/savepoints'];
+    expect((await kubectl(['apply', '-f', '-'], jobManager(ns, 'stateful', dirs))).code).to.equal(0);
+    const address = () => (JSON.parse(readFileSync(stack.flinkRestOverridesFile, 'utf8')) as Record<string, string>)[`${ns}/stateful`];
+    const running = async (restUrl: string) => {
+      const job = (await (await fetch(`${restUrl}/jobs/${JOB_ID}`)).json()) as { state: string; vertices: { status: string }[] };
+      return job.state === 'RUNNING' && job.vertices.every((v) => v.status === 'RUNNING');
+    };
+    const first = await eventually('the first Flink', async () => address(), 180_000);
+    await eventually('the job to run', () => running(first), 120_000);
+
+    // As the operator does: stop with a savepoint into the configured directory.
+    const trigger = (await (await fetch(`${first}/jobs/${JOB_ID}/stop`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"drain":false}' })).json()) as { 'request-id': string };
+    const location = await eventually('the savepoint', async () => {
+      const status = (await (await fetch(`${first}/jobs/${JOB_ID}/savepoints/${trigger['request-id']}`)).json()) as { status: { id: string }; operation?: { location?: string } };
+      return status.status.id === 'COMPLETED' && status.operation?.location;
+    });
+    expect(existsSync(join(location.replace(/^file:/, ''), '_metadata')), `${location}/_metadata on disk`).to.equal(true);
+
+    expect((await kubectl(['scale', 'deployment', 'stateful', '-n', ns, '--replicas=0'])).code).to.equal(0);
+    await eventually('the first Flink to go', async () => address() === undefined, 30_000);
+    const withSavepoint = JSON.parse(jobManager(ns, 'stateful', [...dirs, `execution.savepoint.path: ${location}`])) as { items: unknown[] };
+    expect((await kubectl(['apply', '-f', '-'], JSON.stringify({ ...withSavepoint, items: [withSavepoint.items[0]] }))).code).to.equal(0);
+    expect((await kubectl(['scale', 'deployment', 'stateful', '-n', ns, '--replicas=1'])).code).to.equal(0);
+
+    const second = await eventually('the second Flink', async () => address(), 180_000);
+    await eventually('the restored job to run', () => running(second), 120_000);
+    const checkpoints = (await (await fetch(`${second}/jobs/${JOB_ID}/checkpoints`)).json()) as { latest: { restored?: { external_path: string } } };
+    expect(checkpoints.latest.restored?.external_path, 'Flink reports the restore').to.equal(location);
+  });
+
+  it('fits four JobManagers at once, each running its job', async () => {
+    const ns = namespace();
+    const stack = await localStack();
+    const apps = ['one', 'two', 'three', 'four'];
+    for (const app of apps) expect((await kubectl(['apply', '-f', '-'], jobManager(ns, app))).code).to.equal(0);
+    await eventually('four jobs RUNNING', async () => {
+      const overrides = JSON.parse(readFileSync(stack.flinkRestOverridesFile, 'utf8')) as Record<string, string>;
+      const states = await Promise.all(
+        apps.map(async (app) => {
+          const url = overrides[`${ns}/${app}`];
+          if (!url) return 'no Flink yet';
+          const { jobs } = (await (await fetch(`${url}/jobs/overview`)).json()) as { jobs: { state: string }[] };
+          return jobs.map((j) => j.state).join(',');
+        }),
+      );
+      return states.every((state) => state === 'RUNNING');
+    }, 240_000);
+    expect((await kubectl(['delete', 'deployment', '--all', '-n', ns])).code).to.equal(0);
   });
 });

@@ -1,6 +1,7 @@
 // The runner's JVM is real Flink from Maven Central: its REST API reports the version we pinned and the slots we asked for.
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFlinkCluster, type FlinkCluster } from '../../local/flink/cluster.js';
@@ -48,5 +49,22 @@ describe('the Flink runner JVM (real Flink from Maven Central)', function () {
     const refused = await fetch(`${cluster.restUrl}/config`).then(() => false, () => true);
     expect(refused).to.equal(true);
     expect(readFileSync(join(dir, 'flink.log'), 'utf8')).to.not.match(/Exception in thread "main"/);
+  });
+
+  it('does not outlive a parent killed with SIGKILL', async () => {
+    const script = `
+      const { startFlinkCluster } = await import(${JSON.stringify(join(repoRoot, 'dist/local/flink/cluster.js'))});
+      const { ensureFlinkRunner } = await import(${JSON.stringify(join(repoRoot, 'dist/local/flink/runner-build.js'))});
+      const build = await ensureFlinkRunner(${JSON.stringify(projectDir)}, () => {});
+      const cluster = await startFlinkCluster(build, { name: 'orphan-check', confDir: ${JSON.stringify(join(dir, 'conf'))}, logFile: ${JSON.stringify(join(dir, 'orphan.log'))} });
+      console.log(cluster.process.pid);
+      setInterval(() => {}, 1000);`;
+    const parent = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const javaPid = await new Promise<number>((resolve) => parent.stdout!.once('data', (c: Buffer) => resolve(Number(c.toString().trim()))));
+    expect(existsSync(`/proc/${javaPid}`)).to.equal(true);
+    parent.kill('SIGKILL');
+    const deadline = Date.now() + 10_000;
+    while (existsSync(`/proc/${javaPid}`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(existsSync(`/proc/${javaPid}`), 'the Flink JVM exited with its parent').to.equal(false);
   });
 });

@@ -49,6 +49,7 @@ public final class FlinkLauncher {
             System.err.println("usage: FlinkLauncher <conf-dir>");
             System.exit(2);
         }
+        exitWithParent();
         Configuration conf = GlobalConfiguration.loadConfiguration(args[0]);
         conf.set(RestOptions.BIND_ADDRESS, conf.get(RestOptions.BIND_ADDRESS, "127.0.0.1"));
         conf.set(RestOptions.ADDRESS, conf.get(RestOptions.ADDRESS, "127.0.0.1"));
@@ -132,6 +133,28 @@ public final class FlinkLauncher {
         System.out.println("flink-runner: REST listening on port " + port);
         System.out.flush();
         stopped.await();
+    }
+
+    /**
+     * A Flink must not outlive the stack that started it, even one killed with SIGKILL (whose exit hooks never
+     * run): when the parent process is gone, shut down (shutdown hooks stop the cluster).
+     */
+    private static void exitWithParent() {
+        ProcessHandle.current()
+                .parent()
+                .ifPresent(
+                        parent -> {
+                            Thread watcher =
+                                    new Thread(
+                                            () -> {
+                                                parent.onExit().join();
+                                                System.err.println("flink-runner: parent process gone, stopping");
+                                                System.exit(0);
+                                            },
+                                            "flink-runner-parent-watch");
+                            watcher.setDaemon(true);
+                            watcher.start();
+                        });
     }
 
     private static void closeQuietly(AutoCloseable closeable) {
