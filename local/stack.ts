@@ -1,7 +1,6 @@
 // The local stack: the control plane, our CRDs, the chart's RBAC bound to the webhook's and the operator's own
 // users, and the webhook registered with `url` + `caBundle` so every kubectl apply crosses the real admission chain.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
@@ -12,6 +11,7 @@ import { ControlPlane } from './control-plane/control-plane.js';
 import { IDENTITIES, LOCAL_OPERATOR_NAMESPACE, type Identity } from './control-plane/pki.js';
 import { freePort, ManagedProcess } from './control-plane/process.js';
 import { FlinkRunner } from './flink/runner.js';
+import { httpCall } from './http.js';
 import { ensureFlinkRunner } from './flink/runner-build.js';
 import { loadKubeConfig } from '../kube/kubeconfig.js';
 
@@ -158,7 +158,7 @@ export class LocalStack {
     });
     this.webhook.start();
     const ca = readFileSync(join(certDir, 'ca.crt'));
-    await this.webhook.waitReady(() => httpsStatus(`https://127.0.0.1:${this.webhookPort}/readyz`, ca).then((s) => s === 200));
+    await this.webhook.waitReady(async () => (await httpCall(`https://127.0.0.1:${this.webhookPort}/readyz`, { tls: { ca } })).status === 200);
   }
 
   async stopWebhook(): Promise<void> {
@@ -223,15 +223,4 @@ export class LocalStack {
     await this.stopWebhook();
     await this.controlPlane.stop();
   }
-}
-
-function httpsStatus(url: string, ca: Buffer): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    const req = request(url, { ca, timeout: 2000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('error', reject);
-    req.end();
-  });
 }

@@ -2,10 +2,9 @@
 // webhook plugins, audit log), kube-controller-manager, kube-scheduler and kwok with one simulated node.
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
-import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { httpCall, type HttpAnswer } from '../http.js';
 import type { KubeBinaries } from './binaries.js';
 import { ensurePki, IDENTITIES, kubeconfigFor, type Identity, type Pki } from './pki.js';
 import { freePort, ManagedProcess } from './process.js';
@@ -249,37 +248,14 @@ metadata:
 `;
 }
 
-interface Answer {
-  status: number;
-  body: string;
-}
-
 /** A GET that trusts the cluster CA and presents the admin certificate when `pki` is given, else skips verification (component health). */
-function get(url: string, pki?: Pki): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const u = new URL(url);
-    const options = pki
-      ? { ca: readFileSync(pki.caCert), cert: readFileSync(pki.clientCert(IDENTITIES.admin).cert), key: readFileSync(pki.clientCert(IDENTITIES.admin).key) }
-      : { rejectUnauthorized: false };
-    const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(url, { ...options, timeout: 2000 }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
+function get(url: string, pki?: Pki): Promise<HttpAnswer> {
+  const admin = pki?.clientCert(IDENTITIES.admin);
+  return httpCall(url, { tls: pki && admin ? { ca: readFileSync(pki.caCert), cert: readFileSync(admin.cert), key: readFileSync(admin.key) } : { rejectUnauthorized: false } });
 }
 
-function post(url: string, json: unknown): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: 'POST', headers: { 'content-type': 'application/json' }, timeout: 5000 }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => (res.statusCode === 200 ? resolve({ status: 200, body }) : reject(new Error(`${url}: ${res.statusCode} ${body}`))));
-    });
-    req.on('error', reject);
-    req.end(JSON.stringify(json));
-  });
+async function post(url: string, json: unknown): Promise<HttpAnswer> {
+  const answer = await httpCall(url, { json, timeoutMs: 5000 });
+  if (answer.status !== 200) throw new Error(`${url}: ${answer.status} ${answer.body}`);
+  return answer;
 }

@@ -1,7 +1,7 @@
 // One real Flink cluster in one JVM, configured by a Flink configuration directory (config.yaml).
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { request } from 'node:http';
 import { ManagedProcess } from '../control-plane/process.js';
+import { httpCall } from '../http.js';
 import { LAUNCHER_CLASS, type FlinkRunnerBuild } from './runner-build.js';
 
 /** Flink's default `env.java.default-opts.all` for Java 17+: the module access its start scripts grant. */
@@ -43,19 +43,7 @@ export async function startFlinkCluster(build: FlinkRunnerBuild, options: FlinkC
     const match = /flink-runner: (?:REST listening on port|application mode, REST on port) (\d+)/.exec(readFileSync(options.logFile).subarray(logStart).toString());
     if (!match) return false;
     restPort = Number(match[1]);
-    return (await httpStatus(`http://127.0.0.1:${restPort}/config`)) === 200;
+    return (await httpCall(`http://127.0.0.1:${restPort}/config`)).status === 200;
   }, 120_000);
   return { process, restPort, restUrl: `http://127.0.0.1:${restPort}` };
-}
-
-function httpStatus(url: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { timeout: 2000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
 }
