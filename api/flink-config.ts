@@ -1,4 +1,5 @@
 // Flink configuration as the operator reads it: flattened keys, layered defaults, memory sizes.
+import { parse } from 'yaml';
 import type { JsonValue } from './kubernetes-types.js';
 
 export type FlatConfig = Readonly<Record<string, string>>;
@@ -138,7 +139,7 @@ export function parseMemory(value: string | number): number | undefined {
 }
 
 /** The operator's `--config` file: flat `key: value` YAML as Flink writes it (nested maps are flattened too). */
-export function parseOperatorConfig(yamlText: string, parse: (text: string) => unknown): Record<string, string> {
+export function parseOperatorConfig(yamlText: string): Record<string, string> {
   const doc = parse(yamlText);
   if (doc === null || doc === undefined) return {};
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new Error('the configuration must be a map of `key: value` lines');

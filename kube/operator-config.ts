@@ -1,6 +1,5 @@
 // Reads the configuration file the webhook and the reconciler share (`--config FILE`).
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import { parseOperatorConfig } from '../api/flink-config.js';
 
 export function readOperatorConfig(path: string | undefined): Record<string, string> {
@@ -12,7 +11,7 @@ export function readOperatorConfig(path: string | undefined): Record<string, str
     throw new Error(`cannot read --config ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   try {
-    return parseOperatorConfig(text, parse);
+    return parseOperatorConfig(text);
   } catch (err) {
     throw new Error(`--config ${path} is not valid: ${(err as Error).message.split('\n')[0]}`);
   }

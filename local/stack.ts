@@ -30,9 +30,13 @@ interface PolicyRule {
   verbs: string[];
 }
 
-/** The chart's RBAC rules, defined once in its files. */
-export function chartRbacRules(): Record<'webhook' | 'operator' | 'flink', PolicyRule[]> {
-  return parse(readFileSync(join(chartDir, 'files/rbac-rules.yaml'), 'utf8')) as Record<'webhook' | 'operator' | 'flink', PolicyRule[]>;
+type RbacRules = Record<'webhook' | 'operator' | 'flink', PolicyRule[]>;
+let rbacRules: RbacRules | undefined;
+
+/** The chart's RBAC rules, defined once in its files (read once: every namespace a test makes needs them). */
+export function chartRbacRules(): RbacRules {
+  rbacRules ??= parse(readFileSync(join(chartDir, 'files/rbac-rules.yaml'), 'utf8')) as RbacRules;
+  return rbacRules;
 }
 
 export class LocalStack {

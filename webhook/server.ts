@@ -91,14 +91,12 @@ export async function startWebhookServer(options: WebhookOptions): Promise<Webho
     if (!res.headersSent) res.status(status).set('Connection', 'close').type('text/plain').send(`${reason}\n`);
   });
 
-  let pair = loadCertificate(options.certFile, options.keyFile);
-  const server = createServer({ ...secureContextOptions(pair), requestTimeout: options.requestTimeoutMs ?? 10_000, headersTimeout: options.requestTimeoutMs ?? 10_000, connectionsCheckingInterval: 1000, keepAliveTimeout: 30_000 }, app);
+  const server = createServer({ ...secureContextOptions(loadCertificate(options.certFile, options.keyFile)), requestTimeout: options.requestTimeoutMs ?? 10_000, headersTimeout: options.requestTimeoutMs ?? 10_000, connectionsCheckingInterval: 1000, keepAliveTimeout: 30_000 }, app);
   const stopWatching = watchCertificate(
     options.certFile,
     options.keyFile,
     (next) => {
-      pair = next;
-      server.setSecureContext(secureContextOptions(pair));
+      server.setSecureContext(secureContextOptions(next));
       logger.info({ certFile: options.certFile }, 'serving certificate reloaded');
     },
     (err) => logger.warn({ reason: err.message }, 'new certificate files are not usable yet; still serving the previous certificate'),

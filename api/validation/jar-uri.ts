@@ -15,7 +15,7 @@ export interface HostResolution {
 
 /** The http(s) host of a jar URI the caller must resolve, if the restricted-host rule applies to it. */
 export function jarHostToResolve(jarURI: string | undefined, config: FlatConfig): string | undefined {
-  if (!jarURI || config[DISALLOW_RESTRICTED_HOSTS_KEY]?.trim().toLowerCase() === 'false') return undefined;
+  if (!jarURI || !restrictedHostsDisallowed(config)) return undefined;
   const url = parseUri(jarURI);
   if (!url || !['http:', 'https:'].includes(url.protocol)) return undefined;
   const host = url.hostname.replace(/^\[|\]$/g, '');
@@ -42,7 +42,7 @@ export function validateJarUri(jarURI: string, config: FlatConfig, resolution: H
       warnings: [],
     };
   }
-  if (!['http', 'https'].includes(scheme) || config[DISALLOW_RESTRICTED_HOSTS_KEY]?.trim().toLowerCase() === 'false') {
+  if (!['http', 'https'].includes(scheme) || !restrictedHostsDisallowed(config)) {
     return { errors: [], warnings: [] };
   }
   const host = url.hostname.replace(/^\[|\]$/g, '');
@@ -59,6 +59,11 @@ export function validateJarUri(jarURI: string, config: FlatConfig, resolution: H
     return { errors: [fieldError(field, `host ${shown(host)} resolves to a restricted address (${restricted.join(', ')}): loopback, link-local, private, wildcard and multicast addresses are not allowed`)], warnings: [] };
   }
   return { errors: [], warnings: [] };
+}
+
+/** On unless the operator configuration says `false`, as upstream's default. */
+function restrictedHostsDisallowed(config: FlatConfig): boolean {
+  return config[DISALLOW_RESTRICTED_HOSTS_KEY]?.trim().toLowerCase() !== 'false';
 }
 
 export function allowedSchemes(config: FlatConfig): string[] {

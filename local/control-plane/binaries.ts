@@ -1,12 +1,11 @@
 // etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl and kwok, built in one `go build` of
 // local/kube-binaries (k8s.io/kubernetes at one pinned release, its staging modules replaced by their published
 // versions) and cached by version outside the repository.
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { requireTool } from '../tools.js';
+import { requireTool, runTool } from '../tools.js';
 
 export const KUBE_BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'kwok'] as const;
 export type KubeBinary = (typeof KUBE_BINARIES)[number];
@@ -87,7 +86,7 @@ export async function ensureKubeBinaries(moduleDir: string, progress: (line: str
     const started = Date.now();
     const ticker = setInterval(() => progress(`  still building … ${Math.round((Date.now() - started) / 1000)} s`), 30_000);
     try {
-      await run('go', ['build', '-trimpath', '-tags', 'selinux,notest', '-ldflags', ldflags, '-o', `${staging}/`, ...KUBE_BINARIES.map((b) => PACKAGES[b])], moduleDir, { CGO_ENABLED: '0' });
+      await runTool('go', ['build', '-trimpath', '-tags', 'selinux,notest', '-ldflags', ldflags, '-o', `${staging}/`, ...KUBE_BINARIES.map((b) => PACKAGES[b])], moduleDir, { CGO_ENABLED: '0' });
     } finally {
       clearInterval(ticker);
     }
@@ -103,19 +102,7 @@ export async function ensureKubeBinaries(moduleDir: string, progress: (line: str
 }
 
 async function kwokStages(moduleDir: string, version: string): Promise<string> {
-  const out = await run('go', ['mod', 'download', '-json', `sigs.k8s.io/kwok@${version}`], moduleDir, {});
+  const out = await runTool('go', ['mod', 'download', '-json', `sigs.k8s.io/kwok@${version}`], moduleDir);
   const kwokDir = (JSON.parse(out) as { Dir: string }).Dir;
   return KWOK_STAGES.map((file) => readFileSync(join(kwokDir, 'kustomize/stage', file), 'utf8').trim()).join('\n---\n') + '\n';
-}
-
-function run(command: string, args: string[], cwd: string, env: Record<string, string>): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-8000)));
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`${command} ${args.slice(0, 2).join(' ')} failed (exit ${code}):\n${stderr}`))));
-  });
 }

@@ -35,6 +35,8 @@ export class ControlPlane {
   readonly auditLog: string;
   private ports!: Ports;
   private readonly processes = new Map<string, ManagedProcess>();
+  /** Kubeconfigs name the API server's port, which changes only when the control plane starts. */
+  private readonly kubeconfigsWritten = new Set<string>();
 
   constructor(private readonly options: ControlPlaneOptions) {
     mkdirSync(join(options.stateDir, 'logs'), { recursive: true });
@@ -50,10 +52,13 @@ export class ControlPlane {
     return `http://127.0.0.1:${this.ports.etcd}`;
   }
 
-  /** Writes (and returns the path of) a kubeconfig for one identity. */
+  /** The path of a kubeconfig for one identity, written the first time it is asked for after each start. */
   kubeconfig(identity: Identity = IDENTITIES.admin): string {
     const file = join(this.options.stateDir, `${identity.name}.kubeconfig`);
-    writeFileSync(file, kubeconfigFor(this.pki, identity, this.server), { mode: 0o600 });
+    if (!this.kubeconfigsWritten.has(file)) {
+      writeFileSync(file, kubeconfigFor(this.pki, identity, this.server), { mode: 0o600 });
+      this.kubeconfigsWritten.add(file);
+    }
     return file;
   }
 
@@ -67,6 +72,7 @@ export class ControlPlane {
 
   async start(): Promise<void> {
     const progress = this.options.progress ?? (() => undefined);
+    this.kubeconfigsWritten.clear();
     this.ports = {
       etcd: await freePort(),
       etcdPeer: await freePort(),

@@ -1,11 +1,10 @@
 // The Flink runner (local/flink-runner, a Maven project on real Flink from Maven Central), built once and cached
 // by a digest of its sources: the launcher jar plus the classpath of Flink's jars in Maven's own repository.
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { cacheRoot } from '../control-plane/binaries.js';
-import { requireTool } from '../tools.js';
+import { requireTool, runTool } from '../tools.js';
 
 export interface FlinkRunnerBuild {
   flinkVersion: string;
@@ -35,8 +34,8 @@ export async function ensureFlinkRunner(projectDir: string, progress: (line: str
   mkdirSync(cacheRoot(), { recursive: true });
   const staging = mkdtempSync(join(cacheRoot(), '.building-flink-'));
   try {
-    await mvn(projectDir, ['package', '-DskipTests']);
-    await mvn(projectDir, ['dependency:build-classpath', `-Dmdep.outputFile=${join(staging, 'classpath.txt')}`]);
+    await runTool('mvn', ['-B', '-q', 'package', '-DskipTests'], projectDir);
+    await runTool('mvn', ['-B', '-q', 'dependency:build-classpath', `-Dmdep.outputFile=${join(staging, 'classpath.txt')}`], projectDir);
     cpSync(join(projectDir, 'target', 'flink-runner-0.1.0.jar'), join(staging, 'flink-runner.jar'));
     cpSync(join(projectDir, 'target', 'flink-runner-0.1.0-examples.jar'), join(staging, 'flink-examples.jar'));
     rmSync(dir, { recursive: true, force: true });
@@ -71,16 +70,4 @@ function sourceDigest(projectDir: string): string {
   };
   visit(projectDir);
   return hash.digest('hex').slice(0, 12);
-}
-
-function mvn(projectDir: string, goals: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('mvn', ['-B', '-q', ...goals], { cwd: projectDir, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const keep = (c: Buffer) => (output = (output + c.toString()).slice(-8000));
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`mvn ${goals.join(' ')} failed (exit ${code}):\n${output}`))));
-  });
 }

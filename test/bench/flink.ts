@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalStack } from '../../local/stack.js';
 import { jobManager } from '../support/jobmanager.js';
-import { Report } from './report.js';
+import { memoryMb, Report } from './report.js';
 
 const APPS = ['one', 'two', 'three', 'four'];
 
@@ -26,7 +26,7 @@ export async function benchFlink(): Promise<void> {
     report.add('flink.four.pod-running-to-rest.max', Math.max(...timings.map((t) => t.rest)), 'ms');
     report.add('flink.four.pod-running-to-job-running.p50', p(timings.map((t) => t.job), 0.5), 'ms');
     report.add('flink.four.pod-running-to-job-running.max', Math.max(...timings.map((t) => t.job)), 'ms');
-    const rss = APPS.map((app) => rssMb(stack.flinkRunner!.cluster('bench', app)!.process.pid!));
+    const rss = APPS.map((app) => memoryMb(stack.flinkRunner!.cluster('bench', app)!.process.pid!, 'VmRSS'));
     report.add('flink.four.jobmanager-rss.mean', rss.reduce((a, b) => a + b, 0) / rss.length, 'MB');
     report.add('flink.four.jobmanager-rss.max', Math.max(...rss), 'MB');
     report.summary(['Each JVM is a whole cluster (JobManager and TaskManager) with -Xmx512m; times run from the pod\'s Running (kwok, to the second) on a 2-core machine.']);
@@ -57,8 +57,4 @@ async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 300_000
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error('timed out');
-}
-
-function rssMb(pid: number): number {
-  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 }

@@ -1,4 +1,6 @@
 // Benchmarks print one JSON line per figure (name, value, unit), then a human summary.
+import { readFileSync } from 'node:fs';
+
 export interface Figure {
   name: string;
   value: number;
@@ -23,10 +25,9 @@ export class Report {
   }
 }
 
-/** Peak resident memory of a process (VmHWM), in MB. */
-export async function peakRssMb(pid: number): Promise<number> {
-  const { readFileSync } = await import('node:fs');
-  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!match) throw new Error(`no VmHWM for process ${pid}`);
+/** A process's resident memory now (VmRSS) or at its peak (VmHWM), in MB. */
+export function memoryMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!match) throw new Error(`no ${field} for process ${pid}`);
   return Number(match[1]) / 1024;
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { upstreamExamples } from '../support/examples.js';
 import { admissionReview } from '../support/reviews.js';
 import { startWebhook, type WebhookProcess } from '../support/webhook-process.js';
-import { peakRssMb, Report } from './report.js';
+import { memoryMb, Report } from './report.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = 8;
@@ -38,7 +38,7 @@ export async function benchWebhook(): Promise<void> {
     report.add('webhook.validate.new-connection.throughput', fresh.perSecond, 'reviews/s');
     report.add('webhook.validate.new-connection.p50', fresh.p50, 'ms');
     report.add('webhook.validate.new-connection.p99', fresh.p99, 'ms');
-    report.add('webhook.peak-rss', await peakRssMb(webhook.proc.pid!), 'MB');
+    report.add('webhook.peak-rss', memoryMb(webhook.proc.pid!, 'VmHWM'), 'MB');
     report.add('webhook.with-kubeconfig.peak-rss', await peakWithKubeconfig(body), 'MB');
     report.summary([
       'with-kubeconfig: the same /validate keep-alive load on a webhook that also runs its FlinkDeployment informer',
@@ -59,7 +59,7 @@ async function peakWithKubeconfig(body: string): Promise<number> {
   try {
     const expected = (await webhook.post('/validate', body)).text;
     await keepAlive(webhook, '/validate', body, expected);
-    return await peakRssMb(webhook.proc.pid!);
+    return memoryMb(webhook.proc.pid!, 'VmHWM');
   } finally {
     await webhook.stop();
   }
