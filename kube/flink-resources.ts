@@ -1,5 +1,5 @@
 // Typed access to our two resources through the generic custom-objects API.
-import { CustomObjectsApi, type KubeConfig, type KubernetesObject, type KubernetesListObject } from '@kubernetes/client-node';
+import { AppsV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject, type KubernetesListObject } from '@kubernetes/client-node';
 import { FLINK_DEPLOYMENT, GROUP, VERSION, type KindInfo } from '../api/schema/crd.js';
 import type { FlinkDeployment } from '../api/types.generated.js';
 import { startInformer, type InformerOptions, type ObjectCache } from './informer.js';
@@ -21,4 +21,16 @@ export function flinkDeploymentCache(kc: KubeConfig, options: InformerOptions & 
     return body;
   };
   return startInformer<FlinkDeploymentObject>(kc, watchPath(FLINK_DEPLOYMENT, options.namespace), list, options);
+}
+
+/** The JobManager Deployments of Flink clusters (label-selected: only what the operator owns is cached). */
+export function jobManagerDeploymentCache(kc: KubeConfig, options: InformerOptions & { namespace?: string } = {}): ObjectCache<KubernetesObject> {
+  const labelSelector = 'component=jobmanager,type in (flink-native-kubernetes,flink-standalone-kubernetes)';
+  const api = kc.makeApiClient(AppsV1Api);
+  const list = async () =>
+    (options.namespace
+      ? await api.listNamespacedDeployment({ namespace: options.namespace, labelSelector })
+      : await api.listDeploymentForAllNamespaces({ labelSelector })) as KubernetesListObject<KubernetesObject>;
+  const path = options.namespace ? `/apis/apps/v1/namespaces/${options.namespace}/deployments` : '/apis/apps/v1/deployments';
+  return startInformer<KubernetesObject>(kc, path, list, { ...options, labelSelector });
 }

@@ -6,6 +6,8 @@ import { makeInformer, type KubeConfig, type KubernetesObject, type ListPromise 
 export interface InformerOptions {
   labelSelector?: string;
   onError?: (err: unknown, retryInMs: number) => void;
+  /** Every add, update and delete the watch delivers (and every object of a relist). */
+  onChange?: (obj: KubernetesObject) => void;
   minBackoffMs?: number;
   maxBackoffMs?: number;
 }
@@ -31,6 +33,7 @@ export function startInformer<T extends KubernetesObject>(kc: KubeConfig, path: 
   const slim = (obj: T) => void delete (obj.metadata as { managedFields?: unknown } | undefined)?.managedFields;
   informer.on('add', slim);
   informer.on('update', slim);
+  if (options.onChange) for (const verb of ['add', 'update', 'delete'] as const) informer.on(verb, options.onChange);
 
   const start = () => {
     retry = undefined;

@@ -43,6 +43,8 @@ export class LocalStack {
   readonly controlPlane: ControlPlane;
   private webhook: ManagedProcess | undefined;
   private webhookPort = 0;
+  /** flink-operator processes by name: `operator`, and any a test starts beside it. */
+  private readonly operators = new Map<string, ManagedProcess>();
   /** Real Flink behind every JobManager pod on the node. */
   flinkRunner: FlinkRunner | undefined;
 
@@ -66,6 +68,7 @@ export class LocalStack {
       await stack.startWebhook();
       await stack.registerWebhook();
       await stack.startFlinkRunner();
+      await stack.startOperator();
     } catch (err) {
       await stack.stop();
       throw err;
@@ -197,9 +200,66 @@ export class LocalStack {
     ]);
   }
 
+  /** The operator's configuration file in the stack: leader election on, so a second operator can stand by. */
+  get operatorConfigFile(): string {
+    return join(this.options.stateDir, 'flink-operator.yaml');
+  }
+
+  /**
+   * Starts a flink-operator as the operator's own user (the chart's RBAC), reading the runner's REST addresses.
+   * `name` tells instances apart: a test may start a second one beside `operator`.
+   */
+  async startOperator(name = 'operator'): Promise<ManagedProcess> {
+    if (!existsSync(this.operatorConfigFile)) {
+      writeFileSync(
+        this.operatorConfigFile,
+        [
+          'kubernetes.operator.leader-election.enabled: true',
+          `kubernetes.operator.leader-election.lease-namespace: ${LOCAL_OPERATOR_NAMESPACE}`,
+          'kubernetes.operator.leader-election.lease-name: flink-operator-ts',
+          'kubernetes.operator.reconcile.interval: 15 s',
+          'kubernetes.operator.observer.progress-check.interval: 2 s',
+          '',
+        ].join('\n'),
+      );
+    }
+    const operator = new ManagedProcess({
+      name: `flink-operator (${name})`,
+      command: process.execPath,
+      args: [
+        join(repoRoot, 'dist/operator/main.js'),
+        '--kubeconfig', this.controlPlane.kubeconfig(IDENTITIES.operator),
+        '--config', this.operatorConfigFile,
+        '--flink-rest-overrides', this.flinkRestOverridesFile,
+        '--health-port', '0',
+        '--health-bind-address', '127.0.0.1',
+        '--identity', name,
+      ],
+      logFile: join(this.options.stateDir, 'logs', `flink-operator-${name}.log`),
+      env: { OPERATOR_NAMESPACE: LOCAL_OPERATOR_NAMESPACE },
+    });
+    operator.start();
+    this.operators.set(name, operator);
+    return operator;
+  }
+
+  operator(name = 'operator'): ManagedProcess | undefined {
+    return this.operators.get(name);
+  }
+
+  /** Stops an operator: gracefully (SIGTERM, it releases its lease) or by SIGKILL, as a crash would. */
+  async stopOperator(name = 'operator', signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
+    const operator = this.operators.get(name);
+    if (!operator) return;
+    if (signal === 'SIGKILL') await operator.kill();
+    else await operator.stop();
+    this.operators.delete(name);
+  }
+
   /** Every process of the stack by name (for measuring and for fault injection). */
   processIds(): Record<string, number | undefined> {
-    return { ...this.controlPlane.processIds(), 'flink-webhook': this.webhook?.pid };
+    const operators = Object.fromEntries([...this.operators].map(([name, p]) => [`flink-operator (${name})`, p.pid]));
+    return { ...this.controlPlane.processIds(), 'flink-webhook': this.webhook?.pid, ...operators };
   }
 
   /** Where the runner publishes each cluster's REST address: the operator's `--flink-rest-overrides` file. */
@@ -223,6 +283,7 @@ export class LocalStack {
   }
 
   async stop(): Promise<void> {
+    for (const name of [...this.operators.keys()]) await this.stopOperator(name);
     await this.flinkRunner?.stop();
     await this.stopWebhook();
     await this.controlPlane.stop();

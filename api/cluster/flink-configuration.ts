@@ -1,0 +1,134 @@
+// The effective Flink configuration of a FlinkDeployment, built as upstream's FlinkConfigBuilder#buildFrom does
+// (notes §5.2): operator defaults, the resource's own keys, then what the spec says about image, resources, job
+// and cluster identity. It is what the flink-config-<name> ConfigMap carries to whatever runs Flink.
+import { compareFlinkVersions, isBlank, isHighAvailabilityEnabled, parseMemory, parseQuantity, type FlatConfig } from '../flink-config.js';
+import type { FlinkDeploymentSpec, JobManagerSpec, TaskManagerSpec } from '../types.generated.js';
+import { deploymentConfig } from '../validation/index.js';
+
+/** What a deploy adds to the spec: the pinned job id and the state to restore from. */
+export interface DeployInputs {
+  jobId?: string;
+  restorePath?: string;
+}
+
+export interface DeploymentIdentity {
+  name: string;
+  namespace: string;
+}
+
+const DEFAULT_SLOTS = 1;
+
+export function buildFlinkConfiguration(
+  meta: DeploymentIdentity,
+  spec: FlinkDeploymentSpec,
+  operatorConfig: FlatConfig,
+  deploy: DeployInputs = {},
+): Record<string, string> {
+  const conf = deploymentConfig(operatorConfig, { metadata: { namespace: meta.namespace }, spec });
+  const setDefault = (key: string, value: string) => {
+    if (isBlank(conf[key])) conf[key] = value;
+  };
+  const set = (key: string, value: string | number | undefined) => {
+    if (value !== undefined && value !== '') conf[key] = String(value);
+  };
+  setDefault('kubernetes.rest-service.exposed.type', 'ClusterIP');
+  setDefault('web.cancel.enable', 'false');
+  set('$internal.flink.version', spec.flinkVersion);
+
+  const modern = spec.flinkVersion === undefined || compareFlinkVersions(spec.flinkVersion, 'v1_17') >= 0;
+  if (!isBlank(spec.image)) set(modern ? 'kubernetes.container.image.ref' : 'kubernetes.container.image', spec.image);
+  set('kubernetes.container.image.pull-policy', spec.imagePullPolicy);
+  set('kubernetes.service-account', spec.serviceAccount);
+
+  applyComponent(conf, 'jobmanager', spec.jobManager);
+  applyComponent(conf, 'taskmanager', spec.taskManager);
+  if ((spec.jobManager?.replicas ?? 0) > 0) set('kubernetes.jobmanager.replicas', spec.jobManager!.replicas);
+
+  const standalone = spec.mode === 'standalone';
+  const job = spec.job;
+  if (job) {
+    conf['execution.target'] = standalone ? 'remote' : 'kubernetes-application';
+    if (job.jarURI) {
+      if (standalone) conf['pipeline.classpaths'] = job.jarURI.replace(/^local:/, 'file:');
+      else conf['pipeline.jars'] = job.jarURI;
+    }
+    const parallelism = jobParallelism(spec, conf);
+    if (parallelism > 0) conf['parallelism.default'] = String(parallelism);
+    conf['execution.shutdown-on-application-finish'] = 'false';
+    setDefault('execution.submit-failed-job-on-application-error', 'true');
+    setDefault('pipeline.name', meta.name);
+    if (job.upgradeMode === 'last-state') setDefault('execution.checkpointing.interval', '5 min');
+    setDefault('execution.checkpointing.externalized-checkpoint-retention', 'RETAIN_ON_CANCELLATION');
+    if (job.allowNonRestoredState !== undefined) conf['execution.savepoint.ignore-unclaimed-state'] = String(job.allowNonRestoredState);
+    set('$internal.application.main', job.entryClass);
+    if (job.args && job.args.length > 0) conf['$internal.application.program-args'] = job.args.join(';');
+    set('$internal.pipeline.job-id', deploy.jobId);
+    set('execution.savepoint.path', deploy.restorePath);
+  } else {
+    conf['execution.target'] = standalone ? 'remote' : 'kubernetes-session';
+  }
+
+  conf['kubernetes.namespace'] = meta.namespace;
+  conf['kubernetes.cluster-id'] = meta.name;
+  if (isHighAvailabilityEnabled(conf)) conf['high-availability.cluster-id'] = meta.name;
+  // Operator and autoscaler keys are ours, not Flink's (upstream AbstractFlinkService#removeOperatorConfigs).
+  for (const key of Object.keys(conf)) if (key.startsWith('kubernetes.operator.') || key.startsWith('job.autoscaler.')) delete conf[key];
+  return conf;
+}
+
+/** Task slots per TaskManager, as Flink reads `taskmanager.numberOfTaskSlots`. */
+export function taskSlots(conf: FlatConfig): number {
+  const slots = Number(conf['taskmanager.numberOfTaskSlots']);
+  return Number.isInteger(slots) && slots > 0 ? slots : DEFAULT_SLOTS;
+}
+
+/** `taskManager.replicas` × slots wins over `job.parallelism` (upstream applyJobOrSessionSpec). */
+export function jobParallelism(spec: FlinkDeploymentSpec, conf: FlatConfig): number {
+  const replicas = spec.taskManager?.replicas;
+  if (replicas !== undefined && replicas > 0) return replicas * taskSlots(conf);
+  return spec.job?.parallelism ?? 0;
+}
+
+/** TaskManagers an application needs: ceil(parallelism / slots), or the explicit replicas. */
+export function taskManagerReplicas(spec: FlinkDeploymentSpec, conf: FlatConfig): number {
+  const replicas = spec.taskManager?.replicas;
+  if (replicas !== undefined && replicas > 0) return replicas;
+  return Math.max(1, Math.ceil(jobParallelism(spec, conf) / taskSlots(conf)));
+}
+
+type Component = 'jobmanager' | 'taskmanager';
+
+/** Memory and cpu of one component: `resources` (requests, else limits) wins over the legacy `resource`. */
+function applyComponent(conf: Record<string, string>, component: Component, section: JobManagerSpec | TaskManagerSpec | undefined): void {
+  if (!section) return;
+  const requests = section.resources?.requests ?? {};
+  const limits = section.resources?.limits ?? {};
+  const hasResources = Object.keys(requests).length > 0 || Object.keys(limits).length > 0;
+  const memory = hasResources ? (requests.memory ?? limits.memory) : section.resource?.memory;
+  const cpu = hasResources ? (requests.cpu ?? limits.cpu) : section.resource?.cpu;
+  const bytes = memory === undefined ? undefined : parseMemory(memory);
+  if (bytes !== undefined) conf[`${component}.memory.process.size`] = `${bytes}b`;
+  const cores = cpu === undefined ? undefined : parseQuantity(cpu);
+  if (cores !== undefined) conf[`kubernetes.${component}.cpu`] = String(cores);
+  if (hasResources) {
+    const factor = (name: string) => {
+      const request = requests[name] === undefined ? undefined : name === 'memory' ? parseMemory(requests[name]!) : parseQuantity(requests[name]!);
+      const limit = limits[name] === undefined ? undefined : name === 'memory' ? parseMemory(limits[name]!) : parseQuantity(limits[name]!);
+      return request && limit ? String(limit / request) : undefined;
+    };
+    const cpuFactor = factor('cpu');
+    const memoryFactor = factor('memory');
+    if (cpuFactor) conf[`kubernetes.${component}.cpu.limit-factor`] = cpuFactor;
+    if (memoryFactor) conf[`kubernetes.${component}.memory.limit-factor`] = memoryFactor;
+  }
+}
+
+/** The configuration file Flink reads: `config.yaml` from 1.19 on, `flink-conf.yaml` before. */
+export function configFileName(flinkVersion: string | undefined): 'config.yaml' | 'flink-conf.yaml' {
+  return flinkVersion !== undefined && compareFlinkVersions(flinkVersion, 'v1_19') < 0 ? 'flink-conf.yaml' : 'config.yaml';
+}
+
+/** Flat `key: value` lines in a stable order. */
+export function renderFlinkConfiguration(conf: FlatConfig): string {
+  return Object.keys(conf).sort().map((key) => `${key}: ${conf[key]}`).join('\n') + '\n';
+}

@@ -1,0 +1,245 @@
+// The Kubernetes objects of one Flink cluster, as Flink's own Kubernetes factories name and shape them (notes §8.3):
+// the JobManager Deployment `<name>` owned by the FlinkDeployment, and what hangs off it — the `flink-config-<name>`
+// ConfigMap, the `<name>-rest` and (without HA) `<name>` Services and, in standalone mode, the TaskManager
+// Deployment — owned by the JobManager Deployment, so deleting it takes the whole cluster along.
+import { isHighAvailabilityEnabled, parseMemory, parseQuantity, type FlatConfig } from '../flink-config.js';
+import { API_VERSION, FLINK_DEPLOYMENT } from '../schema/crd.js';
+import type { FlinkDeploymentSpec } from '../types.generated.js';
+import { asObject, type Json } from '../validation/access.js';
+import { configFileName, renderFlinkConfiguration, taskManagerReplicas, type DeploymentIdentity } from './flink-configuration.js';
+
+export const GENERATION_ANNOTATION = 'flinkdeployment.flink.apache.org/generation';
+export const MAIN_CONTAINER = 'flink-main-container';
+export const REST_PORT = 8081;
+export const RPC_PORT = 6123;
+export const BLOB_PORT = 6124;
+export const TASK_MANAGER_RPC_PORT = 6122;
+const CONFIG_VOLUME = 'flink-config-volume';
+const CONF_DIR = '/opt/flink/conf';
+
+export interface ClusterObjects {
+  /** Owned by the FlinkDeployment. */
+  jobManager: Json;
+  ingress?: Json;
+  /** Owned by the JobManager Deployment (its uid is known once it exists). */
+  dependents: Json[];
+}
+
+export interface ClusterInputs extends DeploymentIdentity {
+  uid: string;
+  generation: number;
+  spec: FlinkDeploymentSpec;
+  /** The effective Flink configuration (buildFlinkConfiguration). */
+  conf: FlatConfig;
+}
+
+export const clusterType = (spec: FlinkDeploymentSpec) => (spec.mode === 'standalone' ? 'flink-standalone-kubernetes' : 'flink-native-kubernetes');
+
+export function jobManagerLabels(name: string, spec: FlinkDeploymentSpec): Record<string, string> {
+  return { type: clusterType(spec), app: name, component: 'jobmanager' };
+}
+
+export function configMapName(name: string): string {
+  return `flink-config-${name}`;
+}
+
+export function restServiceName(name: string): string {
+  return `${name}-rest`;
+}
+
+export function clusterObjects(input: ClusterInputs): ClusterObjects {
+  const { name, namespace, spec, conf } = input;
+  const type = clusterType(spec);
+  const standalone = spec.mode === 'standalone';
+  const jmLabels = jobManagerLabels(name, spec);
+  const meta = (objectName: string, labels: Record<string, string>) => ({ name: objectName, namespace, labels });
+  const configFile = configFileName(spec.flinkVersion);
+
+  const configMap = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: meta(configMapName(name), { type, app: name }),
+    data: {
+      [configFile]: renderFlinkConfiguration(conf),
+      ...(spec.logConfiguration ?? { 'log4j-console.properties': DEFAULT_LOG4J }),
+    },
+  };
+  const configVolume = {
+    name: CONFIG_VOLUME,
+    configMap: { name: configMapName(name), items: Object.keys(configMap.data).sort().map((key) => ({ key, path: key })) },
+  };
+
+  const jobManagerArgs = standalone ? (spec.job ? ['standalone-job'] : ['jobmanager']) : ['bash', '-c', `kubernetes-jobmanager.sh ${spec.job ? 'kubernetes-application' : 'kubernetes-session'}`];
+  const jobManager = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      ...meta(name, jmLabels),
+      annotations: { [GENERATION_ANNOTATION]: String(input.generation) },
+      ownerReferences: [{ apiVersion: API_VERSION, kind: FLINK_DEPLOYMENT.kind, name, uid: input.uid, controller: true, blockOwnerDeletion: true }],
+    },
+    spec: {
+      replicas: Number(conf['kubernetes.jobmanager.replicas'] ?? 1),
+      selector: { matchLabels: jmLabels },
+      template: podTemplate(spec, 'jobManager', jmLabels, {
+        name: MAIN_CONTAINER,
+        ...image(spec),
+        ...(standalone ? {} : { command: ['/docker-entrypoint.sh'] }),
+        args: jobManagerArgs,
+        ports: [
+          { name: 'rest', containerPort: REST_PORT, protocol: 'TCP' },
+          { name: 'jobmanager-rpc', containerPort: RPC_PORT, protocol: 'TCP' },
+          { name: 'blobserver', containerPort: BLOB_PORT, protocol: 'TCP' },
+        ],
+        resources: containerResources(conf, 'jobmanager'),
+        env: [{ name: '_POD_IP_ADDRESS', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'status.podIP' } } }],
+        volumeMounts: [{ name: CONFIG_VOLUME, mountPath: CONF_DIR }],
+      }, configVolume),
+    },
+  };
+
+  const restService = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: meta(restServiceName(name), { type, app: name }),
+    spec: {
+      type: conf['kubernetes.rest-service.exposed.type'] ?? 'ClusterIP',
+      selector: jmLabels,
+      ports: [{ name: 'rest', port: REST_PORT, targetPort: REST_PORT, protocol: 'TCP' }],
+    },
+  };
+  const dependents: Json[] = [configMap, restService];
+  // Flink only needs the headless internal Service when the JobManager is not found through HA (or standalone).
+  if (standalone || !isHighAvailabilityEnabled(conf)) {
+    dependents.push({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: meta(name, { type, app: name }),
+      spec: {
+        clusterIP: 'None',
+        selector: jmLabels,
+        ports: [
+          { name: 'jobmanager-rpc', port: RPC_PORT, targetPort: RPC_PORT, protocol: 'TCP' },
+          { name: 'blobserver', port: BLOB_PORT, targetPort: BLOB_PORT, protocol: 'TCP' },
+        ],
+      },
+    });
+  }
+  if (standalone) {
+    const tmLabels = { type, app: name, component: 'taskmanager' };
+    dependents.push({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: meta(`${name}-taskmanager`, tmLabels),
+      spec: {
+        replicas: spec.job ? taskManagerReplicas(spec, conf) : (spec.taskManager?.replicas ?? 1),
+        selector: { matchLabels: tmLabels },
+        template: podTemplate(spec, 'taskManager', tmLabels, {
+          name: MAIN_CONTAINER,
+          ...image(spec),
+          args: ['taskmanager'],
+          ports: [{ name: 'taskmanager-rpc', containerPort: TASK_MANAGER_RPC_PORT, protocol: 'TCP' }],
+          resources: containerResources(conf, 'taskmanager'),
+          volumeMounts: [{ name: CONFIG_VOLUME, mountPath: CONF_DIR }],
+        }, configVolume),
+      },
+    });
+  }
+
+  const ingress = spec.ingress?.template ? ingressObject(input) : undefined;
+  return { jobManager, dependents, ...(ingress ? { ingress } : {}) };
+}
+
+function image(spec: FlinkDeploymentSpec): Json {
+  return { image: spec.image, ...(spec.imagePullPolicy ? { imagePullPolicy: spec.imagePullPolicy } : {}) };
+}
+
+/**
+ * Container resources as Flink's KubernetesJobManagerParameters / TaskManagerParameters derive them: memory is the
+ * process size in MiB, cpu the configured cores (default 1), limits scaled by the limit factors.
+ */
+function containerResources(conf: FlatConfig, component: 'jobmanager' | 'taskmanager'): Json {
+  const bytes = parseMemory(conf[`${component}.memory.process.size`] ?? '') ?? (component === 'jobmanager' ? 1600 : 1728) * 2 ** 20;
+  const memoryMb = Math.round(bytes / 2 ** 20);
+  const cpu = parseQuantity(conf[`kubernetes.${component}.cpu`] ?? '1') ?? 1;
+  const factor = (key: string) => Number(conf[`kubernetes.${component}.${key}.limit-factor`] ?? 1) || 1;
+  return {
+    requests: { cpu: String(cpu), memory: `${memoryMb}Mi` },
+    limits: { cpu: String(cpu * factor('cpu')), memory: `${Math.round(memoryMb * factor('memory'))}Mi` },
+  };
+}
+
+/**
+ * The pod template: the user's `spec.podTemplate` overlaid with the component's own, then Flink's main container
+ * merged into the container of the same name (the user's fields that Flink does not set are kept).
+ */
+function podTemplate(spec: FlinkDeploymentSpec, component: 'jobManager' | 'taskManager', labels: Record<string, string>, main: Json, configVolume: Json): Json {
+  const common = asObject(spec.podTemplate) ?? {};
+  const own = asObject(spec[component]?.podTemplate) ?? {};
+  const metadata = { ...asObject(common.metadata), ...asObject(own.metadata) };
+  const podSpec: Json = { ...asObject(common.spec), ...asObject(own.spec) };
+  const containers = (Array.isArray(podSpec.containers) ? podSpec.containers : []) as Json[];
+  const userMain = containers.find((c) => c.name === MAIN_CONTAINER) ?? {};
+  const mergedMain: Json = { ...userMain, ...main };
+  for (const key of ['env', 'volumeMounts', 'ports'] as const) {
+    if (Array.isArray(userMain[key])) mergedMain[key] = [...(main[key] as Json[]), ...(userMain[key] as Json[])];
+  }
+  return {
+    metadata: {
+      ...metadata,
+      labels: { ...asObject(metadata.labels), ...labels },
+    },
+    spec: {
+      ...podSpec,
+      serviceAccountName: spec.serviceAccount ?? 'default',
+      containers: [mergedMain, ...containers.filter((c) => c.name !== MAIN_CONTAINER)],
+      volumes: [configVolume, ...((Array.isArray(podSpec.volumes) ? podSpec.volumes : []) as Json[])],
+    },
+  };
+}
+
+/** The Ingress of `spec.ingress` (upstream IngressUtils): host and path from the template, to `<name>-rest`. */
+function ingressObject({ name, namespace, uid, spec }: ClusterInputs): Json {
+  const ingress = spec.ingress!;
+  const { host, path } = ingressUrl(ingress.template!, name, namespace);
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: {
+      name,
+      namespace,
+      labels: { ...ingress.labels, app: name, component: 'ingress' },
+      ...(ingress.annotations ? { annotations: ingress.annotations } : {}),
+      ownerReferences: [{ apiVersion: API_VERSION, kind: FLINK_DEPLOYMENT.kind, name, uid, controller: true, blockOwnerDeletion: true }],
+    },
+    spec: {
+      ...(ingress.className ? { ingressClassName: ingress.className } : {}),
+      ...(ingress.tls ? { tls: ingress.tls } : {}),
+      rules: [
+        {
+          ...(host ? { host } : {}),
+          http: { paths: [{ path, pathType: 'ImplementationSpecific', backend: { service: { name: restServiceName(name), port: { number: REST_PORT } } } }] },
+        },
+      ],
+    },
+  };
+}
+
+export function ingressUrl(template: string, name: string, namespace: string): { host?: string; path: string } {
+  const text = template.replace(/\{\{name\}\}/gi, name).replace(/\{\{namespace\}\}/gi, namespace);
+  if (text.startsWith('/')) return { path: text };
+  const withScheme = /^https?:\/\//.test(text) ? text : `http://${text}`;
+  const slash = withScheme.indexOf('/', withScheme.indexOf('//') + 2);
+  const host = (slash < 0 ? withScheme : withScheme.slice(0, slash)).replace(/^https?:\/\//, '').replace(/:\d+$/, '');
+  return { host, path: slash < 0 ? '/' : withScheme.slice(slash) };
+}
+
+const DEFAULT_LOG4J = [
+  'rootLogger.level = INFO',
+  'rootLogger.appenderRef.console.ref = ConsoleAppender',
+  'appender.console.name = ConsoleAppender',
+  'appender.console.type = CONSOLE',
+  'appender.console.layout.type = PatternLayout',
+  'appender.console.layout.pattern = %d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c %x - %m%n',
+  '',
+].join('\n');

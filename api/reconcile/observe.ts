@@ -1,0 +1,172 @@
+// What the operator saw — the JobManager Deployment and Flink's REST API — folded into the status, as upstream's
+// observers do (notes §6.2): JobManager deployment status, job status, stability, the Running condition.
+import { lastReconciledSpec, writeSpecEnvelope } from '../spec-envelope.js';
+import type { Condition, FlinkDeploymentStatus, JobStatus } from '../types.generated.js';
+import { asObject } from '../validation/access.js';
+
+export type FlinkJobState = NonNullable<JobStatus['state']>;
+
+/** One entry of Flink's `GET /jobs/overview`. */
+export interface FlinkJob {
+  id: string;
+  name: string;
+  state: FlinkJobState;
+  startTime: number;
+}
+
+export type JobManagerObservation =
+  | { phase: 'absent' }
+  | { phase: 'deleting' }
+  | { phase: 'present'; generation: number | undefined; available: boolean };
+
+export type RestObservation =
+  | { reachable: false; error: string }
+  | { reachable: true; jobs: FlinkJob[]; flinkVersion?: string; flinkRevision?: string };
+
+export interface Observation {
+  now: number;
+  jobManager: JobManagerObservation;
+  /** Asked only when a JobManager is available. */
+  rest?: RestObservation;
+  /** Why the recorded job failed, when Flink says FAILED (its execution result or exception history). */
+  failure?: JobFailure;
+}
+
+/** A Java throwable as upstream's FlinkResourceException renders it in `status.error`. */
+export interface JobFailure {
+  type: string;
+  message: string;
+  throwableList?: { type: string; message: string }[];
+}
+
+export const TERMINAL_JOB_STATES: readonly FlinkJobState[] = ['FAILED', 'CANCELED', 'FINISHED'];
+export const isTerminal = (state: string | undefined): boolean => TERMINAL_JOB_STATES.includes(state as FlinkJobState);
+
+/** `status.error` as upstream writes it: a JSON document `{"type", "message"}`. */
+export function errorDocument(type: string, message: string, throwableList?: JobFailure['throwableList']): string {
+  return JSON.stringify({ type, message, ...(throwableList ? { throwableList } : {}) });
+}
+
+export const MISSING_JOB_MANAGER = 'Missing JobManager deployment';
+
+/** The recorded spec's job state, or undefined for a session cluster or before the first deploy. */
+export function reconciledJobState(status: FlinkDeploymentStatus | undefined): 'running' | 'suspended' | undefined {
+  const state = asObject(lastReconciledSpec(status)?.spec.job)?.state;
+  return state === 'running' || state === 'suspended' ? state : undefined;
+}
+
+export interface ObservedStatus {
+  status: FlinkDeploymentStatus;
+  /** The job changed state (for a JobStatusChanged event). */
+  jobTransition?: { from: string | undefined; to: FlinkJobState };
+  /** The JobManager Deployment went missing while it should run (for a Missing event). */
+  jobManagerLost: boolean;
+}
+
+export function observeStatus(name: string, generation: number, current: FlinkDeploymentStatus | undefined, seen: Observation): ObservedStatus {
+  const status: FlinkDeploymentStatus = structuredClone(current ?? {});
+  const rs = (status.reconciliationStatus ??= {});
+  const job: JobStatus = (status.jobStatus ??= {});
+  const isSession = lastReconciledSpec(status) !== undefined && !asObject(lastReconciledSpec(status)!.spec.job);
+  const reconciledState = reconciledJobState(status);
+  const shouldRun = rs.lastReconciledSpec !== undefined && (isSession || reconciledState === 'running');
+  let jobTransition: ObservedStatus['jobTransition'];
+  let jobManagerLost = false;
+  const setJobState = (state: FlinkJobState) => {
+    if (job.state === state) return;
+    jobTransition = { from: job.state, to: state };
+    job.state = state;
+    job.updateTime = String(seen.now);
+  };
+
+  // Upgrade already happened but was not recorded (a restart between deploying and recording it): the
+  // JobManager carries the generation the UPGRADING status was written for.
+  const jm = seen.jobManager;
+  if (rs.state === 'UPGRADING' && jm.phase === 'present' && jm.generation !== undefined && jm.generation === status.observedGeneration && reconciledState !== 'running') {
+    const envelope = lastReconciledSpec(status);
+    if (envelope) {
+      rs.state = 'DEPLOYED';
+      rs.lastReconciledSpec = recordedSpec(envelope, 'running');
+    }
+  }
+
+  if (jm.phase !== 'present') {
+    const wasThere = status.jobManagerDeploymentStatus !== undefined && status.jobManagerDeploymentStatus !== 'MISSING';
+    status.jobManagerDeploymentStatus = 'MISSING';
+    if (shouldRun && rs.state === 'DEPLOYED' && wasThere && jm.phase === 'absent') {
+      jobManagerLost = true;
+      status.error = errorDocument('org.apache.flink.kubernetes.operator.exception.MissingJobManagerException', MISSING_JOB_MANAGER);
+    }
+    if (shouldRun && !isTerminal(job.state) && job.state !== undefined) setJobState('RECONCILING');
+  } else if (!jm.available || !seen.rest?.reachable) {
+    status.jobManagerDeploymentStatus = 'DEPLOYING';
+    if (job.state === 'RUNNING') setJobState('RECONCILING');
+  } else {
+    status.jobManagerDeploymentStatus = 'READY';
+    const rest = seen.rest;
+    const info = { ...status.clusterInfo };
+    if (rest.flinkVersion) info['flink-version'] = rest.flinkVersion;
+    if (rest.flinkRevision) info['flink-revision'] = rest.flinkRevision;
+    status.clusterInfo = info;
+    const flinkJob = job.jobId ? rest.jobs.find((j) => j.id === job.jobId) : undefined;
+    if (flinkJob) {
+      job.jobName = flinkJob.name;
+      if (flinkJob.startTime > 0) job.startTime = String(flinkJob.startTime);
+      setJobState(flinkJob.state);
+      if (flinkJob.state === 'FAILED' && seen.failure) status.error = errorDocument(seen.failure.type, seen.failure.message, seen.failure.throwableList);
+    }
+    // Stable (upstream checkAndUpdateStableSpec / SessionObserver): the job runs, or finished by itself, or the
+    // session cluster answers, while the reconciled spec is deployed.
+    const stable =
+      rs.state === 'DEPLOYED' &&
+      (isSession || (reconciledState === 'running' && (job.state === 'RUNNING' || job.state === 'FINISHED')));
+    if (stable) rs.lastStableSpec = rs.lastReconciledSpec;
+    if (rs.lastStableSpec === rs.lastReconciledSpec && job.state !== 'FAILED' && rs.lastReconciledSpec !== undefined) delete status.error;
+  }
+
+  status.conditions = runningCondition(status, isSession, generation, seen.now);
+  return { status, jobTransition, jobManagerLost };
+}
+
+/** The recorded spec text with its job state replaced, everything else as it was. */
+export function recordedSpec(envelope: NonNullable<ReturnType<typeof lastReconciledSpec>>, jobState: 'running' | 'suspended'): string {
+  const spec = structuredClone(envelope.spec);
+  const job = asObject(spec.job);
+  if (job) job.state = jobState;
+  return writeSpecEnvelope({ ...envelope, spec });
+}
+
+/** Upstream's single `Running` condition; its transition time moves only when its status does. */
+function runningCondition(status: FlinkDeploymentStatus, isSession: boolean, generation: number, now: number): Condition[] {
+  const previous = status.conditions?.find((c) => c.type === 'Running');
+  let condition: Condition;
+  if (isSession) {
+    const jm = status.jobManagerDeploymentStatus ?? 'MISSING';
+    const [reason, message] = JM_REASONS[jm];
+    condition = { type: 'Running', status: jm === 'READY' ? 'True' : 'False', reason, message };
+  } else {
+    const state = status.jobStatus?.state;
+    if (state === undefined) return status.conditions ?? [];
+    condition = { type: 'Running', status: state === 'RUNNING' ? 'True' : 'False', reason: camel(state), message: `Job status ${state}` };
+  }
+  const kept = previous && previous.status === condition.status && previous.reason === condition.reason && previous.message === condition.message ? previous : undefined;
+  return [
+    {
+      ...condition,
+      lastTransitionTime: kept?.lastTransitionTime ?? new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      observedGeneration: kept?.observedGeneration ?? generation,
+    },
+  ];
+}
+
+const JM_REASONS: Record<NonNullable<FlinkDeploymentStatus['jobManagerDeploymentStatus']>, [string, string]> = {
+  READY: ['JobManagerReady', 'JobManager is running and ready to receive REST API calls'],
+  DEPLOYED_NOT_READY: ['DeployedNotReady', 'JobManager is running but not ready yet to receive REST API calls'],
+  DEPLOYING: ['JobManagerIsDeploying', 'JobManager process is starting up'],
+  MISSING: ['JobManagerDeploymentMissing', 'JobManager deployment not found'],
+  ERROR: ['Error', 'JobManager deployment failed'],
+};
+
+function camel(state: string): string {
+  return state.charAt(0) + state.slice(1).toLowerCase();
+}

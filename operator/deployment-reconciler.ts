@@ -1,0 +1,205 @@
+// One reconcile of one FlinkDeployment: read it and its JobManager Deployment live, ask Flink what runs, let the
+// pure planner decide (api/reconcile/plan.ts), then write the status, emit the events and carry out the actions.
+import { randomBytes } from 'node:crypto';
+import { canonicalJson } from '../api/spec-envelope.js';
+import { GENERATION_ANNOTATION } from '../api/cluster/objects.js';
+import { isCanary } from '../api/defaults.js';
+import type { JobManagerObservation, Observation, RestObservation } from '../api/reconcile/observe.js';
+import { errorDocument } from '../api/reconcile/observe.js';
+import { FINALIZER, planDeployment, withLifecycle, type Action, type DeploymentResource } from '../api/reconcile/plan.js';
+import { API_VERSION, FLINK_DEPLOYMENT } from '../api/schema/crd.js';
+import type { FlinkDeploymentStatus } from '../api/types.generated.js';
+import type { FlatConfig } from '../api/flink-config.js';
+import { isConflict, isNotFound, KubeApiError, objectPath, type KubeClient, type KubeObject } from '../kube/client.js';
+import type { EventRecorder } from './events.js';
+import { FlinkRestClient, type RestAddresses } from './flink-rest.js';
+import type { Outcome } from './work-queue.js';
+
+export type FlinkDeploymentObject = KubeObject & DeploymentResource;
+
+export interface ReconcilerDeps {
+  client: KubeClient;
+  events: EventRecorder;
+  addresses: RestAddresses;
+  operatorConfig: () => FlatConfig;
+  log: { info: (obj: object, msg: string) => void; warn: (obj: object, msg: string) => void };
+  flinkTimeoutMs?: number;
+  /** How long a savepoint or cancel may take before the step fails (and is retried). */
+  stopTimeoutMs?: number;
+}
+
+const crPath = (namespace: string, name?: string, sub?: string) => objectPath(API_VERSION, FLINK_DEPLOYMENT.plural, namespace, name, sub);
+
+export class DeploymentReconciler {
+  constructor(private readonly deps: ReconcilerDeps) {}
+
+  async reconcile(namespace: string, name: string): Promise<Outcome> {
+    const { client } = this.deps;
+    let resource: FlinkDeploymentObject;
+    try {
+      resource = await client.get<FlinkDeploymentObject>(crPath(namespace, name));
+    } catch (err) {
+      if (isNotFound(err)) return { requeueAfterMs: undefined }; // gone: nothing of ours is left (owner references)
+      throw err;
+    }
+    if (isCanary(resource)) return { requeueAfterMs: undefined };
+
+    const observation = await this.observe(resource);
+    const plan = planDeployment({ resource, observation, operatorConfig: this.deps.operatorConfig(), newJobId: randomBytes(16).toString('hex') });
+
+    let current = await this.writeStatus(resource, plan.status);
+    for (const event of plan.events) await this.event(current, event);
+    try {
+      for (const action of plan.actions) current = await this.act(current, action);
+    } catch (err) {
+      // A failed step is a status and an event, then a retry with backoff (the queue's).
+      const message = (err as Error).message;
+      await this.event(current, { type: 'Warning', reason: 'Error', message });
+      if (!(err instanceof KubeApiError && err.status === 409)) {
+        await this.writeStatus(current, withLifecycle({ ...current.status, error: errorDocument('org.apache.flink.kubernetes.operator.exception.ReconciliationException', message) })).catch(() => undefined);
+      }
+      throw err;
+    }
+    return { requeueAfterMs: plan.requeueAfterMs };
+  }
+
+  private async observe(resource: FlinkDeploymentObject): Promise<Observation> {
+    const { namespace, name } = resource.metadata;
+    const jobManager = await this.observeJobManager(namespace, name);
+    const seen: Observation = { now: Date.now(), jobManager };
+    if (jobManager.phase !== 'present' || !jobManager.available) return seen;
+    const flink = new FlinkRestClient(this.deps.addresses.url(namespace, name), this.deps.flinkTimeoutMs);
+    let rest: RestObservation;
+    try {
+      const [config, jobs] = await Promise.all([flink.config(), flink.jobs()]);
+      rest = { reachable: true, jobs, ...config };
+    } catch (err) {
+      return { ...seen, rest: { reachable: false, error: (err as Error).message } };
+    }
+    const jobId = resource.status?.jobStatus?.jobId;
+    const failed = jobId !== undefined && rest.jobs.some((j) => j.id === jobId && j.state === 'FAILED');
+    // The cause is read once, when the job turns FAILED.
+    if (failed && resource.status?.jobStatus?.state !== 'FAILED') {
+      return { ...seen, rest, failure: await flink.failure(jobId!).catch(() => ({ type: 'org.apache.flink.runtime.JobException', message: 'The job failed' })) };
+    }
+    return { ...seen, rest };
+  }
+
+  private async observeJobManager(namespace: string, name: string): Promise<JobManagerObservation> {
+    try {
+      const deployment = await this.deps.client.get<KubeObject & { status?: { availableReplicas?: number } }>(objectPath('apps/v1', 'deployments', namespace, name));
+      if (deployment.metadata?.deletionTimestamp) return { phase: 'deleting' };
+      const generation = Number(deployment.metadata?.annotations?.[GENERATION_ANNOTATION]);
+      return { phase: 'present', generation: Number.isFinite(generation) ? generation : undefined, available: (deployment.status?.availableReplicas ?? 0) > 0 };
+    } catch (err) {
+      if (isNotFound(err)) return { phase: 'absent' };
+      throw err;
+    }
+  }
+
+  /** Replaces the status when it changed, with the object's resourceVersion: a concurrent write is a 409, retried. */
+  private async writeStatus(resource: FlinkDeploymentObject, status: FlinkDeploymentStatus): Promise<FlinkDeploymentObject> {
+    if (canonicalJson(status) === canonicalJson(resource.status ?? {})) return resource;
+    const { namespace, name } = resource.metadata;
+    return this.deps.client.replace<FlinkDeploymentObject>(crPath(namespace, name, 'status'), { ...resource, status });
+  }
+
+  private async event(resource: FlinkDeploymentObject, event: Parameters<EventRecorder['record']>[1]): Promise<void> {
+    try {
+      await this.deps.events.record(resource, event);
+    } catch (err) {
+      this.deps.log.warn({ err: (err as Error).message, reason: event.reason }, 'could not record an event');
+    }
+  }
+
+  private async act(resource: FlinkDeploymentObject, action: Action): Promise<FlinkDeploymentObject> {
+    const { client } = this.deps;
+    const { namespace, name } = resource.metadata;
+    switch (action.kind) {
+      case 'add-finalizer': {
+        const finalizers = resource.metadata.finalizers;
+        // `test` makes it a no-op conflict if someone changed the list meanwhile.
+        const patch = finalizers
+          ? [{ op: 'test', path: '/metadata/finalizers', value: finalizers }, { op: 'add', path: '/metadata/finalizers/-', value: FINALIZER }]
+          : [{ op: 'add', path: '/metadata/finalizers', value: [FINALIZER] }];
+        return client.patch<FlinkDeploymentObject>(crPath(namespace, name), 'json', patch);
+      }
+      case 'remove-finalizer': {
+        const finalizers = resource.metadata.finalizers ?? [];
+        const index = finalizers.indexOf(FINALIZER);
+        if (index < 0) return resource;
+        try {
+          return await client.patch<FlinkDeploymentObject>(crPath(namespace, name), 'json', [
+            { op: 'test', path: `/metadata/finalizers/${index}`, value: FINALIZER },
+            { op: 'remove', path: `/metadata/finalizers/${index}` },
+          ]);
+        } catch (err) {
+          if (isNotFound(err)) return resource;
+          throw err;
+        }
+      }
+      case 'delete-cluster': {
+        await client.delete(objectPath('apps/v1', 'deployments', namespace, name), 'Foreground');
+        if (action.deleteHaMetadata) {
+          const path = objectPath('v1', 'configmaps', namespace);
+          for (const cm of await client.list(path, `app=${name},configmap-type=high-availability`)) await client.delete(`${path}/${cm.metadata!.name}`);
+        }
+        return resource;
+      }
+      case 'deploy': {
+        const jm = await this.createOrAdopt(action.objects.jobManager, (existing) => existing.metadata?.annotations?.[GENERATION_ANNOTATION] === (action.objects.jobManager.metadata as { annotations: Record<string, string> }).annotations[GENERATION_ANNOTATION]);
+        const owner = { apiVersion: 'apps/v1', kind: 'Deployment', name: jm.metadata!.name!, uid: jm.metadata!.uid!, controller: true, blockOwnerDeletion: true };
+        for (const dependent of action.objects.dependents) {
+          const object = { ...dependent, metadata: { ...(dependent.metadata as object), ownerReferences: [owner] } } as KubeObject;
+          await this.createOrReplace(object);
+        }
+        if (action.objects.ingress) await this.createOrReplace(action.objects.ingress as KubeObject);
+        return this.writeStatus(resource, action.statusAfter);
+      }
+      case 'stop-job': {
+        const flink = new FlinkRestClient(this.deps.addresses.url(namespace, name), this.deps.flinkTimeoutMs);
+        const deadline = Date.now() + (this.deps.stopTimeoutMs ?? 300_000);
+        let path: string | undefined;
+        if (action.mechanism === 'savepoint') {
+          path = await flink.stopWithSavepoint(action.jobId, action.drain, deadline);
+        } else {
+          if (action.mechanism === 'cancel') await flink.cancel(action.jobId, deadline);
+          path = await flink.latestCheckpoint(action.jobId).catch(() => undefined);
+        }
+        this.deps.log.info({ namespace, name, job: action.jobId, mechanism: action.mechanism, path }, 'job stopped');
+        return this.writeStatus(resource, withLifecycle(action.statusAfter(path)));
+      }
+    }
+  }
+
+  private pathOf(object: KubeObject): string {
+    const kinds: Record<string, string> = { Deployment: 'deployments', Service: 'services', ConfigMap: 'configmaps', Ingress: 'ingresses' };
+    return objectPath(object.apiVersion!, kinds[object.kind!]!, object.metadata!.namespace!, object.metadata!.name);
+  }
+
+  /** Creates; an existing object that `isOurs` says is the one meant is taken as it is (a repeated step). */
+  private async createOrAdopt(object: KubeObject, isOurs: (existing: KubeObject) => boolean): Promise<KubeObject> {
+    const path = this.pathOf(object);
+    try {
+      return await this.deps.client.create(path.slice(0, path.lastIndexOf('/')), object);
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+      const existing = await this.deps.client.get(path);
+      if (isOurs(existing)) return existing;
+      throw new Error(`${object.kind} ${object.metadata!.name} exists from an earlier deployment; retrying once it is gone`);
+    }
+  }
+
+  /** Creates, or replaces what is left of an earlier cluster (same name, other owner). */
+  private async createOrReplace(object: KubeObject): Promise<void> {
+    const path = this.pathOf(object);
+    try {
+      await this.deps.client.create(path.slice(0, path.lastIndexOf('/')), object);
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+      const existing = await this.deps.client.get(path);
+      const spec = object.kind === 'Service' ? { ...(object.spec as object), clusterIP: (existing.spec as { clusterIP?: string }).clusterIP } : object.spec;
+      await this.deps.client.replace(path, { ...object, ...(spec ? { spec } : {}), metadata: { ...object.metadata, resourceVersion: existing.metadata!.resourceVersion } });
+    }
+  }
+}

@@ -1,0 +1,153 @@
+// The Flink REST calls the reconciler makes (notes §8.2), each with a timeout. Where a cluster's REST API is:
+// `http://<name>-rest.<namespace>:8081` in a cluster, unless the `--flink-rest-overrides` file names another
+// address for it (the local stack, development, benchmarks); the file is re-read whenever it changes.
+import { readFileSync, statSync } from 'node:fs';
+import type { FlinkJob, FlinkJobState, JobFailure } from '../api/reconcile/observe.js';
+import { REST_PORT, restServiceName } from '../api/cluster/objects.js';
+
+export class FlinkRestError extends Error {}
+
+export class RestAddresses {
+  private cache: { mtimeMs: number; entries: Record<string, string> } | undefined;
+
+  constructor(private readonly overridesFile: string | undefined) {}
+
+  url(namespace: string, name: string): string {
+    return this.overrides()[`${namespace}/${name}`] ?? `http://${restServiceName(name)}.${namespace}:${REST_PORT}`;
+  }
+
+  private overrides(): Record<string, string> {
+    if (!this.overridesFile) return {};
+    let mtimeMs: number;
+    try {
+      mtimeMs = statSync(this.overridesFile).mtimeMs;
+    } catch {
+      return {}; // not written yet
+    }
+    if (this.cache?.mtimeMs !== mtimeMs) {
+      try {
+        this.cache = { mtimeMs, entries: JSON.parse(readFileSync(this.overridesFile, 'utf8')) as Record<string, string> };
+      } catch {
+        return this.cache?.entries ?? {}; // replaced under us: keep the last good one until the next change
+      }
+    }
+    return this.cache.entries;
+  }
+}
+
+interface Overview {
+  jobs: { jid: string; name: string; state: FlinkJobState; 'start-time': number }[];
+}
+
+interface AsyncOperation {
+  status: { id: 'IN_PROGRESS' | 'COMPLETED' };
+  operation?: { location?: string; 'failure-cause'?: { class?: string; 'stack-trace'?: string } };
+}
+
+interface CheckpointRef {
+  id: number;
+  external_path?: string;
+}
+
+export class FlinkRestClient {
+  constructor(
+    readonly baseUrl: string,
+    private readonly timeoutMs = 10_000,
+  ) {}
+
+  async config(): Promise<{ flinkVersion?: string; flinkRevision?: string }> {
+    const body = await this.json<{ 'flink-version'?: string; 'flink-revision'?: string }>('GET', '/config');
+    return { flinkVersion: body['flink-version'], flinkRevision: body['flink-revision'] };
+  }
+
+  async jobs(): Promise<FlinkJob[]> {
+    const { jobs } = await this.json<Overview>('GET', '/jobs/overview');
+    return jobs.map((j) => ({ id: j.jid, name: j.name, state: j.state, startTime: j['start-time'] }));
+  }
+
+  /** Why a job failed: its root exception (class and first line), as Flink's exception history reports it. */
+  async failure(jobId: string): Promise<JobFailure> {
+    try {
+      const result = await this.json<{ 'job-execution-result'?: { 'failure-cause'?: { class?: string; 'stack-trace'?: string } } }>('GET', `/jobs/${jobId}/execution-result`);
+      const cause = result['job-execution-result']?.['failure-cause'];
+      if (cause?.['stack-trace']) return throwable(cause['stack-trace'], cause.class);
+    } catch {
+      // The result of an application whose main failed is not served (500); the exception history is.
+    }
+    const history = await this.json<{ 'root-exception'?: string; exceptionHistory?: { entries?: { exceptionName?: string; stacktrace?: string }[] } }>('GET', `/jobs/${jobId}/exceptions`);
+    const entry = history.exceptionHistory?.entries?.[0];
+    const trace = entry?.stacktrace ?? history['root-exception'];
+    return trace ? throwable(trace, entry?.exceptionName) : { type: 'org.apache.flink.runtime.JobException', message: 'The job failed; Flink reported no cause' };
+  }
+
+  /** Stop-with-savepoint into the configured savepoint directory; resolves with the savepoint's location. */
+  async stopWithSavepoint(jobId: string, drain: boolean, deadlineMs: number): Promise<string> {
+    const { 'request-id': trigger } = await this.json<{ 'request-id': string }>('POST', `/jobs/${jobId}/stop`, { drain, formatType: 'CANONICAL' });
+    while (Date.now() < deadlineMs) {
+      const result = await this.json<AsyncOperation>('GET', `/jobs/${jobId}/savepoints/${trigger}`);
+      if (result.status.id === 'COMPLETED') {
+        const failure = result.operation?.['failure-cause'];
+        if (failure || !result.operation?.location) {
+          throw new FlinkRestError(`the savepoint of job ${jobId} failed: ${failure ? throwable(failure['stack-trace'] ?? '', failure.class).message : 'no location'}`);
+        }
+        return result.operation.location;
+      }
+      await sleep(500);
+    }
+    throw new FlinkRestError(`the savepoint of job ${jobId} did not complete in time`);
+  }
+
+  /** Cancels and waits until Flink reports the job terminal; an unknown or finished job counts as cancelled. */
+  async cancel(jobId: string, deadlineMs: number): Promise<void> {
+    const response = await this.request('PATCH', `/jobs/${jobId}?mode=cancel`);
+    if (response.status !== 202 && response.status !== 404 && response.status !== 409) {
+      throw new FlinkRestError(`cancelling job ${jobId}: HTTP ${response.status}`);
+    }
+    while (Date.now() < deadlineMs) {
+      const job = (await this.jobs()).find((j) => j.id === jobId);
+      if (!job || ['CANCELED', 'FINISHED', 'FAILED'].includes(job.state)) return;
+      await sleep(250);
+    }
+    throw new FlinkRestError(`job ${jobId} did not stop in time`);
+  }
+
+  /** The newest retained checkpoint or savepoint of a job (the highest id Flink knows), if any. */
+  async latestCheckpoint(jobId: string): Promise<string | undefined> {
+    const stats = await this.json<{ latest?: { completed?: CheckpointRef; savepoint?: CheckpointRef; restored?: CheckpointRef } }>('GET', `/jobs/${jobId}/checkpoints`);
+    const candidates = [stats.latest?.completed, stats.latest?.savepoint, stats.latest?.restored].filter((c): c is CheckpointRef => Boolean(c?.external_path));
+    candidates.sort((a, b) => b.id - a.id);
+    return candidates[0]?.external_path;
+  }
+
+  private async request(method: string, path: string, body?: unknown): Promise<Response> {
+    try {
+      return await fetch(`${this.baseUrl}${path}`, {
+        method,
+        signal: AbortSignal.timeout(this.timeoutMs),
+        ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      });
+    } catch (err) {
+      throw new FlinkRestError(`Flink REST ${method} ${this.baseUrl}${path}: ${(err as Error).cause ? String((err as { cause: Error }).cause.message ?? (err as { cause: unknown }).cause) : (err as Error).message}`);
+    }
+  }
+
+  private async json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await this.request(method, path, body);
+    if (!response.ok) throw new FlinkRestError(`Flink REST ${method} ${path}: HTTP ${response.status}`);
+    return (await response.json()) as T;
+  }
+}
+
+/** `org.Foo: message\n\tat …\nCaused by: org.Bar: why` → its class and first line, and each cause's. */
+function throwable(trace: string, className: string | undefined): JobFailure {
+  const parse = (line: string) => {
+    const match = /^([\w.$]+)(?::\s*(.*))?$/.exec(line.trim());
+    return { type: match?.[1] ?? 'java.lang.Throwable', message: (match?.[2] ?? line).trim() };
+  };
+  const lines = trace.split('\n');
+  const head = parse(lines[0] ?? '');
+  const causes = lines.filter((l) => l.startsWith('Caused by: ')).map((l) => parse(l.slice('Caused by: '.length)));
+  return { type: className ?? head.type, message: head.message, ...(causes.length > 0 ? { throwableList: causes } : {}) };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,94 @@
+// FlinkDeployments in the local stack, as a user sees them: applied with kubectl, read back with kubectl, and the
+// Flink behind them asked directly over its REST API.
+import { expect } from 'chai';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import type { FlinkDeployment } from '../../api/types.generated.js';
+import { upstreamExamplesDir } from './paths.js';
+import { eventually, kubectl, localStack } from './stack.js';
+
+export type Deployment = FlinkDeployment & { metadata: { name: string; namespace: string; uid: string; generation: number; finalizers?: string[] } };
+
+/** An upstream example with the timers shortened per resource, as the tests may (SPEC §7). */
+export function upstreamDeployment(file: string, patch: (d: Deployment) => void = () => undefined): Deployment {
+  const doc = parse(readFileSync(join(upstreamExamplesDir, file), 'utf8')) as Deployment;
+  doc.spec!.flinkConfiguration = {
+    ...doc.spec!.flinkConfiguration,
+    'kubernetes.operator.observer.progress-check.interval': '1 s',
+    'kubernetes.operator.reconcile.interval': '5 s',
+  };
+  patch(doc);
+  return doc;
+}
+
+export async function apply(ns: string, object: unknown): Promise<void> {
+  const result = await kubectl(['apply', '-n', ns, '-f', '-'], JSON.stringify(object));
+  expect(result.code, result.stderr).to.equal(0);
+}
+
+/** A merge patch on `.spec`, as a user's `kubectl patch --type=merge` would. */
+export async function patchSpec(ns: string, name: string, spec: unknown): Promise<void> {
+  const result = await kubectl(['patch', 'flinkdeployment', name, '-n', ns, '--type=merge', '-p', JSON.stringify({ spec })]);
+  expect(result.code, result.stderr).to.equal(0);
+}
+
+export async function getDeployment(ns: string, name: string): Promise<Deployment | undefined> {
+  const result = await kubectl(['get', 'flinkdeployment', name, '-n', ns, '-o', 'json']);
+  if (result.code !== 0) return undefined;
+  return JSON.parse(result.stdout) as Deployment;
+}
+
+/** Polls the lifecycle until `wanted`, recording every state seen on the way (in order, without repeats). */
+export async function waitForLifecycle(ns: string, name: string, wanted: string, timeoutMs = 180_000, seen: string[] = []): Promise<Deployment> {
+  return eventually(`${ns}/${name} to be ${wanted} (seen: ${seen.join(' → ')})`, async () => {
+    const d = await getDeployment(ns, name);
+    const state = d?.status?.lifecycleState;
+    if (state && seen[seen.length - 1] !== state) seen.push(state);
+    if (state === 'FAILED' && wanted !== 'FAILED') throw new Error(`${ns}/${name} FAILED: ${d?.status?.error}`);
+    return state === wanted ? d : undefined;
+  }, timeoutMs);
+}
+
+/** Where the runner says this cluster's Flink REST API really listens. */
+export async function restUrl(ns: string, name: string): Promise<string | undefined> {
+  const file = (await localStack()).flinkRestOverridesFile;
+  if (!existsSync(file)) return undefined;
+  return (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>)[`${ns}/${name}`];
+}
+
+export interface FlinkJobView {
+  jid: string;
+  state: string;
+}
+
+export async function flinkJobs(url: string): Promise<FlinkJobView[]> {
+  return ((await (await fetch(`${url}/jobs/overview`)).json()) as { jobs: FlinkJobView[] }).jobs;
+}
+
+/** Every job of every Flink the runner started, across all namespaces: "exactly one job" is counted here. */
+export async function allRunningJobs(): Promise<{ cluster: string; jid: string }[]> {
+  const file = (await localStack()).flinkRestOverridesFile;
+  const overrides = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+  const out: { cluster: string; jid: string }[] = [];
+  for (const [cluster, url] of Object.entries(overrides)) {
+    const jobs = await flinkJobs(url).catch(() => []);
+    for (const job of jobs) if (job.state === 'RUNNING') out.push({ cluster, jid: job.jid });
+  }
+  return out;
+}
+
+/** The job Flink runs for this deployment, once it runs. */
+export async function runningJob(ns: string, name: string, timeoutMs = 120_000): Promise<{ url: string; jid: string }> {
+  return eventually(`a RUNNING job in ${ns}/${name}'s Flink`, async () => {
+    const url = await restUrl(ns, name);
+    if (!url) return undefined;
+    const job = (await flinkJobs(url)).find((j) => j.state === 'RUNNING');
+    return job && { url, jid: job.jid };
+  }, timeoutMs);
+}
+
+export async function events(ns: string, name: string): Promise<{ reason: string; message: string; type: string; count: number }[]> {
+  const result = await kubectl(['get', 'events', '-n', ns, '--field-selector', `involvedObject.name=${name}`, '-o', 'json']);
+  return (JSON.parse(result.stdout) as { items: { reason: string; message: string; type: string; count: number }[] }).items;
+}
