@@ -172,7 +172,12 @@ export class LocalStack {
     await this.webhook?.stop();
   }
 
-  private async registerWebhook(): Promise<void> {
+  /** Takes both webhooks out of the admission chain (what `failurePolicy: Ignore` with a dead webhook amounts to). */
+  async unregisterWebhook(): Promise<void> {
+    await this.kubectl(['delete', 'mutatingwebhookconfiguration,validatingwebhookconfiguration', 'flink-operator-ts', '--ignore-not-found']);
+  }
+
+  async registerWebhook(): Promise<void> {
     const caBundle = Buffer.from(readFileSync(join(this.webhookCertDir(), 'ca.crt'))).toString('base64');
     const url = (path: string) => `https://127.0.0.1:${this.webhookPort}${path}`;
     const common = {

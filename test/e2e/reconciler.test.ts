@@ -1,7 +1,9 @@
 // The reconciler end to end: real kube-apiserver, real Flink, the operator as its own least-privileged user.
 import { expect } from 'chai';
-import { kubectl, useStackNamespace } from '../support/stack.js';
-import { apply, getDeployment, runningJob, upstreamDeployment, waitForLifecycle } from '../support/flink-deployments.js';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { eventually, kubectl, localStack, useStackNamespace } from '../support/stack.js';
+import { apply, events, getDeployment, patchSpec, restUrl, runningJob, statefulDeployment, upstreamDeployment, waitForLifecycle } from '../support/flink-deployments.js';
 
 describe('reconciler: FlinkDeployment lifecycle', function () {
   const namespace = useStackNamespace(this);
@@ -33,5 +35,83 @@ describe('reconciler: FlinkDeployment lifecycle', function () {
     for (const [kind, name] of [['Service', 'basic-example-rest'], ['Service', 'basic-example'], ['ConfigMap', 'flink-config-basic-example']] as const) {
       expect(byName(kind, name)?.metadata.ownerReferences?.[0], `${kind} ${name} owned by the JobManager Deployment`).to.include({ kind: 'Deployment', uid: jm!.metadata.uid });
     }
+  });
+
+  it('shows a job that fails terminally as FAILED with Flink\'s cause in status.error', async () => {
+    const ns = namespace();
+    await apply(ns, upstreamDeployment('basic.yaml', (d) => (d.spec!.job!.args = ['--fail-in-main'])));
+    const failed = await waitForLifecycle(ns, 'basic-example', 'FAILED');
+    expect(failed.status?.jobStatus?.state).to.equal('FAILED');
+    const error = JSON.parse(failed.status!.error!) as { type: string; message: string; throwableList?: { message: string }[] };
+    const text = [error.message, ...(error.throwableList ?? []).map((t) => t.message)].join('\n');
+    expect(text, 'the cause the job\'s main threw').to.contain('CountingJob was told to fail (--fail-in-main)');
+    const table = await kubectl(['get', 'flinkdep', '-n', ns]);
+    expect(table.stdout).to.match(/basic-example\s+FAILED\s+FAILED/);
+  });
+
+  it('on delete, stops the job with a savepoint, lets every owned object go and removes its finalizer', async () => {
+    const ns = namespace();
+    const stack = await localStack();
+    await apply(ns, statefulDeployment('savepoint', 'doomed'));
+    await patchSpec(ns, 'doomed', { flinkConfiguration: { 'kubernetes.operator.job.savepoint-on-deletion': 'true' } });
+    await waitForLifecycle(ns, 'doomed', 'STABLE');
+    const { jid } = await runningJob(ns, 'doomed');
+    const savepointsDir = join(stack.flinkRestOverridesFile, '..', 'files', 'flink-data', 'savepoints');
+    const before = existsSync(savepointsDir) ? readdirSync(savepointsDir) : [];
+
+    const deletion = kubectl(['delete', 'flinkdeployment', 'doomed', '-n', ns, '--wait=true', '--timeout=120s']);
+    await eventually('DELETING', async () => (await getDeployment(ns, 'doomed'))?.status?.lifecycleState === 'DELETING', 30_000).catch(() => undefined);
+    expect((await deletion).code, 'kubectl delete returns once the finalizer is gone').to.equal(0);
+    expect(await getDeployment(ns, 'doomed')).to.equal(undefined);
+
+    const fresh = readdirSync(savepointsDir).filter((d) => !before.includes(d));
+    expect(fresh, 'one new savepoint').to.have.length(1);
+    expect(existsSync(join(savepointsDir, fresh[0]!, '_metadata'))).to.equal(true);
+    await eventually('every owned object to be garbage-collected', async () => {
+      const left = await kubectl(['get', 'deployments,services,configmaps,pods', '-n', ns, '-l', 'app=doomed', '-o', 'name']);
+      return left.stdout.trim() === '';
+    }, 60_000);
+    await eventually('the Flink to be stopped', async () => (await restUrl(ns, 'doomed')) === undefined, 30_000);
+    expect(jid).to.match(/^[0-9a-f]{32}$/);
+  });
+
+  it('reports a spec that slipped past admission in status.error and a ValidationError event, and keeps the last valid spec running', async () => {
+    const ns = namespace();
+    const stack = await localStack();
+    await apply(ns, upstreamDeployment('basic.yaml'));
+    await waitForLifecycle(ns, 'basic-example', 'STABLE');
+    const { jid } = await runningJob(ns, 'basic-example');
+    await stack.unregisterWebhook();
+    try {
+      // The API server may take a moment to stop calling the webhook it no longer has.
+      await eventually('the patch to be admitted without the webhook', async () => (await kubectl(['patch', 'flinkdeployment', 'basic-example', '-n', ns, '--type=merge', '-p', '{"spec":{"job":{"parallelism":0}}}'])).code === 0, 30_000);
+    } finally {
+      await stack.registerWebhook();
+    }
+    const rejected = await eventually('status.error', async () => {
+      const d = await getDeployment(ns, 'basic-example');
+      return d?.status?.error?.includes('spec.job.parallelism') ? d : undefined;
+    });
+    expect(JSON.parse(rejected.status!.error!).type).to.contain('ValidationException');
+    const validation = (await events(ns, 'basic-example')).filter((e) => e.reason === 'ValidationError');
+    expect(validation).to.have.length(1);
+    expect(validation[0]!.type).to.equal('Warning');
+    expect(validation[0]!.message).to.contain('spec.job.parallelism');
+    // A few more reconciles: the same job, untouched.
+    await new Promise((r) => setTimeout(r, 4000));
+    const still = await runningJob(ns, 'basic-example');
+    expect(still.jid, 'the last valid spec keeps running').to.equal(jid);
+    expect((await getDeployment(ns, 'basic-example'))?.status?.jobStatus?.state).to.equal('RUNNING');
+  });
+
+  it('brings a session cluster (no job) to STABLE once its REST API answers', async () => {
+    const ns = namespace();
+    const name = 'basic-session-deployment-only-example';
+    await apply(ns, upstreamDeployment('basic-session-deployment-only.yaml'));
+    const stable = await waitForLifecycle(ns, name, 'STABLE');
+    expect(stable.status?.jobManagerDeploymentStatus).to.equal('READY');
+    expect(stable.status?.clusterInfo?.['flink-version']).to.match(/^2\.2/);
+    const url = await restUrl(ns, name);
+    expect((await fetch(`${url}/config`)).status).to.equal(200);
   });
 });

@@ -92,3 +92,39 @@ export async function events(ns: string, name: string): Promise<{ reason: string
   const result = await kubectl(['get', 'events', '-n', ns, '--field-selector', `involvedObject.name=${name}`, '-o', 'json']);
   return (JSON.parse(result.stdout) as { items: { reason: string; message: string; type: string; count: number }[] }).items;
 }
+
+/** basic.yaml with checkpoints and savepoints on the pod's file system, a short checkpoint interval and a mode. */
+export function statefulDeployment(upgradeMode: 'savepoint' | 'last-state' | 'stateless', name = 'basic-example'): Deployment {
+  return upstreamDeployment('basic.yaml', (d) => {
+    d.metadata.name = name;
+    d.spec!.flinkConfiguration = {
+      ...d.spec!.flinkConfiguration,
+      'execution.checkpointing.dir': 'file:///flink-data/checkpoints',
+      'execution.checkpointing.savepoint-dir': 'file:///flink-data/savepoints',
+      'execution.checkpointing.interval': '2 s',
+    };
+    d.spec!.job!.upgradeMode = upgradeMode;
+    d.spec!.job!.args = ['--events-per-second', '20'];
+  });
+}
+
+interface JobDetails {
+  jid: string;
+  state: string;
+  vertices: { parallelism: number }[];
+}
+
+export async function jobDetails(url: string, jid: string): Promise<JobDetails> {
+  return (await (await fetch(`${url}/jobs/${jid}`)).json()) as JobDetails;
+}
+
+/** What Flink itself says it restored the job from (`latest.restored.external_path`), once it has. */
+export async function restoredFrom(url: string, jid: string): Promise<string | undefined> {
+  const stats = (await (await fetch(`${url}/jobs/${jid}/checkpoints`)).json()) as { latest?: { restored?: { external_path?: string } } };
+  return stats.latest?.restored?.external_path;
+}
+
+/** A savepoint or checkpoint location Flink reported, as a directory on this machine. */
+export function snapshotDir(location: string): string {
+  return location.replace(/^file:(\/\/)?/, '/').replace(/^\/+/, '/');
+}

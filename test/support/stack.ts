@@ -43,6 +43,9 @@ export function useStackNamespace(suite: Mocha.Suite): () => string {
     await localStack();
   });
   suite.beforeEach(async () => (ns = await freshNamespace()));
+  // Deleting the namespace deletes its FlinkDeployments; the operator's finalizer then stops their Flink JVMs,
+  // so one test's clusters do not weigh on the next. Not awaited: nothing later depends on it being gone.
+  suite.afterEach(async () => void (await kubectl(['delete', 'namespace', ns, '--wait=false'])));
   return () => ns;
 }
 

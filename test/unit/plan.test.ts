@@ -1,0 +1,256 @@
+// The reconciler's decisions without I/O: given a stored resource and what was observed, the next step. Expected
+// values are written by hand from the upstream flow (notes §2.3, §5.4, §6), not produced by the code under test.
+import { expect } from 'chai';
+import { FINALIZER, planDeployment, type DeploymentResource, type Plan } from '../../api/reconcile/plan.js';
+import type { FlinkJob, JobManagerObservation, Observation } from '../../api/reconcile/observe.js';
+import { readSpecEnvelope, writeSpecEnvelope } from '../../api/spec-envelope.js';
+
+const NOW = 1_800_000_000_000;
+const JOB_ID = 'a'.repeat(32);
+const NEW_JOB_ID = 'b'.repeat(32);
+
+function spec(job: Record<string, unknown> = {}): Record<string, any> {
+  return {
+    image: 'flink:2.2',
+    flinkVersion: 'v2_2',
+    serviceAccount: 'flink',
+    mode: 'native',
+    flinkConfiguration: { 'execution.checkpointing.dir': 'file:///cp', 'execution.checkpointing.savepoint-dir': 'file:///sp' },
+    jobManager: { replicas: 1, resource: { memory: '1g', cpu: 1 } },
+    taskManager: { resource: { memory: '1g', cpu: 1 } },
+    job: { jarURI: 'local:///opt/flink/examples/streaming/StateMachineExample.jar', parallelism: 2, state: 'running', upgradeMode: 'savepoint', args: [], ...job },
+  };
+}
+
+const envelope = (s: Record<string, unknown>) => writeSpecEnvelope({ spec: s, apiVersion: 'flink.apache.org/v1beta1', firstDeployment: false });
+
+/** A resource that was deployed with `deployed` and is now asked to run `desired`. */
+function resource(desired: Record<string, any>, status: Record<string, any> | undefined, extra: Partial<DeploymentResource['metadata']> = {}): DeploymentResource {
+  return { metadata: { name: 'orders', namespace: 'prod', uid: 'u-1', generation: 2, finalizers: [FINALIZER], ...extra }, spec: desired, status };
+}
+
+function stableStatus(deployed: Record<string, any>, jobState = 'RUNNING'): Record<string, any> {
+  const text = envelope(deployed);
+  return {
+    jobManagerDeploymentStatus: 'READY',
+    jobStatus: { jobId: JOB_ID, state: jobState },
+    observedGeneration: 1,
+    reconciliationStatus: { state: 'DEPLOYED', lastReconciledSpec: text, lastStableSpec: text },
+  };
+}
+
+const present: JobManagerObservation = { phase: 'present', generation: 1, available: true };
+const running = (state: FlinkJob['state'] = 'RUNNING'): Observation => ({ now: NOW, jobManager: present, rest: { reachable: true, jobs: [{ id: JOB_ID, name: 'j', state, startTime: 1 }] } });
+const absent: Observation = { now: NOW, jobManager: { phase: 'absent' } };
+
+const plan = (r: DeploymentResource, o: Observation, operatorConfig: Record<string, string> = {}): Plan => planDeployment({ resource: r, observation: o, operatorConfig, newJobId: NEW_JOB_ID });
+const recorded = (p: Plan) => readSpecEnvelope(p.status.reconciliationStatus?.lastReconciledSpec)?.spec as Record<string, any> | undefined;
+
+describe('reconcile plan (pure)', () => {
+  it('adds the finalizer before anything else', () => {
+    const p = plan(resource(spec(), undefined, { finalizers: [] }), absent);
+    expect(p.actions).to.deep.equal([{ kind: 'add-finalizer' }]);
+  });
+
+  it('first deployment: records UPGRADING with job.state suspended, then deploys and records DEPLOYED (notes §5.4)', () => {
+    const p = plan(resource(spec({ upgradeMode: 'last-state' }), undefined), absent);
+    expect(p.status.lifecycleState).to.equal('UPGRADING');
+    expect(p.status.reconciliationStatus?.state).to.equal('UPGRADING');
+    expect(recorded(p)?.job.state).to.equal('suspended');
+    expect(recorded(p)?.job.upgradeMode, 'first deploy is recorded stateless without initialSavepointPath').to.equal('stateless');
+    expect(p.status.jobStatus?.jobId).to.equal(NEW_JOB_ID);
+    const deploy = p.actions[0]!;
+    expect(deploy.kind).to.equal('deploy');
+    if (deploy.kind !== 'deploy') return;
+    expect(deploy.statusAfter.lifecycleState).to.equal('DEPLOYED');
+    expect(readSpecEnvelope(deploy.statusAfter.reconciliationStatus?.lastReconciledSpec)?.spec).to.have.nested.property('job.state', 'running');
+    const config = (deploy.objects.dependents[0] as { data: Record<string, string> }).data['config.yaml']!;
+    expect(config).to.contain(`$internal.pipeline.job-id: ${NEW_JOB_ID}`);
+    expect(config).to.contain('pipeline.jars: local:///opt/flink/examples/streaming/StateMachineExample.jar');
+    expect(config).to.contain('parallelism.default: 2');
+    expect(config).to.not.contain('execution.savepoint.path');
+  });
+
+  it('first deployment with initialSavepointPath restores from it and records savepoint mode', () => {
+    const p = plan(resource(spec({ initialSavepointPath: 'file:///sp/savepoint-1' }), undefined), absent);
+    expect(recorded(p)?.job.upgradeMode).to.equal('savepoint');
+    const deploy = p.actions[0]!;
+    expect(deploy.kind === 'deploy' && (deploy.objects.dependents[0] as { data: Record<string, string> }).data['config.yaml']).to.contain('execution.savepoint.path: file:///sp/savepoint-1');
+  });
+
+  it('created suspended: nothing is deployed and it stays CREATED', () => {
+    const p = plan(resource(spec({ state: 'suspended' }), undefined), absent);
+    expect(p.actions).to.deep.equal([]);
+    expect(p.status.lifecycleState).to.equal('CREATED');
+  });
+
+  it('marks the spec stable once the job RUNS while DEPLOYED', () => {
+    const s = spec();
+    const status = { ...stableStatus(s, 'RECONCILING'), reconciliationStatus: { state: 'DEPLOYED', lastReconciledSpec: envelope(s) } };
+    const p = plan(resource(s, status), running());
+    expect(p.status.lifecycleState).to.equal('STABLE');
+    expect(p.status.reconciliationStatus?.lastStableSpec).to.equal(p.status.reconciliationStatus?.lastReconciledSpec);
+    expect(p.events.map((e) => e.reason)).to.deep.equal(['JobStatusChanged']);
+  });
+
+  it('steady state: nothing to do, the status unchanged, looked at again after the reconcile interval', () => {
+    const s = spec();
+    const status = stableStatus(s);
+    const p = plan(resource(s, status), running(), { 'kubernetes.operator.reconcile.interval': '30 s' });
+    expect(p.actions).to.deep.equal([]);
+    expect(p.events).to.deep.equal([]);
+    expect(p.requeueAfterMs).to.equal(30_000);
+    expect(p.status.reconciliationStatus).to.deep.equal(status.reconciliationStatus);
+  });
+
+  const upgrades: [string, Record<string, unknown>, string, string][] = [
+    ['savepoint', { upgradeMode: 'savepoint' }, 'savepoint', 'savepoint'],
+    ['last-state', { upgradeMode: 'last-state' }, 'cancel', 'last-state'],
+  ];
+  for (const [mode, job, mechanism, restoreMode] of upgrades) {
+    it(`a parallelism change with upgradeMode ${mode} stops the job (${mechanism}) and records UPGRADING with the snapshot`, () => {
+      const deployed = spec(job);
+      const p = plan(resource(spec({ ...job, parallelism: 4 }), stableStatus(deployed)), running());
+      expect(p.events.map((e) => e.reason)).to.deep.equal(['SpecChanged', 'Suspended']);
+      expect(p.events[0]!.message).to.equal('UPGRADE change(s) detected (spec.job.parallelism), starting reconciliation.');
+      const stop = p.actions[0]!;
+      expect(stop).to.include({ kind: 'stop-job', jobId: JOB_ID, mechanism });
+      if (stop.kind !== 'stop-job') return;
+      const after = stop.statusAfter('file:///sp/savepoint-9');
+      expect(after.reconciliationStatus?.state).to.equal('UPGRADING');
+      expect(after.jobStatus?.upgradeSavepointPath).to.equal('file:///sp/savepoint-9');
+      const envelopeAfter = readSpecEnvelope(after.reconciliationStatus?.lastReconciledSpec)!.spec as Record<string, any>;
+      expect(envelopeAfter.job).to.include({ state: 'suspended', upgradeMode: restoreMode, parallelism: 4 });
+    });
+  }
+
+  it('a change with upgradeMode stateless needs no stop: UPGRADING at once, no snapshot kept', () => {
+    const deployed = spec({ upgradeMode: 'stateless' });
+    const status = stableStatus(deployed);
+    status.jobStatus.upgradeSavepointPath = 'file:///sp/old';
+    const p = plan(resource(spec({ upgradeMode: 'stateless', parallelism: 4 }), status), running());
+    expect(p.actions).to.deep.equal([]);
+    expect(p.status.lifecycleState).to.equal('UPGRADING');
+    expect(p.status.jobStatus?.upgradeSavepointPath).to.equal(undefined);
+    expect(p.requeueAfterMs).to.equal(0);
+  });
+
+  it('UPGRADING with the old cluster still there: deletes it (HA metadata kept) before deploying', () => {
+    const desired = spec({ parallelism: 4 });
+    const status = { ...stableStatus(spec()), observedGeneration: 2, reconciliationStatus: { state: 'UPGRADING', lastReconciledSpec: envelope({ ...desired, job: { ...desired.job, state: 'suspended' } }) } };
+    const p = plan(resource(desired, status), { now: NOW, jobManager: { phase: 'present', generation: 1, available: true }, rest: { reachable: true, jobs: [] } });
+    expect(p.actions).to.deep.equal([{ kind: 'delete-cluster', deleteHaMetadata: false }]);
+  });
+
+  it('UPGRADING with the cluster gone: deploys the new spec from the recorded savepoint with a new job id', () => {
+    const desired = spec({ parallelism: 4 });
+    const status = {
+      jobStatus: { jobId: JOB_ID, state: 'FINISHED', upgradeSavepointPath: 'file:///sp/savepoint-9' },
+      observedGeneration: 2,
+      reconciliationStatus: { state: 'UPGRADING', lastReconciledSpec: envelope({ ...desired, job: { ...desired.job, state: 'suspended' } }), lastStableSpec: envelope(spec()) },
+    };
+    const p = plan(resource(desired, status), absent);
+    const deploy = p.actions[0]!;
+    expect(deploy.kind).to.equal('deploy');
+    if (deploy.kind !== 'deploy') return;
+    const config = (deploy.objects.dependents[0] as { data: Record<string, string> }).data['config.yaml']!;
+    expect(config).to.contain('execution.savepoint.path: file:///sp/savepoint-9');
+    expect(config).to.contain(`$internal.pipeline.job-id: ${NEW_JOB_ID}`);
+    expect(config).to.contain('parallelism.default: 4');
+    expect(p.status.jobStatus?.jobId, 'the new id is in the status before the cluster exists').to.equal(NEW_JOB_ID);
+    expect((deploy.objects.jobManager as { metadata: { annotations: Record<string, string> } }).metadata.annotations['flinkdeployment.flink.apache.org/generation']).to.equal('2');
+  });
+
+  it('an operator restarted between deploying and recording it takes the upgrade as done (generation annotation)', () => {
+    const desired = spec({ parallelism: 4 });
+    const status = { jobStatus: { jobId: NEW_JOB_ID, state: 'RECONCILING' }, observedGeneration: 2, reconciliationStatus: { state: 'UPGRADING', lastReconciledSpec: envelope({ ...desired, job: { ...desired.job, state: 'suspended' } }) } };
+    const p = plan(resource(desired, status), { now: NOW, jobManager: { phase: 'present', generation: 2, available: false } });
+    expect(p.actions, 'no second deployment').to.deep.equal([]);
+    expect(p.status.reconciliationStatus?.state).to.equal('DEPLOYED');
+    expect(recorded(p)?.job.state).to.equal('running');
+  });
+
+  it('suspend with upgradeMode savepoint: stop-with-savepoint, then DEPLOYED, suspended and stable at once', () => {
+    const p = plan(resource(spec({ state: 'suspended' }), stableStatus(spec())), running());
+    const stop = p.actions[0]!;
+    expect(stop).to.include({ kind: 'stop-job', mechanism: 'savepoint' });
+    if (stop.kind !== 'stop-job') return;
+    const after = stop.statusAfter('file:///sp/savepoint-3');
+    expect(after.reconciliationStatus?.state).to.equal('DEPLOYED');
+    expect(after.reconciliationStatus?.lastStableSpec).to.equal(after.reconciliationStatus?.lastReconciledSpec);
+    expect(after.jobStatus).to.include({ state: 'FINISHED', upgradeSavepointPath: 'file:///sp/savepoint-3' });
+  });
+
+  it('suspended with the JobManager still up: deletes the cluster so nothing runs', () => {
+    const suspendedSpec = spec({ state: 'suspended' });
+    const status = stableStatus(suspendedSpec, 'FINISHED');
+    const p = plan(resource(suspendedSpec, status), running('FINISHED'));
+    expect(p.status.lifecycleState).to.equal('SUSPENDED');
+    expect(p.actions).to.deep.equal([{ kind: 'delete-cluster', deleteHaMetadata: false }]);
+  });
+
+  it('resume from suspended restores from the recorded savepoint', () => {
+    const status: Record<string, any> = { ...stableStatus(spec({ state: 'suspended' }), 'FINISHED'), jobManagerDeploymentStatus: 'MISSING' };
+    status.jobStatus.upgradeSavepointPath = 'file:///sp/savepoint-3';
+    const p = plan(resource(spec(), status), absent);
+    const deploy = p.actions[0]!;
+    expect(deploy.kind === 'deploy' && (deploy.objects.dependents[0] as { data: Record<string, string> }).data['config.yaml']).to.contain('execution.savepoint.path: file:///sp/savepoint-3');
+    expect(p.status.lifecycleState).to.equal('UPGRADING');
+  });
+
+  it('a failed job shows FAILED with the cause Flink gave', () => {
+    const s = spec();
+    const p = planDeployment({
+      resource: resource(s, stableStatus(s)),
+      observation: { ...running('FAILED'), failure: { type: 'org.apache.flink.util.FlinkException', message: 'boom', throwableList: [{ type: 'java.lang.IllegalStateException', message: 'why' }] } },
+      operatorConfig: {},
+      newJobId: NEW_JOB_ID,
+    });
+    expect(p.status.lifecycleState).to.equal('FAILED');
+    expect(JSON.parse(p.status.error!)).to.deep.equal({ type: 'org.apache.flink.util.FlinkException', message: 'boom', throwableList: [{ type: 'java.lang.IllegalStateException', message: 'why' }] });
+  });
+
+  it('an invalid spec after deployment: ValidationError once, the last valid spec kept, no action', () => {
+    const s = spec();
+    const p = plan(resource(spec({ parallelism: 0 }), stableStatus(s)), running());
+    expect(p.actions).to.deep.equal([]);
+    expect(p.events.map((e) => e.reason)).to.deep.equal(['ValidationError']);
+    expect(JSON.parse(p.status.error!).message).to.contain('spec.job.parallelism');
+    expect(p.status.lifecycleState).to.equal('STABLE');
+    const again = plan(resource(spec({ parallelism: 0 }), p.status), running());
+    expect(again.events, 'reported once, not on every reconcile').to.deep.equal([]);
+  });
+
+  it('deletion: DELETING, savepoint first when savepoint-on-deletion, then the cluster, then the finalizer', () => {
+    const s = spec();
+    const deleting = { deletionTimestamp: '2026-11-29T00:00:00Z' };
+    const withSavepoint = plan(resource(s, stableStatus(s), deleting), running(), { 'kubernetes.operator.job.savepoint-on-deletion': 'true' });
+    expect(withSavepoint.status.lifecycleState).to.equal('DELETING');
+    expect(withSavepoint.actions[0]).to.include({ kind: 'stop-job', mechanism: 'savepoint' });
+    expect(plan(resource(s, stableStatus(s), deleting), running()).actions).to.deep.equal([{ kind: 'delete-cluster', deleteHaMetadata: true }]);
+    expect(plan(resource(s, stableStatus(s), deleting), absent).actions).to.deep.equal([{ kind: 'delete-cluster', deleteHaMetadata: true }, { kind: 'remove-finalizer' }]);
+  });
+
+  it('a lost JobManager of a stateless job is recovered; of a stateful one, reported for a manual restore', () => {
+    const stateless = spec({ upgradeMode: 'stateless' });
+    const recovered = plan(resource(stateless, stableStatus(stateless)), absent);
+    expect(recovered.events.map((e) => e.reason)).to.include.members(['Missing', 'RecoverDeployment']);
+    expect(recovered.actions[0]?.kind).to.equal('deploy');
+    const stateful = spec();
+    const lost = plan(resource(stateful, stableStatus(stateful)), absent);
+    expect(lost.actions).to.deep.equal([]);
+    expect(lost.status.lifecycleState).to.equal('FAILED');
+    expect(lost.status.error).to.contain('Manual restore required.');
+  });
+
+  it('a session cluster is stable once its REST API answers, and any change redeploys it', () => {
+    const session = { ...spec() };
+    delete session.job;
+    const status = { jobManagerDeploymentStatus: 'DEPLOYING', observedGeneration: 1, reconciliationStatus: { state: 'DEPLOYED', lastReconciledSpec: envelope(session) } };
+    const ready = plan(resource(session, status), { now: NOW, jobManager: present, rest: { reachable: true, jobs: [] } });
+    expect(ready.status.lifecycleState).to.equal('STABLE');
+    const changed = plan(resource({ ...session, image: 'flink:2.1' }, ready.status), { now: NOW, jobManager: present, rest: { reachable: true, jobs: [] } });
+    expect(changed.status.lifecycleState).to.equal('UPGRADING');
+    expect(changed.actions).to.deep.equal([{ kind: 'delete-cluster', deleteHaMetadata: false }]);
+  });
+});
