@@ -12,7 +12,8 @@ import { IDENTITIES, LOCAL_OPERATOR_NAMESPACE, type Identity } from './control-p
 import { freePort, ManagedProcess } from './control-plane/process.js';
 import { FlinkRunner } from './flink/runner.js';
 import { httpCall } from './http.js';
-import { ensureFlinkRunner } from './flink/runner-build.js';
+import { ensureFlinkRunner, pinnedFlinkVersion } from './flink/runner-build.js';
+import { FlinkRestStandIn, standInForPods } from './flink/stand-in.js';
 import { loadKubeConfig } from '../kube/kubeconfig.js';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -21,6 +22,8 @@ const chartDir = join(repoRoot, 'charts/flink-operator-ts');
 export interface StackOptions {
   stateDir: string;
   watchCache?: boolean;
+  /** Scale benchmarks only: an in-memory Flink REST stand-in behind JobManager pods instead of real Flink JVMs. */
+  flinkStandIn?: boolean;
   progress?: (line: string) => void;
 }
 
@@ -47,6 +50,7 @@ export class LocalStack {
   private readonly operators = new Map<string, ManagedProcess>();
   /** Real Flink behind every JobManager pod on the node. */
   flinkRunner: FlinkRunner | undefined;
+  private stopStandIn: (() => Promise<void>) | undefined;
 
   private constructor(
     private readonly options: StackOptions,
@@ -273,9 +277,19 @@ export class LocalStack {
   }
 
   private async startFlinkRunner(): Promise<void> {
-    const build = await ensureFlinkRunner(join(repoRoot, 'local/flink-runner'), (line) => this.progress(line));
     const kc = await loadKubeConfig(this.controlPlane.kubeconfig(IDENTITIES.kwok));
     const { CoreV1Api } = await import('@kubernetes/client-node');
+    if (this.options.flinkStandIn) {
+      const standIn = new FlinkRestStandIn({ filesRoot: join(this.options.stateDir, 'files'), flinkVersion: pinnedFlinkVersion(join(repoRoot, 'local/flink-runner')) });
+      await standIn.start();
+      const stopPods = await standInForPods(kc!, kc!.makeApiClient(CoreV1Api), standIn, this.flinkRestOverridesFile);
+      this.stopStandIn = async () => {
+        await stopPods();
+        await standIn.stop();
+      };
+      return;
+    }
+    const build = await ensureFlinkRunner(join(repoRoot, 'local/flink-runner'), (line) => this.progress(line));
     const logFile = join(this.options.stateDir, 'logs', 'flink-runner.log');
     this.flinkRunner = new FlinkRunner({
       api: kc!.makeApiClient(CoreV1Api),
@@ -290,6 +304,7 @@ export class LocalStack {
   async stop(): Promise<void> {
     for (const name of [...this.operators.keys()]) await this.stopOperator(name);
     await this.flinkRunner?.stop();
+    await this.stopStandIn?.();
     await this.stopWebhook();
     await this.controlPlane.stop();
   }

@@ -17,7 +17,7 @@ try {
 
 const rel = (path: string) => relative(process.cwd(), path) || '.';
 console.log(`
-Local stack up in ${elapsed()}: Kubernetes ${stack.controlPlane.server}, admission webhook, one kwok node,
+Local stack up in ${elapsed()}: Kubernetes ${stack.controlPlane.server}, admission webhook, flink-operator, one kwok node,
 and real Flink for every JobManager pod (addresses in ${rel(stack.flinkRestOverridesFile)}).
 Logs and state: ${rel(join(repoRoot, '.local/stack'))}/
 

@@ -12,6 +12,7 @@ import { isTrue, parseDurationMs } from '../api/flink-config.js';
 import { FLINK_DEPLOYMENT } from '../api/schema/crd.js';
 import { KubeClient } from '../kube/client.js';
 import { flinkDeploymentCache, jobManagerDeploymentCache } from '../kube/flink-resources.js';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { ObjectCache } from '../kube/informer.js';
 import { loadKubeConfig } from '../kube/kubeconfig.js';
 import { readOperatorConfig } from '../kube/operator-config.js';
@@ -81,34 +82,60 @@ const reconciler = new DeploymentReconciler({
 });
 
 const parallelism = Number(operatorConfig['kubernetes.operator.reconcile.parallelism'] ?? 50);
-const queue = new WorkQueue(
-  async (key) => {
-    const [namespace, name] = key.split('/') as [string, string];
-    const end = reconcileSeconds.startTimer({ kind: FLINK_DEPLOYMENT.kind });
-    try {
-      const outcome = await reconciler.reconcile(namespace, name);
-      reconciles.inc({ kind: FLINK_DEPLOYMENT.kind, result: 'success' });
-      return outcome;
-    } catch (err) {
-      reconciles.inc({ kind: FLINK_DEPLOYMENT.kind, result: 'error' });
-      throw err;
-    } finally {
-      end();
-      queueDepth.set(queue.depth);
-    }
-  },
-  {
-    workers: parallelism > 0 ? parallelism : 50,
-    baseBackoffMs: configured('kubernetes.operator.retry.initial.interval', 1000),
-    maxBackoffMs: Math.min(configured('kubernetes.operator.retry.max.interval', 300_000), 300_000),
-  },
-  (key, err, retryInMs) => logger.warn({ resource: key, reason: (err as Error).message, retryInMs }, 'reconcile failed; retrying with backoff'),
-);
 
-const caches: ObjectCache<never>[] = [];
-let ready = false;
+/** One term of leadership: the watches feed a work queue until `stop`. */
+interface Term {
+  stop(): Promise<void>;
+  synced(): boolean;
+}
+
+function lead(): Term {
+  const queue: WorkQueue = new WorkQueue(
+    async (key) => {
+      const [namespace, name] = key.split('/') as [string, string];
+      const end = reconcileSeconds.startTimer({ kind: FLINK_DEPLOYMENT.kind });
+      try {
+        const outcome = await reconciler.reconcile(namespace, name);
+        reconciles.inc({ kind: FLINK_DEPLOYMENT.kind, result: 'success' });
+        return outcome;
+      } catch (err) {
+        reconciles.inc({ kind: FLINK_DEPLOYMENT.kind, result: 'error' });
+        throw err;
+      } finally {
+        end();
+        queueDepth.set(queue.depth);
+      }
+    },
+    {
+      workers: parallelism > 0 ? parallelism : 50,
+      baseBackoffMs: configured('kubernetes.operator.retry.initial.interval', 1000),
+      maxBackoffMs: Math.min(configured('kubernetes.operator.retry.max.interval', 300_000), 300_000),
+    },
+    (key, err, retryInMs) => logger.warn({ resource: key, reason: (err as Error).message, retryInMs }, 'reconcile failed; retrying with backoff'),
+  );
+  const enqueue = (obj: { metadata?: { namespace?: string; name?: string } }, name = obj.metadata?.name) => {
+    if (obj.metadata?.namespace && name) queue.add(`${obj.metadata.namespace}/${name}`);
+  };
+  const onError = (what: string) => (err: unknown, retryInMs: number) => logger.warn({ reason: (err as Error).message, retryInMs }, `${what} watch failed; restarting`);
+  const caches: ObjectCache<KubernetesObject>[] = [];
+  for (const namespace of namespaces.length > 0 ? namespaces : [undefined]) {
+    caches.push(flinkDeploymentCache(kc!, { namespace, onChange: (obj) => enqueue(obj), onError: onError('FlinkDeployment') }));
+    caches.push(jobManagerDeploymentCache(kc!, { namespace, onChange: (obj) => enqueue(obj, obj.metadata?.labels?.app), onError: onError('JobManager Deployment') }));
+  }
+  queue.start();
+  return {
+    synced: () => caches.every((c) => c.synced()),
+    stop: async () => {
+      await Promise.all(caches.map((c) => c.stop()));
+      await queue.stop();
+    },
+  };
+}
+
+let term: Term | undefined;
 const health = createServer((req, res) => {
   const url = req.url ?? '/';
+  const ready = term?.synced() ?? false;
   if (url === '/healthz') return void res.writeHead(200).end('ok');
   if (url === '/readyz') return void res.writeHead(ready ? 200 : 503).end(ready ? 'ok' : 'not leading or not synced');
   if (url === '/metrics') {
@@ -137,48 +164,49 @@ const elector = electionEnabled
   : undefined;
 
 let stopping = false;
-async function stop(signal: string, code = 0): Promise<void> {
+async function stop(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   logger.info({ signal }, 'shutting down: finishing reconciles in progress');
-  const force = setTimeout(() => process.exit(code), 25_000);
+  const force = setTimeout(() => process.exit(0), 25_000);
   force.unref();
-  await Promise.all(caches.map((c) => c.stop()));
-  await queue.stop();
+  await term?.stop();
   await elector?.release();
   health.close();
   client.close();
   logger.info('stopped');
-  process.exit(code);
+  process.exit(0);
 }
 process.once('SIGTERM', () => void stop('SIGTERM'));
 process.once('SIGINT', () => void stop('SIGINT'));
 
-if (elector) {
-  logger.info({ identity }, 'waiting for leadership');
-  await elector.acquire(() => {
-    leading.set(0);
-    ready = false;
-    // Stop at once: the lease may already be someone else's, and two leaders must never act together.
-    logger.error('leadership lost; exiting');
-    process.exit(1);
-  });
-}
-leading.set(1);
-
-const enqueue = (obj: { metadata?: { namespace?: string; name?: string; labels?: Record<string, string> } }, name = obj.metadata?.name) => {
-  if (obj.metadata?.namespace && name) queue.add(`${obj.metadata.namespace}/${name}`);
-};
-const onError = (what: string) => (err: unknown, retryInMs: number) => logger.warn({ reason: (err as Error).message, retryInMs }, `${what} watch failed; restarting`);
-for (const namespace of namespaces.length > 0 ? namespaces : [undefined]) {
-  caches.push(flinkDeploymentCache(kc!, { namespace, onChange: (obj) => enqueue(obj), onError: onError('FlinkDeployment') }) as never);
-  caches.push(jobManagerDeploymentCache(kc!, { namespace, onChange: (obj) => enqueue(obj, obj.metadata?.labels?.app), onError: onError('JobManager Deployment') }) as never);
-}
-queue.start();
-const waitSynced = setInterval(() => {
-  if (caches.every((c) => c.synced())) {
-    ready = true;
-    clearInterval(waitSynced);
-    logger.info({ namespaces: namespaces.length > 0 ? namespaces : 'all', identity }, 'watching and reconciling');
+/**
+ * Leads until the lease cannot be renewed within the renew deadline (an API server outage, a network split), then
+ * stops every watch and worker before anyone else can take the lease, and stands for election again.
+ */
+async function campaign(): Promise<void> {
+  while (!stopping) {
+    if (elector) {
+      logger.info({ identity }, 'waiting for leadership');
+      let lost!: () => void;
+      const lostLease = new Promise<void>((resolve) => (lost = resolve));
+      await elector.acquire(() => lost());
+      if (stopping) return;
+      leading.set(1);
+      term = lead();
+      logger.info({ namespaces: namespaces.length > 0 ? namespaces : 'all', identity }, 'watching and reconciling');
+      await lostLease;
+      leading.set(0);
+      logger.warn({ identity }, 'leadership lost: stopping all work before standing again');
+      const ended = term;
+      term = undefined;
+      await ended.stop();
+    } else {
+      leading.set(1);
+      term = lead();
+      logger.info({ namespaces: namespaces.length > 0 ? namespaces : 'all', identity }, 'watching and reconciling');
+      return;
+    }
   }
-}, 100);
+}
+await campaign();

@@ -10,7 +10,7 @@ import { buildFlinkConfiguration } from '../cluster/flink-configuration.js';
 import { isTrue, parseDurationMs, type FlatConfig } from '../flink-config.js';
 import { deriveLifecycleState } from '../lifecycle.js';
 import { FLINK_DEPLOYMENT } from '../schema/crd.js';
-import { lastReconciledSpec, writeSpecEnvelope, type SpecEnvelope } from '../spec-envelope.js';
+import { lastReconciledSpec, readSpecEnvelope, writeSpecEnvelope, type SpecEnvelope } from '../spec-envelope.js';
 import type { FlinkDeploymentSpec, FlinkDeploymentStatus } from '../types.generated.js';
 import { asObject, type Json } from '../validation/access.js';
 import { deploymentConfig, formatFieldError, validateResource } from '../validation/index.js';
@@ -196,10 +196,29 @@ export function planDeployment(input: PlanInput): Plan {
     return deploy(recorded, initial, true);
   }
 
-  const rs = status.reconciliationStatus ?? {};
-  const upgrading = rs.state === 'UPGRADING';
+  let rs = status.reconciliationStatus ?? {};
   const diff = diffSpecs(last.spec, spec);
+  // A new spec from the user ends a rollback in progress: it is upgraded to like any other.
+  if (rs.state === 'ROLLING_BACK' && diff.type !== 'IGNORE') {
+    rs = { ...rs, state: 'UPGRADING' };
+    status = { ...status, reconciliationStatus: rs };
+  }
+  const upgrading = rs.state === 'UPGRADING';
   const current = reconciledJobState(status);
+
+  // ---- rollback (notes §6.5): the spec did not become stable within the readiness timeout.
+  if (rs.state === 'ROLLING_BACK' || (diff.type === 'IGNORE' && shouldRollBack(status, spec, conf, seen.now))) {
+    const stable = readSpecEnvelope(rs.lastStableSpec)!.spec;
+    const rollbackEvents: ReconcileEvent[] = [];
+    if (rs.state !== 'ROLLING_BACK') {
+      status = { ...status, reconciliationStatus: { ...rs, state: 'ROLLING_BACK' } };
+      rollbackEvents.push({ type: 'Normal', reason: 'Rollback', message: 'Rolling back failed deployment.' });
+    }
+    const recorded = withJobState(stable, 'running');
+    const stableMode = specUpgradeMode(stable);
+    const restorePath = asObject(recorded.job) && stableMode !== 'stateless' ? status.jobStatus?.upgradeSavepointPath : undefined;
+    return deploy(recorded, restorePath, false, rollbackEvents);
+  }
 
   // ---- nothing to change: record ignored fields, clean up a suspended cluster, recover a lost JobManager.
   if (diff.type === 'IGNORE' && !upgrading) {
@@ -277,6 +296,23 @@ export function planDeployment(input: PlanInput): Plan {
   return jm.phase === 'present'
     ? plan({ events: changeEvents, actions: [{ kind: 'delete-cluster', deleteHaMetadata: specUpgradeMode(spec) === 'stateless' }], requeueAfterMs: 1000 })
     : plan({ events: changeEvents });
+}
+
+/**
+ * Upstream's shouldRollBack for a spec that is not changing: rollback enabled, the deployed spec never became
+ * stable within `kubernetes.operator.deployment.readiness.timeout`, and a stable spec to return to that runs and
+ * has the same Flink version. Upstream also needs HA metadata to restore from; here the state to restore is the
+ * snapshot the upgrade took (the failed spec never ran), or nothing for a stateless job.
+ */
+export function shouldRollBack(status: FlinkDeploymentStatus, spec: Json, conf: FlatConfig, now: number): boolean {
+  const rs = status.reconciliationStatus ?? {};
+  if (!isTrue(conf, 'kubernetes.operator.deployment.rollback.enabled')) return false;
+  if (rs.state !== 'DEPLOYED' || rs.lastStableSpec === undefined || rs.lastReconciledSpec === rs.lastStableSpec) return false;
+  const stable = readSpecEnvelope(rs.lastStableSpec)?.spec;
+  if (!stable || asObject(stable.job)?.state === 'suspended' || stable.flinkVersion !== spec.flinkVersion) return false;
+  const timeoutMs = parseDurationMs(conf['kubernetes.operator.deployment.readiness.timeout'] ?? '') ?? 300_000;
+  if (now - timeoutMs <= (rs.reconciliationTimestamp ?? now)) return false;
+  return !asObject(stable.job) || specUpgradeMode(stable) === 'stateless' || status.jobStatus?.upgradeSavepointPath !== undefined;
 }
 
 export function withLifecycle(status: FlinkDeploymentStatus): FlinkDeploymentStatus {

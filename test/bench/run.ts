@@ -1,8 +1,9 @@
 // npm run bench [-- NAME…]: runs the named benchmarks (all when none is named).
 import { benchFlink } from './flink.js';
+import { benchReconciler } from './reconciler.js';
 import { benchWebhook } from './webhook.js';
 
-const benchmarks: Record<string, () => Promise<void>> = { webhook: benchWebhook, flink: benchFlink };
+const benchmarks: Record<string, () => Promise<void>> = { webhook: benchWebhook, flink: benchFlink, reconciler: benchReconciler };
 const names = process.argv.slice(2);
 const unknown = names.filter((n) => !(n in benchmarks));
 if (unknown.length > 0) {

@@ -4,7 +4,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventually, kubectl, useStackNamespace } from '../support/stack.js';
 import {
-  allRunningJobs, events, getDeployment, jobDetails, patchSpec, restoredFrom, restUrl, runningJob, snapshotDir, statefulDeployment, apply, waitForLifecycle,
+  allRunningJobs, apply, eventRecorded, events, getDeployment, inOrder, jobDetails, patchSpec, restoredFrom, restUrl, runningJob, snapshotDir, statefulDeployment,
+  waitForLifecycle, waitForUpgraded, watchLifecycle,
 } from '../support/flink-deployments.js';
 
 const NAME = 'basic-example';
@@ -16,10 +17,12 @@ async function upgradeParallelism(ns: string) {
     const stats = (await (await fetch(`${before.url}/jobs/${before.jid}/checkpoints`)).json()) as { counts?: { completed?: number } };
     return (stats.counts?.completed ?? 0) > 0;
   });
+  const watch = await watchLifecycle(ns, NAME);
   await patchSpec(ns, NAME, { job: { parallelism: 3 } });
-  const seen: string[] = [];
-  await eventually('the upgrade to start', async () => (await getDeployment(ns, NAME))?.status?.lifecycleState === 'UPGRADING' && seen.push('UPGRADING'), 60_000);
-  const upgraded = await waitForLifecycle(ns, NAME, 'STABLE', 180_000, seen);
+  await eventRecorded(ns, NAME, 'SpecChanged');
+  const upgraded = await waitForUpgraded(ns, NAME, before.jid).finally(() => setTimeout(watch.stop, 500));
+  await new Promise((r) => setTimeout(r, 600));
+  expect(inOrder(watch.seen(), ['STABLE', 'UPGRADING', 'DEPLOYED', 'STABLE']), `lifecycle: ${watch.seen().join(' → ')}`).to.equal(true);
   const after = await runningJob(ns, NAME);
   expect(upgraded.status?.jobStatus?.jobId, 'status follows the new job').to.equal(after.jid);
   expect((await jobDetails(after.url, after.jid)).vertices.every((v) => v.parallelism === 3), 'Flink runs the new parallelism').to.equal(true);
@@ -82,8 +85,39 @@ describe('reconciler: upgrades, suspend and resume', function () {
     expect((await getDeployment(ns, NAME))?.status?.jobManagerDeploymentStatus).to.equal('MISSING');
 
     await patchSpec(ns, NAME, { job: { state: 'running' } });
-    await waitForLifecycle(ns, NAME, 'STABLE');
+    await waitForUpgraded(ns, NAME, suspended.status?.jobStatus?.jobId);
     const resumed = await runningJob(ns, NAME);
     expect(await eventually('Flink to report the restore', () => restoredFrom(resumed.url, resumed.jid))).to.equal(savepoint);
+  });
+
+  it('rolls a spec whose job cannot start back to the last stable spec, restored from the upgrade savepoint', async () => {
+    const ns = namespace();
+    const deployment = statefulDeployment('savepoint');
+    deployment.spec!.flinkConfiguration = {
+      ...deployment.spec!.flinkConfiguration,
+      'kubernetes.operator.deployment.rollback.enabled': 'true',
+      'kubernetes.operator.deployment.readiness.timeout': '10 s',
+      'high-availability.type': 'kubernetes',
+      'high-availability.storageDir': 'file:///flink-data/ha',
+    };
+    await apply(ns, deployment);
+    await waitForLifecycle(ns, NAME, 'STABLE');
+    await runningJob(ns, NAME);
+    const watch = await watchLifecycle(ns, NAME);
+    await patchSpec(ns, NAME, { job: { args: ['--fail-in-main'] } });
+    const rolledBack = await waitForLifecycle(ns, NAME, 'ROLLED_BACK', 180_000).catch(async (err: Error) => {
+      throw new Error(`${err.message}; status: ${JSON.stringify((await getDeployment(ns, NAME))?.status)}`);
+    });
+    await new Promise((r) => setTimeout(r, 600));
+    watch.stop();
+    expect(inOrder(watch.seen(), ['UPGRADING', 'DEPLOYED', 'ROLLING_BACK', 'ROLLED_BACK']), `lifecycle: ${watch.seen().join(' → ')}`).to.equal(true);
+    expect(rolledBack.spec?.job?.args, 'the user\'s spec is left as they wrote it').to.deep.equal(['--fail-in-main']);
+
+    const job = await runningJob(ns, NAME);
+    expect(rolledBack.status?.jobStatus?.jobId).to.equal(job.jid);
+    const savepoint = rolledBack.status?.jobStatus?.upgradeSavepointPath;
+    expect(await eventually('Flink to report the restore', () => restoredFrom(job.url, job.jid))).to.equal(savepoint);
+    expect((await allRunningJobs()).filter((j) => j.cluster === `${ns}/${NAME}`)).to.have.length(1);
+    expect((await events(ns, NAME)).map((e) => e.reason)).to.include('Rollback');
   });
 });

@@ -1,6 +1,7 @@
 // FlinkDeployments in the local stack, as a user sees them: applied with kubectl, read back with kubectl, and the
 // Flink behind them asked directly over its REST API.
 import { expect } from 'chai';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -127,4 +128,45 @@ export async function restoredFrom(url: string, jid: string): Promise<string | u
 /** A savepoint or checkpoint location Flink reported, as a directory on this machine. */
 export function snapshotDir(location: string): string {
   return location.replace(/^file:(\/\/)?/, '/').replace(/^\/+/, '/');
+}
+
+/**
+ * Every lifecycle state the resource passes through, from a `kubectl get -w` stream: a watch delivers every
+ * version of the object, so a state that lasts a moment is seen too (polling could miss it).
+ */
+export async function watchLifecycle(ns: string, name: string): Promise<{ seen: () => string[]; stop: () => void }> {
+  const stack = await localStack();
+  const child = spawn(stack.binaries.kubectl, [`--kubeconfig=${stack.kubeconfig}`, 'get', 'flinkdeployment', name, '-n', ns, '-w', '-o', 'jsonpath={.status.lifecycleState}{"\\n"}'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const states: string[] = [];
+  let buffer = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString();
+    const lines = buffer.split('\n');
+    buffer = lines.pop()!;
+    for (const state of lines.map((l) => l.trim()).filter(Boolean)) if (states[states.length - 1] !== state) states.push(state);
+  });
+  return { seen: () => [...states], stop: () => void child.kill() };
+}
+
+/** Resolves once an event with `reason` is recorded for the resource (e.g. SpecChanged: the upgrade is under way). */
+export async function eventRecorded(ns: string, name: string, reason: string, timeoutMs = 60_000): Promise<void> {
+  await eventually(`a ${reason} event for ${name}`, async () => (await events(ns, name)).some((e) => e.reason === reason), timeoutMs);
+}
+
+/** True when `expected` appears in `seen` in this order (other states may come between). */
+export function inOrder(seen: string[], expected: string[]): boolean {
+  let i = 0;
+  for (const state of seen) if (state === expected[i]) i++;
+  return i === expected.length;
+}
+
+/** STABLE again after a spec change: the new generation observed and a job other than `previousJobId` running. */
+export async function waitForUpgraded(ns: string, name: string, previousJobId: string | undefined, timeoutMs = 180_000): Promise<Deployment> {
+  return eventually(`${ns}/${name} to run its new spec`, async () => {
+    const d = await getDeployment(ns, name);
+    const s = d?.status;
+    if (s?.lifecycleState === 'FAILED') throw new Error(`${ns}/${name} FAILED: ${s.error}`);
+    const done = s?.lifecycleState === 'STABLE' && s.observedGeneration === d!.metadata.generation && s.jobStatus?.state === 'RUNNING' && s.jobStatus.jobId !== previousJobId;
+    return done ? d : undefined;
+  }, timeoutMs);
 }

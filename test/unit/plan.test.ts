@@ -253,4 +253,51 @@ describe('reconcile plan (pure)', () => {
     expect(changed.status.lifecycleState).to.equal('UPGRADING');
     expect(changed.actions).to.deep.equal([{ kind: 'delete-cluster', deleteHaMetadata: false }]);
   });
+
+  describe('rollback (notes §6.5)', () => {
+    const rollbackConfig = { 'kubernetes.operator.deployment.rollback.enabled': 'true', 'kubernetes.operator.deployment.readiness.timeout': '10 s', 'high-availability.type': 'kubernetes' };
+    const failing = spec({ args: ['--fail-in-main'] });
+    const deployedAt = NOW - 11_000;
+    const failedStatus = (at: number) => ({
+      jobManagerDeploymentStatus: 'READY',
+      jobStatus: { jobId: JOB_ID, state: 'FAILED', upgradeSavepointPath: 'file:///sp/savepoint-5' },
+      observedGeneration: 2,
+      reconciliationStatus: { state: 'DEPLOYED', reconciliationTimestamp: at, lastReconciledSpec: envelope(failing), lastStableSpec: envelope(spec()) },
+    });
+
+    it('waits out the readiness timeout before rolling back', () => {
+      const p = plan(resource(failing, failedStatus(NOW - 5_000)), running('FAILED'), rollbackConfig);
+      expect(p.actions).to.deep.equal([]);
+      expect(p.status.lifecycleState).to.equal('FAILED');
+    });
+
+    it('past it: ROLLING_BACK with a Rollback event, the failing cluster deleted first', () => {
+      const p = plan(resource(failing, failedStatus(deployedAt)), running('FAILED'), rollbackConfig);
+      expect(p.status.lifecycleState).to.equal('ROLLING_BACK');
+      expect(p.events.map((e) => e.reason)).to.include('Rollback');
+      expect(p.actions).to.deep.equal([{ kind: 'delete-cluster', deleteHaMetadata: false }]);
+      expect(p.status.reconciliationStatus?.lastReconciledSpec, 'the user\'s spec stays recorded').to.equal(envelope(failing));
+    });
+
+    it('then deploys the last stable spec from the snapshot the upgrade took, and ends ROLLED_BACK', () => {
+      const rolling = { ...failedStatus(deployedAt), jobManagerDeploymentStatus: 'MISSING', reconciliationStatus: { ...failedStatus(deployedAt).reconciliationStatus, state: 'ROLLING_BACK' } };
+      const p = plan(resource(failing, rolling), absent, rollbackConfig);
+      const deploy = p.actions[0]!;
+      expect(deploy.kind).to.equal('deploy');
+      if (deploy.kind !== 'deploy') return;
+      const config = (deploy.objects.dependents[0] as { data: Record<string, string> }).data['config.yaml']!;
+      expect(config).to.contain('execution.savepoint.path: file:///sp/savepoint-5');
+      expect(config, 'the stable spec, not the failing one').to.not.contain('--fail-in-main');
+      expect(deploy.statusAfter.lifecycleState).to.equal('ROLLED_BACK');
+      expect(deploy.statusAfter.reconciliationStatus?.lastReconciledSpec).to.equal(envelope(failing));
+    });
+
+    it('never rolls back when disabled, into a suspended stable spec, or across Flink versions', () => {
+      expect(plan(resource(failing, failedStatus(deployedAt)), running('FAILED'), { 'high-availability.type': 'kubernetes' }).actions).to.deep.equal([]);
+      const suspendedStable = { ...failedStatus(deployedAt), reconciliationStatus: { ...failedStatus(deployedAt).reconciliationStatus, lastStableSpec: envelope(spec({ state: 'suspended' })) } };
+      expect(plan(resource(failing, suspendedStable), running('FAILED'), rollbackConfig).actions).to.deep.equal([]);
+      const otherVersion = { ...failedStatus(deployedAt), reconciliationStatus: { ...failedStatus(deployedAt).reconciliationStatus, lastStableSpec: envelope({ ...spec(), flinkVersion: 'v2_1' }) } };
+      expect(plan(resource(failing, otherVersion), running('FAILED'), rollbackConfig).actions).to.deep.equal([]);
+    });
+  });
 });
