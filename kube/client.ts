@@ -50,7 +50,7 @@ export class KubeClient {
     readonly userAgent: string,
   ) {
     this.server = new URL(server);
-    this.agent = new Agent({ keepAlive: true, maxSockets: 16, ...options } as never);
+    this.agent = new Agent({ keepAlive: true, maxSockets: 32, ...options } as never);
   }
 
   static async fromKubeConfig(kc: KubeConfig, userAgent: string): Promise<KubeClient> {

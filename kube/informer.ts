@@ -7,7 +7,7 @@ export interface InformerOptions {
   labelSelector?: string;
   onError?: (err: unknown, retryInMs: number) => void;
   /** Every add, update and delete the watch delivers (and every object of a relist). */
-  onChange?: (obj: KubernetesObject) => void;
+  onChange?: (obj: KubernetesObject, event: 'add' | 'update' | 'delete') => void;
   minBackoffMs?: number;
   maxBackoffMs?: number;
 }
@@ -33,7 +33,7 @@ export function startInformer<T extends KubernetesObject>(kc: KubeConfig, path: 
   const slim = (obj: T) => void delete (obj.metadata as { managedFields?: unknown } | undefined)?.managedFields;
   informer.on('add', slim);
   informer.on('update', slim);
-  if (options.onChange) for (const verb of ['add', 'update', 'delete'] as const) informer.on(verb, options.onChange);
+  if (options.onChange) for (const verb of ['add', 'update', 'delete'] as const) informer.on(verb, (obj) => options.onChange!(obj, verb));
 
   const start = () => {
     retry = undefined;

@@ -22,6 +22,8 @@ const chartDir = join(repoRoot, 'charts/flink-operator-ts');
 export interface StackOptions {
   stateDir: string;
   watchCache?: boolean;
+  /** Simulated nodes (default 1). */
+  nodes?: number;
   /** Scale benchmarks only: an in-memory Flink REST stand-in behind JobManager pods instead of real Flink JVMs. */
   flinkStandIn?: boolean;
   progress?: (line: string) => void;
@@ -56,7 +58,7 @@ export class LocalStack {
     private readonly options: StackOptions,
     readonly binaries: KubeBinaries,
   ) {
-    this.controlPlane = new ControlPlane({ stateDir: options.stateDir, binaries, watchCache: options.watchCache, progress: options.progress });
+    this.controlPlane = new ControlPlane({ stateDir: options.stateDir, binaries, watchCache: options.watchCache, nodes: options.nodes, progress: options.progress });
   }
 
   static async start(options: StackOptions): Promise<LocalStack> {

@@ -10,7 +10,7 @@ import { FINALIZER, planDeployment, withLifecycle, type Action, type DeploymentR
 import { API_VERSION, FLINK_DEPLOYMENT } from '../api/schema/crd.js';
 import type { FlinkDeploymentStatus } from '../api/types.generated.js';
 import type { FlatConfig } from '../api/flink-config.js';
-import { isConflict, isNotFound, KubeApiError, objectPath, type KubeClient, type KubeObject } from '../kube/client.js';
+import { isConflict, isNotFound, objectPath, type KubeClient, type KubeObject } from '../kube/client.js';
 import type { EventRecorder } from './events.js';
 import { FlinkRestClient, type RestAddresses } from './flink-rest.js';
 import type { Outcome } from './work-queue.js';
@@ -30,32 +30,91 @@ export interface ReconcilerDeps {
 
 const crPath = (namespace: string, name?: string, sub?: string) => objectPath(API_VERSION, FLINK_DEPLOYMENT.plural, namespace, name, sub);
 
+/** etcd revisions, compared as numbers; undefined for anything else (then we read live). */
+function resourceVersion(object: KubeObject): bigint | undefined {
+  const rv = object.metadata?.resourceVersion;
+  return rv && /^\d+$/.test(rv) ? BigInt(rv) : undefined;
+}
+
+function jobManagerPhase(deployment: (KubeObject & { status?: { availableReplicas?: number } }) | undefined): JobManagerObservation {
+  if (!deployment) return { phase: 'absent' };
+  if (deployment.metadata?.deletionTimestamp) return { phase: 'deleting' };
+  const generation = Number(deployment.metadata?.annotations?.[GENERATION_ANNOTATION]);
+  return { phase: 'present', generation: Number.isFinite(generation) ? generation : undefined, available: (deployment.status?.availableReplicas ?? 0) > 0 };
+}
+
+/** What the watches hold: reads come from here, as controller-runtime's do, and cost the API server nothing. */
+export interface ReconcilerCaches {
+  flinkDeployment(namespace: string, name: string): FlinkDeploymentObject | undefined;
+  jobManager(namespace: string, name: string): KubeObject | undefined;
+}
+
 export class DeploymentReconciler {
+  /**
+   * The resourceVersion of our own last write per resource, until the watch has delivered it: a cached copy older
+   * than that is read live instead; 'live' after a conflict: the next read is live.
+   */
+  private readonly written = new Map<string, bigint | 'live'>();
+
   constructor(private readonly deps: ReconcilerDeps) {}
 
-  async reconcile(namespace: string, name: string): Promise<Outcome> {
-    const { client } = this.deps;
-    let resource: FlinkDeploymentObject;
-    try {
-      resource = await client.get<FlinkDeploymentObject>(crPath(namespace, name));
-    } catch (err) {
-      if (isNotFound(err)) return { requeueAfterMs: undefined }; // gone: nothing of ours is left (owner references)
-      throw err;
+  async reconcile(namespace: string, name: string, caches?: ReconcilerCaches): Promise<Outcome> {
+    const key = `${namespace}/${name}`;
+    let resource = this.fromCache(key, caches?.flinkDeployment(namespace, name));
+    if (!resource) {
+      try {
+        resource = await this.deps.client.get<FlinkDeploymentObject>(crPath(namespace, name));
+      } catch (err) {
+        if (isNotFound(err)) return { requeueAfterMs: undefined }; // gone: nothing of ours is left (owner references)
+        throw err;
+      }
     }
     if (isCanary(resource)) return { requeueAfterMs: undefined };
+    try {
+      return await this.reconcileObject(resource, caches);
+    } catch (err) {
+      if (isConflict(err)) this.written.set(key, 'live');
+      throw err;
+    }
+  }
 
-    const observation = await this.observe(resource);
-    const plan = planDeployment({ resource, observation, operatorConfig: this.deps.operatorConfig(), newJobId: randomBytes(16).toString('hex') });
+  /** The cached copy, unless it predates our own last write (or a conflict said the cache is behind). */
+  private fromCache(key: string, cached: FlinkDeploymentObject | undefined): FlinkDeploymentObject | undefined {
+    if (!cached) return undefined;
+    const written = this.written.get(key);
+    if (written === undefined) return cached;
+    const version = resourceVersion(cached);
+    if (written === 'live' || version === undefined || version < written) return undefined;
+    this.written.delete(key); // the watch has caught up
+    return cached;
+  }
+
+  private remember(object: KubeObject): void {
+    const version = resourceVersion(object);
+    if (version !== undefined) this.written.set(`${object.metadata!.namespace}/${object.metadata!.name}`, version);
+  }
+
+  private async reconcileObject(object: FlinkDeploymentObject, caches: ReconcilerCaches | undefined): Promise<Outcome> {
+    let resource = object;
+    const observation = await this.observe(resource, caches);
+    const planFor = (r: FlinkDeploymentObject) => planDeployment({ resource: r, observation, operatorConfig: this.deps.operatorConfig(), newJobId: randomBytes(16).toString('hex') });
+    let plan = planFor(resource);
+    // The finalizer is a precondition, not a step worth a trip through the queue: add it and plan again at once.
+    if (plan.actions.length === 1 && plan.actions[0]!.kind === 'add-finalizer') {
+      resource = await this.act(resource, plan.actions[0]!);
+      plan = planFor(resource);
+    }
 
     let current = await this.writeStatus(resource, plan.status);
     for (const event of plan.events) await this.event(current, event);
     try {
       for (const action of plan.actions) current = await this.act(current, action);
     } catch (err) {
-      // A failed step is a status and an event, then a retry with backoff (the queue's).
-      const message = (err as Error).message;
-      await this.event(current, { type: 'Warning', reason: 'Error', message });
-      if (!(err instanceof KubeApiError && err.status === 409)) {
+      // A conflict only means the object moved on: the retry reads it afresh. Any other failed step is a status and
+      // an event, then a retry with the queue's backoff.
+      if (!isConflict(err)) {
+        const message = (err as Error).message;
+        await this.event(current, { type: 'Warning', reason: 'Error', message });
         await this.writeStatus(current, withLifecycle({ ...current.status, error: errorDocument('org.apache.flink.kubernetes.operator.exception.ReconciliationException', message) })).catch(() => undefined);
       }
       throw err;
@@ -63,9 +122,12 @@ export class DeploymentReconciler {
     return { requeueAfterMs: plan.requeueAfterMs };
   }
 
-  private async observe(resource: FlinkDeploymentObject): Promise<Observation> {
+  private async observe(resource: FlinkDeploymentObject, caches: ReconcilerCaches | undefined): Promise<Observation> {
     const { namespace, name } = resource.metadata;
-    const jobManager = await this.observeJobManager(namespace, name);
+    const cached = caches?.jobManager(namespace, name);
+    // The cache may not have a Deployment we created a moment ago: when the status says there is one, ask live.
+    const believedThere = (resource.status?.jobManagerDeploymentStatus ?? 'MISSING') !== 'MISSING';
+    const jobManager = caches && (cached || !believedThere) ? jobManagerPhase(cached) : await this.observeJobManager(namespace, name);
     const seen: Observation = { now: Date.now(), jobManager };
     if (jobManager.phase !== 'present' || !jobManager.available) return seen;
     const flink = new FlinkRestClient(this.deps.addresses.url(namespace, name), this.deps.flinkTimeoutMs);
@@ -87,10 +149,7 @@ export class DeploymentReconciler {
 
   private async observeJobManager(namespace: string, name: string): Promise<JobManagerObservation> {
     try {
-      const deployment = await this.deps.client.get<KubeObject & { status?: { availableReplicas?: number } }>(objectPath('apps/v1', 'deployments', namespace, name));
-      if (deployment.metadata?.deletionTimestamp) return { phase: 'deleting' };
-      const generation = Number(deployment.metadata?.annotations?.[GENERATION_ANNOTATION]);
-      return { phase: 'present', generation: Number.isFinite(generation) ? generation : undefined, available: (deployment.status?.availableReplicas ?? 0) > 0 };
+      return jobManagerPhase(await this.deps.client.get(objectPath('apps/v1', 'deployments', namespace, name)));
     } catch (err) {
       if (isNotFound(err)) return { phase: 'absent' };
       throw err;
@@ -101,7 +160,9 @@ export class DeploymentReconciler {
   private async writeStatus(resource: FlinkDeploymentObject, status: FlinkDeploymentStatus): Promise<FlinkDeploymentObject> {
     if (canonicalJson(status) === canonicalJson(resource.status ?? {})) return resource;
     const { namespace, name } = resource.metadata;
-    return this.deps.client.replace<FlinkDeploymentObject>(crPath(namespace, name, 'status'), { ...resource, status });
+    const written = await this.deps.client.replace<FlinkDeploymentObject>(crPath(namespace, name, 'status'), { ...resource, status });
+    this.remember(written);
+    return written;
   }
 
   private async event(resource: FlinkDeploymentObject, event: Parameters<EventRecorder['record']>[1]): Promise<void> {
@@ -122,7 +183,9 @@ export class DeploymentReconciler {
         const patch = finalizers
           ? [{ op: 'test', path: '/metadata/finalizers', value: finalizers }, { op: 'add', path: '/metadata/finalizers/-', value: FINALIZER }]
           : [{ op: 'add', path: '/metadata/finalizers', value: [FINALIZER] }];
-        return client.patch<FlinkDeploymentObject>(crPath(namespace, name), 'json', patch);
+        const patched = await client.patch<FlinkDeploymentObject>(crPath(namespace, name), 'json', patch);
+        this.remember(patched);
+        return patched;
       }
       case 'remove-finalizer': {
         const finalizers = resource.metadata.finalizers ?? [];

@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { parseDurationMs } from '../api/flink-config.js';
+import { exitOnUsageError } from '../kube/cli.js';
 import { readOperatorConfig } from '../kube/operator-config.js';
 import { issueCertificates } from './certs.js';
 import type { FlinkDeploymentObject } from '../kube/flink-resources.js';
@@ -98,11 +99,7 @@ await yargs(hideBin(process.argv))
   .strict()
   .demandCommand(0)
   .help()
-  .fail((msg, err, y) => {
-    if (err) throw err;
-    console.error(`${y.help()}\n\nerror: ${msg}`);
-    process.exit(2);
-  })
+  .fail(exitOnUsageError)
   .parseAsync();
 
 function durationFlag(flag: string, value: string): number {

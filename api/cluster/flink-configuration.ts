@@ -5,6 +5,12 @@ import { compareFlinkVersions, isBlank, isHighAvailabilityEnabled, parseMemory, 
 import type { FlinkDeploymentSpec, JobManagerSpec, TaskManagerSpec } from '../types.generated.js';
 import { deploymentConfig } from '../validation/index.js';
 
+/** The ports Flink fixes in a Kubernetes pod (org.apache.flink.kubernetes.utils.Constants). */
+export const REST_PORT = 8081;
+export const RPC_PORT = 6123;
+export const BLOB_PORT = 6124;
+export const TASK_MANAGER_RPC_PORT = 6122;
+
 /** What a deploy adds to the spec: the pinned job id and the state to restore from. */
 export interface DeployInputs {
   jobId?: string;
@@ -40,8 +46,8 @@ export function buildFlinkConfiguration(
   set('kubernetes.container.image.pull-policy', spec.imagePullPolicy);
   set('kubernetes.service-account', spec.serviceAccount);
 
-  applyComponent(conf, 'jobmanager', spec.jobManager);
-  applyComponent(conf, 'taskmanager', spec.taskManager);
+  applyComponent(conf, 'jobmanager', spec.jobManager, modern);
+  applyComponent(conf, 'taskmanager', spec.taskManager, modern);
   if ((spec.jobManager?.replicas ?? 0) > 0) set('kubernetes.jobmanager.replicas', spec.jobManager!.replicas);
 
   const standalone = spec.mode === 'standalone';
@@ -70,10 +76,25 @@ export function buildFlinkConfiguration(
 
   conf['kubernetes.namespace'] = meta.namespace;
   conf['kubernetes.cluster-id'] = meta.name;
-  if (isHighAvailabilityEnabled(conf)) conf['high-availability.cluster-id'] = meta.name;
+  const ha = isHighAvailabilityEnabled(conf);
+  if (ha) conf['high-availability.cluster-id'] = meta.name;
+  // What Flink's KubernetesClusterDescriptor adds before it deploys (we deploy in its place): the ports Kubernetes
+  // exposes are fixed, the entrypoint is named, and without HA the JobManager is found through its internal Service.
+  for (const [key, port] of [['blob.server.port', BLOB_PORT], ['taskmanager.rpc.port', TASK_MANAGER_RPC_PORT]] as const) {
+    if (!isFixedPort(conf[key])) conf[key] = String(port);
+  }
+  if (!standalone) {
+    conf['kubernetes.internal.jobmanager.entrypoint.class'] = `org.apache.flink.kubernetes.entrypoint.Kubernetes${job ? 'Application' : 'Session'}ClusterEntrypoint`;
+    if (!ha) conf['jobmanager.rpc.address'] = `${meta.name}.${meta.namespace}`;
+  }
   // Operator and autoscaler keys are ours, not Flink's (upstream AbstractFlinkService#removeOperatorConfigs).
   for (const key of Object.keys(conf)) if (key.startsWith('kubernetes.operator.') || key.startsWith('job.autoscaler.')) delete conf[key];
   return conf;
+}
+
+/** Flink's KubernetesUtils#checkAndUpdatePortConfigOption keeps a single non-zero port, replaces 0, ranges and absence. */
+function isFixedPort(value: string | undefined): boolean {
+  return value !== undefined && /^\d+$/.test(value.trim()) && Number(value) > 0;
 }
 
 /** Task slots per TaskManager, as Flink reads `taskmanager.numberOfTaskSlots`. */
@@ -96,10 +117,10 @@ export function taskManagerReplicas(spec: FlinkDeploymentSpec, conf: FlatConfig)
   return Math.max(1, Math.ceil(jobParallelism(spec, conf) / taskSlots(conf)));
 }
 
-type Component = 'jobmanager' | 'taskmanager';
+export type Component = 'jobmanager' | 'taskmanager';
 
 /** Memory and cpu of one component: `resources` (requests, else limits) wins over the legacy `resource`. */
-function applyComponent(conf: Record<string, string>, component: Component, section: JobManagerSpec | TaskManagerSpec | undefined): void {
+function applyComponent(conf: Record<string, string>, component: Component, section: JobManagerSpec | TaskManagerSpec | undefined, modern: boolean): void {
   if (!section) return;
   const requests = section.resources?.requests ?? {};
   const limits = section.resources?.limits ?? {};
@@ -109,7 +130,8 @@ function applyComponent(conf: Record<string, string>, component: Component, sect
   const bytes = memory === undefined ? undefined : parseMemory(memory);
   if (bytes !== undefined) conf[`${component}.memory.process.size`] = `${bytes}b`;
   const cores = cpu === undefined ? undefined : parseQuantity(cpu);
-  if (cores !== undefined) conf[`kubernetes.${component}.cpu`] = String(cores);
+  // `….cpu.amount` from Flink 1.17 on (the old `….cpu` cannot sit beside `….cpu.limit-factor` in nested YAML).
+  if (cores !== undefined) conf[cpuKey(component, modern)] = String(cores);
   if (hasResources) {
     const factor = (name: string) => {
       const request = requests[name] === undefined ? undefined : name === 'memory' ? parseMemory(requests[name]!) : parseQuantity(requests[name]!);
@@ -121,6 +143,10 @@ function applyComponent(conf: Record<string, string>, component: Component, sect
     if (cpuFactor) conf[`kubernetes.${component}.cpu.limit-factor`] = cpuFactor;
     if (memoryFactor) conf[`kubernetes.${component}.memory.limit-factor`] = memoryFactor;
   }
+}
+
+export function cpuKey(component: Component, modern = true): string {
+  return `kubernetes.${component}.cpu${modern ? '.amount' : ''}`;
 }
 
 /** The configuration file Flink reads: `config.yaml` from 1.19 on, `flink-conf.yaml` before. */

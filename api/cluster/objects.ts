@@ -6,16 +6,18 @@ import { isHighAvailabilityEnabled, parseMemory, parseQuantity, type FlatConfig 
 import { API_VERSION, FLINK_DEPLOYMENT } from '../schema/crd.js';
 import type { FlinkDeploymentSpec } from '../types.generated.js';
 import { asObject, type Json } from '../validation/access.js';
-import { configFileName, renderFlinkConfiguration, taskManagerReplicas, type DeploymentIdentity } from './flink-configuration.js';
+import {
+  BLOB_PORT, configFileName, cpuKey, renderFlinkConfiguration, REST_PORT, RPC_PORT, TASK_MANAGER_RPC_PORT, taskManagerReplicas, type DeploymentIdentity,
+} from './flink-configuration.js';
+
+export { REST_PORT } from './flink-configuration.js';
 
 export const GENERATION_ANNOTATION = 'flinkdeployment.flink.apache.org/generation';
 export const MAIN_CONTAINER = 'flink-main-container';
-export const REST_PORT = 8081;
-export const RPC_PORT = 6123;
-export const BLOB_PORT = 6124;
-export const TASK_MANAGER_RPC_PORT = 6122;
 const CONFIG_VOLUME = 'flink-config-volume';
 const CONF_DIR = '/opt/flink/conf';
+const ARTIFACTS_VOLUME = 'user-artifacts-volume';
+const ARTIFACTS_DIR = '/opt/flink/artifacts';
 
 export interface ClusterObjects {
   /** Owned by the FlinkDeployment. */
@@ -64,12 +66,13 @@ export function clusterObjects(input: ClusterInputs): ClusterObjects {
       ...(spec.logConfiguration ?? { 'log4j-console.properties': DEFAULT_LOG4J }),
     },
   };
-  const configVolume = {
-    name: CONFIG_VOLUME,
-    configMap: { name: configMapName(name), items: Object.keys(configMap.data).sort().map((key) => ({ key, path: key })) },
-  };
+  // Flink lists the logging files first, then its configuration file.
+  const volumeKeys = [...Object.keys(configMap.data).filter((k) => k !== configFile).sort(), configFile];
+  const configVolume = { name: CONFIG_VOLUME, configMap: { name: configMapName(name), items: volumeKeys.map((key) => ({ key, path: key })) } };
+  const artifacts = !standalone && conf['kubernetes.user.artifacts.emptyDir.enable'] !== 'false';
 
-  const jobManagerArgs = standalone ? (spec.job ? ['standalone-job'] : ['jobmanager']) : ['bash', '-c', `kubernetes-jobmanager.sh ${spec.job ? 'kubernetes-application' : 'kubernetes-session'}`];
+  // Flink's start command: the entrypoint script, the deployment target, then (empty) entrypoint arguments.
+  const jobManagerArgs = standalone ? (spec.job ? ['standalone-job'] : ['jobmanager']) : ['bash', '-c', `kubernetes-jobmanager.sh ${spec.job ? 'kubernetes-application' : 'kubernetes-session'} `];
   const jobManager = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -87,14 +90,14 @@ export function clusterObjects(input: ClusterInputs): ClusterObjects {
         ...(standalone ? {} : { command: ['/docker-entrypoint.sh'] }),
         args: jobManagerArgs,
         ports: [
-          { name: 'rest', containerPort: REST_PORT, protocol: 'TCP' },
-          { name: 'jobmanager-rpc', containerPort: RPC_PORT, protocol: 'TCP' },
-          { name: 'blobserver', containerPort: BLOB_PORT, protocol: 'TCP' },
+          { name: 'rest', containerPort: REST_PORT },
+          { name: 'jobmanager-rpc', containerPort: RPC_PORT },
+          { name: 'blobserver', containerPort: BLOB_PORT },
         ],
         resources: containerResources(conf, 'jobmanager'),
         env: [{ name: '_POD_IP_ADDRESS', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'status.podIP' } } }],
-        volumeMounts: [{ name: CONFIG_VOLUME, mountPath: CONF_DIR }],
-      }, configVolume),
+        volumeMounts: [...(artifacts ? [{ name: ARTIFACTS_VOLUME, mountPath: ARTIFACTS_DIR }] : []), { name: CONFIG_VOLUME, mountPath: CONF_DIR }],
+      }, [...(artifacts ? [{ name: ARTIFACTS_VOLUME, emptyDir: {} }] : []), configVolume]),
     },
   };
 
@@ -105,7 +108,7 @@ export function clusterObjects(input: ClusterInputs): ClusterObjects {
     spec: {
       type: conf['kubernetes.rest-service.exposed.type'] ?? 'ClusterIP',
       selector: jmLabels,
-      ports: [{ name: 'rest', port: REST_PORT, targetPort: REST_PORT, protocol: 'TCP' }],
+      ports: [{ name: 'rest', port: REST_PORT, targetPort: REST_PORT }],
     },
   };
   const dependents: Json[] = [configMap, restService];
@@ -119,8 +122,8 @@ export function clusterObjects(input: ClusterInputs): ClusterObjects {
         clusterIP: 'None',
         selector: jmLabels,
         ports: [
-          { name: 'jobmanager-rpc', port: RPC_PORT, targetPort: RPC_PORT, protocol: 'TCP' },
-          { name: 'blobserver', port: BLOB_PORT, targetPort: BLOB_PORT, protocol: 'TCP' },
+          { name: 'jobmanager-rpc', port: RPC_PORT },
+          { name: 'blobserver', port: BLOB_PORT },
         ],
       },
     });
@@ -138,10 +141,10 @@ export function clusterObjects(input: ClusterInputs): ClusterObjects {
           name: MAIN_CONTAINER,
           ...image(spec),
           args: ['taskmanager'],
-          ports: [{ name: 'taskmanager-rpc', containerPort: TASK_MANAGER_RPC_PORT, protocol: 'TCP' }],
+          ports: [{ name: 'taskmanager-rpc', containerPort: TASK_MANAGER_RPC_PORT }],
           resources: containerResources(conf, 'taskmanager'),
           volumeMounts: [{ name: CONFIG_VOLUME, mountPath: CONF_DIR }],
-        }, configVolume),
+        }, [configVolume]),
       },
     });
   }
@@ -151,7 +154,7 @@ export function clusterObjects(input: ClusterInputs): ClusterObjects {
 }
 
 function image(spec: FlinkDeploymentSpec): Json {
-  return { image: spec.image, ...(spec.imagePullPolicy ? { imagePullPolicy: spec.imagePullPolicy } : {}) };
+  return { image: spec.image, imagePullPolicy: spec.imagePullPolicy ?? 'IfNotPresent' };
 }
 
 /**
@@ -161,7 +164,7 @@ function image(spec: FlinkDeploymentSpec): Json {
 function containerResources(conf: FlatConfig, component: 'jobmanager' | 'taskmanager'): Json {
   const bytes = parseMemory(conf[`${component}.memory.process.size`] ?? '') ?? (component === 'jobmanager' ? 1600 : 1728) * 2 ** 20;
   const memoryMb = Math.round(bytes / 2 ** 20);
-  const cpu = parseQuantity(conf[`kubernetes.${component}.cpu`] ?? '1') ?? 1;
+  const cpu = parseQuantity(conf[cpuKey(component)] ?? conf[cpuKey(component, false)] ?? '1') ?? 1;
   const factor = (key: string) => Number(conf[`kubernetes.${component}.${key}.limit-factor`] ?? 1) || 1;
   return {
     requests: { cpu: String(cpu), memory: `${memoryMb}Mi` },
@@ -173,7 +176,7 @@ function containerResources(conf: FlatConfig, component: 'jobmanager' | 'taskman
  * The pod template: the user's `spec.podTemplate` overlaid with the component's own, then Flink's main container
  * merged into the container of the same name (the user's fields that Flink does not set are kept).
  */
-function podTemplate(spec: FlinkDeploymentSpec, component: 'jobManager' | 'taskManager', labels: Record<string, string>, main: Json, configVolume: Json): Json {
+function podTemplate(spec: FlinkDeploymentSpec, component: 'jobManager' | 'taskManager', labels: Record<string, string>, main: Json, volumes: Json[]): Json {
   const common = asObject(spec.podTemplate) ?? {};
   const own = asObject(spec[component]?.podTemplate) ?? {};
   const metadata = { ...asObject(common.metadata), ...asObject(own.metadata) };
@@ -190,10 +193,13 @@ function podTemplate(spec: FlinkDeploymentSpec, component: 'jobManager' | 'taskM
       labels: { ...asObject(metadata.labels), ...labels },
     },
     spec: {
+      dnsPolicy: 'ClusterFirst',
+      hostNetwork: false,
       ...podSpec,
+      serviceAccount: spec.serviceAccount ?? 'default',
       serviceAccountName: spec.serviceAccount ?? 'default',
       containers: [mergedMain, ...containers.filter((c) => c.name !== MAIN_CONTAINER)],
-      volumes: [configVolume, ...((Array.isArray(podSpec.volumes) ? podSpec.volumes : []) as Json[])],
+      volumes: [...volumes, ...((Array.isArray(podSpec.volumes) ? podSpec.volumes : []) as Json[])],
     },
   };
 }

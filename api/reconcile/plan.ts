@@ -110,10 +110,13 @@ export function planDeployment(input: PlanInput): Plan {
       requeueAfterMs: 'requeueAfterMs' in p ? p.requeueAfterMs : settledRequeue(final),
     };
   };
+  // Waiting on Kubernetes (a JobManager Deployment becoming available) needs no polling: its watch wakes us. Only
+  // Flink has to be asked again and again while a cluster comes up.
   const settledRequeue = (s: FlinkDeploymentStatus) => {
     const rs = s.reconciliationStatus;
     const busy = s.jobManagerDeploymentStatus === 'DEPLOYING' || rs?.state === 'UPGRADING' || (rs?.lastReconciledSpec !== undefined && rs.lastStableSpec !== rs.lastReconciledSpec);
-    return busy ? progressCheckMs : reconcileMs;
+    const waitingOnKubernetes = jm.phase === 'present' && !jm.available;
+    return busy && !waitingOnKubernetes ? progressCheckMs : reconcileMs;
   };
 
   // ---- deletion: stop the job (with a savepoint when asked), delete the cluster and its HA metadata, let go.
@@ -139,7 +142,7 @@ export function planDeployment(input: PlanInput): Plan {
 
   // ---- validation, as at admission: an invalid spec is reported and the last valid one keeps running.
   let spec: Json = resource.spec as Json;
-  const verdict = validateResource(FLINK_DEPLOYMENT, resource, { operatorConfig });
+  const verdict = validateResource(FLINK_DEPLOYMENT, resource, { operatorConfig, stored: true });
   let deployGeneration = generation;
   if (verdict.errors.length > 0) {
     const message = verdict.errors.map(formatFieldError).join('; ');

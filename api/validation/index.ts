@@ -16,11 +16,16 @@ export interface ValidationContext {
   sessionTarget?: SessionTarget;
   /** Session jobs: what resolving the jar's host gave, when it needed resolving. */
   jarHost?: HostResolution;
+  /**
+   * The object was read back from the API server, which enforced this same schema (the CRD's) when it was
+   * written: the structural pass cannot find anything, and skipping it spares the reconciler the schema compile.
+   */
+  stored?: boolean;
 }
 
 /** Every problem at once, structural and semantic. Semantic rules skip fields whose type is already wrong. */
 export function validateResource(kind: KindInfo, resource: unknown, ctx: ValidationContext): Verdict {
-  const structural = validateStructure(kind, resource);
+  const structural = ctx.stored ? [] : validateStructure(kind, resource);
   const obj = asObject(resource) ?? {};
   const semantic =
     kind === FLINK_DEPLOYMENT

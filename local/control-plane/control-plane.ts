@@ -11,13 +11,14 @@ import { freePort, ManagedProcess } from './process.js';
 
 const exec = promisify(execFile);
 
-export const NODE_NAME = 'kwok-node-0';
 
 export interface ControlPlaneOptions {
   stateDir: string;
   binaries: KubeBinaries;
   /** Without the watch cache, watches from an old resourceVersion reach etcd, so a compaction gives a real 410 Gone. */
   watchCache?: boolean;
+  /** Simulated nodes (default 1): each offers kwok's 1 Ti of memory, 512 JobManagers of 2 GiB. */
+  nodes?: number;
   progress?: (line: string) => void;
 }
 
@@ -89,8 +90,11 @@ export class ControlPlane {
     await this.startApiServer();
     progress('starting kube-controller-manager, kube-scheduler and kwok');
     await Promise.all([this.startControllerManager(), this.startScheduler(), this.startKwok()]);
-    await this.kubectl(['apply', '-f', '-'], { input: nodeManifest() });
-    await this.waitFor('the kwok node to be Ready', async () => (await this.kubectl(['get', 'node', NODE_NAME, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])) === 'True');
+    const nodes = Array.from({ length: this.options.nodes ?? 1 }, (_, i) => `kwok-node-${i}`);
+    await this.kubectl(['apply', '-f', '-'], { input: nodes.map(nodeManifest).join('---\n') });
+    for (const node of nodes) {
+      await this.waitFor(`the kwok node ${node} to be Ready`, async () => (await this.kubectl(['get', 'node', node, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])) === 'True');
+    }
   }
 
   private process(name: string, command: string, args: string[]): ManagedProcess {
@@ -133,7 +137,7 @@ export class ControlPlane {
       `--service-account-key-file=${pki.serviceAccountPub}`,
       `--service-account-signing-key-file=${pki.serviceAccountKey}`,
       '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-      '--service-cluster-ip-range=10.0.0.0/24',
+      '--service-cluster-ip-range=10.0.0.0/16', // room for a thousand clusters' REST Services (benchmarks)
       '--authorization-mode=RBAC',
       '--allow-privileged=true',
       '--endpoint-reconciler-type=none',
@@ -240,15 +244,15 @@ rules:
 - level: Metadata
 `;
 
-function nodeManifest(): string {
+function nodeManifest(name: string): string {
   return `apiVersion: v1
 kind: Node
 metadata:
-  name: ${NODE_NAME}
+  name: ${name}
   annotations:
     kwok.x-k8s.io/node: fake
   labels:
-    kubernetes.io/hostname: ${NODE_NAME}
+    kubernetes.io/hostname: ${name}
     kubernetes.io/os: linux
     type: kwok
 `;

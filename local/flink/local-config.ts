@@ -16,7 +16,8 @@ export interface LocalPlacement {
   examplesJar: string;
 }
 
-const EXAMPLES_PREFIX = 'local:///opt/flink/examples/';
+/** Flink's example jars in the image: `local://` as native mode names them, `file://` as standalone mode does. */
+const EXAMPLES_PREFIXES = ['local:///opt/flink/examples/', 'file:///opt/flink/examples/'];
 
 /** Keys that only make sense for Flink on real Kubernetes, or that the local launcher decides. */
 const DROPPED = [/^kubernetes\./, /^execution\.target$/, /^\$internal\.deployment\.config-dir$/, /^high-availability/];
@@ -27,11 +28,21 @@ export function localFlinkConfig(podConfig: Readonly<Record<string, string>>, pl
     if (DROPPED.some((pattern) => pattern.test(key))) continue;
     out[key] = value.split(';').map((part) => localPath(part.trim(), placement)).join(';');
   }
+  // Standalone mode puts the job's jar on the classpath (`pipeline.classpaths`); the launcher runs the application
+  // from `pipeline.jars`, as Flink's standalone-job entrypoint runs whatever is on its user classpath.
+  if (out['pipeline.jars'] === undefined && out['pipeline.classpaths'] !== undefined) {
+    out['pipeline.jars'] = out['pipeline.classpaths'];
+    delete out['pipeline.classpaths'];
+  }
   const slots = Math.max(Number(out['taskmanager.numberOfTaskSlots'] ?? 1) || 1, Number(out['parallelism.default'] ?? 1) || 1);
   return {
     ...out,
     'rest.port': String(placement.ports.rest),
+    'rest.bind-port': String(placement.ports.rest),
     'rest.address': '127.0.0.1',
+    // Fixed in a pod (6124, 6122), any free port here: many JobManagers share this host.
+    'blob.server.port': '0',
+    'taskmanager.rpc.port': '0',
     'rest.bind-address': '127.0.0.1',
     'jobmanager.rpc.address': '127.0.0.1',
     'jobmanager.rpc.port': String(placement.ports.rpc),
@@ -49,7 +60,7 @@ export function localFlinkConfig(podConfig: Readonly<Record<string, string>>, pl
  * savepoint location handed back as `execution.savepoint.path` — is left alone, so mapping twice changes nothing.
  */
 function localPath(value: string, placement: LocalPlacement): string {
-  if (value.startsWith(EXAMPLES_PREFIX)) return `file://${placement.examplesJar}`;
+  if (EXAMPLES_PREFIXES.some((prefix) => value.startsWith(prefix))) return `file://${placement.examplesJar}`;
   const path = /^file:(?:\/\/)?(\/.*)$/.exec(value)?.[1];
   if (path === undefined || path.startsWith(`${placement.filesRoot}/`)) return value;
   return `file://${join(placement.filesRoot, path)}`;

@@ -48,7 +48,10 @@ export class FlinkRestStandIn {
   }
 
   async stop(): Promise<void> {
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    if (!this.server) return;
+    const closed = new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    this.server.closeAllConnections(); // keep-alive clients would otherwise hold it open
+    await closed;
   }
 
   /** A cluster configured as the operator configures one (the flat flink-config lines); its REST base URL. */

@@ -59,7 +59,8 @@ describe('the real admission chain (kube-apiserver → flink-webhook)', function
     await kubectl(['apply', '-n', ns, '-f', '-'], basicYaml);
     const table = await kubectl(['get', 'flinkdep', '-n', ns]);
     expect(table.stdout.split('\n')[0]).to.match(/^NAME\s+JOB STATUS\s+LIFECYCLE STATE\s+MODE\s+AGE$/);
-    expect(table.stdout).to.match(/basic-example\s+native\s+\d+s/);
+    // The reconciler may already have filled in the job state and the lifecycle.
+    expect(table.stdout).to.match(/basic-example\s+(?:[A-Z_]+\s+){0,2}native\s+\d+s/);
     const explain = await kubectl(['explain', 'flinkdeployment.spec.job']);
     expect(explain.code, explain.stderr).to.equal(0);
     expect(explain.stdout).to.match(/upgradeMode\s+<string>/);

@@ -23,6 +23,16 @@ async function expectExactlyOneJob(ns: string): Promise<string> {
   return jobs[0]!.jid;
 }
 
+/** A savepoint deployment, STABLE, then a parallelism change under way (its SpecChanged recorded); the first job. */
+async function upgradeUnderWay(ns: string) {
+  await apply(ns, statefulDeployment('savepoint'));
+  await waitForLifecycle(ns, NAME, 'STABLE');
+  const first = await runningJob(ns, NAME);
+  await patchSpec(ns, NAME, { job: { parallelism: 3 } });
+  await eventRecorded(ns, NAME, 'SpecChanged');
+  return first;
+}
+
 describe('reconciler: faults', function () {
   const namespace = useStackNamespace(this);
   this.timeout(420_000);
@@ -36,12 +46,8 @@ describe('reconciler: faults', function () {
   it('SIGKILLed in the middle of a savepoint upgrade and started again, completes it with exactly one job and nothing orphaned', async () => {
     const ns = namespace();
     const stack = await localStack();
-    await apply(ns, statefulDeployment('savepoint'));
-    await waitForLifecycle(ns, NAME, 'STABLE');
-    const before = await runningJob(ns, NAME);
-    await patchSpec(ns, NAME, { job: { parallelism: 3 } });
     // Killed while the savepoint is being taken: the job may be stopped, with nothing of it in the status yet.
-    await eventRecorded(ns, NAME, 'SpecChanged');
+    const before = await upgradeUnderWay(ns);
     await stack.stopOperator('operator', 'SIGKILL');
     await new Promise((r) => setTimeout(r, 3000));
     await stack.startOperator();
@@ -81,20 +87,13 @@ describe('reconciler: faults', function () {
     const writes = await auditEvents((e) => byOperator('standby')(e) && e.objectRef?.resource === 'flinkdeployments' && e.objectRef.subresource === 'status' && e.verb === 'update');
     expect(writes.length, 'the new leader writes the status').to.be.greaterThan(0);
     await expectExactlyOneJob(ns);
-    // The standby becomes the one operator of the stack for the tests after this one.
-    await stack.stopOperator('standby');
   });
 
   it('converges through a kube-apiserver restart during a rollout and through a real 410 Gone', async () => {
     const ns = namespace();
     const stack = await localStack();
-    await apply(ns, statefulDeployment('savepoint'));
-    await waitForLifecycle(ns, NAME, 'STABLE');
-    const first = await runningJob(ns, NAME);
-
     // A restart while the upgrade is under way.
-    await patchSpec(ns, NAME, { job: { parallelism: 3 } });
-    await eventRecorded(ns, NAME, 'SpecChanged');
+    const first = await upgradeUnderWay(ns);
     await stack.controlPlane.restartApiServer();
     const second = await waitForUpgraded(ns, NAME, first.jid);
     expect((await runningJob(ns, NAME)).jid).to.equal(await expectExactlyOneJob(ns));

@@ -2,6 +2,7 @@
 import { expect } from 'chai';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 import { eventually, kubectl, localStack, useStackNamespace } from '../support/stack.js';
 import { apply, events, getDeployment, patchSpec, restUrl, runningJob, statefulDeployment, upstreamDeployment, waitForLifecycle } from '../support/flink-deployments.js';
 
@@ -113,5 +114,68 @@ describe('reconciler: FlinkDeployment lifecycle', function () {
     expect(stable.status?.clusterInfo?.['flink-version']).to.match(/^2\.2/);
     const url = await restUrl(ns, name);
     expect((await fetch(`${url}/config`)).status).to.equal(200);
+  });
+
+  it('recovers a deleted JobManager Deployment of a stateless job, with a Missing and a RecoverDeployment event', async () => {
+    const ns = namespace();
+    await apply(ns, upstreamDeployment('basic.yaml'));
+    await waitForLifecycle(ns, 'basic-example', 'STABLE');
+    const first = await runningJob(ns, 'basic-example');
+    expect((await kubectl(['delete', 'deployment', 'basic-example', '-n', ns])).code).to.equal(0);
+    const again = await eventually('a new job on a new JobManager', async () => {
+      const job = await runningJob(ns, 'basic-example', 5_000).catch(() => undefined);
+      return job && job.jid !== first.jid ? job : undefined;
+    }, 120_000);
+    const recovered = await waitForLifecycle(ns, 'basic-example', 'STABLE');
+    expect(recovered.status?.jobStatus?.jobId).to.equal(again.jid);
+    const reasons = (await events(ns, 'basic-example')).map((e) => e.reason);
+    expect(reasons).to.include.members(['Missing', 'RecoverDeployment']);
+  });
+
+  it('shows an unreachable Flink REST API as a status, keeps asking it at a bounded rate, and never crashes', async () => {
+    const ns = namespace();
+    const stack = await localStack();
+    await apply(ns, upstreamDeployment('basic.yaml'));
+    await waitForLifecycle(ns, 'basic-example', 'STABLE');
+    const { url } = await runningJob(ns, 'basic-example');
+    await stack.flinkRunner!.cluster(ns, 'basic-example')!.process.kill(); // the JobManager pod stays, its Flink is gone
+    const unreachable = await eventually('the status to show it', async () => {
+      const d = await getDeployment(ns, 'basic-example');
+      return d?.status?.jobManagerDeploymentStatus === 'DEPLOYING' && d.status.jobStatus?.state === 'RECONCILING' ? d : undefined;
+    }, 30_000);
+    expect(unreachable.status?.lifecycleState, 'still the stable spec').to.equal('STABLE');
+
+    // Where Flink listened, something now accepts and hangs up at once: each connection is one question asked.
+    let asked = 0;
+    const dead = createServer((socket) => {
+      asked++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => dead.listen(Number(new URL(url).port), '127.0.0.1', resolve));
+    try {
+      await new Promise((r) => setTimeout(r, 10_000));
+    } finally {
+      dead.close();
+    }
+    // Two questions (/config, /jobs/overview) per look, one look per 1 s progress-check interval.
+    expect(asked, 'neither given up nor a hot loop').to.be.within(8, 40);
+    expect(stack.operator()?.running(), 'the operator is still up').to.equal(true);
+    expect((await getDeployment(ns, 'basic-example'))?.status?.jobManagerDeploymentStatus).to.equal('DEPLOYING');
+  });
+
+  it('runs upstream basic-reactive.yaml in standalone mode: a TaskManager Deployment beside the JobManager, STABLE', async () => {
+    const ns = namespace();
+    const name = 'basic-reactive-example';
+    await apply(ns, upstreamDeployment('basic-reactive.yaml'));
+    const stable = await waitForLifecycle(ns, name, 'STABLE');
+    const { jid } = await runningJob(ns, name);
+    expect(stable.status?.jobStatus?.jobId).to.equal(jid);
+    const tm = JSON.parse((await kubectl(['get', 'deployment', `${name}-taskmanager`, '-n', ns, '-o', 'json'])).stdout) as {
+      metadata: { labels: Record<string, string> };
+      spec: { replicas: number };
+    };
+    expect(tm.metadata.labels).to.include({ type: 'flink-standalone-kubernetes', component: 'taskmanager', app: name });
+    expect(tm.spec.replicas, 'ceil(parallelism 2 / 2 slots)').to.equal(1);
+    expect((await kubectl(['get', 'service', name, '-n', ns])).code, 'standalone always has the internal Service').to.equal(0);
   });
 });

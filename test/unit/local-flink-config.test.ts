@@ -32,4 +32,9 @@ describe('a JobManager pod\'s Flink configuration, made local', () => {
     expect(local).to.not.have.any.keys('kubernetes.cluster-id', 'high-availability.type');
     expect(local['$internal.application.program-args']).to.equal('--a;1');
   });
+  it('runs a standalone cluster\'s job from its classpath jar', () => {
+    const standalone = localFlinkConfig(readFlatFlinkConfig('pipeline.classpaths: file:///opt/flink/examples/streaming/StateMachineExample.jar\n'), placement);
+    expect(standalone['pipeline.jars']).to.equal('file:///cache/flink-examples.jar');
+    expect(standalone).to.not.have.any.keys('pipeline.classpaths');
+  });
 });

@@ -174,5 +174,11 @@ public final class FlinkLauncher {
         static void configure(Configuration conf, PackagedProgram program) throws Exception {
             configureExecution(conf, program);
         }
+
+        /** As Flink's StandaloneApplicationClusterEntryPoint, which this is: reactive mode runs here. */
+        @Override
+        protected boolean supportsReactiveMode() {
+            return true;
+        }
     }
 }
