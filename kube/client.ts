@@ -2,6 +2,7 @@
 // the API server's own error (status code, reason, message) as a typed exception. The shells use it for the few
 // verbs they need — get, create, replace, patch, delete — on any path, subresources included.
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { ObjectMeta } from '../api/kubernetes-types.js';
 import { Agent, request, type RequestOptions } from 'node:https';
 import { request as plainRequest } from 'node:http';
 
@@ -24,19 +25,7 @@ const PATCH_CONTENT_TYPES: Record<PatchType, string> = { merge: 'application/mer
 export interface KubeObject {
   apiVersion?: string;
   kind?: string;
-  metadata?: {
-    name?: string;
-    namespace?: string;
-    uid?: string;
-    resourceVersion?: string;
-    generation?: number;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    deletionTimestamp?: string;
-    finalizers?: string[];
-    ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string }[];
-    [key: string]: unknown;
-  };
+  metadata?: ObjectMeta & { ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string }[] };
   [key: string]: unknown;
 }
 

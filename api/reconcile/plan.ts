@@ -114,7 +114,9 @@ export function planDeployment(input: PlanInput): Plan {
   // Flink has to be asked again and again while a cluster comes up.
   const settledRequeue = (s: FlinkDeploymentStatus) => {
     const rs = s.reconciliationStatus;
-    const busy = s.jobManagerDeploymentStatus === 'DEPLOYING' || rs?.state === 'UPGRADING' || (rs?.lastReconciledSpec !== undefined && rs.lastStableSpec !== rs.lastReconciledSpec);
+    // Coming up and not yet stable; a terminal job or a finished rollback waits for the user, not for Flink.
+    const becomingStable = rs?.state === 'DEPLOYED' && rs.lastReconciledSpec !== undefined && rs.lastStableSpec !== rs.lastReconciledSpec && !isTerminal(s.jobStatus?.state);
+    const busy = s.jobManagerDeploymentStatus === 'DEPLOYING' || rs?.state === 'UPGRADING' || rs?.state === 'ROLLING_BACK' || becomingStable;
     const waitingOnKubernetes = jm.phase === 'present' && !jm.available;
     return busy && !waitingOnKubernetes ? progressCheckMs : reconcileMs;
   };

@@ -178,4 +178,32 @@ describe('reconciler: FlinkDeployment lifecycle', function () {
     expect(tm.spec.replicas, 'ceil(parallelism 2 / 2 slots)').to.equal(1);
     expect((await kubectl(['get', 'service', name, '-n', ns])).code, 'standalone always has the internal Service').to.equal(0);
   });
+
+  it('runs upstream basic-ingress, advanced-ingress and custom-logging to STABLE, with their Ingress and log configuration', async () => {
+    const ns = namespace();
+    const examples = [
+      ['basic-ingress.yaml', 'basic-ingress'],
+      ['advanced-ingress.yaml', 'advanced-ingress'],
+      ['custom-logging.yaml', 'custom-logging-example'],
+    ] as const;
+    for (const [file] of examples) await apply(ns, upstreamDeployment(file));
+    for (const [, name] of examples) await waitForLifecycle(ns, name, 'STABLE');
+
+    const ingress = async (name: string) => JSON.parse((await kubectl(['get', 'ingress', name, '-n', ns, '-o', 'json'])).stdout) as {
+      metadata: { annotations?: Record<string, string>; ownerReferences: { kind: string }[] };
+      spec: { ingressClassName?: string; rules: { host?: string; http: { paths: { path: string; backend: { service: { name: string; port: { number: number } } } }[] } }[] };
+    };
+    const basic = await ingress('basic-ingress');
+    expect(basic.spec.rules[0]!.host, 'host from the template').to.equal(`basic-ingress.${ns}.flink.k8s.io`);
+    expect(basic.spec.rules[0]!.http.paths[0]!.backend.service).to.deep.equal({ name: 'basic-ingress-rest', port: { number: 8081 } });
+    expect(basic.metadata.ownerReferences[0]!.kind).to.equal('FlinkDeployment');
+    const advanced = await ingress('advanced-ingress');
+    expect(advanced.spec.rules[0]!.host).to.equal(undefined);
+    expect(advanced.spec.rules[0]!.http.paths[0]!.path).to.equal(`/${ns}/advanced-ingress(/|$)(.*)`);
+    expect(advanced.spec.ingressClassName).to.equal('nginx');
+    expect(advanced.metadata.annotations).to.include({ 'nginx.ingress.kubernetes.io/rewrite-target': '/$2' });
+
+    const config = JSON.parse((await kubectl(['get', 'configmap', 'flink-config-custom-logging-example', '-n', ns, '-o', 'json'])).stdout) as { data: Record<string, string> };
+    expect(config.data['log4j-console.properties'], 'the user\'s log configuration reaches Flink\'s conf directory').to.contain('rootLogger.level = DEBUG');
+  });
 });

@@ -265,10 +265,11 @@ describe('reconcile plan (pure)', () => {
       reconciliationStatus: { state: 'DEPLOYED', reconciliationTimestamp: at, lastReconciledSpec: envelope(failing), lastStableSpec: envelope(spec()) },
     });
 
-    it('waits out the readiness timeout before rolling back', () => {
-      const p = plan(resource(failing, failedStatus(NOW - 5_000)), running('FAILED'), rollbackConfig);
+    it('waits out the readiness timeout before rolling back, on the reconcile interval (a FAILED job will not change by itself)', () => {
+      const p = plan(resource(failing, failedStatus(NOW - 5_000)), running('FAILED'), { ...rollbackConfig, 'kubernetes.operator.reconcile.interval': '20 s' });
       expect(p.actions).to.deep.equal([]);
       expect(p.status.lifecycleState).to.equal('FAILED');
+      expect(p.requeueAfterMs).to.equal(20_000);
     });
 
     it('past it: ROLLING_BACK with a Rollback event, the failing cluster deleted first', () => {
