@@ -41,7 +41,9 @@ export class ManagedProcess {
     if (this.running()) throw new Error(`${this.spec.name} is already running`);
     installExitHook();
     const log = openSync(this.spec.logFile, 'a');
-    const child = spawn(this.spec.command, this.spec.args, { stdio: ['ignore', log, log], env: { ...process.env, ...this.spec.env } });
+    // A process group of its own: a terminal's Ctrl-C (SIGINT to the whole foreground group) then reaches only the
+    // stack, which stops its children in order — clients first, etcd last — instead of all at once.
+    const child = spawn(this.spec.command, this.spec.args, { stdio: ['ignore', log, log], env: { ...process.env, ...this.spec.env }, detached: true });
     closeSync(log);
     live.add(child);
     this.child = child;
