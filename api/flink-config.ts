@@ -76,8 +76,10 @@ export function isBlank(value: string | undefined | null): boolean {
   return value === undefined || value === null || value.trim() === '';
 }
 
-export function isTrue(config: FlatConfig, key: string): boolean {
-  return config[key]?.trim().toLowerCase() === 'true';
+/** A boolean key; `fallback` when it is not set (upstream options have their own defaults). */
+export function isTrue(config: FlatConfig, key: string, fallback = false): boolean {
+  const value = config[key]?.trim().toLowerCase();
+  return value === undefined ? fallback : value === 'true';
 }
 
 /** Flink's HighAvailabilityMode.isHighAvailabilityModeActivated: `high-availability.type` (or its legacy key) is not NONE. */

@@ -5,8 +5,7 @@ import { canonicalJson } from '../api/spec-envelope.js';
 import { GENERATION_ANNOTATION } from '../api/cluster/objects.js';
 import { isCanary } from '../api/defaults.js';
 import type { JobManagerObservation, Observation, RestObservation } from '../api/reconcile/observe.js';
-import { errorDocument } from '../api/reconcile/observe.js';
-import { FINALIZER, planDeployment, withLifecycle, type Action, type DeploymentResource } from '../api/reconcile/plan.js';
+import { FINALIZER, planDeployment, withFailedStep, type Action, type DeploymentResource } from '../api/reconcile/plan.js';
 import { API_VERSION, FLINK_DEPLOYMENT } from '../api/schema/crd.js';
 import type { FlinkDeploymentStatus } from '../api/types.generated.js';
 import type { FlatConfig } from '../api/flink-config.js';
@@ -115,7 +114,7 @@ export class DeploymentReconciler {
       if (!isConflict(err)) {
         const message = (err as Error).message;
         await this.event(current, { type: 'Warning', reason: 'Error', message });
-        await this.writeStatus(current, withLifecycle({ ...current.status, error: errorDocument('org.apache.flink.kubernetes.operator.exception.ReconciliationException', message) })).catch(() => undefined);
+        await this.writeStatus(current, withFailedStep(current.status, message)).catch(() => undefined);
       }
       throw err;
     }
@@ -230,7 +229,7 @@ export class DeploymentReconciler {
           path = await flink.latestCheckpoint(action.jobId).catch(() => undefined);
         }
         this.deps.log.info({ namespace, name, job: action.jobId, mechanism: action.mechanism, path }, 'job stopped');
-        return this.writeStatus(resource, withLifecycle(action.statusAfter(path)));
+        return this.writeStatus(resource, action.statusAfter(path));
       }
     }
   }

@@ -127,7 +127,9 @@ export class FlinkRestClient {
         ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
       });
     } catch (err) {
-      throw new FlinkRestError(`Flink REST ${method} ${this.baseUrl}${path}: ${(err as Error).cause ? String((err as { cause: Error }).cause.message ?? (err as { cause: unknown }).cause) : (err as Error).message}`);
+      // fetch says only "fetch failed"; the reason (ECONNREFUSED, a timeout) is its cause.
+      const cause = (err as { cause?: { message?: string } }).cause;
+      throw new FlinkRestError(`Flink REST ${method} ${this.baseUrl}${path}: ${cause?.message ?? (err as Error).message}`);
     }
   }
 

@@ -11,6 +11,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { isTrue, parseDurationMs } from '../api/flink-config.js';
+import { reconcileTrigger } from '../api/reconcile/plan.js';
 import { FLINK_DEPLOYMENT } from '../api/schema/crd.js';
 import { KubeClient, type KubeObject } from '../kube/client.js';
 import { flinkDeploymentCache, jobManagerDeploymentCache } from '../kube/flink-resources.js';
@@ -125,9 +126,7 @@ function lead(): Term {
   const enqueue = (obj: { metadata?: { namespace?: string; name?: string } }, name = obj.metadata?.name) => {
     if (obj.metadata?.namespace && name) queue.add(`${obj.metadata.namespace}/${name}`);
   };
-  // Generation-aware, as controller-runtime's GenerationChangedPredicate and JOSDK: a FlinkDeployment update that
-  // only changed its status (most of them are our own writes) triggers nothing — else every status write would
-  // run the resource again at once, past its backoff. Spec changes, deletion, finalizers and labels do.
+  // The trigger of each FlinkDeployment last seen: an update that leaves it alone (status only) is not enqueued.
   const seen = new Map<string, string>();
   const onDeploymentChange = (obj: KubernetesObject, event: 'add' | 'update' | 'delete') => {
     const key = `${obj.metadata?.namespace}/${obj.metadata?.name}`;
@@ -135,8 +134,7 @@ function lead(): Term {
       seen.delete(key);
       return enqueue(obj);
     }
-    const m = obj.metadata ?? {};
-    const signature = JSON.stringify([m.generation, m.deletionTimestamp ?? null, m.finalizers ?? [], m.labels ?? {}]);
+    const signature = reconcileTrigger(obj.metadata as Parameters<typeof reconcileTrigger>[0]);
     if (seen.get(key) === signature) return;
     seen.set(key, signature);
     enqueue(obj);

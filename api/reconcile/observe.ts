@@ -128,12 +128,17 @@ export function observeStatus(name: string, generation: number, current: FlinkDe
   return { status, jobTransition, jobManagerLost };
 }
 
+/** A copy of a spec with some of its job's fields replaced (a session cluster's spec, which has no job, as it is). */
+export function withJob(spec: Record<string, unknown>, fields: { state?: 'running' | 'suspended'; upgradeMode?: string }): Record<string, unknown> {
+  const copy = structuredClone(spec);
+  const job = asObject(copy.job);
+  if (job) Object.assign(job, fields);
+  return copy;
+}
+
 /** The recorded spec text with its job state replaced, everything else as it was. */
 export function recordedSpec(envelope: NonNullable<ReturnType<typeof lastReconciledSpec>>, jobState: 'running' | 'suspended'): string {
-  const spec = structuredClone(envelope.spec);
-  const job = asObject(spec.job);
-  if (job) job.state = jobState;
-  return writeSpecEnvelope({ ...envelope, spec });
+  return writeSpecEnvelope({ ...envelope, spec: withJob(envelope.spec, { state: jobState }) });
 }
 
 /** Upstream's single `Running` condition; its transition time moves only when its status does. */

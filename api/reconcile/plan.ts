@@ -6,7 +6,7 @@
 // from, the generation being deployed) is in the status before the step that depends on it runs, so an operator
 // killed anywhere picks up where it stopped.
 import { clusterObjects, type ClusterObjects } from '../cluster/objects.js';
-import { buildFlinkConfiguration } from '../cluster/flink-configuration.js';
+import { buildFlinkConfiguration, taskManagerReplicas } from '../cluster/flink-configuration.js';
 import { isTrue, parseDurationMs, type FlatConfig } from '../flink-config.js';
 import { deriveLifecycleState } from '../lifecycle.js';
 import { FLINK_DEPLOYMENT } from '../schema/crd.js';
@@ -14,10 +14,20 @@ import { lastReconciledSpec, readSpecEnvelope, writeSpecEnvelope, type SpecEnvel
 import type { FlinkDeploymentSpec, FlinkDeploymentStatus } from '../types.generated.js';
 import { asObject, type Json } from '../validation/access.js';
 import { deploymentConfig, formatFieldError, validateResource } from '../validation/index.js';
-import { errorDocument, isTerminal, observeStatus, reconciledJobState, recordedSpec, type Observation } from './observe.js';
+import { errorDocument, isTerminal, observeStatus, reconciledJobState, recordedSpec, withJob, type Observation } from './observe.js';
 import { diffSpecs } from './spec-diff.js';
 
 export const FINALIZER = 'flinkdeployments.flink.apache.org/finalizer';
+
+/**
+ * What of a FlinkDeployment calls for a reconcile when it changes — generation-aware, as controller-runtime's
+ * GenerationChangedPredicate and JOSDK are: the spec (its generation), deletion, finalizers and labels, never the
+ * status alone (most status changes are the operator's own writes; reacting to them would skip its backoff).
+ */
+export function reconcileTrigger(metadata: { generation?: number; deletionTimestamp?: string; finalizers?: string[]; labels?: Record<string, string> } | undefined): string {
+  const m = metadata ?? {};
+  return JSON.stringify([m.generation, m.deletionTimestamp ?? null, m.finalizers ?? [], m.labels ?? {}]);
+}
 
 export interface ReconcileEvent {
   type: 'Normal' | 'Warning';
@@ -64,6 +74,7 @@ export interface PlanInput {
 }
 
 export const VALIDATION_ERROR_TYPE = 'org.apache.flink.kubernetes.operator.exception.ValidationException';
+export const RECONCILIATION_ERROR_TYPE = 'org.apache.flink.kubernetes.operator.exception.ReconciliationException';
 export const UPGRADE_FAILURE_TYPE = 'org.apache.flink.kubernetes.operator.exception.UpgradeFailureException';
 export const MANUAL_RESTORE_MESSAGE =
   'JobManager deployment is missing and HA metadata is not available to make stateful upgrades. It is possible that the job has finished or terminally failed, or the configmaps have been deleted. Manual restore required.';
@@ -132,7 +143,7 @@ export function planDeployment(input: PlanInput): Plan {
         events: [{ type: 'Normal', reason: 'Cleanup', message: 'Cleaning up FlinkDeployment: stopping the job with a savepoint' }],
         actions: [{
           kind: 'stop-job', jobId: job.jobId!, mechanism: 'savepoint', drain: isTrue(conf, 'kubernetes.operator.job.drain-on-savepoint-deletion'),
-          statusAfter: (path) => ({ ...deleting, jobStatus: { ...deleting.jobStatus, state: 'FINISHED', ...(path ? { upgradeSavepointPath: path } : {}) } }),
+          statusAfter: (path) => withLifecycle({ ...deleting, jobStatus: { ...deleting.jobStatus, state: 'FINISHED', ...(path ? { upgradeSavepointPath: path } : {}) } }),
         }],
         requeueAfterMs: 0,
       });
@@ -153,9 +164,7 @@ export function planDeployment(input: PlanInput): Plan {
     status = { ...status, error: document };
     const last = lastReconciledSpec(status);
     if (!last) return plan({ requeueAfterMs: undefined });
-    spec = structuredClone(last.spec);
-    const job = asObject(spec.job);
-    if (job && status.reconciliationStatus?.state === 'UPGRADING') job.state = 'running';
+    spec = status.reconciliationStatus?.state === 'UPGRADING' ? withJob(last.spec, { state: 'running' }) : last.spec;
     deployGeneration = status.observedGeneration ?? generation;
   }
   const keepError = verdict.errors.length > 0 ? status.error : undefined;
@@ -194,11 +203,8 @@ export function planDeployment(input: PlanInput): Plan {
   // ---- first deployment (notes §5.4): nothing when created suspended; else recorded as stateless or savepoint.
   if (!last) {
     if (specJob?.state === 'suspended') return plan({ requeueAfterMs: undefined });
-    const recorded = structuredClone(spec);
-    const job = asObject(recorded.job);
     const initial = typeof specJob?.initialSavepointPath === 'string' && specJob.initialSavepointPath !== '' ? specJob.initialSavepointPath : undefined;
-    if (job) job.upgradeMode = initial ? 'savepoint' : 'stateless';
-    return deploy(recorded, initial, true);
+    return deploy(withJob(spec, { upgradeMode: initial ? 'savepoint' : 'stateless' }), initial, true);
   }
 
   let rs = status.reconciliationStatus ?? {};
@@ -219,7 +225,7 @@ export function planDeployment(input: PlanInput): Plan {
       status = { ...status, reconciliationStatus: { ...rs, state: 'ROLLING_BACK' } };
       rollbackEvents.push({ type: 'Normal', reason: 'Rollback', message: 'Rolling back failed deployment.' });
     }
-    const recorded = withJobState(stable, 'running');
+    const recorded = withJob(stable, { state: 'running' });
     const stableMode = specUpgradeMode(stable);
     const restorePath = asObject(recorded.job) && stableMode !== 'stateless' ? status.jobStatus?.upgradeSavepointPath : undefined;
     return deploy(recorded, restorePath, false, rollbackEvents);
@@ -233,8 +239,8 @@ export function planDeployment(input: PlanInput): Plan {
     }
     if (jm.phase === 'absent' && rs.state === 'DEPLOYED' && !isTerminal(status.jobStatus?.state)) {
       const stateless = !specJob || specUpgradeMode(last.spec) === 'stateless';
-      if (stateless && isTrue({ 'kubernetes.operator.jm-deployment-recovery.enabled': 'true', ...conf }, 'kubernetes.operator.jm-deployment-recovery.enabled')) {
-        return deploy(withJobState(last.spec, 'running'), undefined, false, [{ type: 'Warning', reason: 'RecoverDeployment', message: 'Recovering lost deployment' }]);
+      if (stateless && isTrue(conf, 'kubernetes.operator.jm-deployment-recovery.enabled', true)) {
+        return deploy(withJob(last.spec, { state: 'running' }), undefined, false, [{ type: 'Warning', reason: 'RecoverDeployment', message: 'Recovering lost deployment' }]);
       }
       if (!stateless) status = { ...status, error: errorDocument(UPGRADE_FAILURE_TYPE, MANUAL_RESTORE_MESSAGE) };
     }
@@ -260,8 +266,7 @@ export function planDeployment(input: PlanInput): Plan {
     const reachable = status.jobManagerDeploymentStatus === 'READY';
     const neverStable = rs.lastStableSpec !== rs.lastReconciledSpec;
     const stopped = (mechanism: StopMechanism | undefined, restoreMode: string) => (path: string | undefined): FlinkDeploymentStatus => {
-      const recorded = structuredClone(spec);
-      asObject(recorded.job)!.upgradeMode = restoreMode;
+      const recorded = withJob(spec, { upgradeMode: restoreMode });
       const jobStatus = { ...status.jobStatus };
       if (mechanism === 'savepoint' || mechanism === 'cancel') {
         jobStatus.state = mechanism === 'cancel' ? 'CANCELED' : 'FINISHED';
@@ -275,7 +280,7 @@ export function planDeployment(input: PlanInput): Plan {
     const stop = (mechanism: StopMechanism, restoreMode: string): Plan =>
       plan({
         events: [...changeEvents, suspendEvent],
-        actions: [{ kind: 'stop-job', jobId: job.jobId!, mechanism, drain: false, statusAfter: stopped(mechanism, restoreMode) }],
+        actions: [{ kind: 'stop-job', jobId: job.jobId!, mechanism, drain: false, statusAfter: (path) => withLifecycle(stopped(mechanism, restoreMode)(path)) }],
         requeueAfterMs: 0,
       });
 
@@ -292,8 +297,7 @@ export function planDeployment(input: PlanInput): Plan {
   if (desired === 'running') {
     const recordedMode = specUpgradeMode(last.spec);
     const restoreMode = specUpgradeMode(spec) === 'stateless' ? 'stateless' : recordedMode;
-    const recorded = structuredClone(spec);
-    asObject(recorded.job)!.upgradeMode = restoreMode;
+    const recorded = withJob(spec, { upgradeMode: restoreMode });
     const restorePath = restoreMode === 'stateless' ? undefined : status.jobStatus?.upgradeSavepointPath;
     return deploy(recorded, restorePath, false, changeEvents);
   }
@@ -320,6 +324,11 @@ export function shouldRollBack(status: FlinkDeploymentStatus, spec: Json, conf: 
   return !asObject(stable.job) || specUpgradeMode(stable) === 'stateless' || status.jobStatus?.upgradeSavepointPath !== undefined;
 }
 
+/** The status after a step that failed (a Kubernetes or Flink call): the reason in `status.error`, retried later. */
+export function withFailedStep(status: FlinkDeploymentStatus | undefined, message: string): FlinkDeploymentStatus {
+  return withLifecycle({ ...status, error: errorDocument(RECONCILIATION_ERROR_TYPE, message) });
+}
+
 export function withLifecycle(status: FlinkDeploymentStatus): FlinkDeploymentStatus {
   return { ...status, lifecycleState: deriveLifecycleState(status, 'FlinkDeployment') };
 }
@@ -329,12 +338,6 @@ function specUpgradeMode(spec: Json): 'stateless' | 'savepoint' | 'last-state' {
   return mode === 'savepoint' || mode === 'last-state' ? mode : 'stateless';
 }
 
-function withJobState(spec: Json, state: 'running' | 'suspended'): Json {
-  const copy = structuredClone(spec);
-  const job = asObject(copy.job);
-  if (job) job.state = state;
-  return copy;
-}
 
 interface RecordOptions {
   name: string;
@@ -358,17 +361,13 @@ export function recordSpec(current: FlinkDeploymentStatus, spec: Json, options: 
   const rollingBack = rs.state === 'ROLLING_BACK';
   rs.state = rollingBack ? (options.upgrading ? 'ROLLING_BACK' : 'ROLLED_BACK') : options.upgrading ? 'UPGRADING' : 'DEPLOYED';
   if (rollingBack) return status;
-  const recorded = withJobState(spec, options.jobState);
+  const recorded = withJob(spec, { state: options.jobState });
   rs.lastReconciledSpec = writeSpecEnvelope({ spec: recorded, apiVersion: 'flink.apache.org/v1beta1', firstDeployment: options.firstDeployment });
   status.observedGeneration = options.generation;
   const job = asObject(spec.job);
   if (job) {
-    const runs = options.jobState === 'running';
-    const parallelism = Number(asObject(recorded.job)?.parallelism ?? 0);
-    const slots = Number(options.conf['taskmanager.numberOfTaskSlots'] ?? 1) || 1;
-    const replicas = asObject(spec.taskManager)?.replicas;
-    status.taskManager = runs
-      ? { labelSelector: `component=taskmanager,app=${options.name}`, replicas: typeof replicas === 'number' && replicas > 0 ? replicas : Math.ceil(parallelism / slots) }
+    status.taskManager = options.jobState === 'running'
+      ? { labelSelector: `component=taskmanager,app=${options.name}`, replicas: taskManagerReplicas(recorded as FlinkDeploymentSpec, options.conf) }
       : { labelSelector: '', replicas: 0 };
     if (job.state === 'suspended') rs.lastStableSpec = rs.lastReconciledSpec;
   }

@@ -82,12 +82,10 @@ export class FlinkRunner {
   private async launch(key: string, pod: V1Pod): Promise<FlinkCluster> {
     const namespace = pod.metadata!.namespace!;
     const app = pod.metadata!.labels!.app!;
-    const configMap = await this.options.api.readNamespacedConfigMap({ name: `flink-config-${app}`, namespace });
-    const text = configMap.data?.['config.yaml'] ?? configMap.data?.['flink-conf.yaml'];
-    if (text === undefined) throw new Error(`ConfigMap flink-config-${app} has neither config.yaml nor flink-conf.yaml`);
+    const podConfig = await readPodFlinkConfig(this.options.api, pod);
     const dir = join(this.options.stateDir, 'flink', namespace, pod.metadata!.name!);
     mkdirSync(join(dir, 'conf'), { recursive: true });
-    const config = localFlinkConfig(readFlatFlinkConfig(text), {
+    const config = localFlinkConfig(podConfig, {
       ports: { rest: await freePort(), rpc: await freePort() },
       filesRoot: join(this.options.stateDir, 'files'),
       examplesJar: this.options.build.examplesJar,
@@ -112,10 +110,23 @@ export class FlinkRunner {
       const [namespace, app] = key.split('/');
       if (cluster) overrides[`${namespace}/${app}`] = cluster.restUrl;
     }
-    const tmp = `${this.options.overridesFile}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify(overrides, null, 2)}\n`);
-    renameSync(tmp, this.options.overridesFile); // readers never see half a file
+    publishRestAddresses(this.options.overridesFile, overrides);
   }
+}
+
+/** The REST-address file the operator reads, replaced atomically: readers never see half a file. */
+export function publishRestAddresses(file: string, addresses: Record<string, string>): void {
+  writeFileSync(`${file}.tmp`, `${JSON.stringify(addresses, null, 2)}\n`);
+  renameSync(`${file}.tmp`, file);
+}
+
+/** A JobManager pod's Flink configuration: its `flink-config-<app>` ConfigMap, `config.yaml` else `flink-conf.yaml`. */
+export async function readPodFlinkConfig(api: CoreV1Api, pod: V1Pod): Promise<Record<string, string>> {
+  const app = pod.metadata!.labels!.app!;
+  const configMap = await api.readNamespacedConfigMap({ name: `flink-config-${app}`, namespace: pod.metadata!.namespace! });
+  const text = configMap.data?.['config.yaml'] ?? configMap.data?.['flink-conf.yaml'];
+  if (text === undefined) throw new Error(`ConfigMap flink-config-${app} has neither config.yaml nor flink-conf.yaml`);
+  return readFlatFlinkConfig(text);
 }
 
 /** `<namespace>/<app>/<pod uid>`: a replaced pod is a new Flink. */
@@ -123,6 +134,7 @@ function podKey(pod: V1Pod): string {
   return `${pod.metadata!.namespace}/${pod.metadata!.labels?.app}/${pod.metadata!.uid}`;
 }
 
-function isRunnable(pod: V1Pod): boolean {
+/** Scheduled, not being deleted, not finished: a pod whose Flink should run. */
+export function isRunnable(pod: V1Pod): boolean {
   return Boolean(pod.spec?.nodeName) && !pod.metadata?.deletionTimestamp && Boolean(pod.metadata?.labels?.app) && pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed';
 }

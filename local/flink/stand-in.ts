@@ -4,10 +4,10 @@
 // Flink's own JSON shapes, and test/flink/rest-contract.test.ts holds it to the same contract as real Flink.
 import type { CoreV1Api, KubeConfig, V1Pod } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { readFlatFlinkConfig } from './local-config.js';
+import { isRunnable, publishRestAddresses, readPodFlinkConfig } from './runner.js';
 
 type JobState = 'INITIALIZING' | 'RUNNING' | 'FINISHED' | 'CANCELED';
 
@@ -83,6 +83,10 @@ export class FlinkRestStandIn {
 
   keys(): string[] {
     return [...this.clusters.keys()];
+  }
+
+  has(key: string): boolean {
+    return this.clusters.has(key);
   }
 
   private state(job: Job): JobState {
@@ -177,28 +181,23 @@ export async function standInForPods(kc: KubeConfig, api: CoreV1Api, standIn: Fl
   const publish = () => {
     writeTimer ??= setTimeout(() => {
       writeTimer = undefined;
-      const entries = Object.fromEntries(standIn.keys().map((k) => [k, standIn.url(k)]));
-      writeFileSync(`${overridesFile}.tmp`, JSON.stringify(entries));
-      renameSync(`${overridesFile}.tmp`, overridesFile);
+      publishRestAddresses(overridesFile, Object.fromEntries(standIn.keys().map((k) => [k, standIn.url(k)])));
     }, 100);
   };
   const key = (pod: V1Pod) => `${pod.metadata?.namespace}/${pod.metadata?.labels?.app}`;
   const sync = async (pod: V1Pod): Promise<void> => {
     const k = key(pod);
-    const runnable = Boolean(pod.spec?.nodeName) && !pod.metadata?.deletionTimestamp && Boolean(pod.metadata?.labels?.app);
-    if (!runnable) {
-      if (standIn.keys().includes(k)) {
+    if (!isRunnable(pod)) {
+      if (standIn.has(k)) {
         standIn.unregister(k);
         publish();
       }
       return;
     }
-    if (standIn.keys().includes(k) || pending.has(k)) return;
+    if (standIn.has(k) || pending.has(k)) return;
     pending.add(k);
     try {
-      const cm = await api.readNamespacedConfigMap({ name: `flink-config-${pod.metadata!.labels!.app}`, namespace: pod.metadata!.namespace! });
-      const text = cm.data?.['config.yaml'] ?? cm.data?.['flink-conf.yaml'] ?? '';
-      standIn.register(k, readFlatFlinkConfig(text));
+      standIn.register(k, await readPodFlinkConfig(api, pod));
       publish();
     } catch {
       setTimeout(() => void sync(pod), 500); // the ConfigMap comes just after the Deployment

@@ -1,7 +1,7 @@
 // The reconciler's decisions without I/O: given a stored resource and what was observed, the next step. Expected
 // values are written by hand from the upstream flow (notes §2.3, §5.4, §6), not produced by the code under test.
 import { expect } from 'chai';
-import { FINALIZER, planDeployment, type DeploymentResource, type Plan } from '../../api/reconcile/plan.js';
+import { FINALIZER, planDeployment, reconcileTrigger, type DeploymentResource, type Plan } from '../../api/reconcile/plan.js';
 import type { FlinkJob, JobManagerObservation, Observation } from '../../api/reconcile/observe.js';
 import { readSpecEnvelope, writeSpecEnvelope } from '../../api/spec-envelope.js';
 
@@ -300,5 +300,15 @@ describe('reconcile plan (pure)', () => {
       const otherVersion = { ...failedStatus(deployedAt), reconciliationStatus: { ...failedStatus(deployedAt).reconciliationStatus, lastStableSpec: envelope({ ...spec(), flinkVersion: 'v2_1' }) } };
       expect(plan(resource(failing, otherVersion), running('FAILED'), rollbackConfig).actions).to.deep.equal([]);
     });
+  });
+
+  it('is woken by spec, deletion, finalizer and label changes, never by a status write alone', () => {
+    const meta = { generation: 3, finalizers: [FINALIZER], labels: { app: 'orders' } };
+    const trigger = reconcileTrigger(meta);
+    expect(reconcileTrigger({ ...meta, resourceVersion: '99', annotations: { x: 'y' } } as typeof meta), 'a status write: only resourceVersion moved').to.equal(trigger);
+    expect(reconcileTrigger({ ...meta, generation: 4 })).to.not.equal(trigger);
+    expect(reconcileTrigger({ ...meta, deletionTimestamp: '2026-11-30T00:00:00Z' } as typeof meta)).to.not.equal(trigger);
+    expect(reconcileTrigger({ ...meta, finalizers: [] })).to.not.equal(trigger);
+    expect(reconcileTrigger({ ...meta, labels: { 'flink.apache.org/canary': 'true' } })).to.not.equal(trigger);
   });
 });
