@@ -106,12 +106,18 @@ export function mutate(request: AdmissionRequest): AdmissionReviewOut {
 /** What the validating rules need from outside for this request; the shell looks these up, then calls `validate`. */
 export interface ExternalFacts {
   sessionDeploymentName?: string;
+  /** A FlinkDeployment's ServiceAccount (defaulted by `/mutate`): its pods cannot be created without it. */
+  serviceAccount?: string;
   jarHost?: string;
 }
 
 export function externalFactsNeeded(request: AdmissionRequest, operatorConfig: ValidationContext['operatorConfig']): ExternalFacts {
-  if (!needsValidation(request) || request.kind.kind !== 'FlinkSessionJob') return {};
+  if (!needsValidation(request)) return {};
   const spec = asObject(request.object?.spec);
+  if (request.kind.kind === 'FlinkDeployment') {
+    const serviceAccount = asString(spec?.serviceAccount);
+    return spec && serviceAccount ? { serviceAccount } : {};
+  }
   const deploymentName = asString(spec?.deploymentName);
   const config = sessionJobConfig(operatorConfig, request.object ?? {}, { state: 'unknown', reason: '' });
   const jarHost = jarHostToResolve(asString(asObject(spec?.job)?.jarURI), config);

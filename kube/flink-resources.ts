@@ -1,5 +1,6 @@
-// Typed access to our two resources through the generic custom-objects API.
-import { AppsV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject, type KubernetesListObject } from '@kubernetes/client-node';
+// The caches the shells keep: our resources through the generic custom-objects API, and the built-in objects they
+// read (the JobManager Deployments the operator owns, the ServiceAccounts the webhook checks).
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject, type KubernetesListObject } from '@kubernetes/client-node';
 import { FLINK_DEPLOYMENT, GROUP, VERSION, type KindInfo } from '../api/schema/crd.js';
 import type { FlinkDeployment } from '../api/types.generated.js';
 import { startInformer, type InformerOptions, type ObjectCache } from './informer.js';
@@ -33,4 +34,13 @@ export function jobManagerDeploymentCache(kc: KubeConfig, options: InformerOptio
       : await api.listDeploymentForAllNamespaces({ labelSelector })) as KubernetesListObject<KubernetesObject>;
   const path = options.namespace ? `/apis/apps/v1/namespaces/${options.namespace}/deployments` : '/apis/apps/v1/deployments';
   return startInformer<KubernetesObject>(kc, path, list, { ...options, labelSelector });
+}
+
+/** ServiceAccounts (names only matter: each is slimmed to its metadata in the cache). */
+export function serviceAccountCache(kc: KubeConfig, options: InformerOptions & { namespace?: string } = {}): ObjectCache<KubernetesObject> {
+  const api = kc.makeApiClient(CoreV1Api);
+  const list = async () =>
+    (options.namespace ? await api.listNamespacedServiceAccount({ namespace: options.namespace }) : await api.listServiceAccountForAllNamespaces()) as KubernetesListObject<KubernetesObject>;
+  const path = options.namespace ? `/api/v1/namespaces/${options.namespace}/serviceaccounts` : '/api/v1/serviceaccounts';
+  return startInformer<KubernetesObject>(kc, path, list, options);
 }

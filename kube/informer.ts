@@ -2,6 +2,7 @@
 // good on any other error (a dropped connection, an API server restart); this one starts again with backoff,
 // and says whether its content can be trusted right now.
 import { makeInformer, type KubeConfig, type KubernetesObject, type ListPromise } from '@kubernetes/client-node';
+import { isLiveKubeConfig } from './kubeconfig.js';
 
 export interface InformerOptions {
   labelSelector?: string;
@@ -51,6 +52,8 @@ export function startInformer<T extends KubernetesObject>(kc: KubeConfig, path: 
   const failed = (err: unknown) => {
     synced = false;
     if (stopped || retry !== undefined) return;
+    // A rotated or revoked token: the restart uses the kubeconfig's credentials read afresh.
+    if (statusOf(err) === 401 && isLiveKubeConfig(kc)) kc.refreshCredentials();
     options.onError?.(err, backoff);
     retry = setTimeout(start, backoff);
     retry.unref();
@@ -69,4 +72,10 @@ export function startInformer<T extends KubernetesObject>(kc: KubeConfig, path: 
       await informer.stop();
     },
   };
+}
+
+/** The HTTP status of a failed list (client-node's ApiException `code`) or watch (`statusCode`). */
+export function statusOf(err: unknown): number | undefined {
+  const e = err as { statusCode?: unknown; code?: unknown } | undefined;
+  return typeof e?.statusCode === 'number' ? e.statusCode : typeof e?.code === 'number' ? e.code : undefined;
 }

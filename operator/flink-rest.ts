@@ -5,7 +5,18 @@ import { readFileSync, statSync } from 'node:fs';
 import type { FlinkJob, FlinkJobState, JobFailure } from '../api/reconcile/observe.js';
 import { REST_PORT, restServiceName } from '../api/cluster/objects.js';
 
-export class FlinkRestError extends Error {}
+export class FlinkRestError extends Error {
+  constructor(
+    message: string,
+    /** The HTTP status Flink answered, when it answered. */
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The largest answer read from a JobManager (which runs a user's image and may answer anything). */
+export const MAX_FLINK_ANSWER_BYTES = 16 * 2 ** 20;
 
 export class RestAddresses {
   private cache: { mtimeMs: number; entries: Record<string, string> } | undefined;
@@ -50,9 +61,11 @@ interface CheckpointRef {
 }
 
 export class FlinkRestClient {
+  /** `timeoutMs` bounds each call, connection to last byte; `signal` aborts every call (leadership lost, shutdown). */
   constructor(
     readonly baseUrl: string,
     private readonly timeoutMs = 10_000,
+    private readonly signal?: AbortSignal,
   ) {}
 
   async config(): Promise<{ flinkVersion?: string; flinkRevision?: string }> {
@@ -92,7 +105,7 @@ export class FlinkRestClient {
         }
         return result.operation.location;
       }
-      await sleep(500);
+      await this.pause(500);
     }
     throw new FlinkRestError(`the savepoint of job ${jobId} did not complete in time`);
   }
@@ -106,12 +119,15 @@ export class FlinkRestClient {
     while (Date.now() < deadlineMs) {
       const job = (await this.jobs()).find((j) => j.id === jobId);
       if (!job || ['CANCELED', 'FINISHED', 'FAILED'].includes(job.state)) return;
-      await sleep(250);
+      await this.pause(250);
     }
     throw new FlinkRestError(`job ${jobId} did not stop in time`);
   }
 
-  /** The newest retained checkpoint or savepoint of a job (the highest id Flink knows), if any. */
+  /**
+   * The newest retained checkpoint or savepoint of a job (the highest id Flink knows); undefined only when Flink
+   * says there is none. A failed lookup throws: an unknown restore point must never become an older one.
+   */
   async latestCheckpoint(jobId: string): Promise<string | undefined> {
     const stats = await this.json<{ latest?: { completed?: CheckpointRef; savepoint?: CheckpointRef; restored?: CheckpointRef } }>('GET', `/jobs/${jobId}/checkpoints`);
     const candidates = [stats.latest?.completed, stats.latest?.savepoint, stats.latest?.restored].filter((c): c is CheckpointRef => Boolean(c?.external_path));
@@ -119,11 +135,18 @@ export class FlinkRestClient {
     return candidates[0]?.external_path;
   }
 
+  private async pause(ms: number): Promise<void> {
+    this.signal?.throwIfAborted();
+    await sleep(ms);
+    this.signal?.throwIfAborted();
+  }
+
   private async request(method: string, path: string, body?: unknown): Promise<Response> {
+    const timeout = AbortSignal.timeout(this.timeoutMs);
     try {
       return await fetch(`${this.baseUrl}${path}`, {
         method,
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: this.signal ? AbortSignal.any([this.signal, timeout]) : timeout,
         ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
       });
     } catch (err) {
@@ -135,9 +158,42 @@ export class FlinkRestClient {
 
   private async json<T>(method: string, path: string, body?: unknown): Promise<T> {
     const response = await this.request(method, path, body);
-    if (!response.ok) throw new FlinkRestError(`Flink REST ${method} ${path}: HTTP ${response.status}`);
-    return (await response.json()) as T;
+    const what = `Flink REST ${method} ${path}`;
+    if (!response.ok) {
+      await response.body?.cancel().catch(() => undefined);
+      throw new FlinkRestError(`${what}: HTTP ${response.status}`, response.status);
+    }
+    const text = await readCapped(response, what);
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new FlinkRestError(`${what}: the answer is not JSON`);
+    }
   }
+}
+
+/** The body as text, refused past MAX_FLINK_ANSWER_BYTES; the request's deadline covers the reading too. */
+async function readCapped(response: Response, what: string): Promise<string> {
+  const reader = response.body?.getReader();
+  if (!reader) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.length;
+      if (size > MAX_FLINK_ANSWER_BYTES) {
+        await reader.cancel().catch(() => undefined);
+        throw new FlinkRestError(`${what}: the answer exceeds ${MAX_FLINK_ANSWER_BYTES} bytes`);
+      }
+      chunks.push(value);
+    }
+  } catch (err) {
+    if (err instanceof FlinkRestError) throw err;
+    throw new FlinkRestError(`${what}: ${(err as Error).message}`);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** `org.Foo: message\n\tat …\nCaused by: org.Bar: why` → its class and first line, and each cause's. */

@@ -5,6 +5,9 @@ export interface WorkQueueOptions {
   workers: number;
   baseBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Told of every add that queues a key (client-go's `adds`) and every retry after a failure (`retries`). */
+  onAdd?: () => void;
+  onRetry?: () => void;
 }
 
 /** What processing a key says next: look again after this long, or wait for the next change. */
@@ -35,6 +38,7 @@ export class WorkQueue {
     if (this.queued.has(key)) return;
     this.queued.add(key);
     this.queue.push(key);
+    this.options.onAdd?.();
     this.waiters.shift()?.();
   }
 
@@ -52,7 +56,7 @@ export class WorkQueue {
     this.timers.set(key, { at, timer });
   }
 
-  /** Keys waiting or in progress (for metrics and tests). */
+  /** Keys waiting for a worker (for metrics and tests). */
   get depth(): number {
     return this.queue.length;
   }
@@ -94,6 +98,7 @@ export class WorkQueue {
         if (requeueAfterMs !== undefined) this.addAfter(key, requeueAfterMs);
       } catch (err) {
         const retryInMs = this.backoffMs(key);
+        this.options.onRetry?.();
         this.onError(key, err, retryInMs);
         this.addAfter(key, retryInMs);
       } finally {

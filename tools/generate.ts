@@ -1,6 +1,7 @@
 // Writes every generated file of the repository; `--check` fails when a committed one is stale.
-//   node dist/tools/generate.js [--check] [kubernetes-schemas] [crds] [types]
-// Without targets: crds and types (kubernetes-schemas needs the Go toolchain, so it is asked for by name).
+//   node dist/tools/generate.js [--check] [kubernetes-schemas] [crds] [types] [readme]
+// Without targets: crds, types and the README's configuration table (kubernetes-schemas needs the Go toolchain,
+// so it is asked for by name).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +12,7 @@ const args = process.argv.slice(2);
 const check = args.includes('--check');
 const targets = args.filter((a) => !a.startsWith('--'));
 
-const wanted = targets.length > 0 ? targets : ['crds', 'types'];
+const wanted = targets.length > 0 ? targets : ['crds', 'types', 'readme'];
 const files = [
   ...(wanted.includes('kubernetes-schemas') ? [kubernetesSchemasFile(repoRoot)] : []),
   ...(wanted.some((t) => t !== 'kubernetes-schemas') ? (await generatedFiles()).filter((f) => wanted.includes(f.target)) : []),

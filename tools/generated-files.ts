@@ -1,13 +1,16 @@
 // The generated files and their content, so that `generate` and the freshness test share one definition.
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { compile } from 'json-schema-to-typescript';
 import { stringify } from 'yaml';
+import { optionsTable } from '../api/operator-options.js';
 import { customResourceDefinition, KINDS } from '../api/schema/crd.js';
 import type { JSONSchemaProps } from '../api/schema/json-schema.js';
 import { collectDefinitions, kubernetesOpenApiDir, pinnedKubernetesVersion } from './kubernetes-openapi.js';
 
 export interface GeneratedFile {
-  target: 'kubernetes-schemas' | 'crds' | 'types';
+  target: 'kubernetes-schemas' | 'crds' | 'types' | 'readme';
   path: string;
   content: string;
 }
@@ -40,8 +43,22 @@ export async function typeFiles(): Promise<GeneratedFile[]> {
   return [{ target: 'types', path: 'api/types.generated.ts', content: `// ${HEADER}\n${imports}\n\n${declarations.trim()}\n` }];
 }
 
+const README_BEGIN = '<!-- operator-options: generated from api/operator-options.ts by npm run generate -->';
+const README_END = '<!-- /operator-options -->';
+
+/** The README with its configuration table regenerated between the two markers. */
+export function readmeFile(): GeneratedFile {
+  const path = join(resolve(dirname(fileURLToPath(import.meta.url)), '../..'), 'README.md');
+  const text = readFileSync(path, 'utf8');
+  const begin = text.indexOf(README_BEGIN);
+  const end = text.indexOf(README_END);
+  if (begin < 0 || end < begin) throw new Error(`README.md has lost its markers ${README_BEGIN} … ${README_END}`);
+  const content = `${text.slice(0, begin + README_BEGIN.length)}\n${optionsTable()}\n${text.slice(end)}`;
+  return { target: 'readme', path: 'README.md', content };
+}
+
 export async function generatedFiles(): Promise<GeneratedFile[]> {
-  return [...crdFiles(), ...(await typeFiles())];
+  return [...crdFiles(), ...(await typeFiles()), readmeFile()];
 }
 
 export function kubernetesSchemasFile(repoRoot: string): GeneratedFile {

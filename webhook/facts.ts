@@ -1,44 +1,51 @@
-// The I/O behind the rules that need the outside world: the target session cluster and the jar host's addresses.
+// The I/O behind the rules that need the outside world: the target session cluster, the ServiceAccount a
+// FlinkDeployment names, and the jar host's addresses.
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { ExternalFacts } from '../api/admission.js';
-import type { HostResolution, SessionTarget } from '../api/validation/index.js';
+import type { HostResolution, ServiceAccountFact, SessionTarget } from '../api/validation/index.js';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { ObjectCache } from '../kube/informer.js';
 import type { FlinkDeploymentObject } from '../kube/flink-resources.js';
 
-/** Where the webhook finds FlinkDeployments: an informer cache when it has API access. */
-export interface SessionClusters {
-  lookup(namespace: string, name: string): SessionTarget;
+/** What the webhook looks up in the cluster: informer caches when it has API access. */
+export interface ClusterLookups {
+  session(namespace: string, name: string): SessionTarget;
+  serviceAccount(namespace: string, name: string): ServiceAccountFact;
 }
 
-export const withoutKubernetesApi: SessionClusters = {
-  lookup: () => ({ state: 'unknown', reason: 'the webhook runs without Kubernetes API access' }),
+const NO_API = 'the webhook runs without Kubernetes API access';
+export const withoutKubernetesApi: ClusterLookups = {
+  session: () => ({ state: 'unknown', reason: NO_API }),
+  serviceAccount: (namespace, name) => ({ name, namespace, state: 'unknown' }),
 };
 
-/** Session clusters from an informer cache: an unsynced cache is "unknown", never "missing". */
-export function sessionClustersFrom(cache: ObjectCache<FlinkDeploymentObject>): SessionClusters {
+/** Lookups in informer caches: an unsynced cache is "unknown", never "missing". */
+export function clusterLookupsFrom(deployments: ObjectCache<FlinkDeploymentObject>, serviceAccounts: ObjectCache<KubernetesObject>): ClusterLookups {
   return {
-    lookup(namespace, name) {
-      if (!cache.synced()) return { state: 'unknown', reason: 'the FlinkDeployment cache is not in sync with the API server yet' };
-      const deployment = cache.get(namespace, name);
+    session(namespace, name) {
+      if (!deployments.synced()) return { state: 'unknown', reason: 'the FlinkDeployment cache is not in sync with the API server yet' };
+      const deployment = deployments.get(namespace, name);
       return deployment ? { state: 'found', deployment: deployment as unknown as Record<string, unknown> } : { state: 'missing' };
+    },
+    serviceAccount(namespace, name) {
+      const state = !serviceAccounts.synced() ? 'unknown' : serviceAccounts.get(namespace, name) ? 'found' : 'missing';
+      return { name, namespace, state };
     },
   };
 }
 
 export interface ResolvedFacts {
   sessionTarget?: SessionTarget;
+  serviceAccount?: ServiceAccountFact;
   jarHost?: HostResolution;
 }
 
-export async function resolveFacts(
-  needed: ExternalFacts,
-  namespace: string | undefined,
-  sessions: SessionClusters,
-  dnsTimeoutMs: number,
-): Promise<ResolvedFacts> {
+export async function resolveFacts(needed: ExternalFacts, namespace: string | undefined, cluster: ClusterLookups, dnsTimeoutMs: number): Promise<ResolvedFacts> {
   const facts: ResolvedFacts = {};
-  if (needed.sessionDeploymentName) facts.sessionTarget = sessions.lookup(namespace ?? 'default', needed.sessionDeploymentName);
+  const ns = namespace ?? 'default';
+  if (needed.sessionDeploymentName) facts.sessionTarget = cluster.session(ns, needed.sessionDeploymentName);
+  if (needed.serviceAccount) facts.serviceAccount = cluster.serviceAccount(ns, needed.serviceAccount);
   if (needed.jarHost) facts.jarHost = await resolveHost(needed.jarHost, dnsTimeoutMs);
   return facts;
 }

@@ -10,10 +10,10 @@ import { parseDurationMs } from '../api/flink-config.js';
 import { exitOnUsageError } from '../kube/cli.js';
 import { readOperatorConfig } from '../kube/operator-config.js';
 import { issueCertificates } from './certs.js';
-import type { FlinkDeploymentObject } from '../kube/flink-resources.js';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { ObjectCache } from '../kube/informer.js';
 import { loadKubeConfig } from '../kube/kubeconfig.js';
-import { sessionClustersFrom, withoutKubernetesApi, type SessionClusters } from './facts.js';
+import { clusterLookupsFrom, withoutKubernetesApi, type ClusterLookups } from './facts.js';
 import { startWebhookServer } from './server.js';
 
 // Collect garbage before the heap doubles: reviews leave only short-lived garbage, and without this V8 lets the
@@ -40,19 +40,22 @@ await yargs(hideBin(process.argv))
     async (argv) => {
       const logger = pino({ level: argv.logLevel, base: { component: 'flink-webhook' } });
       let webhook;
-      let sessions: SessionClusters = withoutKubernetesApi;
-      let cache: ObjectCache<FlinkDeploymentObject> | undefined;
+      let cluster: ClusterLookups = withoutKubernetesApi;
+      const caches: ObjectCache<KubernetesObject>[] = [];
       try {
         const kc = await loadKubeConfig(argv.kubeconfig);
         if (kc) {
-          const { flinkDeploymentCache } = await import('../kube/flink-resources.js');
-          cache = flinkDeploymentCache(kc, { onError: (err, retryInMs) => logger.warn({ reason: errorLine(err), retryInMs }, 'FlinkDeployment watch failed; session jobs are admitted with a warning until it recovers') });
-          sessions = sessionClustersFrom(cache);
+          const { flinkDeploymentCache, serviceAccountCache } = await import('../kube/flink-resources.js');
+          const onError = (what: string) => (err: unknown, retryInMs: number) => logger.warn({ reason: errorLine(err), retryInMs }, `${what} watch failed; ${what}s are not checked until it recovers`);
+          const deployments = flinkDeploymentCache(kc, { onError: onError('FlinkDeployment') });
+          const serviceAccounts = serviceAccountCache(kc, { onError: onError('ServiceAccount') });
+          caches.push(deployments, serviceAccounts);
+          cluster = clusterLookupsFrom(deployments, serviceAccounts);
         } else {
-          logger.warn('no kubeconfig and not in a cluster: session clusters cannot be checked; session jobs are admitted with a warning');
+          logger.warn('no kubeconfig and not in a cluster: session clusters and ServiceAccounts cannot be checked; session jobs are admitted with a warning');
         }
         webhook = await startWebhookServer({
-          sessions,
+          cluster,
           port: argv.port,
           host: argv.bindAddress,
           certFile: argv.tlsCertFile,
@@ -69,7 +72,7 @@ await yargs(hideBin(process.argv))
         logger.info({ signal }, 'shutting down: finishing in-flight reviews');
         const force = setTimeout(() => process.exit(0), 25_000);
         force.unref();
-        void Promise.all([webhook.close(), cache?.stop()]).then(() => {
+        void Promise.all([webhook.close(), ...caches.map((c) => c.stop())]).then(() => {
           logger.info('stopped');
           process.exit(0);
         });

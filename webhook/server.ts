@@ -6,7 +6,7 @@ import { BadReview, externalFactsNeeded, mutate, parseAdmissionReview, validate,
 import type { FlatConfig } from '../api/flink-config.js';
 import { validateResource } from '../api/validation/index.js';
 import { FLINK_DEPLOYMENT, FLINK_SESSION_JOB } from '../api/schema/crd.js';
-import { resolveFacts, withoutKubernetesApi, type SessionClusters } from './facts.js';
+import { resolveFacts, withoutKubernetesApi, type ClusterLookups } from './facts.js';
 import { createMetrics, type Verdict } from './metrics.js';
 import { loadCertificate, secureContextOptions, watchCertificate } from './tls.js';
 
@@ -20,7 +20,8 @@ export interface WebhookOptions {
   keyFile: string;
   operatorConfig: FlatConfig;
   logger: Logger;
-  sessions?: SessionClusters;
+  /** The cluster's FlinkDeployments and ServiceAccounts; without them, rules that need them admit with a warning. */
+  cluster?: ClusterLookups;
   /** A client that has not sent its whole request by then gets 408 (the API server gives up after ≤ 30 s anyway). */
   requestTimeoutMs?: number;
   dnsTimeoutMs?: number;
@@ -37,7 +38,7 @@ export interface WebhookServer {
 export async function startWebhookServer(options: WebhookOptions): Promise<WebhookServer> {
   const { logger } = options;
   const metrics = createMetrics();
-  const sessions = options.sessions ?? withoutKubernetesApi;
+  const cluster = options.cluster ?? withoutKubernetesApi;
   let shuttingDown = false;
   warmUp();
 
@@ -65,7 +66,7 @@ export async function startWebhookServer(options: WebhookOptions): Promise<Webho
     if (path === '/mutate') {
       answer = mutate(request);
     } else {
-      const facts = await resolveFacts(externalFactsNeeded(request, options.operatorConfig), request.namespace, sessions, options.dnsTimeoutMs ?? 2000);
+      const facts = await resolveFacts(externalFactsNeeded(request, options.operatorConfig), request.namespace, cluster, options.dnsTimeoutMs ?? 2000);
       answer = validate(request, { operatorConfig: options.operatorConfig, ...facts });
     }
     const verdict: Verdict = !answer.response.allowed ? 'denied' : answer.response.patch ? 'patched' : 'allowed';

@@ -14,10 +14,33 @@ export interface FlinkJob {
   startTime: number;
 }
 
+/** Why Kubernetes cannot create the JobManager's pods (a ReplicaFailure condition: quota, Pod Security, a missing account …). */
+export interface ReplicaFailure {
+  reason: string;
+  message: string;
+}
+
 export type JobManagerObservation =
   | { phase: 'absent' }
   | { phase: 'deleting' }
-  | { phase: 'present'; generation: number | undefined; available: boolean };
+  | { phase: 'present'; generation: number | undefined; available: boolean; replicaFailure?: ReplicaFailure };
+
+/** The JobManager Deployment as the planner needs it; `generationAnnotation` names the generation it was made for. */
+export function observeJobManagerDeployment(
+  deployment: { metadata?: { deletionTimestamp?: string | Date; annotations?: Record<string, string> }; status?: { availableReplicas?: number; conditions?: { type?: string; status?: string; reason?: string; message?: string }[] } } | undefined,
+  generationAnnotation: string,
+): JobManagerObservation {
+  if (!deployment) return { phase: 'absent' };
+  if (deployment.metadata?.deletionTimestamp) return { phase: 'deleting' };
+  const generation = Number(deployment.metadata?.annotations?.[generationAnnotation]);
+  const failure = deployment.status?.conditions?.find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
+  return {
+    phase: 'present',
+    generation: Number.isFinite(generation) ? generation : undefined,
+    available: (deployment.status?.availableReplicas ?? 0) > 0,
+    ...(failure ? { replicaFailure: { reason: failure.reason || 'FailedCreate', message: failure.message || 'the JobManager pod cannot be created' } } : {}),
+  };
+}
 
 export type RestObservation =
   | { reachable: false; error: string }
@@ -61,7 +84,11 @@ export interface ObservedStatus {
   jobTransition?: { from: string | undefined; to: FlinkJobState };
   /** The JobManager Deployment went missing while it should run (for a Missing event). */
   jobManagerLost: boolean;
+  /** Its pods newly cannot be created (for a Warning event with Kubernetes' reason). */
+  replicaFailure?: ReplicaFailure;
 }
+
+export const DEPLOYMENT_FAILED_TYPE = 'org.apache.flink.kubernetes.operator.exception.DeploymentFailedException';
 
 export function observeStatus(name: string, generation: number, current: FlinkDeploymentStatus | undefined, seen: Observation): ObservedStatus {
   const status: FlinkDeploymentStatus = structuredClone(current ?? {});
@@ -72,6 +99,7 @@ export function observeStatus(name: string, generation: number, current: FlinkDe
   const shouldRun = rs.lastReconciledSpec !== undefined && (isSession || reconciledState === 'running');
   let jobTransition: ObservedStatus['jobTransition'];
   let jobManagerLost = false;
+  let replicaFailure: ReplicaFailure | undefined;
   const setJobState = (state: FlinkJobState) => {
     if (job.state === state) return;
     jobTransition = { from: job.state, to: state };
@@ -98,6 +126,12 @@ export function observeStatus(name: string, generation: number, current: FlinkDe
       status.error = errorDocument('org.apache.flink.kubernetes.operator.exception.MissingJobManagerException', MISSING_JOB_MANAGER);
     }
     if (shouldRun && !isTerminal(job.state) && job.state !== undefined) setJobState('RECONCILING');
+  } else if (!jm.available && jm.replicaFailure) {
+    // Upstream's DeploymentFailedException: ERROR, the job RECONCILING, Kubernetes' reason in the error and an event.
+    if (status.jobManagerDeploymentStatus !== 'ERROR' || status.error === undefined) replicaFailure = jm.replicaFailure;
+    status.jobManagerDeploymentStatus = 'ERROR';
+    status.error = errorDocument(DEPLOYMENT_FAILED_TYPE, jm.replicaFailure.message);
+    if (job.state !== undefined && !isTerminal(job.state)) setJobState('RECONCILING');
   } else if (!jm.available || !seen.rest?.reachable) {
     status.jobManagerDeploymentStatus = 'DEPLOYING';
     if (job.state === 'RUNNING') setJobState('RECONCILING');
@@ -125,7 +159,7 @@ export function observeStatus(name: string, generation: number, current: FlinkDe
   }
 
   status.conditions = runningCondition(status, isSession, generation, seen.now);
-  return { status, jobTransition, jobManagerLost };
+  return { status, jobTransition, jobManagerLost, ...(replicaFailure ? { replicaFailure } : {}) };
 }
 
 /** A copy of a spec with some of its job's fields replaced (a session cluster's spec, which has no job, as it is). */

@@ -1,8 +1,7 @@
 // The one JSON Schema of FlinkDeployment and FlinkSessionJob (flink.apache.org/v1beta1).
 // It generates the CRDs, drives ajv in the webhook and generates api/types.generated.ts.
 // Like upstream's, it has no `required` lists: required-ness lives in api/validation.
-import type { JSONSchemaProps } from './json-schema.js';
-import { arrayOf, bool, int, intOrString, mapOf, num, obj, str, strEnum } from './json-schema.js';
+import { arrayOf, bool, int, mapOf, num, obj, str, strEnum, type JSONSchemaProps } from './json-schema.js';
 import { kubernetesDefinitions } from './kubernetes.generated.js';
 
 export { kubernetesDefinitions };

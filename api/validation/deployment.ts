@@ -1,6 +1,7 @@
 // FlinkDeployment rules: upstream DefaultValidator §3.2–3.5, plus our stricter required fields (SPEC §3).
-import { compareFlinkVersions, isBlank, isHighAvailabilityEnabled, isTrue, type FlatConfig } from '../flink-config.js';
+import { compareFlinkVersions, isBlank, isHighAvailabilityEnabled, type FlatConfig } from '../flink-config.js';
 import { FLINK_VERSIONS } from '../schema/flink-resources.js';
+import { option, OPTIONS } from '../operator-options.js';
 import { lastReconciledSpec } from '../spec-envelope.js';
 import { asInteger, asObject, asString, type Json } from './access.js';
 import { configPath, fieldError, keyPath, shown, type FieldError } from './field-error.js';
@@ -82,22 +83,19 @@ function validateConfig(config: FlatConfig): FieldError[] {
   const errors = FORBIDDEN_CONFIG_KEYS.filter((key) => config[key] !== undefined).map((key) =>
     fieldError(configPath(key), 'must not be set: the operator derives it from the resource\'s name and namespace'),
   );
-  if (isTrue(config, 'kubernetes.operator.deployment.rollback.enabled') && !isHighAvailabilityEnabled(config)) {
+  if (option(config, OPTIONS.rollbackEnabled) && !isHighAvailabilityEnabled(config)) {
     errors.push(
       fieldError(
         configPath('high-availability.type'),
-        'HA must be enabled for rollback support (kubernetes.operator.deployment.rollback.enabled is true); set it to "kubernetes"',
+        `HA must be enabled for rollback support (${OPTIONS.rollbackEnabled.key} is true); set it to "kubernetes"`,
       ),
     );
   }
-  if (
-    isTrue(config, 'kubernetes.operator.cluster.health-check.enabled') &&
-    config['kubernetes.operator.jm-deployment-recovery.enabled']?.trim().toLowerCase() === 'false'
-  ) {
+  if (option(config, OPTIONS.healthCheckEnabled) && !option(config, OPTIONS.jobManagerRecovery)) {
     errors.push(
       fieldError(
-        configPath('kubernetes.operator.jm-deployment-recovery.enabled'),
-        'must be true when kubernetes.operator.cluster.health-check.enabled is true: the health check recovers the JobManager deployment',
+        configPath(OPTIONS.jobManagerRecovery.key),
+        `must be true when ${OPTIONS.healthCheckEnabled.key} is true: the health check recovers the JobManager deployment`,
       ),
     );
   }

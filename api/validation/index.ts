@@ -16,6 +16,8 @@ export interface ValidationContext {
   sessionTarget?: SessionTarget;
   /** Session jobs: what resolving the jar's host gave, when it needed resolving. */
   jarHost?: HostResolution;
+  /** FlinkDeployments: whether the ServiceAccount the spec names exists (admission only). */
+  serviceAccount?: ServiceAccountFact;
   /**
    * The object was read back from the API server, which enforced this same schema (the CRD's) when it was
    * written: the structural pass cannot find anything, and skipping it spares the reconciler the schema compile.
@@ -29,7 +31,7 @@ export function validateResource(kind: KindInfo, resource: unknown, ctx: Validat
   const obj = asObject(resource) ?? {};
   const semantic =
     kind === FLINK_DEPLOYMENT
-      ? { errors: validateFlinkDeployment(obj, deploymentConfig(ctx.operatorConfig, obj)), warnings: [] }
+      ? { errors: validateFlinkDeployment(obj, deploymentConfig(ctx.operatorConfig, obj)), warnings: serviceAccountWarnings(ctx.serviceAccount) }
       : validateFlinkSessionJob(obj, sessionJobConfig(ctx.operatorConfig, obj, sessionTarget(ctx)), sessionTarget(ctx), ctx.jarHost);
   const coveredByStructure = (e: FieldError) =>
     structural.some((s) => e.field === s.field || e.field.startsWith(`${s.field}.`) || e.field.startsWith(`${s.field}[`));
@@ -42,6 +44,19 @@ export function deploymentConfig(operatorConfig: FlatConfig, deployment: Json): 
   const defaults = defaultConfigFor(operatorConfig, asString(asObject(deployment.metadata)?.namespace), asString(spec?.flinkVersion));
   const own = asObject(spec?.flinkConfiguration);
   return own ? effectiveConfig(defaults, own as JsonValue) : { ...defaults };
+}
+
+/** What the webhook found of a ServiceAccount a FlinkDeployment names. */
+export interface ServiceAccountFact {
+  name: string;
+  namespace: string;
+  state: 'found' | 'missing' | 'unknown';
+}
+
+/** A missing account is a warning, not an error: it may be created next (`kubectl apply -f dir/` orders files by name). */
+function serviceAccountWarnings(fact: ServiceAccountFact | undefined): string[] {
+  if (fact?.state !== 'missing') return [];
+  return [`spec.serviceAccount: ServiceAccount ${JSON.stringify(fact.name)} does not exist in namespace ${JSON.stringify(fact.namespace)}; the JobManager pod cannot be created until it does`];
 }
 
 const sessionTarget = (ctx: ValidationContext): SessionTarget => ctx.sessionTarget ?? { state: 'unknown', reason: 'no Kubernetes API access' };

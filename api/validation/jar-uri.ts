@@ -2,10 +2,9 @@
 // the caller passes the addresses it resolved, and gets back whether to warn that it could not.
 import { isIP } from 'node:net';
 import type { FlatConfig } from '../flink-config.js';
+import { option, OPTIONS } from '../operator-options.js';
 import { configPath, fieldError, shown, type FieldError } from './field-error.js';
 
-export const ALLOWED_SCHEMES_KEY = 'kubernetes.operator.user.artifacts.allowed-schemes';
-export const DISALLOW_RESTRICTED_HOSTS_KEY = 'kubernetes.operator.user.artifacts.disallow-restricted-hosts';
 
 /** What name resolution said of a jar host; `undefined` addresses mean it did not resolve. */
 export interface HostResolution {
@@ -38,7 +37,7 @@ export function validateJarUri(jarURI: string, config: FlatConfig, resolution: H
   const allowed = allowedSchemes(config);
   if (!allowed.includes(scheme)) {
     return {
-      errors: [fieldError(field, `scheme ${shown(scheme)} is not allowed (allowed: ${allowed.join(', ')}); extend ${configPath(ALLOWED_SCHEMES_KEY)} in the operator configuration to allow it`)],
+      errors: [fieldError(field, `scheme ${shown(scheme)} is not allowed (allowed: ${allowed.join(', ')}); extend ${configPath(OPTIONS.allowedSchemes.key)} in the operator configuration to allow it`)],
       warnings: [],
     };
   }
@@ -63,11 +62,11 @@ export function validateJarUri(jarURI: string, config: FlatConfig, resolution: H
 
 /** On unless the operator configuration says `false`, as upstream's default. */
 function restrictedHostsDisallowed(config: FlatConfig): boolean {
-  return config[DISALLOW_RESTRICTED_HOSTS_KEY]?.trim().toLowerCase() !== 'false';
+  return option(config, OPTIONS.disallowRestrictedHosts);
 }
 
 export function allowedSchemes(config: FlatConfig): string[] {
-  const raw = config[ALLOWED_SCHEMES_KEY];
+  const raw = option(config, OPTIONS.allowedSchemes);
   const list = (raw ?? 'https').split(/[;,]/).map((s) => s.trim().toLowerCase()).filter(Boolean);
   return list.length > 0 ? list : ['https'];
 }

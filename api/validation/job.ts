@@ -1,10 +1,11 @@
 // The job of an application cluster or a session job (upstream DefaultValidator#validateJobSpec).
 import { CHECKPOINT_DIR_KEYS, firstSet, SAVEPOINT_DIR_KEYS, type FlatConfig } from '../flink-config.js';
+import { OPTIONS, rawOption } from '../operator-options.js';
 import { asInteger, asObject, asString, has, type Json } from './access.js';
 import { configPath, fieldError, type FieldError } from './field-error.js';
 
-const PERIODIC_SAVEPOINT_KEY = 'kubernetes.operator.periodic.savepoint.interval';
-const MAX_CHECKPOINT_AGE_KEY = 'kubernetes.operator.job.upgrade.last-state.max.allowed.checkpoint.age';
+const PERIODIC_SAVEPOINT_KEY = OPTIONS.periodicSavepointInterval.key;
+const MAX_CHECKPOINT_AGE_KEY = OPTIONS.maxCheckpointAge.key;
 
 /** `taskManager` is the deployment's TaskManager section; session jobs have none, so they always need a parallelism. */
 export function validateJobSpec(job: Json, taskManager: Json | undefined, config: FlatConfig): FieldError[] {
@@ -24,9 +25,9 @@ export function validateJobSpec(job: Json, taskManager: Json | undefined, config
         ? 'upgradeMode savepoint'
         : has(job, 'savepointTriggerNonce')
           ? 'manual savepoints (spec.job.savepointTriggerNonce)'
-          : config[PERIODIC_SAVEPOINT_KEY] !== undefined
+          : rawOption(config, OPTIONS.periodicSavepointInterval) !== undefined
             ? `periodic savepoints (${PERIODIC_SAVEPOINT_KEY})`
-            : config[MAX_CHECKPOINT_AGE_KEY] !== undefined
+            : rawOption(config, OPTIONS.maxCheckpointAge) !== undefined
               ? `savepoint upgrades past the maximum checkpoint age (${MAX_CHECKPOINT_AGE_KEY})`
               : undefined;
     if (needsSavepointDir) {

@@ -81,7 +81,6 @@ export class FlinkRunner {
 
   private async launch(key: string, pod: V1Pod): Promise<FlinkCluster> {
     const namespace = pod.metadata!.namespace!;
-    const app = pod.metadata!.labels!.app!;
     const podConfig = await readPodFlinkConfig(this.options.api, pod);
     const dir = join(this.options.stateDir, 'flink', namespace, pod.metadata!.name!);
     mkdirSync(join(dir, 'conf'), { recursive: true });

@@ -17,7 +17,7 @@ describe('the real admission chain (kube-apiserver → flink-webhook)', function
     const applied = await kubectl(['apply', '-n', ns, '-f', '-'], basicYaml);
     expect(applied.code, applied.stderr).to.equal(0);
     expect(applied.stdout).to.match(/flinkdeployment.flink.apache.org\/basic-example created/);
-    const stored = parse((await kubectl(['get', 'flinkdeployment', 'basic-example', '-n', ns, '-o', 'yaml'])).stdout) as { spec: Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const stored = parse((await kubectl(['get', 'flinkdeployment', 'basic-example', '-n', ns, '-o', 'yaml'])).stdout) as { spec: Record<string, any> };
     expect(stored.spec).to.include({ serviceAccount: 'flink', mode: 'native' });
     expect(stored.spec.jobManager.replicas).to.equal(1);
     expect(stored.spec.job).to.include({ state: 'running', upgradeMode: 'stateless' });
@@ -38,7 +38,7 @@ describe('the real admission chain (kube-apiserver → flink-webhook)', function
   });
 
   it('refuses an invalid FlinkDeployment with a non-zero exit and every problem listed', async () => {
-    const invalid = parse(basicYaml) as { metadata: { name: string }; spec: Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const invalid = parse(basicYaml) as { metadata: { name: string }; spec: Record<string, any> };
     invalid.metadata.name = 'basic.example'; // a valid Kubernetes name, not a valid Flink cluster id
     delete invalid.spec.image;
     invalid.spec.job.parallelism = 0;

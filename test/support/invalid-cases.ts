@@ -2,7 +2,7 @@
 // Written by hand from the upstream notes §3 and SPEC §3; shared by the pure and the HTTPS tests.
 import type { ValidationContext } from '../../api/validation/index.js';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- test fixtures are free-form
+type Json = Record<string, any>;
 
 export const validDeployment = (): Json => ({
   apiVersion: 'flink.apache.org/v1beta1',

@@ -1,27 +1,34 @@
-// One reconcile of one FlinkDeployment: read it and its JobManager Deployment live, ask Flink what runs, let the
-// pure planner decide (api/reconcile/plan.ts), then write the status, emit the events and carry out the actions.
+// One reconcile of one FlinkDeployment: read it and its JobManager Deployment (from the caches, live when they are
+// behind), ask Flink what runs, let the pure planner decide (api/reconcile/plan.ts), then write the status, emit the
+// events and carry out the actions.
 import { randomBytes } from 'node:crypto';
-import { canonicalJson } from '../api/spec-envelope.js';
-import { GENERATION_ANNOTATION } from '../api/cluster/objects.js';
-import { isCanary } from '../api/defaults.js';
-import type { JobManagerObservation, Observation, RestObservation } from '../api/reconcile/observe.js';
-import { FINALIZER, planDeployment, withFailedStep, type Action, type DeploymentResource } from '../api/reconcile/plan.js';
-import { API_VERSION, FLINK_DEPLOYMENT } from '../api/schema/crd.js';
-import type { FlinkDeploymentStatus } from '../api/types.generated.js';
-import type { FlatConfig } from '../api/flink-config.js';
-import { isConflict, isNotFound, objectPath, type KubeClient, type KubeObject } from '../kube/client.js';
-import type { EventRecorder } from './events.js';
-import { FlinkRestClient, type RestAddresses } from './flink-rest.js';
-import type { Outcome } from './work-queue.js';
+import { canonicalJson } from '../../api/spec-envelope.js';
+import { GENERATION_ANNOTATION } from '../../api/cluster/objects.js';
+import { isCanary } from '../../api/defaults.js';
+import { observeJobManagerDeployment, type JobManagerObservation, type Observation, type RestObservation } from '../../api/reconcile/observe.js';
+import { FINALIZER, planDeployment, withFailedStep, type Action, type DeploymentResource } from '../../api/reconcile/plan.js';
+import { API_VERSION, FLINK_DEPLOYMENT } from '../../api/schema/crd.js';
+import type { FlinkDeploymentStatus } from '../../api/types.generated.js';
+import type { FlatConfig } from '../../api/flink-config.js';
+import { isConflict, isNotFound, objectPath, type KubeClient, type KubeObject } from '../../kube/client.js';
+import type { CacheReader } from '../runtime/controller.js';
+import type { EventRecorder } from '../events.js';
+import { FlinkRestClient, type RestAddresses } from '../flink-rest.js';
+import type { Outcome } from '../work-queue.js';
 
 export type FlinkDeploymentObject = KubeObject & DeploymentResource;
 
 export interface ReconcilerDeps {
+  /** Fenced by the term of leadership: nothing is written once it has ended. */
   client: KubeClient;
   events: EventRecorder;
   addresses: RestAddresses;
   operatorConfig: () => FlatConfig;
   log: { info: (obj: object, msg: string) => void; warn: (obj: object, msg: string) => void };
+  /** The caches of the controller's watches: `flinkdeployments` and `jobmanagers`. */
+  caches: CacheReader;
+  /** Aborts Flink calls in flight when the term ends. */
+  signal: AbortSignal;
   flinkTimeoutMs?: number;
   /** How long a savepoint or cancel may take before the step fails (and is retried). */
   stopTimeoutMs?: number;
@@ -35,42 +42,36 @@ function resourceVersion(object: KubeObject): bigint | undefined {
   return rv && /^\d+$/.test(rv) ? BigInt(rv) : undefined;
 }
 
-function jobManagerPhase(deployment: (KubeObject & { status?: { availableReplicas?: number } }) | undefined): JobManagerObservation {
-  if (!deployment) return { phase: 'absent' };
-  if (deployment.metadata?.deletionTimestamp) return { phase: 'deleting' };
-  const generation = Number(deployment.metadata?.annotations?.[GENERATION_ANNOTATION]);
-  return { phase: 'present', generation: Number.isFinite(generation) ? generation : undefined, available: (deployment.status?.availableReplicas ?? 0) > 0 };
-}
+const jobManagerPhase = (deployment: KubeObject | undefined): JobManagerObservation => observeJobManagerDeployment(deployment as never, GENERATION_ANNOTATION);
 
-/** What the watches hold: reads come from here, as controller-runtime's do, and cost the API server nothing. */
-export interface ReconcilerCaches {
-  flinkDeployment(namespace: string, name: string): FlinkDeploymentObject | undefined;
-  jobManager(namespace: string, name: string): KubeObject | undefined;
-}
+/** The names of the caches this reconciler reads (the controller's watches). */
+export const CACHES = { flinkDeployments: 'flinkdeployments', jobManagers: 'jobmanagers' } as const;
 
 export class DeploymentReconciler {
   /**
-   * The resourceVersion of our own last write per resource, until the watch has delivered it: a cached copy older
-   * than that is read live instead; 'live' after a conflict: the next read is live.
+   * The resourceVersion the cache must reach before its copy is trusted again: our own last write, until the watch
+   * delivers it, or what a live read found; 'live' after a conflict: the next read is live (and sets the floor).
    */
   private readonly written = new Map<string, bigint | 'live'>();
 
   constructor(private readonly deps: ReconcilerDeps) {}
 
-  async reconcile(namespace: string, name: string, caches?: ReconcilerCaches): Promise<Outcome> {
+  async reconcile(namespace: string, name: string): Promise<Outcome> {
     const key = `${namespace}/${name}`;
-    let resource = this.fromCache(key, caches?.flinkDeployment(namespace, name));
+    let resource = this.fromCache(key, this.deps.caches(CACHES.flinkDeployments, namespace, name) as FlinkDeploymentObject | undefined);
     if (!resource) {
       try {
         resource = await this.deps.client.get<FlinkDeploymentObject>(crPath(namespace, name));
       } catch (err) {
-        if (isNotFound(err)) return { requeueAfterMs: undefined }; // gone: nothing of ours is left (owner references)
-        throw err;
+        if (!isNotFound(err)) throw err;
+        this.written.delete(key);
+        return { requeueAfterMs: undefined }; // gone: nothing of ours is left (owner references)
       }
+      if (this.written.get(key) === 'live') this.remember(resource);
     }
     if (isCanary(resource)) return { requeueAfterMs: undefined };
     try {
-      return await this.reconcileObject(resource, caches);
+      return await this.reconcileObject(resource);
     } catch (err) {
       if (isConflict(err)) this.written.set(key, 'live');
       throw err;
@@ -93,9 +94,9 @@ export class DeploymentReconciler {
     if (version !== undefined) this.written.set(`${object.metadata!.namespace}/${object.metadata!.name}`, version);
   }
 
-  private async reconcileObject(object: FlinkDeploymentObject, caches: ReconcilerCaches | undefined): Promise<Outcome> {
+  private async reconcileObject(object: FlinkDeploymentObject): Promise<Outcome> {
     let resource = object;
-    const observation = await this.observe(resource, caches);
+    const observation = await this.observe(resource);
     const planFor = (r: FlinkDeploymentObject) => planDeployment({ resource: r, observation, operatorConfig: this.deps.operatorConfig(), newJobId: randomBytes(16).toString('hex') });
     let plan = planFor(resource);
     // The finalizer is a precondition, not a step worth a trip through the queue: add it and plan again at once.
@@ -109,9 +110,9 @@ export class DeploymentReconciler {
     try {
       for (const action of plan.actions) current = await this.act(current, action);
     } catch (err) {
-      // A conflict only means the object moved on: the retry reads it afresh. Any other failed step is a status and
-      // an event, then a retry with the queue's backoff.
-      if (!isConflict(err)) {
+      // A conflict only means the object moved on: the retry reads it afresh; an ended term writes nothing. Any other
+      // failed step is a status and an event, then a retry with the queue's backoff.
+      if (!isConflict(err) && !this.deps.signal.aborted) {
         const message = (err as Error).message;
         await this.event(current, { type: 'Warning', reason: 'Error', message });
         await this.writeStatus(current, withFailedStep(current.status, message)).catch(() => undefined);
@@ -121,15 +122,19 @@ export class DeploymentReconciler {
     return { requeueAfterMs: plan.requeueAfterMs };
   }
 
-  private async observe(resource: FlinkDeploymentObject, caches: ReconcilerCaches | undefined): Promise<Observation> {
+  private flink(namespace: string, name: string): FlinkRestClient {
+    return new FlinkRestClient(this.deps.addresses.url(namespace, name), this.deps.flinkTimeoutMs, this.deps.signal);
+  }
+
+  private async observe(resource: FlinkDeploymentObject): Promise<Observation> {
     const { namespace, name } = resource.metadata;
-    const cached = caches?.jobManager(namespace, name);
+    const cached = this.deps.caches(CACHES.jobManagers, namespace, name) as KubeObject | undefined;
     // The cache may not have a Deployment we created a moment ago: when the status says there is one, ask live.
     const believedThere = (resource.status?.jobManagerDeploymentStatus ?? 'MISSING') !== 'MISSING';
-    const jobManager = caches && (cached || !believedThere) ? jobManagerPhase(cached) : await this.observeJobManager(namespace, name);
+    const jobManager = cached || !believedThere ? jobManagerPhase(cached) : await this.observeJobManager(namespace, name);
     const seen: Observation = { now: Date.now(), jobManager };
     if (jobManager.phase !== 'present' || !jobManager.available) return seen;
-    const flink = new FlinkRestClient(this.deps.addresses.url(namespace, name), this.deps.flinkTimeoutMs);
+    const flink = this.flink(namespace, name);
     let rest: RestObservation;
     try {
       const [config, jobs] = await Promise.all([flink.config(), flink.jobs()]);
@@ -219,14 +224,17 @@ export class DeploymentReconciler {
         return this.writeStatus(resource, action.statusAfter);
       }
       case 'stop-job': {
-        const flink = new FlinkRestClient(this.deps.addresses.url(namespace, name), this.deps.flinkTimeoutMs);
+        const flink = this.flink(namespace, name);
         const deadline = Date.now() + (this.deps.stopTimeoutMs ?? 300_000);
         let path: string | undefined;
         if (action.mechanism === 'savepoint') {
           path = await flink.stopWithSavepoint(action.jobId, action.drain, deadline);
         } else {
           if (action.mechanism === 'cancel') await flink.cancel(action.jobId, deadline);
-          path = await flink.latestCheckpoint(action.jobId).catch(() => undefined);
+          // An unknown restore point is an error (retried with backoff), never an older snapshot or none.
+          path = await flink.latestCheckpoint(action.jobId).catch((err: Error) => {
+            throw new Error(`cannot tell the newest checkpoint of job ${action.jobId} to restore from, so the upgrade waits: ${err.message}`);
+          });
         }
         this.deps.log.info({ namespace, name, job: action.jobId, mechanism: action.mechanism, path }, 'job stopped');
         return this.writeStatus(resource, action.statusAfter(path));

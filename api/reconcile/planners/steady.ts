@@ -1,0 +1,36 @@
+// Nothing to change in the spec: record ignored fields (upgrade mode, nonces), clean up what a suspended job left,
+// and recover a JobManager Deployment lost under a running job.
+import { option, OPTIONS } from '../../operator-options.js';
+import type { SpecEnvelope } from '../../spec-envelope.js';
+import type { FlinkDeploymentStatus } from '../../types.generated.js';
+import { asObject, type Json } from '../../validation/access.js';
+import { MANUAL_RESTORE_MESSAGE, specUpgradeMode, UPGRADE_FAILURE_TYPE, type Plan, type PlanContext } from '../context.js';
+import { errorDocument, isTerminal, reconciledJobState, recordedSpec, withJob } from '../observe.js';
+
+export function planSteady(ctx: PlanContext, last: SpecEnvelope, ignoredChanges: boolean): Plan {
+  if (ignoredChanges) ctx.status = recordIgnoredChanges(ctx.status, ctx.spec, last, ctx.deployGeneration);
+  const jm = ctx.jobManager;
+  if (reconciledJobState(ctx.status) === 'suspended') {
+    return jm.phase === 'present' ? ctx.deleteCluster(specUpgradeMode(last.spec) === 'stateless') : ctx.plan();
+  }
+  if (jm.phase === 'absent' && ctx.status.reconciliationStatus?.state === 'DEPLOYED' && !isTerminal(ctx.status.jobStatus?.state)) {
+    const stateless = !asObject(ctx.spec.job) || specUpgradeMode(last.spec) === 'stateless';
+    if (stateless && option(ctx.conf, OPTIONS.jobManagerRecovery)) {
+      return ctx.deploy(withJob(last.spec, { state: 'running' }), undefined, false, [{ type: 'Warning', reason: 'RecoverDeployment', message: 'Recovering lost deployment' }]);
+    }
+    if (!stateless) ctx.status = { ...ctx.status, error: errorDocument(UPGRADE_FAILURE_TYPE, MANUAL_RESTORE_MESSAGE) };
+  }
+  return ctx.plan();
+}
+
+/** IGNORE-only changes (upgrade mode, nonces) are recorded without touching the cluster; stable stays stable. */
+function recordIgnoredChanges(current: FlinkDeploymentStatus, spec: Json, last: SpecEnvelope, generation: number): FlinkDeploymentStatus {
+  const status = structuredClone(current);
+  const rs = (status.reconciliationStatus ??= {});
+  const wasStable = rs.lastStableSpec === rs.lastReconciledSpec;
+  const state = asObject(last.spec.job)?.state;
+  rs.lastReconciledSpec = recordedSpec({ ...last, spec }, state === 'suspended' ? 'suspended' : 'running');
+  if (wasStable) rs.lastStableSpec = rs.lastReconciledSpec;
+  status.observedGeneration = generation;
+  return status;
+}
