@@ -5,6 +5,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { isCanary, withDefaults } from './defaults.js';
 import { GROUP, KINDS, VERSION, type KindInfo } from './schema/crd.js';
 import { asObject, asString, type Json } from './validation/access.js';
+import { shown } from './validation/field-error.js';
 import { formatFieldError, jarHostToResolve, sessionJobConfig, validateResource, type FieldError, type ValidationContext } from './validation/index.js';
 
 const { compare } = fastJsonPatch;
@@ -42,10 +43,31 @@ export interface AdmissionReviewOut {
 /** A request we cannot answer with a review: HTTP 400 and one line saying why. */
 export class BadReview extends Error {}
 
+/** Deeper than any FlinkDeployment a person writes (a pod template is ~15 levels); bounds every recursive rule. */
+export const MAX_NESTING = 100;
+/** A uid is a UUID and names are DNS labels; anything longer is not from an API server. */
+const MAX_UID_CHARS = 128;
+const MAX_NAME_CHARS = 253;
+
+/** How deeply `value` nests, counted without recursion (a hostile body must not exhaust the stack); stops past `limit`. */
+export function nestingDepth(value: unknown, limit = MAX_NESTING): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth + 1 > deepest) deepest = depth + 1;
+    if (deepest > limit) return deepest;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
 /** Checks the envelope of an AdmissionReview and that it is about one of our kinds. */
 export function parseAdmissionReview(body: unknown): AdmissionRequest {
   const review = asObject(body);
   if (!review) throw new BadReview('body is not a JSON object');
+  if (nestingDepth(review) > MAX_NESTING) throw new BadReview(`body nests deeper than ${MAX_NESTING} levels`);
   if (review.kind !== 'AdmissionReview') throw new BadReview(`body is not an AdmissionReview (kind: ${describe(review.kind)})`);
   if (review.apiVersion !== ADMISSION_API_VERSION) {
     throw new BadReview(`AdmissionReview apiVersion ${describe(review.apiVersion)} is not supported; send ${ADMISSION_API_VERSION}`);
@@ -54,6 +76,11 @@ export function parseAdmissionReview(body: unknown): AdmissionRequest {
   if (!request) throw new BadReview('AdmissionReview has no request');
   const uid = asString(request.uid);
   if (!uid) throw new BadReview('request.uid is missing');
+  if (uid.length > MAX_UID_CHARS) throw new BadReview(`request.uid is longer than ${MAX_UID_CHARS} characters`);
+  for (const field of ['name', 'namespace'] as const) {
+    const value = asString(request[field]);
+    if (value !== undefined && value.length > MAX_NAME_CHARS) throw new BadReview(`request.${field} is longer than ${MAX_NAME_CHARS} characters`);
+  }
   const operation = request.operation;
   if (!OPERATIONS.includes(operation as Operation)) throw new BadReview(`request.operation ${describe(operation)} is not one of ${OPERATIONS.join(', ')}`);
   const gvk = asObject(request.kind);
@@ -79,7 +106,7 @@ export function parseAdmissionReview(body: unknown): AdmissionRequest {
 }
 
 function describe(value: unknown): string {
-  return value === undefined ? 'missing' : (JSON.stringify(value) ?? String(value)).slice(0, 80);
+  return value === undefined ? 'missing' : shown(value);
 }
 
 function optionalObject(value: unknown, field: string): Json | undefined {
@@ -136,7 +163,7 @@ function needsValidation(request: AdmissionRequest): boolean {
 export function validate(request: AdmissionRequest, ctx: ValidationContext): AdmissionReviewOut {
   if (!needsValidation(request)) return review({ uid: request.uid, allowed: true });
   const resource = withStatusOf(request.object!, request.oldObject);
-  const { errors, warnings } = validateResource(request.kind, resource, ctx);
+  const { errors, warnings, omitted } = validateResource(request.kind, resource, ctx);
   const base = { uid: request.uid, ...(warnings.length > 0 ? { warnings } : {}) };
   if (errors.length === 0) return review({ ...base, allowed: true });
   const name = request.name ?? asString(asObject(request.object?.metadata)?.name) ?? '';
@@ -146,7 +173,7 @@ export function validate(request: AdmissionRequest, ctx: ValidationContext): Adm
     status: {
       code: 422,
       reason: 'Invalid',
-      message: invalidMessage(request.kind, name, errors),
+      message: invalidMessage(request.kind, name, errors, omitted),
       details: {
         name,
         group: GROUP,
@@ -158,8 +185,9 @@ export function validate(request: AdmissionRequest, ctx: ValidationContext): Adm
 }
 
 /** `FlinkDeployment.flink.apache.org "x" is invalid: [a: …, b: …]` — the API server's own shape. */
-export function invalidMessage(kind: KindInfo, name: string, errors: FieldError[]): string {
+export function invalidMessage(kind: KindInfo, name: string, errors: FieldError[], omitted = 0): string {
   const list = errors.map(formatFieldError);
+  if (omitted > 0) list.push(`and ${omitted} more ${omitted === 1 ? 'problem' : 'problems'}`);
   return `${kind.kind}.${GROUP} ${JSON.stringify(name)} is invalid: ${list.length === 1 ? list[0] : `[${list.join(', ')}]`}`;
 }
 

@@ -23,7 +23,9 @@ export class KubeApiError extends Error {
 
 export const isNotFound = (err: unknown): boolean => err instanceof KubeApiError && err.status === 404;
 export const isConflict = (err: unknown): boolean => err instanceof KubeApiError && err.status === 409;
-export const isAuthFailure = (err: unknown): boolean => err instanceof KubeApiError && (err.status === 401 || err.status === 403);
+/** The API server refused who we are (401) or what we may do (403) — not a namespace that is being deleted. */
+export const isAuthFailure = (err: unknown): boolean =>
+  err instanceof KubeApiError && (err.status === 401 || (err.status === 403 && !err.message.includes('because it is being terminated')));
 
 export type PatchType = 'merge' | 'json';
 const PATCH_CONTENT_TYPES: Record<PatchType, string> = { merge: 'application/merge-patch+json', json: 'application/json-patch+json' };

@@ -218,9 +218,10 @@ export class LocalStack {
 
   /**
    * Starts a flink-operator as the operator's own user (the chart's RBAC), reading the runner's REST addresses.
-   * `name` tells instances apart: a test may start a second one beside `operator`.
+   * `name` tells instances apart: a test may start a second one beside `operator`. A test may also give it other
+   * credentials (a token file, an `exec` plugin) or another REST-address file (a fault-injecting proxy).
    */
-  async startOperator(name = 'operator'): Promise<ManagedProcess> {
+  async startOperator(name = 'operator', options: { kubeconfig?: string; flinkRestOverrides?: string } = {}): Promise<ManagedProcess> {
     if (!existsSync(this.operatorConfigFile)) {
       writeFileSync(
         this.operatorConfigFile,
@@ -239,9 +240,9 @@ export class LocalStack {
       command: process.execPath,
       args: [
         join(repoRoot, 'dist/operator/main.js'),
-        '--kubeconfig', this.controlPlane.kubeconfig(IDENTITIES.operator),
+        '--kubeconfig', options.kubeconfig ?? this.controlPlane.kubeconfig(IDENTITIES.operator),
         '--config', this.operatorConfigFile,
-        '--flink-rest-overrides', this.flinkRestOverridesFile,
+        '--flink-rest-overrides', options.flinkRestOverrides ?? this.flinkRestOverridesFile,
         '--health-port', '0',
         '--health-bind-address', '127.0.0.1',
         '--identity', name,

@@ -12,6 +12,10 @@ import { loadCertificate, secureContextOptions, watchCertificate } from './tls.j
 
 /** The API server's own limit on a request body. */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+/** Open connections at once: the API server keeps a small pool; more is someone else holding memory. */
+export const MAX_CONNECTIONS = 512;
+/** A TLS handshake not finished by then is dropped: an idle, half-open connection costs memory and gives nothing. */
+export const HANDSHAKE_TIMEOUT_MS = 5000;
 
 export interface WebhookOptions {
   port: number;
@@ -79,7 +83,8 @@ export async function startWebhookServer(options: WebhookOptions): Promise<Webho
     res.json(answer);
   };
 
-  const readBody = express.raw({ type: () => true, limit: MAX_BODY_BYTES });
+  // No content encodings: a small gzip body could inflate far past the limit before anything looks at it (415).
+  const readBody = express.raw({ type: () => true, limit: MAX_BODY_BYTES, inflate: false });
   for (const path of ['/mutate', '/validate'] as const) app.post(path, requireJson, readBody, admission(path));
   app.use((req: Request, res: Response) => {
     res.status(404).type('text/plain').send(`no route ${req.method} ${req.path}; POST AdmissionReviews to /mutate or /validate\n`);
@@ -92,7 +97,18 @@ export async function startWebhookServer(options: WebhookOptions): Promise<Webho
     if (!res.headersSent) res.status(status).set('Connection', 'close').type('text/plain').send(`${reason}\n`);
   });
 
-  const server = createServer({ ...secureContextOptions(loadCertificate(options.certFile, options.keyFile)), requestTimeout: options.requestTimeoutMs ?? 10_000, headersTimeout: options.requestTimeoutMs ?? 10_000, connectionsCheckingInterval: 1000, keepAliveTimeout: 30_000 }, app);
+  const server = createServer(
+    {
+      ...secureContextOptions(loadCertificate(options.certFile, options.keyFile)),
+      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+      requestTimeout: options.requestTimeoutMs ?? 10_000,
+      headersTimeout: options.requestTimeoutMs ?? 10_000,
+      connectionsCheckingInterval: 1000,
+      keepAliveTimeout: 30_000,
+    },
+    app,
+  );
+  server.maxConnections = MAX_CONNECTIONS;
   const stopWatching = watchCertificate(
     options.certFile,
     options.keyFile,

@@ -2,9 +2,26 @@
 // Kubernetes replaces mounted Secrets through a symlink swap, cert-manager rewrites them in place).
 import { watch, type FSWatcher, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 
 export const MIN_TLS_VERSION = 'TLSv1.2';
+
+/**
+ * TLS 1.3's suites (all AEAD), and on TLS 1.2 only ECDHE key exchange (forward secrecy) with AEAD ciphers: no RSA
+ * key exchange, no CBC, no SHA-1 — what the Mozilla "intermediate" profile and the API server's own defaults allow.
+ */
+export const CIPHERS = [
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
 
 export interface ServingCertificate {
   cert: string;
@@ -22,6 +39,8 @@ export function loadCertificate(certFile: string, keyFile: string): ServingCerti
   };
   const pair = { cert: read(certFile, '--tls-cert-file'), key: read(keyFile, '--tls-private-key-file') };
   try {
+    // An empty or half-written file can still make a context; a certificate that parses and matches its key cannot lie.
+    if (!new X509Certificate(pair.cert).checkPrivateKey(createPrivateKey(pair.key))) throw new Error('the key does not belong to the certificate');
     createSecureContext(secureContextOptions(pair));
   } catch (err) {
     throw new Error(`${certFile} and ${keyFile} are not a usable certificate and key: ${(err as Error).message}`);
@@ -30,7 +49,7 @@ export function loadCertificate(certFile: string, keyFile: string): ServingCerti
 }
 
 export function secureContextOptions(pair: ServingCertificate): SecureContextOptions {
-  return { cert: pair.cert, key: pair.key, minVersion: MIN_TLS_VERSION };
+  return { cert: pair.cert, key: pair.key, minVersion: MIN_TLS_VERSION, ciphers: CIPHERS, honorCipherOrder: true };
 }
 
 /** Calls `onChange` with the new pair whenever the files change and still form a valid pair. */

@@ -4,7 +4,6 @@ import type { JsonValue } from '../kubernetes-types.js';
 import { FLINK_DEPLOYMENT, type KindInfo } from '../schema/crd.js';
 import { asObject, asString, type Json } from './access.js';
 import { validateFlinkDeployment } from './deployment.js';
-import type { FieldError } from './field-error.js';
 import type { HostResolution } from './jar-uri.js';
 import { validateStructure } from './schema.js';
 import { sessionJobConfig, validateFlinkSessionJob, type SessionTarget, type Verdict } from './session-job.js';
@@ -25,7 +24,13 @@ export interface ValidationContext {
   stored?: boolean;
 }
 
-/** Every problem at once, structural and semantic. Semantic rules skip fields whose type is already wrong. */
+/** The most problems one answer lists; the rest are counted ("and N more"), so an answer never outgrows its request. */
+export const MAX_LISTED_ERRORS = 100;
+
+/**
+ * Every problem at once (up to MAX_LISTED_ERRORS, then a count), structural and semantic. Semantic rules skip
+ * fields whose type is already wrong. Linear in the size of the resource, whatever it holds.
+ */
 export function validateResource(kind: KindInfo, resource: unknown, ctx: ValidationContext): Verdict {
   const structural = ctx.stored ? [] : validateStructure(kind, resource);
   const obj = asObject(resource) ?? {};
@@ -33,9 +38,23 @@ export function validateResource(kind: KindInfo, resource: unknown, ctx: Validat
     kind === FLINK_DEPLOYMENT
       ? { errors: validateFlinkDeployment(obj, deploymentConfig(ctx.operatorConfig, obj)), warnings: serviceAccountWarnings(ctx.serviceAccount) }
       : validateFlinkSessionJob(obj, sessionJobConfig(ctx.operatorConfig, obj, sessionTarget(ctx)), sessionTarget(ctx), ctx.jarHost);
-  const coveredByStructure = (e: FieldError) =>
-    structural.some((s) => e.field === s.field || e.field.startsWith(`${s.field}.`) || e.field.startsWith(`${s.field}[`));
-  return { errors: [...structural, ...semantic.errors.filter((e) => !coveredByStructure(e))], warnings: semantic.warnings };
+  const wrongType = new Set(structural.map((s) => s.field));
+  const errors = [...structural, ...semantic.errors.filter((e) => !ancestorsOf(e.field).some((f) => wrongType.has(f)))];
+  const omitted = Math.max(0, errors.length - MAX_LISTED_ERRORS);
+  return { errors: errors.slice(0, MAX_LISTED_ERRORS), warnings: semantic.warnings, ...(omitted > 0 ? { omitted } : {}) };
+}
+
+/** A field path and every path above it: `a.b["c.d"][0]` → itself, `a.b["c.d"]`, `a.b`, `a`. */
+function ancestorsOf(field: string): string[] {
+  const out = [field];
+  // Cut before each `.` or `[` that is not inside a quoted key.
+  let quoted = false;
+  for (let i = field.length - 1; i > 0; i--) {
+    const c = field[i];
+    if (c === '"' && field[i - 1] !== '\\') quoted = !quoted;
+    else if (!quoted && (c === '.' || c === '[')) out.push(field.slice(0, i));
+  }
+  return out;
 }
 
 /** The effective configuration of a FlinkDeployment: operator defaults for its namespace and version, then its own. */

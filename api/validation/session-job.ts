@@ -17,6 +17,8 @@ export type SessionTarget =
 export interface Verdict {
   errors: FieldError[];
   warnings: string[];
+  /** Problems found beyond the ones listed in `errors`. */
+  omitted?: number;
 }
 
 /** Operator defaults for the session's Flink version, then the session's configuration, then the job's. */

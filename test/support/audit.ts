@@ -6,7 +6,7 @@ export interface AuditEvent {
   verb: string;
   stage: string;
   userAgent?: string;
-  user: { username: string };
+  user: { username?: string; extra?: Record<string, string[]> };
   objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
   responseStatus?: { code?: number };
   requestReceivedTimestamp: string;
