@@ -107,8 +107,9 @@ const MEMORY_UNITS: Record<string, number> = {
 export function parseFlinkMemorySize(text: string): number | undefined {
   const match = /^\s*(\d+)\s*([a-zA-Z]*)\s*$/.exec(text);
   if (!match) return undefined;
-  const unit = MEMORY_UNITS[match[2]!.toLowerCase()];
-  return unit === undefined ? undefined : Number(match[1]) * unit;
+  const unitName = match[2]!.toLowerCase();
+  // Own keys only: `1constructor` must not find Object.prototype.constructor.
+  return Object.hasOwn(MEMORY_UNITS, unitName) ? Number(match[1]) * MEMORY_UNITS[unitName]! : undefined;
 }
 
 const QUANTITY_SUFFIXES: Record<string, number> = {

@@ -32,10 +32,11 @@ export interface StackOptions {
 interface PolicyRule {
   apiGroups: string[];
   resources: string[];
+  resourceNames?: string[];
   verbs: string[];
 }
 
-type RbacRules = Record<'webhook' | 'operator' | 'flink', PolicyRule[]>;
+type RbacRules = Record<'webhook' | 'operator' | 'operatorLease' | 'flink', PolicyRule[]>;
 let rbacRules: RbacRules | undefined;
 
 /** The chart's RBAC rules, defined once in its files (read once: every namespace a test makes needs them). */
@@ -103,23 +104,29 @@ export class LocalStack {
     }
   }
 
+  /** The chart's rules bound to each identity: cluster-wide (the stack watches every namespace), the Lease rule in the operator's namespace. */
   private async installOperatorRbac(): Promise<void> {
     const rules = chartRbacRules();
     const docs: unknown[] = [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: LOCAL_OPERATOR_NAMESPACE } }];
-    for (const [role, identity] of [['webhook', IDENTITIES.webhook], ['operator', IDENTITIES.operator]] as const) {
-      const name = `flink-operator-ts-${role}`;
+    const bind = (kind: 'ClusterRole' | 'Role', name: string, identity: Identity, roleRules: PolicyRule[]) => {
+      const namespace = kind === 'Role' ? { namespace: LOCAL_OPERATOR_NAMESPACE } : {};
       docs.push(
-        { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: identity.name, namespace: LOCAL_OPERATOR_NAMESPACE } },
-        { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name }, rules: rules[role] },
+        { apiVersion: 'rbac.authorization.k8s.io/v1', kind, metadata: { name, ...namespace }, rules: roleRules },
         {
           apiVersion: 'rbac.authorization.k8s.io/v1',
-          kind: 'ClusterRoleBinding',
-          metadata: { name },
-          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
+          kind: `${kind}Binding`,
+          metadata: { name, ...namespace },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind, name },
           subjects: [{ kind: 'ServiceAccount', name: identity.name, namespace: LOCAL_OPERATOR_NAMESPACE }],
         },
       );
+    };
+    for (const identity of [IDENTITIES.webhook, IDENTITIES.operator]) {
+      docs.push({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: identity.name, namespace: LOCAL_OPERATOR_NAMESPACE } });
     }
+    bind('ClusterRole', 'flink-operator-ts-webhook', IDENTITIES.webhook, rules.webhook);
+    bind('ClusterRole', 'flink-operator-ts-operator', IDENTITIES.operator, rules.operator);
+    bind('Role', 'flink-operator-ts-operator-lease', IDENTITIES.operator, rules.operatorLease);
     await this.apply(docs);
   }
 
@@ -228,7 +235,6 @@ export class LocalStack {
         [
           'kubernetes.operator.leader-election.enabled: true',
           `kubernetes.operator.leader-election.lease-namespace: ${LOCAL_OPERATOR_NAMESPACE}`,
-          'kubernetes.operator.leader-election.lease-name: flink-operator-ts',
           'kubernetes.operator.reconcile.interval: 15 s',
           'kubernetes.operator.observer.progress-check.interval: 2 s',
           '',

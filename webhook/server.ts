@@ -1,8 +1,9 @@
 // The HTTPS admission server: bodies in, AdmissionReviews out. Every decision is made in api/admission.
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { createServer, type Server } from 'node:https';
+import { setImmediate } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { BadReview, externalFactsNeeded, mutate, parseAdmissionReview, validate, type AdmissionRequest, type AdmissionReviewOut } from '../api/admission.js';
+import { BadReview, externalFactsNeeded, jsonShapeProblem, mutate, parseAdmissionReview, validate, type AdmissionRequest, type AdmissionReviewOut } from '../api/admission.js';
 import type { FlatConfig } from '../api/flink-config.js';
 import { validateResource } from '../api/validation/index.js';
 import { FLINK_DEPLOYMENT, FLINK_SESSION_JOB } from '../api/schema/crd.js';
@@ -58,7 +59,11 @@ export async function startWebhookServer(options: WebhookOptions): Promise<Webho
     const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
     let request: AdmissionRequest;
     try {
-      request = parseAdmissionReview(parseJson(req));
+      // Each phase (parse, shape check, rules) is bounded; between them other requests — /healthz too — get a turn.
+      const body = parseJson(req);
+      await setImmediate();
+      request = parseAdmissionReview(body);
+      await setImmediate();
     } catch (err) {
       if (!(err instanceof BadReview)) throw err;
       metrics.record(path, 'unknown', 'unknown', 'bad_request', seconds());
@@ -151,6 +156,8 @@ function requireJson(req: Request, res: Response, next: NextFunction): void {
 function parseJson(req: Request): unknown {
   const body = req.body as unknown;
   if (!Buffer.isBuffer(body) || body.length === 0) throw new BadReview('request body is empty');
+  const tooBig = jsonShapeProblem(body);
+  if (tooBig) throw new BadReview(tooBig);
   try {
     return JSON.parse(body.toString('utf8'));
   } catch (err) {

@@ -1,6 +1,7 @@
 // Where a session job's jar may come from (upstream validateSessionJobJarURI). Resolving the host is I/O:
 // the caller passes the addresses it resolved, and gets back whether to warn that it could not.
 import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import type { FlatConfig } from '../flink-config.js';
 import { option, OPTIONS } from '../operator-options.js';
 import { configPath, fieldError, shown, type FieldError } from './field-error.js';
@@ -79,46 +80,21 @@ function parseUri(text: string): URL | undefined {
   }
 }
 
-/** Loopback, link-local, private (site-local and unique-local), wildcard or multicast — what a jar fetch must never reach. */
+/**
+ * Anything but a public unicast address: loopback, link-local, private, shared (CGNAT), reserved (240/4), broadcast,
+ * multicast, unspecified, documentation and benchmarking ranges — classified by ipaddr.js's tables of special ranges,
+ * not by hand. IPv4 written as IPv6 is judged as IPv4 (`::ffff:127.0.0.1`), and every IPv6 form that embeds or
+ * translates IPv4 (`::127.0.0.1`, NAT64 `64:ff9b::/96`, 6to4 `2002::/16`, Teredo) is refused outright: such a host
+ * can reach whatever its embedded address reaches. Not an address at all: refused rather than guessed.
+ */
 export function isRestrictedAddress(address: string): boolean {
-  const v4 = ipv4Of(address);
-  if (v4) {
-    const [a, b] = v4;
-    return (
-      a === 0 || a === 127 || a === 10 || (a === 169 && b === 254) || (a === 172 && b! >= 16 && b! <= 31) ||
-      (a === 192 && b === 168) || (a! >= 224 && a! <= 239) || (a === 100 && b! >= 64 && b! <= 127)
-    );
+  if (!ipaddr.isValid(address)) return true;
+  let parsed = ipaddr.parse(address);
+  if (parsed.kind() === 'ipv6') {
+    const v6 = parsed as ipaddr.IPv6;
+    if (v6.isIPv4MappedAddress()) parsed = v6.toIPv4Address();
+    // ::/96 holds the unspecified and loopback addresses and the deprecated IPv4-compatible ones (RFC 4291 §2.5.5.1).
+    else if (v6.parts.slice(0, 6).every((part) => part === 0)) return true;
   }
-  if (isIP(address) !== 6) return true; // not an address at all: refuse rather than guess
-  const groups = expandIpv6(address);
-  const first = groups[0]!;
-  if (groups.every((g) => g === 0)) return true; // ::
-  if (groups.slice(0, 7).every((g) => g === 0) && groups[7] === 1) return true; // ::1
-  return (first & 0xffc0) === 0xfe80 || (first & 0xffc0) === 0xfec0 || (first & 0xfe00) === 0xfc00 || (first & 0xff00) === 0xff00;
-}
-
-/** An IPv4 address, also when written as IPv4-mapped IPv6 (`::ffff:127.0.0.1`). */
-function ipv4Of(address: string): number[] | undefined {
-  if (isIP(address) === 4) return address.split('.').map(Number);
-  if (isIP(address) !== 6) return undefined;
-  const groups = expandIpv6(address);
-  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
-    return [groups[6]! >> 8, groups[6]! & 0xff, groups[7]! >> 8, groups[7]! & 0xff];
-  }
-  return undefined;
-}
-
-function expandIpv6(address: string): number[] {
-  let text = address.split('%')[0]!;
-  const v4Tail = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (v4Tail) {
-    const [a, b, c, d] = v4Tail[1]!.split('.').map(Number);
-    text = text.slice(0, -v4Tail[1]!.length) + `${((a! << 8) | b!).toString(16)}:${((c! << 8) | d!).toString(16)}`;
-  }
-  const [head, tail] = text.split('::');
-  const parse = (part: string | undefined) => (part ? part.split(':').map((g) => parseInt(g, 16)) : []);
-  const left = parse(head);
-  const right = parse(tail);
-  const fill = tail === undefined ? [] : new Array<number>(8 - left.length - right.length).fill(0);
-  return [...left, ...fill, ...right];
+  return parsed.range() !== 'unicast';
 }

@@ -42,7 +42,7 @@ describe('operator runtime: credentials, leadership, failures a user can see', f
 
   afterEach(async () => {
     const stack = await localStack();
-    for (const name of ['token', 'exec', 'refused', 'standby', 'proxied']) await stack.stopOperator(name);
+    for (const name of ['token', 'exec', 'refused', 'successor', 'proxied']) await stack.stopOperator(name);
     for (const pid of [stack.operator()?.pid].filter((p): p is number => p !== undefined)) process.kill(pid, 'SIGCONT');
     if (!stack.operator()?.running()) await stack.startOperator();
   });
@@ -141,8 +141,8 @@ describe('operator runtime: credentials, leadership, failures a user can see', f
   it('a leader stalled past its lease in the middle of a savepoint upgrade writes nothing once it wakes; the standby finishes with one job', async () => {
     const ns = namespace();
     const stack = await localStack();
-    const standby = await stack.startOperator('standby');
-    await eventually('the standby to wait', async () => standby.logTail(50).includes('waiting for leadership'), 20_000);
+    const standby = await stack.startOperator('successor');
+    await eventually('the successor to wait', async () => standby.logTail(50).includes('waiting for leadership'), 20_000);
     await apply(ns, statefulDeployment('savepoint'));
     await waitForLifecycle(ns, NAME, 'STABLE');
     const before = await runningJob(ns, NAME);
@@ -151,14 +151,14 @@ describe('operator runtime: credentials, leadership, failures a user can see', f
 
     const leader = stack.operator()!;
     process.kill(leader.pid!, 'SIGSTOP');
-    await eventually('the standby to lead', async () => standby.logTail(80).includes('became leader'), 40_000);
+    await eventually('the successor to lead', async () => standby.logTail(80).includes('became leader'), 40_000);
     const done = await waitForUpgraded(ns, NAME, before.jid);
     process.kill(leader.pid!, 'SIGCONT');
     await eventually('the old leader to stand down', async () => leader.logTail(80).includes('leadership lost'), 30_000);
     await new Promise((r) => setTimeout(r, 3000));
 
     await settleAudit();
-    const standbyWrites = await auditEvents((e) => byOperator('standby')(e) && WRITES.has(e.verb) && e.objectRef?.resource !== 'leases');
+    const standbyWrites = await auditEvents((e) => byOperator('successor')(e) && WRITES.has(e.verb) && e.objectRef?.resource !== 'leases');
     expect(standbyWrites.length, 'the standby did the work').to.be.greaterThan(0);
     const takeover = Math.min(...standbyWrites.map(at));
     const late = await auditEvents((e) => byOperator('operator')(e) && WRITES.has(e.verb) && at(e) >= takeover);

@@ -9,6 +9,7 @@ export interface AuditEvent {
   user: { username?: string; extra?: Record<string, string[]> };
   objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
   responseStatus?: { code?: number };
+  annotations?: Record<string, string>;
   requestReceivedTimestamp: string;
 }
 

@@ -153,7 +153,7 @@ export const invalidCases: InvalidCase[] = [
   sj('jarURI on loopback', (j) => (j.spec.job.jarURI = 'https://127.0.0.1/x.jar'), 'spec.job.jarURI', /restricted address \(127\.0\.0\.1\)/),
   sj('jarURI on IPv6 loopback', (j) => (j.spec.job.jarURI = 'https://[::1]/x.jar'), 'spec.job.jarURI', /restricted address/),
   sj('jarURI host resolving to a private address', (j) => (j.spec.job.jarURI = 'https://jars.internal/x.jar'), 'spec.job.jarURI', /"jars.internal" resolves to a restricted address \(10\.1\.2\.3\)/, {
-    jarHost: { host: 'jars.internal', addresses: ['203.0.113.7', '10.1.2.3'] },
+    jarHost: { host: 'jars.internal', addresses: ['151.101.65.69', '10.1.2.3'] },
   }),
   sj('target is an application cluster', () => undefined, 'spec.deploymentName', /is an application cluster/, { sessionTarget: { state: 'found', deployment: validDeployment() } }),
   sj('parallelism 0 on a found session cluster', (j) => (j.spec.job.parallelism = 0), 'spec.job.parallelism', /must be ≥ 1 \(got 0\)/, found()),

@@ -2,6 +2,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
+import { connect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './paths.js';
@@ -109,4 +110,22 @@ export async function startWebhook(extraArgs: string[] = [], options: { config?:
         proc.kill(signal);
       }),
   };
+}
+
+/** Completes a handshake (or fails it) and reports what was negotiated. */
+export function handshake(port: number, options: ConnectionOptions): Promise<{ protocol: string | null; cipher: string; fingerprint: string }> {
+  return new Promise((resolve, reject) => {
+    const socket: TLSSocket = connect({ host: '127.0.0.1', port, servername: 'localhost', ...options }, () => {
+      const result = { protocol: socket.getProtocol(), cipher: socket.getCipher().name, fingerprint: socket.getPeerCertificate().fingerprint256 };
+      socket.end();
+      resolve(result);
+    });
+    socket.once('error', reject);
+  });
+}
+
+/** The resident memory of a process, in MB (Linux). */
+export function rssMb(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
+  return Number(/(\d+)/.exec(line)![1]) / 1024;
 }

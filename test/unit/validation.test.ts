@@ -4,7 +4,7 @@ import { FLINK_DEPLOYMENT, FLINK_SESSION_JOB } from '../../api/schema/crd.js';
 import { invalidCases, sessionCluster, validDeployment, validSessionJob } from '../support/invalid-cases.js';
 
 const kindOf = (kind: string) => (kind === 'FlinkDeployment' ? FLINK_DEPLOYMENT : FLINK_SESSION_JOB);
-const publicHost = { host: 'artifacts.example.com', addresses: ['203.0.113.10'] };
+const publicHost = { host: 'artifacts.example.com', addresses: ['151.101.1.69'] };
 const ctx = (extra: Partial<ValidationContext> = {}): ValidationContext => ({ operatorConfig: {}, jarHost: publicHost, ...extra });
 
 describe('validation rules (upstream §3, SPEC §3)', () => {

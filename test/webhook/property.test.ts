@@ -51,11 +51,28 @@ const randomReview = fc
     return { body: JSON.stringify(review), review };
   });
 
+/** The classes that once held or bloated the server: deep nesting, thousands of errors, large maps — at a random place. */
+const hostileShape = fc
+  .tuple(fc.nat(examples.length - 1), fc.nat(), fc.constantFrom('nesting', 'errors', 'map'), fc.integer({ min: 50, max: 12_000 }), operation)
+  .map(([i, p, shape, size, op]) => {
+    const original = examples[i]!;
+    const paths = pathsOf(original).filter((path) => path.length > 0);
+    const replacement =
+      shape === 'nesting'
+        ? JSON.parse(`${'['.repeat(Math.min(size, 3000))}1${']'.repeat(Math.min(size, 3000))}`)
+        : shape === 'errors'
+          ? Array.from({ length: size }, (_, n) => ({ name: n }))
+          : Object.fromEntries(Array.from({ length: size }, (_, n) => [`key-${n}`, n % 2 === 0 ? n : 'v'.repeat(40)]));
+    const review = admissionReview(damage(original, paths[p % paths.length]!, replacement, false) as never, { operation: op as never });
+    return { body: JSON.stringify(review), review };
+  });
+
 const randomJson = fc.jsonValue({ maxDepth: 4 }).map((v) => ({ body: JSON.stringify(v) ?? 'null', review: undefined }));
 const randomText = fc.string({ maxLength: 200 }).map((s) => ({ body: s, review: undefined }));
 
-function checkAnswer(answer: HttpAnswer, sent: { review?: { request: { uid: unknown; object: unknown } } }): void {
+function checkAnswer(answer: HttpAnswer, sent: { body: string; review?: { request: { uid: unknown; object: unknown } } }): void {
   expect(answer.status, `never a 5xx: ${answer.text}`).to.be.below(500);
+  expect(answer.text.length, 'an answer never much larger than its request').to.be.below(sent.body.length + 32 * 1024);
   if (answer.status !== 200) {
     expect(answer.status).to.be.within(400, 499);
     expect(answer.text.trim().split('\n')).to.have.length(1);
@@ -85,6 +102,7 @@ describe('webhook over HTTPS: generated requests (fast-check)', function () {
   const runs: [string, fc.Arbitrary<{ body: string; review?: unknown }>, number][] = [
     ['upstream examples with random damage', damagedExample, 5000],
     ['random reviews', randomReview, 3000],
+    ['hostile shapes: deep nesting, thousands of errors, large maps', hostileShape, 600],
     ['random JSON', randomJson, 1500],
     ['random text', randomText, 500],
   ];

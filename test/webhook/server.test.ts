@@ -3,22 +3,10 @@ import { expect } from 'chai';
 import { copyFileSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type ConnectionOptions, type TLSSocket } from 'node:tls';
+import { connect } from 'node:tls';
 import { admissionReview } from '../support/reviews.js';
 import { validDeployment } from '../support/invalid-cases.js';
-import { startWebhook, writeCertificates, type WebhookProcess } from '../support/webhook-process.js';
-
-/** Completes a handshake (or fails it) and reports what was negotiated. */
-function handshake(port: number, options: ConnectionOptions): Promise<{ protocol: string | null; fingerprint: string }> {
-  return new Promise((resolve, reject) => {
-    const socket: TLSSocket = connect({ host: '127.0.0.1', port, servername: 'localhost', ...options }, () => {
-      const result = { protocol: socket.getProtocol(), fingerprint: socket.getPeerCertificate().fingerprint256 };
-      socket.end();
-      resolve(result);
-    });
-    socket.once('error', reject);
-  });
-}
+import { handshake, startWebhook, writeCertificates, type WebhookProcess } from '../support/webhook-process.js';
 
 const waitFor = async (what: string, check: () => Promise<boolean>, timeoutMs = 8000) => {
   const deadline = Date.now() + timeoutMs;
