@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { canonicalJson } from '../../api/spec-envelope.js';
 import { GENERATION_ANNOTATION } from '../../api/cluster/objects.js';
 import { isCanary } from '../../api/defaults.js';
+import { CacheFreshness } from '../../api/reconcile/freshness.js';
 import { observeJobManagerDeployment, type JobManagerObservation, type Observation, type RestObservation } from '../../api/reconcile/observe.js';
 import { FINALIZER, planDeployment, withFailedStep, type Action, type DeploymentResource } from '../../api/reconcile/plan.js';
 import { API_VERSION, FLINK_DEPLOYMENT } from '../../api/schema/crd.js';
@@ -36,11 +37,6 @@ export interface ReconcilerDeps {
 
 const crPath = (namespace: string, name?: string, sub?: string) => objectPath(API_VERSION, FLINK_DEPLOYMENT.plural, namespace, name, sub);
 
-/** etcd revisions, compared as numbers; undefined for anything else (then we read live). */
-function resourceVersion(object: KubeObject): bigint | undefined {
-  const rv = object.metadata?.resourceVersion;
-  return rv && /^\d+$/.test(rv) ? BigInt(rv) : undefined;
-}
 
 const jobManagerPhase = (deployment: KubeObject | undefined): JobManagerObservation => observeJobManagerDeployment(deployment as never, GENERATION_ANNOTATION);
 
@@ -48,50 +44,36 @@ const jobManagerPhase = (deployment: KubeObject | undefined): JobManagerObservat
 export const CACHES = { flinkDeployments: 'flinkdeployments', jobManagers: 'jobmanagers' } as const;
 
 export class DeploymentReconciler {
-  /**
-   * The resourceVersion the cache must reach before its copy is trusted again: our own last write, until the watch
-   * delivers it, or what a live read found; 'live' after a conflict: the next read is live (and sets the floor).
-   */
-  private readonly written = new Map<string, bigint | 'live'>();
+  /** When the cached copy is behind our own writes or a conflict (then the resource is read live). */
+  private readonly freshness = new CacheFreshness();
 
   constructor(private readonly deps: ReconcilerDeps) {}
 
   async reconcile(namespace: string, name: string): Promise<Outcome> {
     const key = `${namespace}/${name}`;
-    let resource = this.fromCache(key, this.deps.caches(CACHES.flinkDeployments, namespace, name) as FlinkDeploymentObject | undefined);
+    const cached = this.deps.caches(CACHES.flinkDeployments, namespace, name) as FlinkDeploymentObject | undefined;
+    let resource = cached && this.freshness.trust(key, cached.metadata.resourceVersion) ? cached : undefined;
     if (!resource) {
       try {
         resource = await this.deps.client.get<FlinkDeploymentObject>(crPath(namespace, name));
       } catch (err) {
         if (!isNotFound(err)) throw err;
-        this.written.delete(key);
+        this.freshness.forget(key);
         return { requeueAfterMs: undefined }; // gone: nothing of ours is left (owner references)
       }
-      if (this.written.get(key) === 'live') this.remember(resource);
+      this.freshness.readLive(key, resource.metadata.resourceVersion);
     }
     if (isCanary(resource)) return { requeueAfterMs: undefined };
     try {
       return await this.reconcileObject(resource);
     } catch (err) {
-      if (isConflict(err)) this.written.set(key, 'live');
+      if (isConflict(err)) this.freshness.conflicted(key);
       throw err;
     }
   }
 
-  /** The cached copy, unless it predates our own last write (or a conflict said the cache is behind). */
-  private fromCache(key: string, cached: FlinkDeploymentObject | undefined): FlinkDeploymentObject | undefined {
-    if (!cached) return undefined;
-    const written = this.written.get(key);
-    if (written === undefined) return cached;
-    const version = resourceVersion(cached);
-    if (written === 'live' || version === undefined || version < written) return undefined;
-    this.written.delete(key); // the watch has caught up
-    return cached;
-  }
-
   private remember(object: KubeObject): void {
-    const version = resourceVersion(object);
-    if (version !== undefined) this.written.set(`${object.metadata!.namespace}/${object.metadata!.name}`, version);
+    this.freshness.wrote(`${object.metadata!.namespace}/${object.metadata!.name}`, object.metadata!.resourceVersion);
   }
 
   private async reconcileObject(object: FlinkDeploymentObject): Promise<Outcome> {

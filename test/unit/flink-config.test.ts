@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import { defaultConfigFor, flattenConfig, isHighAvailabilityEnabled, parseFlinkMemorySize, parseMemory, parseQuantity } from '../../api/flink-config.js';
-import { isRestrictedAddress } from '../../api/validation/jar-uri.js';
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
