@@ -6,7 +6,7 @@ import { isCanary, withDefaults } from './defaults.js';
 import { GROUP, KINDS, VERSION, type KindInfo } from './schema/crd.js';
 import { asObject, asString, type Json } from './validation/access.js';
 import { shown } from './validation/field-error.js';
-import { formatFieldError, jarHostToResolve, sessionJobConfig, validateResource, type FieldError, type ValidationContext } from './validation/index.js';
+import { formatFieldError, jarHostToResolve, validateResource, type FieldError, type ValidationContext } from './validation/index.js';
 
 const { compare } = fastJsonPatch;
 
@@ -170,8 +170,8 @@ export function externalFactsNeeded(request: AdmissionRequest, operatorConfig: V
     return spec && serviceAccount ? { serviceAccount } : {};
   }
   const deploymentName = asString(spec?.deploymentName);
-  const config = sessionJobConfig(operatorConfig, request.object ?? {}, { state: 'unknown', reason: '' });
-  const jarHost = jarHostToResolve(asString(asObject(spec?.job)?.jarURI), config);
+  // The jar rule reads the operator configuration only (see validateFlinkSessionJob).
+  const jarHost = jarHostToResolve(asString(asObject(spec?.job)?.jarURI), operatorConfig);
   return { ...(deploymentName ? { sessionDeploymentName: deploymentName } : {}), ...(jarHost ? { jarHost } : {}) };
 }
 

@@ -82,10 +82,17 @@ export function isTrue(config: FlatConfig, key: string, fallback = false): boole
   return value === undefined ? fallback : value === 'true';
 }
 
-/** Flink's HighAvailabilityMode.isHighAvailabilityModeActivated: `high-availability.type` (or its legacy key) is not NONE. */
+/** Flink's `high-availability.type` and the older names its ConfigOption still reads (first present wins). */
+export const HA_MODE_KEYS = ['high-availability.type', 'high-availability', 'recovery.mode'] as const;
+
+/**
+ * Flink's HighAvailabilityMode.isHighAvailabilityModeActivated: the first of HA_MODE_KEYS present (a blank value
+ * present hides the older names) names a mode other than NONE — `standalone`, the old default, is NONE too.
+ */
 export function isHighAvailabilityEnabled(config: FlatConfig): boolean {
-  const mode = config['high-availability.type'] ?? config['high-availability'];
-  return !isBlank(mode) && mode!.trim().toUpperCase() !== 'NONE';
+  const key = HA_MODE_KEYS.find((k) => config[k] !== undefined);
+  const mode = key === undefined ? '' : config[key]!.trim().toUpperCase();
+  return mode !== '' && mode !== 'NONE' && mode !== 'STANDALONE';
 }
 
 export const CHECKPOINT_DIR_KEYS = ['execution.checkpointing.dir', 'state.checkpoints.dir'] as const;

@@ -41,23 +41,37 @@ export interface ResolvedFacts {
   jarHost?: HostResolution;
 }
 
-export async function resolveFacts(needed: ExternalFacts, namespace: string | undefined, cluster: ClusterLookups, dnsTimeoutMs: number): Promise<ResolvedFacts> {
+export async function resolveFacts(needed: ExternalFacts, namespace: string | undefined, cluster: ClusterLookups, dnsTimeoutMs: number, resolve: Lookup = systemLookup): Promise<ResolvedFacts> {
   const facts: ResolvedFacts = {};
   const ns = namespace ?? 'default';
   if (needed.sessionDeploymentName) facts.sessionTarget = cluster.session(ns, needed.sessionDeploymentName);
   if (needed.serviceAccount) facts.serviceAccount = cluster.serviceAccount(ns, needed.serviceAccount);
-  if (needed.jarHost) facts.jarHost = await resolveHost(needed.jarHost, dnsTimeoutMs);
+  if (needed.jarHost) facts.jarHost = await resolveHost(needed.jarHost, dnsTimeoutMs, resolve);
   return facts;
 }
 
-/** All addresses of a host; `addresses: undefined` when it does not resolve in time. */
-export async function resolveHost(host: string, timeoutMs: number): Promise<HostResolution> {
+/** How a host name is looked up: the system resolver (getaddrinfo, /etc/hosts and the cluster's DNS), or a stand-in. */
+export type Lookup = (host: string) => Promise<{ address: string }[]>;
+export const systemLookup: Lookup = (host) => lookup(host, { all: true, verbatim: true });
+
+/** Errors that mean the name does not exist, as opposed to no answer. */
+const NOT_FOUND = new Set(['ENOTFOUND', 'ENODATA', 'EAI_NONAME']);
+
+/**
+ * All addresses of a host; `addresses: undefined` when the name does not exist; `unchecked` when resolution gave
+ * no answer in time or failed otherwise (the validating rule then refuses the host).
+ */
+export async function resolveHost(host: string, timeoutMs: number, resolve: Lookup = systemLookup): Promise<HostResolution> {
   if (isIP(host)) return { host, addresses: [host] };
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs)));
+  const timeout = new Promise<'timeout'>((done) => (timer = setTimeout(() => done('timeout'), timeoutMs)));
   try {
-    const answers = await Promise.race([lookup(host, { all: true, verbatim: true }).catch(() => undefined), timeout]);
-    return { host, addresses: answers?.map((a) => a.address) };
+    const answer = await Promise.race([resolve(host).catch((err: NodeJS.ErrnoException) => err), timeout]);
+    if (answer === 'timeout') return { host, addresses: undefined, unchecked: `no answer from name resolution within ${timeoutMs} ms` };
+    if (answer instanceof Error) {
+      return NOT_FOUND.has(answer.code ?? '') ? { host, addresses: undefined } : { host, addresses: undefined, unchecked: `name resolution failed: ${answer.code ?? answer.message}` };
+    }
+    return { host, addresses: answer.map((a) => a.address) };
   } finally {
     clearTimeout(timer);
   }

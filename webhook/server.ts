@@ -7,7 +7,7 @@ import { BadReview, externalFactsNeeded, jsonShapeProblem, mutate, parseAdmissio
 import type { FlatConfig } from '../api/flink-config.js';
 import { validateResource } from '../api/validation/index.js';
 import { FLINK_DEPLOYMENT, FLINK_SESSION_JOB } from '../api/schema/crd.js';
-import { resolveFacts, withoutKubernetesApi, type ClusterLookups } from './facts.js';
+import { resolveFacts, withoutKubernetesApi, type ClusterLookups, type Lookup } from './facts.js';
 import { createMetrics, type Verdict } from './metrics.js';
 import { loadCertificate, secureContextOptions, watchCertificate } from './tls.js';
 
@@ -30,6 +30,8 @@ export interface WebhookOptions {
   /** A client that has not sent its whole request by then gets 408 (the API server gives up after ≤ 30 s anyway). */
   requestTimeoutMs?: number;
   dnsTimeoutMs?: number;
+  /** How jar hosts are resolved (default: the system resolver); tests give a slow stand-in. */
+  lookup?: Lookup;
   certPollMs?: number;
 }
 
@@ -75,7 +77,7 @@ export async function startWebhookServer(options: WebhookOptions): Promise<Webho
     if (path === '/mutate') {
       answer = mutate(request);
     } else {
-      const facts = await resolveFacts(externalFactsNeeded(request, options.operatorConfig), request.namespace, cluster, options.dnsTimeoutMs ?? 2000);
+      const facts = await resolveFacts(externalFactsNeeded(request, options.operatorConfig), request.namespace, cluster, options.dnsTimeoutMs ?? 2000, options.lookup);
       answer = validate(request, { operatorConfig: options.operatorConfig, ...facts });
     }
     const verdict: Verdict = !answer.response.allowed ? 'denied' : answer.response.patch ? 'patched' : 'allowed';

@@ -36,7 +36,7 @@ export function validateResource(kind: KindInfo, resource: unknown, ctx: Validat
   const semantic =
     kind === FLINK_DEPLOYMENT
       ? { errors: validateFlinkDeployment(obj, deploymentConfig(ctx.operatorConfig, obj)), warnings: serviceAccountWarnings(ctx.serviceAccount) }
-      : validateFlinkSessionJob(obj, sessionJobConfig(ctx.operatorConfig, obj, sessionTarget(ctx)), sessionTarget(ctx), ctx.jarHost);
+      : validateFlinkSessionJob(obj, sessionJobConfig(ctx.operatorConfig, obj, sessionTarget(ctx)), sessionTarget(ctx), ctx.jarHost, ctx.operatorConfig);
   const wrongType = new Set(structural.map((s) => s.field));
   const errors = [...structural, ...semantic.errors.filter((e) => !ancestorsOf(e.field).some((f) => wrongType.has(f)))];
   const omitted = Math.max(0, errors.length - MAX_LISTED_ERRORS);

@@ -7,17 +7,22 @@ import { option, OPTIONS } from '../operator-options.js';
 import { configPath, fieldError, shown, type FieldError } from './field-error.js';
 
 
-/** What name resolution said of a jar host; `undefined` addresses mean it did not resolve. */
+/**
+ * What name resolution said of a jar host: its addresses; `undefined` when the name does not exist (admitted with a
+ * warning: the webhook's DNS is not the cluster's); `unchecked` when resolution gave no answer (a timeout, a DNS
+ * server failing) — then the host is refused: a slow lookup must never turn a restricted host into an allowed one.
+ */
 export interface HostResolution {
   host: string;
   addresses: readonly string[] | undefined;
+  unchecked?: string;
 }
 
 /** The http(s) host of a jar URI the caller must resolve, if the restricted-host rule applies to it. */
 export function jarHostToResolve(jarURI: string | undefined, config: FlatConfig): string | undefined {
   if (!jarURI || !restrictedHostsDisallowed(config)) return undefined;
   const url = parseUri(jarURI);
-  if (!url || !['http:', 'https:'].includes(url.protocol)) return undefined;
+  if (!url || !['http:', 'https:'].includes(url.protocol) || !hasAuthority(jarURI)) return undefined;
   const host = url.hostname.replace(/^\[|\]$/g, '');
   return isIP(host) ? undefined : host;
 }
@@ -45,9 +50,15 @@ export function validateJarUri(jarURI: string, config: FlatConfig, resolution: H
   if (!['http', 'https'].includes(scheme) || !restrictedHostsDisallowed(config)) {
     return { errors: [], warnings: [] };
   }
+  // java.net.URI, which upstream uses, reads `https:///x.jar` as having no host; WHATWG URL would take `x.jar`.
+  if (!hasAuthority(jarURI)) return { errors: [fieldError(field, `${shown(jarURI)} must include a host for http and https`)], warnings: [] };
   const host = url.hostname.replace(/^\[|\]$/g, '');
   // An address literal is its own resolution; a resolution of some other host says nothing about this one.
-  const addresses = isIP(host) ? [host] : resolution?.host === host ? resolution.addresses : undefined;
+  const resolved = resolution?.host === host ? resolution : undefined;
+  if (!isIP(host) && resolved?.unchecked) {
+    return { errors: [fieldError(field, `host ${shown(host)} could not be checked against the restricted addresses (${resolved.unchecked}); try again`)], warnings: [] };
+  }
+  const addresses = isIP(host) ? [host] : resolved?.addresses;
   if (addresses === undefined) {
     return {
       errors: [],
@@ -70,6 +81,11 @@ export function allowedSchemes(config: FlatConfig): string[] {
   const raw = option(config, OPTIONS.allowedSchemes);
   const list = (raw ?? 'https').split(/[;,]/).map((s) => s.trim().toLowerCase()).filter(Boolean);
   return list.length > 0 ? list : ['https'];
+}
+
+/** `scheme://host…` with a host before the path, as java.net.URI requires of a hierarchical http(s) URI. */
+function hasAuthority(uri: string): boolean {
+  return /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]/.test(uri.trim());
 }
 
 function parseUri(text: string): URL | undefined {

@@ -67,11 +67,15 @@ function validateLegacyResource(resource: Json | undefined, path: string, compon
   if (!resource) return [];
   const errors: FieldError[] = [];
   const memory = asString(resource.memory);
-  if (!isBlank(memory) && parseMemory(memory!) === undefined) {
-    errors.push(fieldError(`${path}.memory`, `${LABEL[component]} memory ${shown(memory)} is not a memory size (e.g. 2048m, 2g, 2Gi)`));
+  if (!isBlank(memory)) {
+    const bytes = parseMemory(memory!);
+    if (bytes === undefined) errors.push(fieldError(`${path}.memory`, `${LABEL[component]} memory ${shown(memory)} is not a memory size (e.g. 2048m, 2g, 2Gi)`));
+    // Flink's MemorySize holds 0 to Long.MAX_VALUE bytes.
+    else if (bytes < 0 || bytes >= 2 ** 63) errors.push(fieldError(`${path}.memory`, `${LABEL[component]} memory ${shown(memory)} must be between 0 and 2^63-1 bytes`));
   }
+  // Any value given is parsed, as upstream does: an empty string is not a quantity.
   const storage = asString(resource.ephemeralStorage);
-  if (!isBlank(storage) && parseQuantity(storage!) === undefined) {
+  if (storage !== undefined && parseQuantity(storage) === undefined) {
     errors.push(fieldError(`${path}.ephemeralStorage`, `${shown(storage)} is not a Kubernetes quantity (e.g. 2Gi)`));
   }
   return errors;

@@ -3,7 +3,7 @@ import { defaultConfigFor, effectiveConfig, type FlatConfig } from '../flink-con
 import type { JsonValue } from '../kubernetes-types.js';
 import { lastReconciledSpec } from '../spec-envelope.js';
 import { asObject, asString, type Json } from './access.js';
-import { validateName, validateSavepointRedeploy } from './deployment.js';
+import { validateName } from './deployment.js';
 import { fieldError, type FieldError } from './field-error.js';
 import { validateJarUri, type HostResolution } from './jar-uri.js';
 import { validateJobSpec } from './job.js';
@@ -32,7 +32,11 @@ export function sessionJobConfig(operatorConfig: FlatConfig, sessionJob: Json, t
   return effectiveConfig(defaults, ...overlays);
 }
 
-export function validateFlinkSessionJob(resource: Json, config: FlatConfig, target: SessionTarget, jarHost: HostResolution | undefined): Verdict {
+/**
+ * `config` is the job's effective configuration; the jar-URI rule reads `operatorConfig` alone, as upstream does: a
+ * resource must not widen the schemes it may fetch from or switch the restricted-host check off for itself.
+ */
+export function validateFlinkSessionJob(resource: Json, config: FlatConfig, target: SessionTarget, jarHost: HostResolution | undefined, operatorConfig: FlatConfig): Verdict {
   const spec = asObject(resource.spec) ?? {};
   const job = asObject(spec.job);
   const deploymentName = spec.deploymentName;
@@ -44,11 +48,10 @@ export function validateFlinkSessionJob(resource: Json, config: FlatConfig, targ
   if (last && last.deploymentName !== undefined && deploymentName !== last.deploymentName) {
     errors.push(fieldError('spec.deploymentName', `cannot change after the job was submitted (was ${JSON.stringify(last.deploymentName)}); create a new FlinkSessionJob`));
   }
-  if (last && job && asObject(last.job)) errors.push(...validateSavepointRedeploy(job, asObject(last.job)!));
 
   const jarURI = asString(job?.jarURI);
   if (jarURI !== undefined) {
-    const verdict = validateJarUri(jarURI, config, jarHost);
+    const verdict = validateJarUri(jarURI, operatorConfig, jarHost);
     errors.push(...verdict.errors);
     warnings.push(...verdict.warnings);
   }

@@ -36,6 +36,11 @@ export class ControlPlane {
   readonly auditLog: string;
   private ports!: Ports;
   private readonly processes = new Map<string, ManagedProcess>();
+  /**
+   * When each kube-apiserver start became ready. For a few seconds after, its RBAC authorizer may still refuse what
+   * the rules allow (its caches are filling): audit checks of least privilege leave those moments out.
+   */
+  readonly apiServerReadyAt: number[] = [];
   /** Kubeconfigs name the API server's port, which changes only when the control plane starts. */
   private readonly kubeconfigsWritten = new Set<string>();
 
@@ -151,6 +156,7 @@ export class ControlPlane {
       '--profiling=false',
     ]);
     await p.waitReady(async () => (await get(`${this.server}/readyz`, this.pki)).status === 200);
+    this.apiServerReadyAt.push(Date.now());
   }
 
   private async startControllerManager(): Promise<void> {

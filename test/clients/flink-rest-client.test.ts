@@ -36,7 +36,8 @@ describe('Flink REST client: bounded whatever the JobManager answers', function 
     const before = process.memoryUsage().rss;
     const err = (await new FlinkRestClient(url, 10_000).jobs().catch((e: unknown) => e)) as Error;
     expect(err.message).to.equal(`Flink REST GET /jobs/overview: the answer exceeds ${MAX_FLINK_ANSWER_BYTES} bytes`);
-    expect((process.memoryUsage().rss - before) / 2 ** 20, 'MB of memory it took').to.be.below(60);
+    // 16 MiB read, in chunks and then joined; nowhere near the 100 MB sent.
+    expect((process.memoryUsage().rss - before) / 2 ** 20, 'MB of memory it took').to.be.below(80);
   });
 
   it('gives up on an answer dribbled a byte a second at its deadline', async () => {

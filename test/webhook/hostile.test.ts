@@ -187,11 +187,12 @@ describe('webhook over HTTPS: hostile input', function () {
     for (const weak of ['AES128-SHA', 'AES256-GCM-SHA384', 'ECDHE-RSA-AES128-SHA', 'ECDHE-RSA-AES256-SHA384']) {
       const out = sClient(weak);
       expect(out.status, `${weak} is refused`).to.not.equal(0);
-      expect(out.stdout + out.stderr, weak).to.match(/handshake failure|no cipher/i);
+      expect(out.stdout, `${weak}: no cipher was agreed`).to.match(/Cipher is \(NONE\)/);
     }
+    // The handshake is what is judged here: the negotiated suite and a verified chain (s_client's exit status also
+    // reflects how the idle connection was torn down afterwards).
     const strong = sClient('ECDHE-RSA-AES128-GCM-SHA256');
-    expect(strong.status, strong.stderr).to.equal(0);
-    expect(strong.stdout).to.match(/Cipher is ECDHE-RSA-AES128-GCM-SHA256/);
+    expect(strong.stdout, strong.stderr).to.match(/Cipher is ECDHE-RSA-AES128-GCM-SHA256/);
     expect(strong.stdout).to.match(/Verify return code: 0 \(ok\)/);
   });
 });
