@@ -58,7 +58,8 @@ const MAX_NAME_CHARS = 253;
  */
 export function jsonShapeProblem(text: Uint8Array): string | undefined {
   const commas: number[] = [];
-  const keys: string[] = [];
+  // Per open container, where its key is in `text` (undefined for the root and list items): decoded only for a message.
+  const keys: ([number, number] | undefined)[] = [];
   let lastString: [number, number] | undefined;
   let afterColon = false;
   for (let i = 0; i < text.length; i++) {
@@ -75,19 +76,29 @@ export function jsonShapeProblem(text: Uint8Array): string | undefined {
     }
     if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
       if (commas.length >= MAX_NESTING) return `body nests deeper than ${MAX_NESTING} levels`;
-      const parent = keys[keys.length - 1];
-      keys.push(afterColon && lastString ? Buffer.from(text.subarray(lastString[0], Math.min(lastString[1], lastString[0] + 200))).toString('utf8') : parent === undefined ? '(root)' : `${parent}[]`);
+      keys.push(afterColon ? lastString : undefined);
       commas.push(0);
     } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
       commas.pop();
       keys.pop();
     } else if (c === 0x2c /* , */ && commas.length > 0) {
       // n commas separate n + 1 entries.
-      if (++commas[commas.length - 1]! >= MAX_ENTRIES) return `${shown(keys[keys.length - 1])} holds more than ${MAX_ENTRIES} entries`;
+      if (++commas[commas.length - 1]! >= MAX_ENTRIES) return `${shown(containerName(text, keys))} holds more than ${MAX_ENTRIES} entries`;
     }
     if (c > 0x20) afterColon = c === 0x3a /* : */;
   }
   return undefined;
+}
+
+/** The innermost open container's name: its key, or its nearest named ancestor's with `[]` per list level below it. */
+function containerName(text: Uint8Array, keys: readonly ([number, number] | undefined)[]): string {
+  let suffix = '';
+  for (let level = keys.length - 1; level >= 0; level--) {
+    const key = keys[level];
+    if (key) return Buffer.from(text.subarray(key[0], Math.min(key[1], key[0] + 200))).toString('utf8') + suffix;
+    if (level > 0) suffix += '[]';
+  }
+  return `(root)${suffix}`;
 }
 
 /** Whether the quote at `at` is escaped: an odd number of backslashes before it. */

@@ -76,22 +76,21 @@ export function isBlank(value: string | undefined | null): boolean {
   return value === undefined || value === null || value.trim() === '';
 }
 
-/** A boolean key; `fallback` when it is not set (upstream options have their own defaults). */
-export function isTrue(config: FlatConfig, key: string, fallback = false): boolean {
-  const value = config[key]?.trim().toLowerCase();
-  return value === undefined ? fallback : value === 'true';
+/**
+ * A key's value as Flink's ConfigOption#withDeprecatedKeys reads it: the key, else its older names in order; a key
+ * present but blank hides the older names.
+ */
+export function withFallbacks(config: FlatConfig, key: string, deprecatedKeys: readonly string[] = []): string | undefined {
+  for (const name of [key, ...deprecatedKeys]) if (config[name] !== undefined) return config[name];
+  return undefined;
 }
 
-/** Flink's `high-availability.type` and the older names its ConfigOption still reads (first present wins). */
-export const HA_MODE_KEYS = ['high-availability.type', 'high-availability', 'recovery.mode'] as const;
-
 /**
- * Flink's HighAvailabilityMode.isHighAvailabilityModeActivated: the first of HA_MODE_KEYS present (a blank value
- * present hides the older names) names a mode other than NONE — `standalone`, the old default, is NONE too.
+ * Flink's HighAvailabilityMode.isHighAvailabilityModeActivated: `high-availability.type` (or its older names) names a
+ * mode other than NONE — `standalone`, the old default, is NONE too.
  */
 export function isHighAvailabilityEnabled(config: FlatConfig): boolean {
-  const key = HA_MODE_KEYS.find((k) => config[k] !== undefined);
-  const mode = key === undefined ? '' : config[key]!.trim().toUpperCase();
+  const mode = (withFallbacks(config, 'high-availability.type', ['high-availability', 'recovery.mode']) ?? '').trim().toUpperCase();
   return mode !== '' && mode !== 'NONE' && mode !== 'STANDALONE';
 }
 

@@ -1,7 +1,7 @@
 // Every `kubernetes.operator.*` key the code reads, declared once: its type, its default, what it means, the older
 // names Flink's key fallbacks still honour, and whether a resource may override it in `spec.flinkConfiguration`.
 // The README's configuration table is generated from this list (`npm run generate`).
-import { isBlank, parseDurationMs, type FlatConfig } from './flink-config.js';
+import { isBlank, parseDurationMs, withFallbacks, type FlatConfig } from './flink-config.js';
 
 interface OptionBase<T> {
   key: string;
@@ -131,11 +131,8 @@ export const OPTIONS = {
 } as const;
 
 /** Where an option's value comes from: its key, else its deprecated names; a key present but blank wins over them. */
-export function rawOption(conf: FlatConfig, option: Pick<OptionBase<unknown>, 'key' | 'deprecatedKeys'>): string | undefined {
-  if (conf[option.key] !== undefined) return conf[option.key];
-  for (const old of option.deprecatedKeys ?? []) if (conf[old] !== undefined) return conf[old];
-  return undefined;
-}
+export const rawOption = (conf: FlatConfig, option: Pick<OptionBase<unknown>, 'key' | 'deprecatedKeys'>): string | undefined =>
+  withFallbacks(conf, option.key, option.deprecatedKeys);
 
 /** The option's value in `conf`; its default when absent, blank or unreadable (validation reports the unreadable). */
 export function option<T>(conf: FlatConfig, opt: OperatorOption<T>): T {

@@ -1,5 +1,6 @@
 // What the operator saw — the JobManager Deployment and Flink's REST API — folded into the status, as upstream's
 // observers do (notes §6.2): JobManager deployment status, job status, stability, the Running condition.
+import { GENERATION_ANNOTATION } from '../cluster/objects.js';
 import { lastReconciledSpec, writeSpecEnvelope } from '../spec-envelope.js';
 import type { Condition, FlinkDeploymentStatus, JobStatus } from '../types.generated.js';
 import { asObject } from '../validation/access.js';
@@ -25,14 +26,13 @@ export type JobManagerObservation =
   | { phase: 'deleting' }
   | { phase: 'present'; generation: number | undefined; available: boolean; replicaFailure?: ReplicaFailure };
 
-/** The JobManager Deployment as the planner needs it; `generationAnnotation` names the generation it was made for. */
+/** The JobManager Deployment as the planner needs it: there or not, the generation it was made for, its pods. */
 export function observeJobManagerDeployment(
   deployment: { metadata?: { deletionTimestamp?: string | Date; annotations?: Record<string, string> }; status?: { availableReplicas?: number; conditions?: { type?: string; status?: string; reason?: string; message?: string }[] } } | undefined,
-  generationAnnotation: string,
 ): JobManagerObservation {
   if (!deployment) return { phase: 'absent' };
   if (deployment.metadata?.deletionTimestamp) return { phase: 'deleting' };
-  const generation = Number(deployment.metadata?.annotations?.[generationAnnotation]);
+  const generation = Number(deployment.metadata?.annotations?.[GENERATION_ANNOTATION]);
   const failure = deployment.status?.conditions?.find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
   return {
     phase: 'present',

@@ -5,7 +5,6 @@ import { FLINK_DEPLOYMENT, type KindInfo } from '../schema/crd.js';
 import { asObject, asString, type Json } from './access.js';
 import { validateFlinkDeployment } from './deployment.js';
 import type { HostResolution } from './jar-uri.js';
-import { MAX_LISTED_ERRORS } from './limits.js';
 import { validateStructure } from './schema.js';
 import { sessionJobConfig, validateFlinkSessionJob, type SessionTarget, type Verdict } from './session-job.js';
 
@@ -25,6 +24,8 @@ export interface ValidationContext {
   stored?: boolean;
 }
 
+/** The most problems one answer lists; the rest are counted ("and N more"), so an answer never outgrows its request. */
+export const MAX_LISTED_ERRORS = 100;
 
 /**
  * Every problem at once (up to MAX_LISTED_ERRORS, then a count), structural and semantic. Semantic rules skip

@@ -6,7 +6,6 @@ import type { FlatConfig } from '../flink-config.js';
 import { option, OPTIONS } from '../operator-options.js';
 import { configPath, fieldError, shown, type FieldError } from './field-error.js';
 
-
 /**
  * What name resolution said of a jar host: its addresses; `undefined` when the name does not exist (admitted with a
  * warning: the webhook's DNS is not the cluster's); `unchecked` when resolution gave no answer (a timeout, a DNS

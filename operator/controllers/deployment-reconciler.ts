@@ -37,9 +37,6 @@ export interface ReconcilerDeps {
 
 const crPath = (namespace: string, name?: string, sub?: string) => objectPath(API_VERSION, FLINK_DEPLOYMENT.plural, namespace, name, sub);
 
-
-const jobManagerPhase = (deployment: KubeObject | undefined): JobManagerObservation => observeJobManagerDeployment(deployment as never, GENERATION_ANNOTATION);
-
 /** The names of the caches this reconciler reads (the controller's watches). */
 export const CACHES = { flinkDeployments: 'flinkdeployments', jobManagers: 'jobmanagers' } as const;
 
@@ -113,7 +110,7 @@ export class DeploymentReconciler {
     const cached = this.deps.caches(CACHES.jobManagers, namespace, name) as KubeObject | undefined;
     // The cache may not have a Deployment we created a moment ago: when the status says there is one, ask live.
     const believedThere = (resource.status?.jobManagerDeploymentStatus ?? 'MISSING') !== 'MISSING';
-    const jobManager = cached || !believedThere ? jobManagerPhase(cached) : await this.observeJobManager(namespace, name);
+    const jobManager = cached || !believedThere ? observeJobManagerDeployment(cached as never) : await this.observeJobManager(namespace, name);
     const seen: Observation = { now: Date.now(), jobManager };
     if (jobManager.phase !== 'present' || !jobManager.available) return seen;
     const flink = this.flink(namespace, name);
@@ -135,7 +132,7 @@ export class DeploymentReconciler {
 
   private async observeJobManager(namespace: string, name: string): Promise<JobManagerObservation> {
     try {
-      return jobManagerPhase(await this.deps.client.get(objectPath('apps/v1', 'deployments', namespace, name)));
+      return observeJobManagerDeployment(await this.deps.client.get(objectPath('apps/v1', 'deployments', namespace, name)));
     } catch (err) {
       if (isNotFound(err)) return { phase: 'absent' };
       throw err;

@@ -5,7 +5,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { KubeClient, type Fence } from '../../kube/client.js';
+import { isAuthRefusal, KubeClient, type Fence } from '../../kube/client.js';
 import { statusOf } from '../../kube/informer.js';
 import { LeaderElector, type Leadership } from '../leader-election.js';
 import { ControllerMetrics, runController, type ControllerDefinition, type RunningController } from './controller.js';
@@ -103,7 +103,7 @@ export class Manager {
   private readonly watchFailed = (controller: string, watch: string, err: unknown, retryInMs: number): void => {
     const status = statusOf(err);
     const message = ((err as Error | undefined)?.message ?? String(err)).split('\n')[0]!;
-    if (status === 401 || status === 403) this.authFailed(status, `${watch} watch: ${message}`);
+    if (isAuthRefusal(status, message)) this.authFailed(status!, `${watch} watch: ${message}`);
     this.options.log.warn({ controller, watch, reason: `${status ?? ''} ${message}`.trim(), retryInMs }, 'watch failed; restarting');
   };
 

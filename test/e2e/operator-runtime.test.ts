@@ -6,9 +6,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { auditEvents, byOperator, settleAudit, type AuditEvent } from '../support/audit.js';
 import { boundOperatorToken, execPlugin, kubeconfigWith } from '../support/credentials.js';
-import { allRunningJobs, apply, eventRecorded, events, flinkJobs, getDeployment, patchSpec, restoredFrom, runningJob, statefulDeployment, waitForLifecycle, waitForUpgraded } from '../support/flink-deployments.js';
+import { apply, events, expectExactlyOneJob, flinkJobs, getDeployment, patchSpec, restoredFrom, runningJob, statefulDeployment, upgradeUnderWay, waitForLifecycle, waitForUpgraded } from '../support/flink-deployments.js';
 import { startFlinkProxy } from '../support/flink-proxy.js';
-import { eventually, kubectl, localStack, useStackNamespace } from '../support/stack.js';
+import { eventually, kubectl, localStack, untilLogged, useStackNamespace } from '../support/stack.js';
 
 const NAME = 'basic-example';
 const WRITES = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
@@ -25,13 +25,8 @@ async function runAlone(identity: string, options: Parameters<Awaited<ReturnType
   const stack = await localStack();
   await stack.stopOperator('operator');
   const operator = await stack.startOperator(identity, options);
-  await eventually(`${identity} to lead`, async () => operator.logTail(80).includes('became leader'), 30_000);
+  await untilLogged(operator, 'became leader');
   return operator;
-}
-
-async function expectExactlyOneJob(ns: string): Promise<void> {
-  const jobs = (await allRunningJobs()).filter((j) => j.cluster === `${ns}/${NAME}`);
-  expect(jobs, 'exactly one job runs for the resource, across every Flink of the stack').to.have.length(1);
 }
 
 const at = (e: AuditEvent) => Date.parse(e.requestReceivedTimestamp);
@@ -142,19 +137,15 @@ describe('operator runtime: credentials, leadership, failures a user can see', f
     const ns = namespace();
     const stack = await localStack();
     const standby = await stack.startOperator('successor');
-    await eventually('the successor to wait', async () => standby.logTail(50).includes('waiting for leadership'), 20_000);
-    await apply(ns, statefulDeployment('savepoint'));
-    await waitForLifecycle(ns, NAME, 'STABLE');
-    const before = await runningJob(ns, NAME);
-    await patchSpec(ns, NAME, { job: { parallelism: 3 } });
-    await eventRecorded(ns, NAME, 'SpecChanged');
+    await untilLogged(standby, 'waiting for leadership', 20_000);
+    const before = await upgradeUnderWay(ns);
 
     const leader = stack.operator()!;
     process.kill(leader.pid!, 'SIGSTOP');
-    await eventually('the successor to lead', async () => standby.logTail(80).includes('became leader'), 40_000);
+    await untilLogged(standby, 'became leader', 40_000);
     const done = await waitForUpgraded(ns, NAME, before.jid);
     process.kill(leader.pid!, 'SIGCONT');
-    await eventually('the old leader to stand down', async () => leader.logTail(80).includes('leadership lost'), 30_000);
+    await untilLogged(leader, 'leadership lost');
     await new Promise((r) => setTimeout(r, 3000));
 
     await settleAudit();

@@ -3,8 +3,8 @@
 import { expect } from 'chai';
 import { IDENTITIES } from '../../local/control-plane/pki.js';
 import { auditEvents, byOperator, settleAudit } from '../support/audit.js';
-import { allRunningJobs, apply, eventRecorded, patchSpec, restoredFrom, runningJob, statefulDeployment, waitForLifecycle, waitForUpgraded } from '../support/flink-deployments.js';
-import { eventually, kubectl, localStack, useStackNamespace } from '../support/stack.js';
+import { apply, expectExactlyOneJob, patchSpec, restoredFrom, runningJob, statefulDeployment, upgradeUnderWay, waitForLifecycle, waitForUpgraded } from '../support/flink-deployments.js';
+import { eventually, kubectl, localStack, untilLogged, useStackNamespace } from '../support/stack.js';
 
 const NAME = 'basic-example';
 
@@ -15,22 +15,6 @@ async function expectNothingOrphaned(ns: string): Promise<void> {
   };
   for (const o of objects.items) expect(o.metadata.ownerReferences, `${o.kind} ${o.metadata.name} has an owner`).to.have.length.greaterThan(0);
   expect(objects.items.filter((o) => o.kind === 'Deployment')).to.have.length(1);
-}
-
-async function expectExactlyOneJob(ns: string): Promise<string> {
-  const jobs = (await allRunningJobs()).filter((j) => j.cluster === `${ns}/${NAME}`);
-  expect(jobs, 'exactly one job runs for the resource, across every Flink of the stack').to.have.length(1);
-  return jobs[0]!.jid;
-}
-
-/** A savepoint deployment, STABLE, then a parallelism change under way (its SpecChanged recorded); the first job. */
-async function upgradeUnderWay(ns: string) {
-  await apply(ns, statefulDeployment('savepoint'));
-  await waitForLifecycle(ns, NAME, 'STABLE');
-  const first = await runningJob(ns, NAME);
-  await patchSpec(ns, NAME, { job: { parallelism: 3 } });
-  await eventRecorded(ns, NAME, 'SpecChanged');
-  return first;
 }
 
 describe('reconciler: faults', function () {
@@ -66,7 +50,7 @@ describe('reconciler: faults', function () {
     const ns = namespace();
     const stack = await localStack();
     const standby = await stack.startOperator('standby');
-    await eventually('the standby to wait for the lease', async () => standby.logTail(50).includes('waiting for leadership'), 20_000);
+    await untilLogged(standby, 'waiting for leadership', 20_000);
     await apply(ns, statefulDeployment('stateless'));
     await waitForLifecycle(ns, NAME, 'STABLE');
     const before = await runningJob(ns, NAME);
@@ -77,7 +61,7 @@ describe('reconciler: faults', function () {
 
     await stack.stopOperator('operator', 'SIGKILL');
     const killedAt = Date.now();
-    await eventually('the standby to lead', async () => standby.logTail(50).includes('became leader'), 30_000);
+    await untilLogged(standby, 'became leader', 30_000);
     const takeoverMs = Date.now() - killedAt;
     expect(takeoverMs, 'takeover within 15 s lease + 2 s retry').to.be.below(17_000 + 1000);
 

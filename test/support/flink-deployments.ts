@@ -170,3 +170,20 @@ export async function waitForUpgraded(ns: string, name: string, previousJobId: s
     return done ? d : undefined;
   }, timeoutMs);
 }
+
+/** Exactly one job runs for the resource, counted across every Flink of the stack; its id. */
+export async function expectExactlyOneJob(ns: string, name = 'basic-example'): Promise<string> {
+  const jobs = (await allRunningJobs()).filter((j) => j.cluster === `${ns}/${name}`);
+  expect(jobs, 'exactly one job runs for the resource, across every Flink of the stack').to.have.length(1);
+  return jobs[0]!.jid;
+}
+
+/** A savepoint deployment, STABLE, then a parallelism change under way (its SpecChanged recorded); the first job. */
+export async function upgradeUnderWay(ns: string, name = 'basic-example'): Promise<{ url: string; jid: string }> {
+  await apply(ns, statefulDeployment('savepoint', name));
+  await waitForLifecycle(ns, name, 'STABLE');
+  const first = await runningJob(ns, name);
+  await patchSpec(ns, name, { job: { parallelism: 3 } });
+  await eventRecorded(ns, name, 'SpecChanged');
+  return first;
+}

@@ -86,3 +86,8 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
   }
   throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
 }
+
+/** Resolves once a stack process has logged `text` (e.g. an operator "waiting for leadership" or "became leader"). */
+export async function untilLogged(process: { spec: { name: string }; logTail(lines?: number): string }, text: string, timeoutMs = 30_000): Promise<void> {
+  await eventually(`${process.spec.name} to log "${text}"`, async () => process.logTail(80).includes(text), timeoutMs);
+}

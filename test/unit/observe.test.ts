@@ -1,10 +1,10 @@
 // What the JobManager Deployment says, as the planner reads it — and a ReplicaFailure (pods that cannot be created:
 // a missing ServiceAccount, a quota, Pod Security) surfaced as upstream's DeploymentFailedException does it.
 import { expect } from 'chai';
+import { GENERATION_ANNOTATION } from '../../api/cluster/objects.js';
 import { DEPLOYMENT_FAILED_TYPE, observeJobManagerDeployment, observeStatus } from '../../api/reconcile/observe.js';
 import { writeSpecEnvelope } from '../../api/spec-envelope.js';
 
-const ANNOTATION = 'flinkdeployments.flink.apache.org/generation';
 const failedCreate = {
   type: 'ReplicaFailure',
   status: 'True',
@@ -14,15 +14,15 @@ const failedCreate = {
 
 describe('observing the JobManager Deployment', () => {
   it('reads absence, deletion, the generation it was made for and availability', () => {
-    expect(observeJobManagerDeployment(undefined, ANNOTATION)).to.deep.equal({ phase: 'absent' });
-    expect(observeJobManagerDeployment({ metadata: { deletionTimestamp: '2026-01-01T00:00:00Z' } }, ANNOTATION)).to.deep.equal({ phase: 'deleting' });
-    expect(observeJobManagerDeployment({ metadata: { annotations: { [ANNOTATION]: '3' } }, status: { availableReplicas: 1 } }, ANNOTATION)).to.deep.equal({ phase: 'present', generation: 3, available: true });
+    expect(observeJobManagerDeployment(undefined)).to.deep.equal({ phase: 'absent' });
+    expect(observeJobManagerDeployment({ metadata: { deletionTimestamp: '2026-01-01T00:00:00Z' } })).to.deep.equal({ phase: 'deleting' });
+    expect(observeJobManagerDeployment({ metadata: { annotations: { [GENERATION_ANNOTATION]: '3' } }, status: { availableReplicas: 1 } })).to.deep.equal({ phase: 'present', generation: 3, available: true });
   });
 
   it('reads a ReplicaFailure condition that is True, and ignores one that is False', () => {
-    const failing = observeJobManagerDeployment({ status: { conditions: [failedCreate] } }, ANNOTATION);
+    const failing = observeJobManagerDeployment({ status: { conditions: [failedCreate] } });
     expect(failing).to.deep.include({ phase: 'present', available: false, replicaFailure: { reason: 'FailedCreate', message: failedCreate.message } });
-    expect(observeJobManagerDeployment({ status: { conditions: [{ ...failedCreate, status: 'False' }] } }, ANNOTATION)).to.not.have.property('replicaFailure');
+    expect(observeJobManagerDeployment({ status: { conditions: [{ ...failedCreate, status: 'False' }] } })).to.not.have.property('replicaFailure');
   });
 
   const deployed = {
@@ -30,7 +30,7 @@ describe('observing the JobManager Deployment', () => {
     jobStatus: { jobId: 'a'.repeat(32), state: 'RECONCILING' as const },
     reconciliationStatus: { state: 'DEPLOYED' as const, lastReconciledSpec: writeSpecEnvelope({ spec: { job: { state: 'running' } }, apiVersion: 'flink.apache.org/v1beta1', firstDeployment: true }) },
   };
-  const jm = observeJobManagerDeployment({ status: { conditions: [failedCreate] } }, ANNOTATION);
+  const jm = observeJobManagerDeployment({ status: { conditions: [failedCreate] } });
 
   it('a JobManager whose pods cannot be created is ERROR, with Kubernetes\' message in the error, and one event the first time', () => {
     const first = observeStatus('orders', 1, deployed, { now: 1, jobManager: jm });
