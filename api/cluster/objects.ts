@@ -2,7 +2,8 @@
 // the JobManager Deployment `<name>` owned by the FlinkDeployment, and what hangs off it — the `flink-config-<name>`
 // ConfigMap, the `<name>-rest` and (without HA) `<name>` Services and, in standalone mode, the TaskManager
 // Deployment — owned by the JobManager Deployment, so deleting it takes the whole cluster along.
-import { isHighAvailabilityEnabled, parseMemory, parseQuantity, type FlatConfig } from '../flink-config.js';
+import { isHighAvailabilityEnabled, parseQuantity, type FlatConfig } from '../flink-config.js';
+import { deriveProcessMemory } from '../flink-memory.js';
 import { API_VERSION, FLINK_DEPLOYMENT } from '../schema/crd.js';
 import type { FlinkDeploymentSpec } from '../types.generated.js';
 import { asObject, type Json } from '../validation/access.js';
@@ -162,8 +163,9 @@ function image(spec: FlinkDeploymentSpec): Json {
  * process size in MiB, cpu the configured cores (default 1), limits scaled by the limit factors.
  */
 function containerResources(conf: FlatConfig, component: 'jobmanager' | 'taskmanager'): Json {
-  const bytes = parseMemory(conf[`${component}.memory.process.size`] ?? '') ?? (component === 'jobmanager' ? 1600 : 1728) * 2 ** 20;
-  const memoryMb = Math.round(bytes / 2 ** 20);
+  const derived = deriveProcessMemory(conf, component);
+  // Admission rejects what Flink cannot derive; Flink's own defaults size a process nothing sized.
+  const memoryMb = derived.ok ? Number(derived.processBytes >> 20n) : component === 'jobmanager' ? 1600 : 1728;
   const cpu = parseQuantity(conf[cpuKey(component)] ?? conf[cpuKey(component, false)] ?? '1') ?? 1;
   const factor = (key: string) => Number(conf[`kubernetes.${component}.${key}.limit-factor`] ?? 1) || 1;
   return {

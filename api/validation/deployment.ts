@@ -3,6 +3,7 @@ import { compareFlinkVersions, isBlank, isHighAvailabilityEnabled, type FlatConf
 import { FLINK_VERSIONS } from '../schema/flink-resources.js';
 import { option, OPTIONS } from '../operator-options.js';
 import { lastReconciledSpec } from '../spec-envelope.js';
+import { javaUrlProblem } from '../java-uri.js';
 import { asInteger, asObject, asString, type Json } from './access.js';
 import { configPath, fieldError, keyPath, shown, type FieldError } from './field-error.js';
 import { validateJobSpec } from './job.js';
@@ -107,12 +108,8 @@ function validateIngress(ingress: Json | undefined): FieldError[] {
   const template = asString(ingress.template);
   if (isBlank(template)) return [fieldError('spec.ingress.template', 'is required when spec.ingress is set, e.g. "{{name}}.{{namespace}}.example.com"')];
   const url = template!.replace(/\{\{name\}\}/gi, 'name').replace(/\{\{namespace\}\}/gi, 'namespace');
-  try {
-    new URL(/^https?:\/\//i.test(url) ? url : `http://${url}`);
-    return [];
-  } catch {
-    return [fieldError('spec.ingress.template', `${shown(template)} does not give a valid URL once {{name}} and {{namespace}} are filled in`)];
-  }
+  const problem = javaUrlProblem(url);
+  return problem ? [fieldError('spec.ingress.template', `${shown(template)} does not give a valid URL once {{name}} and {{namespace}} are filled in (${problem})`)] : [];
 }
 
 function validateLogConfiguration(logConfiguration: Json | undefined): FieldError[] {

@@ -2,6 +2,7 @@
 // the caller passes the addresses it resolved, and gets back whether to warn that it could not.
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
+import { parseJavaUri } from '../java-uri.js';
 import type { FlatConfig } from '../flink-config.js';
 import { option, OPTIONS } from '../operator-options.js';
 import { configPath, fieldError, shown, type FieldError } from './field-error.js';
@@ -20,9 +21,9 @@ export interface HostResolution {
 /** The http(s) host of a jar URI the caller must resolve, if the restricted-host rule applies to it. */
 export function jarHostToResolve(jarURI: string | undefined, config: FlatConfig): string | undefined {
   if (!jarURI || !restrictedHostsDisallowed(config)) return undefined;
-  const url = parseUri(jarURI);
-  if (!url || !['http:', 'https:'].includes(url.protocol) || !hasAuthority(jarURI)) return undefined;
-  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const uri = parseJavaUri(jarURI);
+  if (!uri.ok || !['http', 'https'].includes(uri.scheme?.toLowerCase() ?? '') || !uri.host) return undefined;
+  const host = bare(uri.host);
   return isIP(host) ? undefined : host;
 }
 
@@ -33,12 +34,10 @@ export interface JarUriVerdict {
 
 export function validateJarUri(jarURI: string, config: FlatConfig, resolution: HostResolution | undefined): JarUriVerdict {
   const field = 'spec.job.jarURI';
-  const url = parseUri(jarURI);
-  if (!url) {
-    const reason = /^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(jarURI) ? `${shown(jarURI)} is not a valid URI` : `${shown(jarURI)} must include a scheme, e.g. https://`;
-    return { errors: [fieldError(field, reason)], warnings: [] };
-  }
-  const scheme = url.protocol.slice(0, -1).toLowerCase();
+  const uri = parseJavaUri(jarURI);
+  if (!uri.ok) return { errors: [fieldError(field, `${shown(jarURI)} is not a valid URI: ${uri.reason}`)], warnings: [] };
+  if (uri.scheme === undefined) return { errors: [fieldError(field, `${shown(jarURI)} must include a scheme, e.g. https://`)], warnings: [] };
+  const scheme = uri.scheme.toLowerCase();
   const allowed = allowedSchemes(config);
   if (!allowed.includes(scheme)) {
     return {
@@ -49,9 +48,9 @@ export function validateJarUri(jarURI: string, config: FlatConfig, resolution: H
   if (!['http', 'https'].includes(scheme) || !restrictedHostsDisallowed(config)) {
     return { errors: [], warnings: [] };
   }
-  // java.net.URI, which upstream uses, reads `https:///x.jar` as having no host; WHATWG URL would take `x.jar`.
-  if (!hasAuthority(jarURI)) return { errors: [fieldError(field, `${shown(jarURI)} must include a host for http and https`)], warnings: [] };
-  const host = url.hostname.replace(/^\[|\]$/g, '');
+  // java.net.URI, which upstream uses, reports no host for `https:///x.jar` or a registry-based authority.
+  if (!uri.host) return { errors: [fieldError(field, `${shown(jarURI)} must include a host for http and https`)], warnings: [] };
+  const host = bare(uri.host);
   // An address literal is its own resolution; a resolution of some other host says nothing about this one.
   const resolved = resolution?.host === host ? resolution : undefined;
   if (!isIP(host) && resolved?.unchecked) {
@@ -82,18 +81,7 @@ export function allowedSchemes(config: FlatConfig): string[] {
   return list.length > 0 ? list : ['https'];
 }
 
-/** `scheme://host…` with a host before the path, as java.net.URI requires of a hierarchical http(s) URI. */
-function hasAuthority(uri: string): boolean {
-  return /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]/.test(uri.trim());
-}
-
-function parseUri(text: string): URL | undefined {
-  try {
-    return new URL(text);
-  } catch {
-    return undefined;
-  }
-}
+const bare = (host: string) => host.replace(/^\[|\]$/g, '');
 
 /**
  * Anything but a public unicast address: loopback, link-local, private, shared (CGNAT), reserved (240/4), broadcast,

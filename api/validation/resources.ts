@@ -1,26 +1,12 @@
 // JobManager and TaskManager resources (upstream DefaultValidator#validateJmSpec/validateTmSpec).
 import { isBlank, isHighAvailabilityEnabled, parseMemory, parseQuantity, type FlatConfig } from '../flink-config.js';
+import { deriveProcessMemory, type MemoryComponent } from '../flink-memory.js';
 import { asInteger, asObject, asString, type Json } from './access.js';
 import { configPath, fieldError, keyPath, shown, type FieldError } from './field-error.js';
 
 type Component = 'jobManager' | 'taskManager';
 const LABEL: Record<Component, string> = { jobManager: 'JobManager', taskManager: 'TaskManager' };
-
-/** Configuration keys from which Flink derives a process size without an explicit memory resource. */
-const MEMORY_FROM_CONFIG: Record<Component, readonly (readonly string[])[]> = {
-  jobManager: [
-    ['jobmanager.memory.process.size'],
-    ['jobmanager.memory.flink.size'],
-    ['jobmanager.memory.heap.size'],
-    ['jobmanager.heap.size'],
-  ],
-  taskManager: [
-    ['taskmanager.memory.process.size'],
-    ['taskmanager.memory.flink.size'],
-    ['taskmanager.memory.task.heap.size', 'taskmanager.memory.managed.size'],
-    ['taskmanager.heap.size'],
-  ],
-};
+const FLINK_PREFIX: Record<Component, MemoryComponent> = { jobManager: 'jobmanager', taskManager: 'taskmanager' };
 
 export function validateComponent(spec: Json, component: Component, config: FlatConfig): FieldError[] {
   const path = `spec.${component}`;
@@ -48,17 +34,29 @@ export function validateComponent(spec: Json, component: Component, config: Flat
   return errors;
 }
 
+/**
+ * Memory not given as a resource must be derivable by Flink from the configuration (upstream runs Flink's own
+ * process-spec derivation): a key being present is not enough, the sizes have to add up.
+ */
 function validateMemoryDefined(section: Json | undefined, component: Component, config: FlatConfig): FieldError[] {
   const legacy = asString(asObject(section?.resource)?.memory);
   const resources = asObject(section?.resources);
   const inResources = ['requests', 'limits'].some((k) => asObject(resources?.[k])?.memory !== undefined);
-  const inConfig = MEMORY_FROM_CONFIG[component].some((keys) => keys.every((k) => !isBlank(config[k])));
-  if (!isBlank(legacy) || inResources || inConfig) return [];
-  const processKey = MEMORY_FROM_CONFIG[component][0]![0]!;
+  if (!isBlank(legacy) || inResources) return [];
+  const derived = deriveProcessMemory(config, FLINK_PREFIX[component]);
+  if (derived.ok) return [];
+  if (derived.unset) {
+    return [
+      fieldError(
+        `spec.${component}.resource.memory`,
+        `is required (${LABEL[component]} memory): set spec.${component}.resource.memory, spec.${component}.resources.requests.memory or ${configPath(`${FLINK_PREFIX[component]}.memory.process.size`)}`,
+      ),
+    ];
+  }
   return [
     fieldError(
-      `spec.${component}.resource.memory`,
-      `is required (${LABEL[component]} memory): set spec.${component}.resource.memory, spec.${component}.resources.requests.memory or ${configPath(processKey)}`,
+      'spec.flinkConfiguration',
+      `Flink cannot size the ${LABEL[component]} process from these memory keys: ${derived.problem}; fix them or set spec.${component}.resource.memory`,
     ),
   ];
 }

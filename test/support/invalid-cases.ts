@@ -110,7 +110,7 @@ export const invalidCases: InvalidCase[] = [
     /must be true when kubernetes.operator.cluster.health-check.enabled/,
   ),
   fd('ingress without template', (d) => (d.spec.ingress = { className: 'nginx' }), 'spec.ingress.template', /is required/),
-  fd('ingress template that is no URL', (d) => (d.spec.ingress = { template: 'flink ui.{{namespace}}' }), 'spec.ingress.template', /not give a valid URL/),
+  fd('ingress template that is no URL', (d) => (d.spec.ingress = { template: 'flink-ui.{{namespace}}:web' }), 'spec.ingress.template', /not give a valid URL/),
   fd('unknown log configuration file', (d) => (d.spec.logConfiguration = { 'log4j.properties': 'x' }), 'spec.logConfiguration["log4j.properties"]', /allowed: log4j-console.properties, logback-console.xml/),
   // job
   fd('savepoint mode without checkpoint directory', (d) => (d.spec.job.upgradeMode = 'savepoint'), 'spec.flinkConfiguration["execution.checkpointing.dir"]', /checkpoint directory is required for upgradeMode savepoint/),

@@ -50,6 +50,25 @@ const rows: Row[] = [
   // 9: java.net.URI reads `https:///x.jar` as having no host (WHATWG URL would take "x.jar" as the host).
   { row: '9', what: 'a jar URI without a host', allowed: false, reason: /spec\.job\.jarURI: "https:\/\/\/job\.jar" must include a host for http and https/,
     object: sessionJob((j) => (j.spec.job.jarURI = 'https:///job.jar')) },
+  { row: '9', what: 'a port past 65535 (java.net.URI reads any int port)', allowed: true, object: sessionJob((j) => (j.spec.job.jarURI = 'https://8.8.8.8:99999/job.jar')) },
+  { row: '9', what: 'a host with an underscore (a registry-based authority: no host to Java)', allowed: false, reason: /must include a host for http and https/,
+    object: sessionJob((j) => (j.spec.job.jarURI = 'https://my_host.example.com/job.jar')) },
+  { row: '9', what: 'a space in the path', allowed: false, reason: /spec\.job\.jarURI: .* is not a valid URI: illegal character at index 22/,
+    object: sessionJob((j) => (j.spec.job.jarURI = 'https://example.com/my job.jar')) },
+  // 9: java.net.URL builds the ingress URL: any int port, a port that is no number is malformed.
+  { row: '9', what: 'an ingress template with port 99999', allowed: true, object: deployment((d) => (d.spec.ingress = { template: '{{name}}.example.com:99999' })) },
+  { row: '9', what: 'an ingress template whose port is a word', allowed: false, reason: /spec\.ingress\.template: .*\(invalid port "web"\)/,
+    object: deployment((d) => (d.spec.ingress = { template: '{{name}}.example.com:web' })) },
+  // 4: memory in flinkConfiguration counts only if Flink can derive a process from it (metaspace 256m + overhead
+  // at least 192m do not fit in 100m; a JobManager's Flink memory must exceed its 128m off-heap).
+  { row: '4', what: 'taskmanager.memory.process.size 100m instead of a memory resource', allowed: false, reason: /spec\.flinkConfiguration: Flink cannot size the TaskManager process/,
+    object: withConf(deployment((d) => delete d.spec.taskManager.resource.memory), { 'taskmanager.memory.process.size': '100m' }) },
+  { row: '4', what: 'jobmanager.memory.flink.size 100m instead of a memory resource', allowed: false, reason: /spec\.flinkConfiguration: Flink cannot size the JobManager process/,
+    object: withConf(deployment((d) => delete d.spec.jobManager.resource.memory), { 'jobmanager.memory.flink.size': '100m' }) },
+  { row: '4', what: 'taskmanager.memory.process.size 1g instead of a memory resource (positive control)', allowed: true,
+    object: withConf(deployment((d) => delete d.spec.taskManager.resource.memory), { 'taskmanager.memory.process.size': '1g' }) },
+  { row: '4', what: 'jobmanager.memory.heap.size 1g instead of a memory resource (positive control)', allowed: true,
+    object: withConf(deployment((d) => delete d.spec.jobManager.resource.memory), { 'jobmanager.memory.heap.size': '1g' }) },
   // 3: memory Flink's MemorySize cannot hold.
   { row: '3', what: 'negative JobManager memory', allowed: false, reason: /spec\.jobManager\.resource\.memory: JobManager memory "-1g" must be between 0 and 2\^63-1 bytes/,
     object: deployment((d) => (d.spec.jobManager.resource.memory = '-1g')) },
