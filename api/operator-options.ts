@@ -1,7 +1,7 @@
 // Every `kubernetes.operator.*` key the code reads, declared once: its type, its default, what it means, the older
 // names Flink's key fallbacks still honour, and whether a resource may override it in `spec.flinkConfiguration`.
 // The README's configuration table is generated from this list (`npm run generate`).
-import { isBlank, parseDurationMs, withFallbacks, type FlatConfig } from './flink-config.js';
+import { isBlank, parseDurationMs, parseFlinkMemorySize, withFallbacks, type FlatConfig } from './flink-config.js';
 
 interface OptionBase<T> {
   key: string;
@@ -28,6 +28,7 @@ const text = <T extends string | undefined>(o: Omit<OptionBase<T>, 'shownDefault
   shownDefault: o.shownDefault ?? (o.defaultValue === undefined ? '(none)' : String(o.defaultValue)),
   parse: (t) => t as T,
 });
+const memory = (o: Omit<OptionBase<number>, 'shownDefault'> & { shownDefault: string }): OperatorOption<number> => ({ ...o, parse: parseFlinkMemorySize });
 const integer = (o: Omit<OptionBase<number>, 'shownDefault'>): OperatorOption<number> => ({
   ...o,
   shownDefault: String(o.defaultValue),
@@ -59,6 +60,10 @@ export const OPTIONS = {
     key: 'kubernetes.operator.job.drain-on-savepoint-deletion', perResource: true, defaultValue: false,
     description: 'Drain the job (end of input) when it is stopped with a savepoint on deletion.',
   }),
+  blockOnSessionJobs: flag({
+    key: 'kubernetes.operator.session.deletion.block-on-session-jobs', perResource: true, defaultValue: true,
+    description: 'A session cluster is not deleted while FlinkSessionJobs name it (event `CleanupFailed`).',
+  }),
   jobManagerRecovery: flag({
     key: 'kubernetes.operator.jm-deployment-recovery.enabled', perResource: true, defaultValue: true,
     deprecatedKeys: ['kubernetes.operator.reconciler.jm-deployment-recovery.enabled'],
@@ -83,6 +88,22 @@ export const OPTIONS = {
   disallowRestrictedHosts: flag({
     key: 'kubernetes.operator.user.artifacts.disallow-restricted-hosts', perResource: false, defaultValue: true,
     description: 'Reject jar hosts that resolve to loopback, link-local or private addresses.',
+  }),
+  artifactsBaseDir: text<string>({
+    key: 'kubernetes.operator.user.artifacts.base.dir', perResource: false, defaultValue: '/opt/flink/artifacts',
+    description: 'Where session-job jars are downloaded to (and kept, keyed by URI and ETag, for the next submission).',
+  }),
+  artifactsMaxSize: memory({
+    key: 'kubernetes.operator.user.artifacts.max-size', perResource: false, defaultValue: 512 * 2 ** 20, shownDefault: '512 mb',
+    description: 'The largest session-job jar fetched; a larger one is an error naming the URI.',
+  }),
+  artifactsDownloadTimeout: duration({
+    key: 'kubernetes.operator.user.artifacts.download.timeout', perResource: false, defaultValue: 300_000, shownDefault: '5 min',
+    description: 'Total deadline of one jar download (redirects included), and of its upload to the session cluster.',
+  }),
+  artifactsHttpHeaders: text<string | undefined>({
+    key: 'kubernetes.operator.user.artifacts.http.header', perResource: true, defaultValue: undefined,
+    description: 'HTTP headers sent with a jar download, `name:value` pairs separated by `,`.',
   }),
   watchedNamespaces: text<string | undefined>({
     key: 'kubernetes.operator.watched.namespaces', perResource: false, defaultValue: undefined, shownDefault: 'all',

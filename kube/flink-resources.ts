@@ -1,27 +1,35 @@
 // The caches the shells keep: our resources through the generic custom-objects API, and the built-in objects they
 // read (the JobManager Deployments the operator owns, the ServiceAccounts the webhook checks).
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject, type KubernetesListObject } from '@kubernetes/client-node';
-import { FLINK_DEPLOYMENT, GROUP, VERSION, type KindInfo } from '../api/schema/crd.js';
-import type { FlinkDeployment } from '../api/types.generated.js';
+import { FLINK_DEPLOYMENT, FLINK_SESSION_JOB, GROUP, VERSION, type KindInfo } from '../api/schema/crd.js';
+import type { FlinkDeployment, FlinkSessionJob } from '../api/types.generated.js';
 import { startInformer, type InformerOptions, type ObjectCache } from './informer.js';
 
 export type FlinkDeploymentObject = FlinkDeployment & KubernetesObject;
+export type FlinkSessionJobObject = FlinkSessionJob & KubernetesObject;
 
 export function watchPath(kind: KindInfo, namespace?: string): string {
   return namespace ? `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${kind.plural}` : `/apis/${GROUP}/${VERSION}/${kind.plural}`;
 }
 
-/** FlinkDeployments of every namespace (or one), kept current by an informer. */
-export function flinkDeploymentCache(kc: KubeConfig, options: InformerOptions & { namespace?: string } = {}): ObjectCache<FlinkDeploymentObject> {
+/** One of our custom resources in every namespace (or one), kept current by an informer. */
+function customResourceCache<T extends KubernetesObject>(kind: KindInfo, kc: KubeConfig, options: InformerOptions & { namespace?: string }): ObjectCache<T> {
   const api = kc.makeApiClient(CustomObjectsApi);
   const list = async () => {
-    const base = { group: GROUP, version: VERSION, plural: FLINK_DEPLOYMENT.plural };
-    const body = (options.namespace
+    const base = { group: GROUP, version: VERSION, plural: kind.plural };
+    return (options.namespace
       ? await api.listNamespacedCustomObject({ ...base, namespace: options.namespace })
-      : await api.listClusterCustomObject(base)) as KubernetesListObject<FlinkDeploymentObject>;
-    return body;
+      : await api.listClusterCustomObject(base)) as KubernetesListObject<T>;
   };
-  return startInformer<FlinkDeploymentObject>(kc, watchPath(FLINK_DEPLOYMENT, options.namespace), list, options);
+  return startInformer<T>(kc, watchPath(kind, options.namespace), list, options);
+}
+
+export function flinkDeploymentCache(kc: KubeConfig, options: InformerOptions & { namespace?: string } = {}): ObjectCache<FlinkDeploymentObject> {
+  return customResourceCache(FLINK_DEPLOYMENT, kc, options);
+}
+
+export function flinkSessionJobCache(kc: KubeConfig, options: InformerOptions & { namespace?: string } = {}): ObjectCache<FlinkSessionJobObject> {
+  return customResourceCache(FLINK_SESSION_JOB, kc, options);
 }
 
 /** The JobManager Deployments of Flink clusters (label-selected: only what the operator owns is cached). */

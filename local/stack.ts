@@ -11,6 +11,7 @@ import { ControlPlane } from './control-plane/control-plane.js';
 import { IDENTITIES, LOCAL_OPERATOR_NAMESPACE, type Identity } from './control-plane/pki.js';
 import { freePort, ManagedProcess } from './control-plane/process.js';
 import { FlinkRunner } from './flink/runner.js';
+import { startArtifactHost, type ArtifactHost } from './artifact-host.js';
 import { httpCall } from './http.js';
 import { ensureFlinkRunner, pinnedFlinkVersion } from './flink/runner-build.js';
 import { FlinkRestStandIn, standInForPods } from './flink/stand-in.js';
@@ -54,6 +55,8 @@ export class LocalStack {
   /** Real Flink behind every JobManager pod on the node. */
   flinkRunner: FlinkRunner | undefined;
   private stopStandIn: (() => Promise<void>) | undefined;
+  /** artifacts.example.com for the upstream session-job examples, behind a CONNECT proxy. */
+  artifactHost: ArtifactHost | undefined;
 
   private constructor(
     private readonly options: StackOptions,
@@ -229,18 +232,17 @@ export class LocalStack {
    * credentials (a token file, an `exec` plugin) or another REST-address file (a fault-injecting proxy).
    */
   async startOperator(name = 'operator', options: { kubeconfig?: string; flinkRestOverrides?: string } = {}): Promise<ManagedProcess> {
-    if (!existsSync(this.operatorConfigFile)) {
-      writeFileSync(
-        this.operatorConfigFile,
-        [
-          'kubernetes.operator.leader-election.enabled: true',
-          `kubernetes.operator.leader-election.lease-namespace: ${LOCAL_OPERATOR_NAMESPACE}`,
-          'kubernetes.operator.reconcile.interval: 15 s',
-          'kubernetes.operator.observer.progress-check.interval: 2 s',
-          '',
-        ].join('\n'),
-      );
-    }
+    writeFileSync(
+      this.operatorConfigFile,
+      [
+        'kubernetes.operator.leader-election.enabled: true',
+        `kubernetes.operator.leader-election.lease-namespace: ${LOCAL_OPERATOR_NAMESPACE}`,
+        'kubernetes.operator.reconcile.interval: 15 s',
+        'kubernetes.operator.observer.progress-check.interval: 2 s',
+        `kubernetes.operator.user.artifacts.base.dir: ${join(this.options.stateDir, 'artifacts')}`,
+        '',
+      ].join('\n'),
+    );
     const operator = new ManagedProcess({
       name: `flink-operator (${name})`,
       command: process.execPath,
@@ -254,11 +256,20 @@ export class LocalStack {
         '--identity', name,
       ],
       logFile: join(this.options.stateDir, 'logs', `flink-operator-${name}.log`),
-      env: { OPERATOR_NAMESPACE: LOCAL_OPERATOR_NAMESPACE },
+      env: { OPERATOR_NAMESPACE: LOCAL_OPERATOR_NAMESPACE, ...this.artifactEnvironment() },
     });
     operator.start();
     this.operators.set(name, operator);
     return operator;
+  }
+
+  /**
+   * How the operator reaches artifacts.example.com, as it would reach any host outside a real cluster: through the
+   * proxy in HTTPS_PROXY, trusting the host's CA through NODE_EXTRA_CA_CERTS; the stack's own addresses go direct.
+   */
+  private artifactEnvironment(): Record<string, string> {
+    if (!this.artifactHost) return {};
+    return { HTTPS_PROXY: this.artifactHost.proxyUrl, NO_PROXY: '127.0.0.1,localhost', NODE_EXTRA_CA_CERTS: this.artifactHost.caFile };
   }
 
   operator(name = 'operator'): ManagedProcess | undefined {
@@ -308,12 +319,14 @@ export class LocalStack {
       log: (line) => writeFileSync(logFile, `${new Date().toISOString()} ${line}\n`, { flag: 'a' }),
     });
     this.flinkRunner.start();
+    this.artifactHost = await startArtifactHost(build.examplesJar, this.options.stateDir);
   }
 
   async stop(): Promise<void> {
     for (const name of [...this.operators.keys()]) await this.stopOperator(name);
     await this.flinkRunner?.stop();
     await this.stopStandIn?.();
+    await this.artifactHost?.stop();
     await this.stopWebhook();
     await this.controlPlane.stop();
   }

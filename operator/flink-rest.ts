@@ -1,8 +1,11 @@
 // The Flink REST calls the reconciler makes (notes §8.2), each with a timeout. Where a cluster's REST API is:
 // `http://<name>-rest.<namespace>:8081` in a cluster, unless the `--flink-rest-overrides` file names another
 // address for it (the local stack, development, benchmarks); the file is re-read whenever it changes.
-import { readFileSync, statSync } from 'node:fs';
+import { openAsBlob, readFileSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { FlinkJob, FlinkJobState, JobFailure } from '../api/reconcile/observe.js';
+import type { SubmitRequest } from '../api/reconcile/session-job.js';
+import type { StopMechanism } from '../api/reconcile/context.js';
 import { REST_PORT, restServiceName } from '../api/cluster/objects.js';
 
 export class FlinkRestError extends Error {
@@ -10,6 +13,8 @@ export class FlinkRestError extends Error {
     message: string,
     /** The HTTP status Flink answered, when it answered. */
     readonly status?: number,
+    /** Flink's own error text, as far as it was read. */
+    readonly detail = '',
   ) {
     super(message);
   }
@@ -93,6 +98,20 @@ export class FlinkRestClient {
     return trace ? throwable(trace, entry?.exceptionName) : { type: 'org.apache.flink.runtime.JobException', message: 'The job failed; Flink reported no cause' };
   }
 
+  /**
+   * Stops a job the way an upgrade mode needs, and gives the snapshot to restore from: a savepoint's location; after
+   * a cancel (or of a job that already ended) its newest checkpoint when `restorePoint` asks for one. An unknown
+   * restore point is an error (retried with backoff), never an older snapshot or none.
+   */
+  async stop(jobId: string, how: { mechanism: StopMechanism; drain: boolean; restorePoint: boolean }, deadlineMs: number): Promise<string | undefined> {
+    if (how.mechanism === 'savepoint') return this.stopWithSavepoint(jobId, how.drain, deadlineMs);
+    if (how.mechanism === 'cancel') await this.cancel(jobId, deadlineMs);
+    if (!how.restorePoint) return undefined;
+    return this.latestCheckpoint(jobId).catch((err: Error) => {
+      throw new FlinkRestError(`cannot tell the newest checkpoint of job ${jobId} to restore from, so the upgrade waits: ${err.message}`);
+    });
+  }
+
   /** Stop-with-savepoint into the configured savepoint directory; resolves with the savepoint's location. */
   async stopWithSavepoint(jobId: string, drain: boolean, deadlineMs: number): Promise<string> {
     const { 'request-id': trigger } = await this.json<{ 'request-id': string }>('POST', `/jobs/${jobId}/stop`, { drain, formatType: 'CANONICAL' });
@@ -135,20 +154,55 @@ export class FlinkRestClient {
     return candidates[0]?.external_path;
   }
 
+  /** `POST /jars/upload`: the jar streamed from disk as multipart `jarfile`; its id on the session (the stored file's name). */
+  async uploadJar(path: string, timeoutMs: number): Promise<string> {
+    const form = new FormData();
+    form.append('jarfile', await openAsBlob(path, { type: 'application/x-java-archive' }), basename(path));
+    const { filename } = await this.json<{ filename?: string }>('POST', '/jars/upload', form, timeoutMs);
+    if (!filename) throw new FlinkRestError('Flink REST POST /jars/upload: no filename in the answer');
+    return basename(filename);
+  }
+
+  /**
+   * `POST /jars/:id/run` with the operator's job id. A job already submitted under that id (Flink refuses a
+   * duplicate) counts as this submission: a retried run never makes a second job.
+   */
+  async runJar(jarId: string, run: Omit<SubmitRequest, 'jarURI' | 'jarHeaders'>, timeoutMs?: number): Promise<string> {
+    const flinkConfiguration = Object.fromEntries(Object.entries(run.flinkConfiguration).filter(([k]) => !k.startsWith('kubernetes.operator.')));
+    const body = {
+      jobId: run.jobId,
+      programArgsList: run.args,
+      ...(run.entryClass ? { entryClass: run.entryClass } : {}),
+      ...(run.parallelism ? { parallelism: run.parallelism } : {}),
+      ...(run.savepointPath ? { savepointPath: run.savepointPath, allowNonRestoredState: run.allowNonRestoredState ?? false } : {}),
+      ...(Object.keys(flinkConfiguration).length > 0 ? { flinkConfiguration } : {}),
+    };
+    try {
+      return (await this.json<{ jobid: string }>('POST', `/jars/${encodeURIComponent(jarId)}/run`, body, timeoutMs)).jobid;
+    } catch (err) {
+      if (err instanceof FlinkRestError && /DuplicateJobSubmission|already been submitted/i.test(err.detail)) return run.jobId;
+      throw err;
+    }
+  }
+
+  /** `DELETE /jars/:id`; a jar already gone is fine. */
+  async deleteJar(jarId: string): Promise<void> {
+    const response = await this.request('DELETE', `/jars/${encodeURIComponent(jarId)}`);
+    await response.body?.cancel().catch(() => undefined);
+    if (!response.ok && response.status !== 404) throw new FlinkRestError(`Flink REST DELETE /jars/${jarId}: HTTP ${response.status}`, response.status);
+  }
+
   private async pause(ms: number): Promise<void> {
     this.signal?.throwIfAborted();
     await sleep(ms);
     this.signal?.throwIfAborted();
   }
 
-  private async request(method: string, path: string, body?: unknown): Promise<Response> {
-    const timeout = AbortSignal.timeout(this.timeoutMs);
+  private async request(method: string, path: string, body?: unknown, timeoutMs = this.timeoutMs): Promise<Response> {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const payload = body === undefined ? {} : body instanceof FormData ? { body } : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
     try {
-      return await fetch(`${this.baseUrl}${path}`, {
-        method,
-        signal: this.signal ? AbortSignal.any([this.signal, timeout]) : timeout,
-        ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-      });
+      return await fetch(`${this.baseUrl}${path}`, { method, signal: this.signal ? AbortSignal.any([this.signal, timeout]) : timeout, ...payload });
     } catch (err) {
       // fetch says only "fetch failed"; the reason (ECONNREFUSED, a timeout) is its cause.
       const cause = (err as { cause?: { message?: string } }).cause;
@@ -156,12 +210,13 @@ export class FlinkRestClient {
     }
   }
 
-  private async json<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await this.request(method, path, body);
+  private async json<T>(method: string, path: string, body?: unknown, timeoutMs?: number): Promise<T> {
+    const response = await this.request(method, path, body, timeoutMs);
     const what = `Flink REST ${method} ${path}`;
     if (!response.ok) {
-      await response.body?.cancel().catch(() => undefined);
-      throw new FlinkRestError(`${what}: HTTP ${response.status}`, response.status);
+      const detail = await readCapped(response, what).catch(() => '');
+      const reason = flinkErrorLine(detail);
+      throw new FlinkRestError(`${what}: HTTP ${response.status}${reason ? `: ${reason}` : ''}`, response.status, detail);
     }
     const text = await readCapped(response, what);
     try {
@@ -194,6 +249,18 @@ async function readCapped(response: Response, what: string): Promise<string> {
     throw new FlinkRestError(`${what}: ${(err as Error).message}`);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The root cause in Flink's `{"errors": [...]}` (its last `Caused by:`, else its first line), at most 300 characters. */
+function flinkErrorLine(text: string): string {
+  try {
+    const errors = (JSON.parse(text) as { errors?: unknown[] }).errors;
+    const lines = (typeof errors?.[0] === 'string' ? errors[0] : '').split('\n');
+    const cause = lines.filter((l) => l.startsWith('Caused by: ')).pop()?.slice('Caused by: '.length) ?? lines[0] ?? '';
+    return cause.trim().slice(0, 300);
+  } catch {
+    return '';
+  }
 }
 
 /** `org.Foo: message\n\tat …\nCaused by: org.Bar: why` → its class and first line, and each cause's. */

@@ -11,7 +11,10 @@ import { option, OPTIONS } from '../api/operator-options.js';
 import { exitOnUsageError } from '../kube/cli.js';
 import { loadKubeConfig } from '../kube/kubeconfig.js';
 import { readOperatorConfig } from '../kube/operator-config.js';
+import { allowedSchemes } from '../api/validation/jar-uri.js';
+import { JarFetcher } from './artifacts/jar-fetcher.js';
 import { flinkDeploymentController } from './controllers/flink-deployment.js';
+import { flinkSessionJobController } from './controllers/flink-session-job.js';
 import { RestAddresses } from './flink-rest.js';
 import { Manager } from './runtime/manager.js';
 
@@ -21,7 +24,7 @@ setFlagsFromString('--heap-growing-percent=50');
 
 const argv = await yargs(hideBin(process.argv))
   .scriptName('flink-operator')
-  .usage('$0 [--kubeconfig FILE] [--config FILE] [--namespaces a,b]\n\nReconciles FlinkDeployments (flink.apache.org/v1beta1).')
+  .usage('$0 [--kubeconfig FILE] [--config FILE] [--namespaces a,b]\n\nReconciles FlinkDeployments and FlinkSessionJobs (flink.apache.org/v1beta1).')
   .option('kubeconfig', { type: 'string', describe: 'kubeconfig (default: KUBECONFIG, ~/.kube/config, in-cluster)' })
   .option('config', { type: 'string', describe: 'operator configuration: flat `key: value` YAML of kubernetes.operator.* and default Flink keys' })
   .option('namespaces', { type: 'string', describe: `comma-separated namespaces to watch (default: ${OPTIONS.watchedNamespaces.key}, else all)` })
@@ -76,12 +79,24 @@ const manager = new Manager({
     : undefined,
   health: { port: argv.healthPort, host: argv.healthBindAddress },
 });
+const common = {
+  identity,
+  addresses: new RestAddresses(argv.flinkRestOverrides),
+  operatorConfig: () => operatorConfig,
+  flinkTimeoutMs: conf(OPTIONS.flinkClientTimeout),
+};
+manager.add(flinkDeploymentController(common));
 manager.add(
-  flinkDeploymentController({
-    identity,
-    addresses: new RestAddresses(argv.flinkRestOverrides),
-    operatorConfig: () => operatorConfig,
-    flinkTimeoutMs: conf(OPTIONS.flinkClientTimeout),
+  flinkSessionJobController({
+    ...common,
+    jars: new JarFetcher({
+      cacheDir: conf(OPTIONS.artifactsBaseDir),
+      maxBytes: conf(OPTIONS.artifactsMaxSize),
+      allowedSchemes: allowedSchemes(operatorConfig),
+      disallowRestrictedHosts: conf(OPTIONS.disallowRestrictedHosts),
+      totalTimeoutMs: conf(OPTIONS.artifactsDownloadTimeout),
+    }),
+    uploadTimeoutMs: conf(OPTIONS.artifactsDownloadTimeout),
   }),
 );
 await manager.start();

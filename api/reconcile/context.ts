@@ -9,7 +9,7 @@ import { lastReconciledSpec, writeSpecEnvelope, type SpecEnvelope } from '../spe
 import type { FlinkDeploymentSpec, FlinkDeploymentStatus } from '../types.generated.js';
 import { asObject, type Json } from '../validation/access.js';
 import { deploymentConfig } from '../validation/index.js';
-import { errorDocument, isTerminal, observeStatus, withJob, type Observation } from './observe.js';
+import { isTerminal, observeStatus, withJob, type Observation } from './observe.js';
 
 export const FINALIZER = 'flinkdeployments.flink.apache.org/finalizer';
 
@@ -143,7 +143,13 @@ export class PlanContext {
 
   /** `recordSpec` with this pass's generation and clock, keeping a validation error. */
   record(s: FlinkDeploymentStatus, recorded: Json, upgrading: boolean, jobState: 'running' | 'suspended', firstDeployment = false): FlinkDeploymentStatus {
-    const next = recordSpec(s, recorded, { name: this.name, upgrading, jobState, firstDeployment, generation: this.deployGeneration, now: this.now, conf: this.conf });
+    const next = recordSpec(s, recorded, { upgrading, jobState, firstDeployment, generation: this.deployGeneration, now: this.now });
+    // The scale subresource's view of an application cluster: what runs after this step.
+    if (asObject(recorded.job) && next.reconciliationStatus?.state !== 'ROLLING_BACK' && next.reconciliationStatus?.state !== 'ROLLED_BACK') {
+      next.taskManager = jobState === 'running'
+        ? { labelSelector: `component=taskmanager,app=${this.name}`, replicas: taskManagerReplicas(withJob(recorded, { state: jobState }) as FlinkDeploymentSpec, this.conf) }
+        : { labelSelector: '', replicas: 0 };
+    }
     return this.keepError ? { ...next, error: this.keepError } : next;
   }
 
@@ -183,11 +189,6 @@ export class PlanContext {
   }
 }
 
-/** The status after a step that failed (a Kubernetes or Flink call): the reason in `status.error`, retried later. */
-export function withFailedStep(status: FlinkDeploymentStatus | undefined, message: string): FlinkDeploymentStatus {
-  return withLifecycle({ ...status, error: errorDocument(RECONCILIATION_ERROR_TYPE, message) });
-}
-
 export function withLifecycle(status: FlinkDeploymentStatus): FlinkDeploymentStatus {
   return { ...status, lifecycleState: deriveLifecycleState(status, 'FlinkDeployment') };
 }
@@ -198,20 +199,21 @@ export function specUpgradeMode(spec: Json): 'stateless' | 'savepoint' | 'last-s
 }
 
 interface RecordOptions {
-  name: string;
   upgrading: boolean;
   jobState: 'running' | 'suspended';
   firstDeployment: boolean;
   generation: number;
   now: number;
-  conf: FlatConfig;
 }
+
+/** The status fields every Flink resource records a spec in: a FlinkDeployment's and a FlinkSessionJob's. */
+export type RecordedStatus = Pick<FlinkDeploymentStatus, 'reconciliationStatus' | 'error' | 'observedGeneration'>;
 
 /**
  * Upstream's ReconciliationUtils#updateStatusForSpecReconciliation (notes §2.3): the spec recorded as reconciled
  * (with the job state it is in after this step), UPGRADING or DEPLOYED, and stable at once when the user suspended.
  */
-export function recordSpec(current: FlinkDeploymentStatus, spec: Json, options: RecordOptions): FlinkDeploymentStatus {
+export function recordSpec<S extends RecordedStatus>(current: S, spec: Json, options: RecordOptions): S {
   const status = structuredClone(current);
   delete status.error;
   const rs = (status.reconciliationStatus ??= {});
@@ -222,12 +224,6 @@ export function recordSpec(current: FlinkDeploymentStatus, spec: Json, options: 
   const recorded = withJob(spec, { state: options.jobState });
   rs.lastReconciledSpec = writeSpecEnvelope({ spec: recorded, apiVersion: 'flink.apache.org/v1beta1', firstDeployment: options.firstDeployment });
   status.observedGeneration = options.generation;
-  const job = asObject(spec.job);
-  if (job) {
-    status.taskManager = options.jobState === 'running'
-      ? { labelSelector: `component=taskmanager,app=${options.name}`, replicas: taskManagerReplicas(recorded as FlinkDeploymentSpec, options.conf) }
-      : { labelSelector: '', replicas: 0 };
-    if (job.state === 'suspended') rs.lastStableSpec = rs.lastReconciledSpec;
-  }
+  if (asObject(spec.job)?.state === 'suspended') rs.lastStableSpec = rs.lastReconciledSpec;
   return status;
 }

@@ -53,6 +53,8 @@ export interface Observation {
   rest?: RestObservation;
   /** Why the recorded job failed, when Flink says FAILED (its execution result or exception history). */
   failure?: JobFailure;
+  /** The FlinkSessionJobs that name this (session) cluster; `occupying`: its job runs there or is being submitted. */
+  sessionJobs?: { name: string; occupying: boolean }[];
 }
 
 /** A Java throwable as upstream's FlinkResourceException renders it in `status.error`. */

@@ -19,6 +19,9 @@ export interface LocalPlacement {
 /** Flink's example jars in the image: `local://` as native mode names them, `file://` as standalone mode does. */
 const EXAMPLES_PREFIXES = ['local:///opt/flink/examples/', 'file:///opt/flink/examples/'];
 
+/** Slots of a local session cluster: the upstream session examples run parallelism 4 and 2 side by side. */
+export const SESSION_SLOTS = 8;
+
 /** Keys that only make sense for Flink on real Kubernetes, or that the local launcher decides. */
 const DROPPED = [/^kubernetes\./, /^execution\.target$/, /^\$internal\.deployment\.config-dir$/, /^high-availability/];
 
@@ -34,7 +37,10 @@ export function localFlinkConfig(podConfig: Readonly<Record<string, string>>, pl
     out['pipeline.jars'] = out['pipeline.classpaths'];
     delete out['pipeline.classpaths'];
   }
-  const slots = Math.max(Number(out['taskmanager.numberOfTaskSlots'] ?? 1) || 1, Number(out['parallelism.default'] ?? 1) || 1);
+  // A session cluster cannot know its jobs' parallelism in advance (on Kubernetes Flink would ask for more
+  // TaskManagers): its one local TaskManager offers room for a few jobs.
+  const session = out['pipeline.jars'] === undefined;
+  const slots = Math.max(Number(out['taskmanager.numberOfTaskSlots'] ?? 1) || 1, Number(out['parallelism.default'] ?? 1) || 1, session ? SESSION_SLOTS : 1);
   return {
     ...out,
     'rest.port': String(placement.ports.rest),

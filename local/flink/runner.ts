@@ -23,10 +23,13 @@ interface Running {
   key: string;
   cluster: FlinkCluster | undefined;
   starting: Promise<void>;
+  /** Its pod is gone: no longer published, while the JVM shuts down. */
+  stopping?: boolean;
 }
 
 export class FlinkRunner {
   private readonly running = new Map<string, Running>();
+  private readonly stopping = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private syncing: Promise<void> = Promise.resolve();
 
@@ -38,7 +41,7 @@ export class FlinkRunner {
     const tick = () => {
       this.syncing = this.sync().catch((err: unknown) => this.options.log(`flink-runner: sync failed: ${(err as Error).message}`));
       void this.syncing.then(() => {
-        if (this.timer !== undefined) this.timer = setTimeout(tick, this.options.pollMs ?? 1000);
+        if (this.timer !== undefined) this.timer = setTimeout(tick, this.options.pollMs ?? 250);
       });
     };
     this.timer = setTimeout(tick, 0);
@@ -53,13 +56,21 @@ export class FlinkRunner {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     await this.syncing;
+    await Promise.all([...this.stopping]);
     await Promise.all([...this.running.keys()].map((key) => this.stopOne(key)));
   }
 
   private async sync(): Promise<void> {
     const pods = (await this.options.api.listPodForAllNamespaces({ labelSelector: 'component=jobmanager' })).items;
     const wanted = new Map(pods.filter(isRunnable).map((pod) => [podKey(pod), pod]));
-    for (const key of this.running.keys()) if (!wanted.has(key)) await this.stopOne(key);
+    const gone = [...this.running.values()].filter((r) => !wanted.has(r.key) && !r.stopping).map((r) => r.key);
+    // Every address of a pod that went is withdrawn at once; its JVM stops in the background (new pods need not wait).
+    for (const key of gone) this.running.get(key)!.stopping = true;
+    if (gone.length > 0) this.writeOverrides();
+    for (const key of gone) {
+      const stopped = this.stopOne(key).finally(() => this.stopping.delete(stopped));
+      this.stopping.add(stopped);
+    }
     for (const [key, pod] of wanted) if (!this.running.has(key)) this.startOne(key, pod);
   }
 
@@ -68,7 +79,7 @@ export class FlinkRunner {
     entry.starting = this.launch(key, pod).then(
       (cluster) => {
         entry.cluster = cluster;
-        this.writeOverrides();
+        if (!entry.stopping) this.writeOverrides();
         this.options.log(`flink-runner: ${key} → Flink REST ${cluster.restUrl}`);
       },
       (err: unknown) => {
@@ -96,6 +107,9 @@ export class FlinkRunner {
   private async stopOne(key: string): Promise<void> {
     const entry = this.running.get(key);
     if (!entry) return;
+    // As a Service drops a deleted pod from its endpoints at once: the address goes before the JVM's graceful stop.
+    entry.stopping = true;
+    this.writeOverrides();
     await entry.starting;
     await entry.cluster?.process.stop(8000);
     this.running.delete(key);
@@ -105,9 +119,9 @@ export class FlinkRunner {
 
   private writeOverrides(): void {
     const overrides: Record<string, string> = {};
-    for (const { key, cluster } of this.running.values()) {
+    for (const { key, cluster, stopping } of this.running.values()) {
       const [namespace, app] = key.split('/');
-      if (cluster) overrides[`${namespace}/${app}`] = cluster.restUrl;
+      if (cluster && !stopping) overrides[`${namespace}/${app}`] = cluster.restUrl;
     }
     publishRestAddresses(this.options.overridesFile, overrides);
   }

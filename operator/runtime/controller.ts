@@ -22,7 +22,10 @@ export interface WatchSource {
 }
 
 /** The caches of a controller's watches, read as controller-runtime's cached client reads. */
-export type CacheReader = (watch: string, namespace: string, name: string) => KubernetesObject | undefined;
+export interface CacheReader {
+  get(watch: string, namespace: string, name: string): KubernetesObject | undefined;
+  list(watch: string, namespace: string): readonly KubernetesObject[];
+}
 
 export interface Term {
   /** The operator's Kubernetes client, fenced by this term of leadership. */
@@ -100,7 +103,10 @@ export function runController(def: ControllerDefinition, settings: ControllerSet
   const { metrics, log } = settings;
   const caches = new Map<string, Map<string | undefined, ObjectCache<KubernetesObject>>>();
   const scope = (namespace: string) => (settings.namespaces.length > 0 ? namespace : undefined);
-  const reader: CacheReader = (watch, namespace, name) => caches.get(watch)?.get(scope(namespace))?.get(namespace, name);
+  const reader: CacheReader = {
+    get: (watch, namespace, name) => caches.get(watch)?.get(scope(namespace))?.get(namespace, name),
+    list: (watch, namespace) => caches.get(watch)?.get(scope(namespace))?.list(namespace) ?? [],
+  };
   const reconciler = def.reconciler({ client, fence, caches: reader, log: log.child({ controller: def.name }) });
 
   const queue: WorkQueue = new WorkQueue(

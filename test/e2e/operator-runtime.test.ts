@@ -2,32 +2,16 @@
 // Flink failing the one call an upgrade depends on, a namespace that lacks the ServiceAccount, credentials the API
 // server refuses. Each checked on what a user would notice — the job on Flink, the status, events, the audit log.
 import { expect } from 'chai';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { auditEvents, byOperator, settleAudit, type AuditEvent } from '../support/audit.js';
 import { boundOperatorToken, execPlugin, kubeconfigWith } from '../support/credentials.js';
 import { apply, events, expectExactlyOneJob, flinkJobs, getDeployment, patchSpec, restoredFrom, runningJob, statefulDeployment, upgradeUnderWay, waitForLifecycle, waitForUpgraded } from '../support/flink-deployments.js';
 import { startFlinkProxy } from '../support/flink-proxy.js';
-import { eventually, kubectl, localStack, untilLogged, useStackNamespace } from '../support/stack.js';
+import { eventually, kubectl, localStack, runAlone, scratchDir, untilLogged, useStackNamespace } from '../support/stack.js';
 
 const NAME = 'basic-example';
 const WRITES = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
-
-/** A scratch directory of this suite inside the stack's state. */
-async function scratch(name: string): Promise<string> {
-  const dir = join((await localStack()).controlPlane.pki.dir, '..', 'runtime-tests', name);
-  mkdirSync(dir, { recursive: true });
-  return dir;
-}
-
-/** Only `identity` runs: the stack's own operator steps aside (gracefully, releasing the lease). */
-async function runAlone(identity: string, options: Parameters<Awaited<ReturnType<typeof localStack>>['startOperator']>[1]) {
-  const stack = await localStack();
-  await stack.stopOperator('operator');
-  const operator = await stack.startOperator(identity, options);
-  await untilLogged(operator, 'became leader');
-  return operator;
-}
 
 const at = (e: AuditEvent) => Date.parse(e.requestReceivedTimestamp);
 
@@ -44,7 +28,7 @@ describe('operator runtime: credentials, leadership, failures a user can see', f
 
   it('keeps working when its bound ServiceAccount token is rotated and the old one revoked, without a restart or a 401 loop', async () => {
     const ns = namespace();
-    const dir = await scratch('token');
+    const dir = await scratchDir('token');
     const first = await boundOperatorToken(`token-a-${ns}`);
     const tokenFile = join(dir, 'token');
     writeFileSync(tokenFile, first.token);
@@ -77,7 +61,7 @@ describe('operator runtime: credentials, leadership, failures a user can see', f
 
   it('runs an exec credential plugin again each time its credential expires', async () => {
     const ns = namespace();
-    const dir = await scratch('exec');
+    const dir = await scratchDir('exec');
     const tokenFile = join(dir, 'token');
     writeFileSync(tokenFile, (await boundOperatorToken(`exec-${ns}`)).token);
     const plugin = execPlugin(dir, tokenFile, 4);
@@ -95,7 +79,7 @@ describe('operator runtime: credentials, leadership, failures a user can see', f
 
   it('says so in one error line with the status code, and in /readyz, when the API server refuses its credentials', async () => {
     const stack = await localStack();
-    const dir = await scratch('refused');
+    const dir = await scratchDir('refused');
     writeFileSync(join(dir, 'token'), 'not-a-token');
     const operator = await stack.startOperator('refused', { kubeconfig: await kubeconfigWith(join(dir, 'kubeconfig'), { tokenFile: join(dir, 'token') }) });
     const port = await eventually('the health port', async () => /"port":(\d+).*health and metrics listening/.exec(operator.logTail(50))?.[1], 20_000);
@@ -163,7 +147,7 @@ describe('operator runtime: credentials, leadership, failures a user can see', f
   it('waits with backoff and an event when Flink fails the checkpoint lookup of a last-state upgrade, never restoring an older snapshot', async () => {
     const ns = namespace();
     const stack = await localStack();
-    const proxy = await startFlinkProxy(stack.flinkRestOverridesFile, join(await scratch('proxy'), 'overrides.json'));
+    const proxy = await startFlinkProxy(stack.flinkRestOverridesFile, join(await scratchDir('proxy'), 'overrides.json'));
     try {
       await runAlone('proxied', { flinkRestOverrides: proxy.overridesFile });
       await apply(ns, statefulDeployment('last-state'));

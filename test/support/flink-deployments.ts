@@ -28,22 +28,26 @@ export async function apply(ns: string, object: unknown): Promise<void> {
   expect(result.code, result.stderr).to.equal(0);
 }
 
+export type ResourceKind = 'flinkdeployment' | 'flinksessionjob';
+
 /** A merge patch on `.spec`, as a user's `kubectl patch --type=merge` would. */
-export async function patchSpec(ns: string, name: string, spec: unknown): Promise<void> {
-  const result = await kubectl(['patch', 'flinkdeployment', name, '-n', ns, '--type=merge', '-p', JSON.stringify({ spec })]);
+export async function patchSpec(ns: string, name: string, spec: unknown, kind: ResourceKind = 'flinkdeployment'): Promise<void> {
+  const result = await kubectl(['patch', kind, name, '-n', ns, '--type=merge', '-p', JSON.stringify({ spec })]);
   expect(result.code, result.stderr).to.equal(0);
 }
 
-export async function getDeployment(ns: string, name: string): Promise<Deployment | undefined> {
-  const result = await kubectl(['get', 'flinkdeployment', name, '-n', ns, '-o', 'json']);
+export async function getResource<T>(kind: ResourceKind, ns: string, name: string): Promise<T | undefined> {
+  const result = await kubectl(['get', kind, name, '-n', ns, '-o', 'json']);
   if (result.code !== 0) return undefined;
-  return JSON.parse(result.stdout) as Deployment;
+  return JSON.parse(result.stdout) as T;
 }
 
+export const getDeployment = (ns: string, name: string) => getResource<Deployment>('flinkdeployment', ns, name);
+
 /** Polls the lifecycle until `wanted`, recording every state seen on the way (in order, without repeats). */
-export async function waitForLifecycle(ns: string, name: string, wanted: string, timeoutMs = 180_000, seen: string[] = []): Promise<Deployment> {
+export async function waitForLifecycle(ns: string, name: string, wanted: string, timeoutMs = 180_000, seen: string[] = [], kind: ResourceKind = 'flinkdeployment'): Promise<Deployment> {
   return eventually(`${ns}/${name} to be ${wanted} (seen: ${seen.join(' → ')})`, async () => {
-    const d = await getDeployment(ns, name);
+    const d = await getResource<Deployment>(kind, ns, name);
     const state = d?.status?.lifecycleState;
     if (state && seen[seen.length - 1] !== state) seen.push(state);
     if (state === 'FAILED' && wanted !== 'FAILED') throw new Error(`${ns}/${name} FAILED: ${d?.status?.error}`);

@@ -10,12 +10,21 @@ export interface FlinkProxy {
   /** While set, calls whose path matches get this HTTP status; every such call is counted. */
   fail(path: RegExp | undefined, status?: number): void;
   failedCalls(): number;
+  /**
+   * While set, calls whose path matches are held — before they reach Flink, or after Flink answered with the answer
+   * kept back — until the hold is lifted, when they are dropped (the caller, say, was killed meanwhile).
+   */
+  hold(path: RegExp | undefined, phase?: 'before-flink' | 'after-flink'): void;
+  heldCalls(): number;
   close(): Promise<void>;
 }
 
 export async function startFlinkProxy(runnerOverridesFile: string, overridesFile: string): Promise<FlinkProxy> {
   let fault: { path: RegExp; status: number } | undefined;
   let failed = 0;
+  let holding: { path: RegExp; phase: 'before-flink' | 'after-flink' } | undefined;
+  let held: (() => void)[] = [];
+  let heldCount = 0;
   const real = (): Record<string, string> => {
     try {
       return JSON.parse(readFileSync(runnerOverridesFile, 'utf8')) as Record<string, string>;
@@ -32,12 +41,22 @@ export async function startFlinkProxy(runnerOverridesFile: string, overridesFile
       failed++;
       return void res.writeHead(fault.status, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: ['injected by the test proxy'] }));
     }
+    const hold = holding && holding.path.test(path.split('?')[0]!) ? holding.phase : undefined;
+    if (hold) heldCount++;
+    const drop = () => res.destroy();
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      if (hold === 'before-flink') return void held.push(drop);
       const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
-      fetch(`${target}${path}`, { method: req.method, headers: body ? { 'content-type': 'application/json' } : {}, body })
-        .then(async (answer) => res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await answer.arrayBuffer())))
+      // The caller's content type as it sent it: a multipart jar upload carries its boundary there.
+      const type = req.headers['content-type'];
+      fetch(`${target}${path}`, { method: req.method, headers: body && type ? { 'content-type': type } : {}, body })
+        .then(async (answer) => {
+          const payload = Buffer.from(await answer.arrayBuffer());
+          if (hold === 'after-flink') return void held.push(drop);
+          res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(payload);
+        })
         .catch(() => res.writeHead(502).end('Flink unreachable'));
     });
   });
@@ -58,6 +77,14 @@ export async function startFlinkProxy(runnerOverridesFile: string, overridesFile
     overridesFile,
     fail: (path, status = 500) => (fault = path ? { path, status } : undefined),
     failedCalls: () => failed,
+    hold: (path, phase = 'before-flink') => {
+      holding = path ? { path, phase } : undefined;
+      if (!path) {
+        held.forEach((drop) => drop());
+        held = [];
+      }
+    },
+    heldCalls: () => heldCount,
     close: async () => {
       clearInterval(mirror);
       server.closeAllConnections();

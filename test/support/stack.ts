@@ -2,7 +2,7 @@
 // with its own state directory and ports, and a fresh namespace per test.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalStack, repoRoot } from '../../local/stack.js';
 
@@ -90,4 +90,20 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
 /** Resolves once a stack process has logged `text` (e.g. an operator "waiting for leadership" or "became leader"). */
 export async function untilLogged(process: { spec: { name: string }; logTail(lines?: number): string }, text: string, timeoutMs = 30_000): Promise<void> {
   await eventually(`${process.spec.name} to log "${text}"`, async () => process.logTail(80).includes(text), timeoutMs);
+}
+
+/** A scratch directory for a suite inside the stack's state (kept after the run with the logs). */
+export async function scratchDir(name: string): Promise<string> {
+  const dir = join((await localStack()).controlPlane.pki.dir, '..', 'test-scratch', name);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Only `identity` runs: the stack's own operator steps aside (gracefully, releasing the lease). */
+export async function runAlone(identity: string, options: Parameters<LocalStack['startOperator']>[1]) {
+  const stack = await localStack();
+  await stack.stopOperator('operator');
+  const operator = await stack.startOperator(identity, options);
+  await untilLogged(operator, 'became leader');
+  return operator;
 }

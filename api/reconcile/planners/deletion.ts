@@ -3,9 +3,16 @@
 import { option, OPTIONS } from '../../operator-options.js';
 import { withLifecycle, type Plan, type PlanContext } from '../context.js';
 import { reconciledJobState } from '../observe.js';
+import { asObject } from '../../validation/access.js';
 
 export function planDeletion(ctx: PlanContext): Plan {
   const status = (ctx.status = { ...ctx.status, lifecycleState: 'DELETING' });
+  // A session cluster goes only after the session jobs that name it (upstream's block-on-session-jobs).
+  const sessionJobs = ctx.input.observation.sessionJobs ?? [];
+  if (!asObject(ctx.spec.job) && sessionJobs.length > 0 && option(ctx.conf, OPTIONS.blockOnSessionJobs)) {
+    const names = sessionJobs.map((j) => j.name).sort();
+    return ctx.plan({ events: [{ type: 'Warning', reason: 'CleanupFailed', message: `The session jobs [${names.join(', ')}] should be deleted first` }], requeueAfterMs: ctx.timing.reconcileMs });
+  }
   const job = status.jobStatus ?? {};
   const running = reconciledJobState(status) === 'running' && status.jobManagerDeploymentStatus === 'READY' && job.state === 'RUNNING' && job.jobId;
   if (running && option(ctx.conf, OPTIONS.savepointOnDeletion)) {

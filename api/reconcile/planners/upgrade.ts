@@ -15,6 +15,12 @@ export function planSpecChange(ctx: PlanContext, last: SpecEnvelope, diff: SpecD
 
   if (!asObject(ctx.spec.job)) {
     if (!upgrading) ctx.status = ctx.record(ctx.status, ctx.spec, true, 'suspended');
+    // UPGRADING tells the session jobs to stop the way their upgrade modes say; the cluster goes once none runs.
+    const running = (ctx.input.observation.sessionJobs ?? []).filter((j) => j.occupying).map((j) => j.name).sort();
+    if (running.length > 0 && ctx.jobManager.phase === 'present') {
+      const stopping: ReconcileEvent[] = upgrading ? [] : [{ type: 'Normal', reason: 'Suspended', message: `Stopping the session jobs [${running.join(', ')}] before redeploying` }];
+      return ctx.plan({ events: [...changeEvents, ...stopping], requeueAfterMs: ctx.timing.progressCheckMs });
+    }
     return ctx.deploy(ctx.spec, undefined, false, changeEvents);
   }
   if (reconciledJobState(ctx.status) === 'running' && !upgrading) return planStop(ctx, changeEvents);

@@ -1,0 +1,261 @@
+// Fetches a session job's jar (notes §8.2: the operator downloads `jarURI`, then uploads it to the session cluster).
+// https, and http or file:// when the operator configuration allows those schemes. Every download is bounded — a
+// size cap, a connect and a total deadline, at most 5 redirects — and the restricted-host rule is enforced again
+// against the address actually connected to (DNS can change between admission and fetch). A corporate proxy is
+// honoured through HTTPS_PROXY / HTTP_PROXY / NO_PROXY. Downloads are kept by URI and reused while the server says
+// the ETag or Last-Modified is unchanged. The object-store schemes plug in here later.
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { isIP, type LookupFunction } from 'node:net';
+import { join } from 'node:path';
+import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
+import { isRestrictedAddress } from '../../api/validation/jar-uri.js';
+import { proxyFor, type ProxyEnvironment } from './proxy.js';
+
+export class JarFetchError extends Error {
+  constructor(
+    readonly uri: string,
+    reason: string,
+    /** Worth retrying as it is (a timeout, a 5xx); otherwise the URI or its server must change. */
+    readonly transient: boolean,
+  ) {
+    super(`cannot fetch ${uri}: ${reason}`);
+  }
+}
+
+export interface JarFetcherOptions {
+  /** Where downloads are kept (`kubernetes.operator.user.artifacts.base.dir`). */
+  cacheDir: string;
+  maxBytes: number;
+  allowedSchemes: readonly string[];
+  disallowRestrictedHosts: boolean;
+  totalTimeoutMs: number;
+  connectTimeoutMs?: number;
+  /** The proxy settings, normally the process environment. */
+  environment?: ProxyEnvironment;
+  /** Name resolution (injectable for tests). */
+  lookup?: typeof dnsLookup;
+}
+
+export interface FetchedJar {
+  path: string;
+  bytes: number;
+  /** False when the kept copy was still current (304) or the jar is a local file. */
+  downloaded: boolean;
+}
+
+interface Kept {
+  uri: string;
+  etag?: string;
+  lastModified?: string;
+  bytes: number;
+}
+
+const MAX_REDIRECTS = 5;
+
+export class JarFetcher {
+  /** Completed downloads since start, for the benchmark and the logs. */
+  downloads = 0;
+  private readonly direct: Agent;
+  private readonly proxies = new Map<string, ProxyAgent>();
+  private readonly inFlight = new Map<string, Promise<FetchedJar>>();
+
+  constructor(private readonly options: JarFetcherOptions) {
+    this.direct = new Agent({ connect: { timeout: options.connectTimeoutMs ?? 10_000, lookup: this.checkedLookup() } });
+  }
+
+  /** The jar at `uri` as a local file; one download at a time per URI however many jobs ask. */
+  fetch(uri: string, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<FetchedJar> {
+    const key = `${uri}\n${JSON.stringify(headers)}`;
+    let pending = this.inFlight.get(key);
+    if (!pending) {
+      pending = this.fetchOnce(uri, headers, signal).finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, pending);
+    }
+    return pending;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.direct.close(), ...[...this.proxies.values()].map((p) => p.close())]);
+  }
+
+  private async fetchOnce(uri: string, headers: Record<string, string>, signal?: AbortSignal): Promise<FetchedJar> {
+    const url = this.checkedUrl(uri, uri);
+    if (url.protocol === 'file:') return this.localFile(uri, decodeURIComponent(url.pathname));
+    await mkdir(this.options.cacheDir, { recursive: true });
+    const base = join(this.options.cacheDir, createHash('sha256').update(uri).digest('hex').slice(0, 32));
+    const kept = await readKept(`${base}.json`, uri);
+    const deadline = AbortSignal.timeout(this.options.totalTimeoutMs);
+    const abort = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    const conditional: Record<string, string> = {};
+    if (kept?.etag) conditional['if-none-match'] = kept.etag;
+    if (kept?.lastModified) conditional['if-modified-since'] = kept.lastModified;
+    try {
+      let current = url;
+      for (let hop = 0; ; hop++) {
+        // undici's request never follows redirects itself: each hop is checked here.
+        const response = await request(current, { method: 'GET', headers: { ...headers, ...conditional, 'user-agent': 'flink-operator-ts' }, dispatcher: await this.dispatcherFor(current, uri), signal: abort });
+        const status = response.statusCode;
+        // A body given up on (too large, not wanted) is destroyed; its abort is not an error of this fetch.
+        response.body.on('error', () => undefined);
+        if (status >= 300 && status < 400 && status !== 304) {
+          await response.body.dump();
+          const location = response.headers.location;
+          if (typeof location !== 'string') throw new JarFetchError(uri, `HTTP ${status} without a Location`, false);
+          if (hop + 1 > MAX_REDIRECTS) throw new JarFetchError(uri, `more than ${MAX_REDIRECTS} redirects`, false);
+          current = this.checkedUrl(new URL(location, current).toString(), uri);
+          continue;
+        }
+        if (status === 304 && kept) {
+          await response.body.dump();
+          return { path: `${base}.jar`, bytes: kept.bytes, downloaded: false };
+        }
+        if (status !== 200) {
+          await response.body.dump();
+          throw new JarFetchError(uri, `HTTP ${status}${status === 407 ? ' from the proxy' : ''}`, status >= 500 || status === 429 || status === 408);
+        }
+        const length = Number(response.headers['content-length']);
+        if (Number.isFinite(length) && length > this.options.maxBytes) {
+          await response.body.destroy();
+          throw new JarFetchError(uri, `${length} bytes is over the ${this.options.maxBytes}-byte limit (kubernetes.operator.user.artifacts.max-size)`, false);
+        }
+        const bytes = await this.save(response.body, `${base}.part`, uri);
+        await checkZip(`${base}.part`, uri);
+        await rename(`${base}.part`, `${base}.jar`);
+        const etag = headerText(response.headers.etag);
+        const lastModified = headerText(response.headers['last-modified']);
+        await writeFile(`${base}.json`, JSON.stringify({ uri, bytes, ...(etag ? { etag } : {}), ...(lastModified ? { lastModified } : {}) } satisfies Kept));
+        this.downloads++;
+        return { path: `${base}.jar`, bytes, downloaded: true };
+      }
+    } catch (err) {
+      await rm(`${base}.part`, { force: true });
+      if (err instanceof JarFetchError) throw err;
+      if (signal?.aborted) throw err;
+      const cause = (err as { cause?: Error }).cause ?? (err as Error);
+      if (deadline.aborted) throw new JarFetchError(uri, `no complete answer within ${this.options.totalTimeoutMs} ms`, true);
+      throw new JarFetchError(uri, cause.message, !(cause instanceof RestrictedHostError));
+    }
+  }
+
+  /** A URL this fetch may go to: an allowed scheme, and (for http) no restricted address literal. */
+  private checkedUrl(text: string, uri: string): URL {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      throw new JarFetchError(uri, `${JSON.stringify(text.slice(0, 200))} is not a URL`, false);
+    }
+    const scheme = url.protocol.slice(0, -1).toLowerCase();
+    if (!this.options.allowedSchemes.includes(scheme)) {
+      throw new JarFetchError(uri, `scheme "${scheme}" is not allowed (kubernetes.operator.user.artifacts.allowed-schemes: ${this.options.allowedSchemes.join(', ')})`, false);
+    }
+    if (scheme !== 'file' && scheme !== 'http' && scheme !== 'https') throw new JarFetchError(uri, `no fetcher for scheme "${scheme}" yet`, false);
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    if ((scheme === 'http' || scheme === 'https') && this.options.disallowRestrictedHosts && isIP(host) && isRestrictedAddress(host)) {
+      throw new JarFetchError(uri, `host ${host} is a restricted address`, false);
+    }
+    return url;
+  }
+
+  /**
+   * Direct connections resolve through the checked lookup. Through a proxy the proxy connects, so the target name
+   * is checked here when it resolves here (a name only the proxy can resolve is the proxy's to allow).
+   */
+  private async dispatcherFor(url: URL, uri: string): Promise<Dispatcher> {
+    const proxy = proxyFor(url, this.options.environment ?? process.env);
+    if (!proxy) return this.direct;
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    if (this.options.disallowRestrictedHosts && !isIP(host)) {
+      const addresses = await new Promise<LookupAddress[]>((resolve) =>
+        (this.options.lookup ?? dnsLookup)(host, { all: true }, (err, found) => resolve(err ? [] : found)),
+      );
+      const restricted = addresses.map((a) => a.address).filter(isRestrictedAddress);
+      if (restricted.length > 0) throw new JarFetchError(uri, `host ${host} resolves to a restricted address (${restricted.join(', ')})`, false);
+    }
+    let agent = this.proxies.get(proxy);
+    if (!agent) {
+      agent = new ProxyAgent({ uri: proxy, connect: { timeout: this.options.connectTimeoutMs ?? 10_000 } } as ProxyAgent.Options);
+      this.proxies.set(proxy, agent);
+    }
+    return agent;
+  }
+
+  /** A lookup that refuses restricted addresses: the check is made on the address the socket then connects to. */
+  private checkedLookup(): LookupFunction {
+    const resolve = this.options.lookup ?? dnsLookup;
+    return (hostname, options, callback) => {
+      resolve(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+        if (err) return callback(err, '', 4);
+        const usable = this.options.disallowRestrictedHosts ? addresses.filter((a) => !isRestrictedAddress(a.address)) : addresses;
+        if (usable.length < addresses.length || usable.length === 0) {
+          const restricted = addresses.filter((a) => isRestrictedAddress(a.address)).map((a) => a.address);
+          return callback(new RestrictedHostError(`host ${hostname} resolves to a restricted address (${restricted.join(', ')})`), '', 4);
+        }
+        if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, usable);
+        callback(null, usable[0]!.address, usable[0]!.family);
+      });
+    };
+  }
+
+  private async save(body: AsyncIterable<Buffer>, path: string, uri: string): Promise<number> {
+    const out = createWriteStream(path);
+    let bytes = 0;
+    try {
+      for await (const chunk of body) {
+        bytes += chunk.length;
+        if (bytes > this.options.maxBytes) {
+          throw new JarFetchError(uri, `more than the ${this.options.maxBytes}-byte limit (kubernetes.operator.user.artifacts.max-size)`, false);
+        }
+        if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+      }
+    } finally {
+      await new Promise<void>((resolve) => out.end(resolve));
+    }
+    return bytes;
+  }
+
+  private async localFile(uri: string, path: string): Promise<FetchedJar> {
+    let bytes: number;
+    try {
+      bytes = (await stat(path)).size;
+    } catch (err) {
+      throw new JarFetchError(uri, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file in the operator pod' : (err as Error).message, false);
+    }
+    if (bytes > this.options.maxBytes) throw new JarFetchError(uri, `${bytes} bytes is over the ${this.options.maxBytes}-byte limit`, false);
+    await checkZip(path, uri);
+    return { path, bytes, downloaded: false };
+  }
+}
+
+class RestrictedHostError extends Error {}
+
+/** A jar is a zip: it starts with `PK`. Anything else (an HTML error page, a redirect body) is named as such. */
+async function checkZip(path: string, uri: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(4);
+    const { bytesRead } = await handle.read(head, 0, 4, 0);
+    if (bytesRead < 4 || head[0] !== 0x50 || head[1] !== 0x4b) {
+      throw new JarFetchError(uri, `it is not a jar (no zip header; it starts with ${JSON.stringify(head.subarray(0, bytesRead).toString('latin1'))})`, false);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readKept(path: string, uri: string): Promise<Kept | undefined> {
+  try {
+    const kept = JSON.parse(await readFile(path, 'utf8')) as Kept;
+    await stat(path.replace(/\.json$/, '.jar'));
+    return kept.uri === uri && (kept.etag || kept.lastModified) ? kept : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function headerText(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

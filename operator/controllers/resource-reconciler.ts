@@ -1,0 +1,157 @@
+// What reconciling any Flink custom resource takes, whatever its kind: read it (from the cache, live when the cache
+// is behind our own writes), write its status through the status subresource only when it changed, record events,
+// keep its finalizer, and turn a failed step into a status error, a Warning event and a retry with backoff.
+import { errorDocument } from '../../api/reconcile/observe.js';
+import { RECONCILIATION_ERROR_TYPE, type ReconcileEvent } from '../../api/reconcile/context.js';
+import { CacheFreshness } from '../../api/reconcile/freshness.js';
+import { deriveLifecycleState } from '../../api/lifecycle.js';
+import { canonicalJson } from '../../api/spec-envelope.js';
+import { API_VERSION } from '../../api/schema/crd.js';
+import type { FlatConfig } from '../../api/flink-config.js';
+import { isConflict, isNotFound, objectPath, type KubeClient, type KubeObject } from '../../kube/client.js';
+import type { CacheReader } from '../runtime/controller.js';
+import type { EventRecorder } from '../events.js';
+import type { RestAddresses } from '../flink-rest.js';
+import type { Outcome } from '../work-queue.js';
+
+export interface ReconcilerDeps {
+  /** Fenced by the term of leadership: nothing is written once it has ended. */
+  client: KubeClient;
+  events: EventRecorder;
+  addresses: RestAddresses;
+  operatorConfig: () => FlatConfig;
+  log: { info: (obj: object, msg: string) => void; warn: (obj: object, msg: string) => void };
+  /** The caches of the controller's watches. */
+  caches: CacheReader;
+  /** Aborts Flink calls in flight when the term ends. */
+  signal: AbortSignal;
+  flinkTimeoutMs?: number;
+  /** How long a savepoint or cancel may take before the step fails (and is retried). */
+  stopTimeoutMs?: number;
+}
+
+export interface FlinkResourceObject extends KubeObject {
+  metadata: { name: string; namespace: string; uid: string; generation: number; resourceVersion?: string; deletionTimestamp?: string; finalizers?: string[] };
+  status?: { error?: string } & object;
+}
+
+export interface ResourceKind {
+  kind: 'FlinkDeployment' | 'FlinkSessionJob';
+  plural: string;
+  /** The watch whose cache holds this kind. */
+  cache: string;
+  finalizer: string;
+}
+
+export abstract class FlinkResourceReconciler<R extends FlinkResourceObject> {
+  /** When the cached copy is behind our own writes or a conflict (then the resource is read live). */
+  private readonly freshness = new CacheFreshness();
+
+  constructor(
+    protected readonly deps: ReconcilerDeps,
+    private readonly resourceKind: ResourceKind,
+  ) {}
+
+  async reconcile(namespace: string, name: string): Promise<Outcome> {
+    const key = `${namespace}/${name}`;
+    const cached = this.deps.caches.get(this.resourceKind.cache, namespace, name) as R | undefined;
+    let resource = cached && this.freshness.trust(key, cached.metadata.resourceVersion) ? cached : undefined;
+    if (!resource) {
+      try {
+        resource = await this.deps.client.get<R>(this.path(namespace, name));
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        this.freshness.forget(key);
+        return { requeueAfterMs: undefined }; // gone: nothing of ours is left (owner references, finalizer)
+      }
+      this.freshness.readLive(key, resource.metadata.resourceVersion);
+    }
+    if (this.ignored(resource)) return { requeueAfterMs: undefined };
+    try {
+      return await this.reconcileObject(resource);
+    } catch (err) {
+      if (isConflict(err)) this.freshness.conflicted(key);
+      throw err;
+    }
+  }
+
+  /** Resources this reconciler leaves alone (upstream's canary resources). */
+  protected ignored(_resource: R): boolean {
+    return false;
+  }
+
+  protected abstract reconcileObject(resource: R): Promise<Outcome>;
+
+  protected path(namespace: string, name?: string, sub?: string): string {
+    return objectPath(API_VERSION, this.resourceKind.plural, namespace, name, sub);
+  }
+
+  /**
+   * Writes the plan's status and events, then runs its actions in order. A conflict only means the object moved on
+   * (the retry reads it afresh) and an ended term writes nothing; any other failed step is a status error and a
+   * Warning event, then a retry with the queue's backoff.
+   */
+  protected async carryOut<A>(resource: R, plan: { status: R['status']; events: ReconcileEvent[]; actions: A[] }, act: (current: R, action: A) => Promise<R>): Promise<R> {
+    let current = await this.writeStatus(resource, plan.status);
+    for (const event of plan.events) await this.event(current, event);
+    try {
+      for (const action of plan.actions) current = await act(current, action);
+    } catch (err) {
+      if (!isConflict(err) && !this.deps.signal.aborted) {
+        const message = (err as Error).message;
+        await this.event(current, { type: 'Warning', reason: 'Error', message });
+        const failed = { ...current.status, error: errorDocument(RECONCILIATION_ERROR_TYPE, message) };
+        await this.writeStatus(current, { ...failed, lifecycleState: deriveLifecycleState(failed, this.resourceKind.kind) } as R['status']).catch(() => undefined);
+      }
+      throw err;
+    }
+    return current;
+  }
+
+  /** Replaces the status when it changed, with the object's resourceVersion: a concurrent write is a 409, retried. */
+  protected async writeStatus(resource: R, status: R['status']): Promise<R> {
+    if (canonicalJson(status) === canonicalJson(resource.status ?? {})) return resource;
+    const { namespace, name } = resource.metadata;
+    const written = await this.deps.client.replace<R>(this.path(namespace, name, 'status'), { ...resource, status });
+    this.remember(written);
+    return written;
+  }
+
+  protected async event(resource: R, event: ReconcileEvent): Promise<void> {
+    try {
+      await this.deps.events.record(resource, event);
+    } catch (err) {
+      this.deps.log.warn({ err: (err as Error).message, reason: event.reason }, 'could not record an event');
+    }
+  }
+
+  protected async addFinalizer(resource: R): Promise<R> {
+    const finalizers = resource.metadata.finalizers;
+    // `test` makes it a no-op conflict if someone changed the list meanwhile.
+    const patch = finalizers
+      ? [{ op: 'test', path: '/metadata/finalizers', value: finalizers }, { op: 'add', path: '/metadata/finalizers/-', value: this.resourceKind.finalizer }]
+      : [{ op: 'add', path: '/metadata/finalizers', value: [this.resourceKind.finalizer] }];
+    const patched = await this.deps.client.patch<R>(this.path(resource.metadata.namespace, resource.metadata.name), 'json', patch);
+    this.remember(patched);
+    return patched;
+  }
+
+  protected async removeFinalizer(resource: R): Promise<R> {
+    const finalizers = resource.metadata.finalizers ?? [];
+    const index = finalizers.indexOf(this.resourceKind.finalizer);
+    if (index < 0) return resource;
+    try {
+      return await this.deps.client.patch<R>(this.path(resource.metadata.namespace, resource.metadata.name), 'json', [
+        { op: 'test', path: `/metadata/finalizers/${index}`, value: this.resourceKind.finalizer },
+        { op: 'remove', path: `/metadata/finalizers/${index}` },
+      ]);
+    } catch (err) {
+      if (isNotFound(err)) return resource;
+      throw err;
+    }
+  }
+
+  private remember(object: KubeObject): void {
+    this.freshness.wrote(`${object.metadata!.namespace}/${object.metadata!.name}`, object.metadata!.resourceVersion);
+  }
+}

@@ -1,0 +1,102 @@
+// One reconcile of one FlinkSessionJob: find its session cluster (from the cache of FlinkDeployments) and what runs
+// on it, let the pure planner decide (api/reconcile/session-job.ts), then write the status, emit the events and
+// carry out the actions — fetch, upload and run the jar, or stop the job.
+import { randomBytes } from 'node:crypto';
+import { planSessionJob, SESSION_JOB_FINALIZER, type SessionJobAction, type SessionJobObservation, type SessionJobResource, type SessionState, type SubmitRequest } from '../../api/reconcile/session-job.js';
+import { FLINK_SESSION_JOB } from '../../api/schema/crd.js';
+import type { Json } from '../../api/validation/access.js';
+import type { JarFetcher } from '../artifacts/jar-fetcher.js';
+import { FlinkRestClient } from '../flink-rest.js';
+import type { Outcome } from '../work-queue.js';
+import { FlinkResourceReconciler, type FlinkResourceObject, type ReconcilerDeps } from './resource-reconciler.js';
+
+export type FlinkSessionJobObject = FlinkResourceObject & SessionJobResource;
+
+export const SESSION_JOB_CACHES = { sessionJobs: 'flinksessionjobs', sessions: 'sessions' } as const;
+
+export interface SessionJobReconcilerDeps extends ReconcilerDeps {
+  jars: JarFetcher;
+  /** Deadline of a jar upload to the session (`kubernetes.operator.user.artifacts.download.timeout`). */
+  uploadTimeoutMs: number;
+}
+
+/** A user's `main` runs inside `POST /jars/:id/run` until its job is submitted: give it longer than a plain call. */
+const RUN_TIMEOUT_MS = 120_000;
+
+export class SessionJobReconciler extends FlinkResourceReconciler<FlinkSessionJobObject> {
+  constructor(private readonly sessionDeps: SessionJobReconcilerDeps) {
+    super(sessionDeps, { kind: 'FlinkSessionJob', plural: FLINK_SESSION_JOB.plural, cache: SESSION_JOB_CACHES.sessionJobs, finalizer: SESSION_JOB_FINALIZER });
+  }
+
+  protected async reconcileObject(object: FlinkSessionJobObject): Promise<Outcome> {
+    let resource = object;
+    const observation = await this.observe(resource);
+    const planFor = (r: FlinkSessionJobObject) => planSessionJob({ resource: r, observation, operatorConfig: this.deps.operatorConfig(), newJobId: randomBytes(16).toString('hex') });
+    let plan = planFor(resource);
+    if (plan.actions.length === 1 && plan.actions[0]!.kind === 'add-finalizer') {
+      resource = await this.addFinalizer(resource);
+      plan = planFor(resource);
+    }
+    await this.carryOut(resource, plan, (current, action) => this.act(current, action));
+    return { requeueAfterMs: plan.requeueAfterMs };
+  }
+
+  private flink(namespace: string, session: string): FlinkRestClient {
+    return new FlinkRestClient(this.deps.addresses.url(namespace, session), this.deps.flinkTimeoutMs, this.deps.signal);
+  }
+
+  private async observe(resource: FlinkSessionJobObject): Promise<SessionJobObservation> {
+    const now = Date.now();
+    const { namespace } = resource.metadata;
+    const name = resource.spec.deploymentName ?? '';
+    const deployment = this.deps.caches.get(SESSION_JOB_CACHES.sessions, namespace, name) as Json | undefined;
+    if (!deployment) return { now, session: { phase: 'absent' } };
+    const jm = (deployment.status as { jobManagerDeploymentStatus?: string } | undefined)?.jobManagerDeploymentStatus ?? 'MISSING';
+    if (jm !== 'READY') return { now, session: { phase: 'not-ready', deployment, reason: `its JobManager is ${jm}` } };
+    const flink = this.flink(namespace, name);
+    let session: SessionState;
+    try {
+      session = { phase: 'ready', deployment, jobs: await flink.jobs() };
+    } catch (err) {
+      return { now, session: { phase: 'not-ready', deployment, reason: (err as Error).message } };
+    }
+    const jobId = resource.status?.jobStatus?.jobId;
+    const newlyFailed = jobId !== undefined && resource.status?.jobStatus?.state !== 'FAILED' && session.jobs.some((j) => j.id === jobId && j.state === 'FAILED');
+    if (!newlyFailed) return { now, session };
+    return { now, session, failure: await flink.failure(jobId).catch(() => ({ type: 'org.apache.flink.runtime.JobException', message: 'The job failed' })) };
+  }
+
+  private async act(resource: FlinkSessionJobObject, action: SessionJobAction): Promise<FlinkSessionJobObject> {
+    const { namespace, name } = resource.metadata;
+    const session = resource.spec.deploymentName ?? '';
+    switch (action.kind) {
+      case 'add-finalizer':
+        return this.addFinalizer(resource);
+      case 'remove-finalizer':
+        return this.removeFinalizer(resource);
+      case 'submit': {
+        const jobId = await this.submit(this.flink(namespace, session), action.request);
+        this.deps.log.info({ namespace, name, session, job: jobId, restoredFrom: action.request.savepointPath }, 'session job submitted');
+        return this.writeStatus(resource, action.statusAfter);
+      }
+      case 'stop-job': {
+        const deadline = Date.now() + (this.deps.stopTimeoutMs ?? 300_000);
+        const path = await this.flink(namespace, session).stop(action.jobId, action, deadline);
+        this.deps.log.info({ namespace, name, session, job: action.jobId, mechanism: action.mechanism, path }, 'session job stopped');
+        return this.writeStatus(resource, action.statusAfter(path));
+      }
+    }
+  }
+
+  /** Fetch (or reuse) the jar, upload it, run it under the pinned job id, and delete the upload whatever happens. */
+  private async submit(flink: FlinkRestClient, request: SubmitRequest): Promise<string> {
+    const jar = await this.sessionDeps.jars.fetch(request.jarURI, request.jarHeaders, this.deps.signal);
+    const jarId = await flink.uploadJar(jar.path, this.sessionDeps.uploadTimeoutMs);
+    try {
+      return await flink.runJar(jarId, request, RUN_TIMEOUT_MS);
+    } finally {
+      await flink.deleteJar(jarId).catch((err: Error) => this.deps.log.warn({ jarId, err: err.message }, 'could not delete an uploaded jar'));
+    }
+  }
+}
+

@@ -1,0 +1,265 @@
+// Session clusters and FlinkSessionJobs end to end: real kube-apiserver, real Flink sessions, jars fetched from the
+// local artifacts.example.com through the operator's HTTPS_PROXY, the operator as its own least-privileged user.
+import { expect } from 'chai';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { eventually, kubectl, localStack, runAlone, scratchDir, useStackNamespace } from '../support/stack.js';
+import { startFlinkProxy } from '../support/flink-proxy.js';
+import { apply, events, eventRecorded, flinkJobs, getResource, patchSpec, restoredFrom, restUrl, snapshotDir, upstreamDeployment, waitForLifecycle, type Deployment } from '../support/flink-deployments.js';
+import { upstreamExamplesDir } from '../support/paths.js';
+import type { FlinkSessionJob } from '../../api/types.generated.js';
+
+type SessionJob = FlinkSessionJob & { metadata: { name: string; uid: string; generation: number } };
+
+const getSessionJob = (ns: string, name: string) => getResource<SessionJob>('flinksessionjob', ns, name);
+const waitForSessionJob = (ns: string, name: string, wanted: string, timeoutMs = 180_000) =>
+  waitForLifecycle(ns, name, wanted, timeoutMs, [], 'flinksessionjob') as unknown as Promise<SessionJob>;
+
+/** A session cluster with snapshots on the pod's file system and a short checkpoint interval, timers shortened. */
+function statefulSession(name = 'session'): Deployment {
+  return upstreamDeployment('basic-session-deployment-only.yaml', (d) => {
+    d.metadata.name = name;
+    d.spec!.flinkConfiguration = {
+      ...d.spec!.flinkConfiguration,
+      'execution.checkpointing.dir': 'file:///flink-data/checkpoints',
+      'execution.checkpointing.savepoint-dir': 'file:///flink-data/savepoints',
+      'execution.checkpointing.interval': '2 s',
+    };
+  });
+}
+
+/** A throttled job on the session, stopping with a savepoint on upgrades, timers shortened. */
+function sessionJob(name: string, session = 'session', job: Record<string, unknown> = {}): SessionJob {
+  return {
+    apiVersion: 'flink.apache.org/v1beta1',
+    kind: 'FlinkSessionJob',
+    metadata: { name } as SessionJob['metadata'],
+    spec: {
+      deploymentName: session,
+      flinkConfiguration: { 'kubernetes.operator.observer.progress-check.interval': '1 s', 'kubernetes.operator.reconcile.interval': '5 s' },
+      job: {
+        jarURI: 'https://artifacts.example.com/maven2/org/apache/flink/flink-examples-streaming/2.2.0/flink-examples-streaming-2.2.0.jar',
+        parallelism: 2,
+        upgradeMode: 'savepoint',
+        args: ['--events-per-second', '20'],
+        ...job,
+      },
+    },
+  };
+}
+
+/** The Flink jobs of a session, by state. */
+async function sessionJobs(ns: string, session: string): Promise<{ jid: string; state: string }[]> {
+  const url = await restUrl(ns, session);
+  return url ? flinkJobs(url) : [];
+}
+
+async function runningIds(ns: string, session: string): Promise<string[]> {
+  return (await sessionJobs(ns, session)).filter((j) => j.state === 'RUNNING').map((j) => j.jid).sort();
+}
+
+describe('session clusters and FlinkSessionJobs', function () {
+  const namespace = useStackNamespace(this);
+  this.timeout(400_000);
+
+  it('runs the upstream session examples unchanged: each job RUNNING in its session under the id in its status, STABLE, listed by kubectl get sessionjob', async () => {
+    const ns = namespace();
+    const stack = await localStack();
+    const servedBefore = stack.artifactHost!.served();
+    for (const file of ['basic-session-deployment-and-job.yaml', 'basic-session-deployment-only.yaml', 'basic-session-job-only.yaml']) {
+      const result = await kubectl(['apply', '-n', ns, '-f', join(upstreamExamplesDir, file)]);
+      expect(result.code, result.stderr).to.equal(0);
+    }
+    const jobs = [
+      ['basic-session-deployment-example', 'basic-session-job-example'],
+      ['basic-session-deployment-example', 'basic-session-job-example2'],
+      ['basic-session-deployment-only-example', 'basic-session-job-only-example'],
+    ] as const;
+    const stable = new Map<string, SessionJob>();
+    for (const [, job] of jobs) stable.set(job, await waitForSessionJob(ns, job, 'STABLE', 300_000));
+    for (const session of ['basic-session-deployment-example', 'basic-session-deployment-only-example']) {
+      const ids = jobs.filter(([s]) => s === session).map(([, job]) => stable.get(job)!.status!.jobStatus!.jobId!).sort();
+      expect(await runningIds(ns, session), `the jobs running in ${session} are those the statuses name`).to.deep.equal(ids);
+    }
+    const table = (await kubectl(['get', 'sessionjob', '-n', ns])).stdout;
+    for (const [session, job] of jobs) expect(table).to.match(new RegExp(`${job}\\s+RUNNING\\s+STABLE\\s+${session}`));
+    // Two distinct jar URIs, each downloaded once through the proxy (the third job reuses the first jar).
+    expect(stack.artifactHost!.served() - servedBefore).to.equal(2);
+  });
+
+  it('a savepoint upgrade of one session job restores the new job from a real savepoint and leaves the other job untouched', async () => {
+    const ns = namespace();
+    await apply(ns, statefulSession());
+    await apply(ns, sessionJob('orders'));
+    await apply(ns, sessionJob('payments'));
+    const orders = await waitForSessionJob(ns, 'orders', 'STABLE');
+    const payments = await waitForSessionJob(ns, 'payments', 'STABLE');
+    const url = (await restUrl(ns, 'session'))!;
+    const paymentsStart = ((await (await fetch(`${url}/jobs/${payments.status!.jobStatus!.jobId}`)).json()) as { 'start-time': number })['start-time'];
+    // Let a checkpoint or two complete, so the savepoint has state to carry.
+    await new Promise((r) => setTimeout(r, 4000));
+
+    await patchSpec(ns, 'orders', { job: { parallelism: 3 } }, 'flinksessionjob');
+    const upgraded = await eventually('orders to run its new spec', async () => {
+      const j = await getSessionJob(ns, 'orders');
+      const s = j?.status;
+      return s?.lifecycleState === 'STABLE' && s.observedGeneration === j!.metadata.generation && s.jobStatus?.jobId !== orders.status!.jobStatus!.jobId ? j : undefined;
+    }, 180_000);
+    const savepoint = upgraded.status!.jobStatus!.upgradeSavepointPath!;
+    expect(savepoint, 'the savepoint the upgrade took').to.match(/savepoint/);
+    expect(existsSync(join(snapshotDir(savepoint), '_metadata')), `${savepoint} on disk`).to.equal(true);
+    const newId = upgraded.status!.jobStatus!.jobId!;
+    expect(await eventually('Flink to report the restore', () => restoredFrom(url, newId), 60_000)).to.equal(savepoint);
+    const details = (await (await fetch(`${url}/jobs/${newId}`)).json()) as { vertices: { parallelism: number }[] };
+    expect(Math.max(...details.vertices.map((v) => v.parallelism))).to.equal(3);
+
+    const after = await getSessionJob(ns, 'payments');
+    expect(after!.status!.jobStatus!.jobId, 'the other job keeps its id').to.equal(payments.status!.jobStatus!.jobId);
+    const start = ((await (await fetch(`${url}/jobs/${payments.status!.jobStatus!.jobId}`)).json()) as { 'start-time': number; state: string });
+    expect(start).to.include({ 'start-time': paymentsStart, state: 'RUNNING' });
+    expect(await runningIds(ns, 'session')).to.deep.equal([newId, payments.status!.jobStatus!.jobId!].sort());
+  });
+
+  it('suspends and resumes a session job from its savepoint; deleting one cancels only its own Flink job', async () => {
+    const ns = namespace();
+    await apply(ns, statefulSession());
+    await apply(ns, sessionJob('orders'));
+    await apply(ns, sessionJob('payments'));
+    const orders = await waitForSessionJob(ns, 'orders', 'STABLE');
+    const payments = await waitForSessionJob(ns, 'payments', 'STABLE');
+    await new Promise((r) => setTimeout(r, 3000));
+
+    await patchSpec(ns, 'orders', { job: { state: 'suspended' } }, 'flinksessionjob');
+    const suspended = await waitForSessionJob(ns, 'orders', 'SUSPENDED');
+    expect(await runningIds(ns, 'session'), 'only the other job runs while suspended').to.deep.equal([payments.status!.jobStatus!.jobId]);
+    const savepoint = suspended.status!.jobStatus!.upgradeSavepointPath!;
+    expect(existsSync(join(snapshotDir(savepoint), '_metadata'))).to.equal(true);
+
+    await patchSpec(ns, 'orders', { job: { state: 'running' } }, 'flinksessionjob');
+    const resumed = await eventually('orders to run again', async () => {
+      const j = await getSessionJob(ns, 'orders');
+      return j?.status?.lifecycleState === 'STABLE' && j.status.jobStatus?.jobId !== orders.status!.jobStatus!.jobId ? j : undefined;
+    }, 180_000);
+    const url = (await restUrl(ns, 'session'))!;
+    expect(await eventually('the restore', () => restoredFrom(url, resumed.status!.jobStatus!.jobId!), 60_000)).to.equal(savepoint);
+
+    const deletion = await kubectl(['delete', 'flinksessionjob', 'orders', '-n', ns, '--wait=true', '--timeout=120s']);
+    expect(deletion.code, deletion.stderr).to.equal(0);
+    const states = await sessionJobs(ns, 'session');
+    expect(states.find((j) => j.jid === resumed.status!.jobStatus!.jobId)?.state, 'the deleted job is cancelled').to.equal('CANCELED');
+    expect(await runningIds(ns, 'session'), 'the other job still runs').to.deep.equal([payments.status!.jobStatus!.jobId]);
+  });
+
+  it('blocks deleting a session cluster while session jobs name it (CleanupFailed), and lets it go with its Flink after they are deleted', async () => {
+    const ns = namespace();
+    await apply(ns, statefulSession());
+    await apply(ns, sessionJob('orders', 'session', { upgradeMode: 'stateless' }));
+    await waitForSessionJob(ns, 'orders', 'STABLE');
+    const deletion = await kubectl(['delete', 'flinkdeployment', 'session', '-n', ns, '--wait=false']);
+    expect(deletion.code, deletion.stderr).to.equal(0);
+    await eventRecorded(ns, 'session', 'CleanupFailed');
+    const blocked = (await events(ns, 'session')).find((e) => e.reason === 'CleanupFailed')!;
+    expect(blocked).to.include({ type: 'Warning', message: 'The session jobs [orders] should be deleted first' });
+    expect((await getResource<Deployment>('flinkdeployment', ns, 'session'))?.status?.lifecycleState).to.equal('DELETING');
+    expect(await runningIds(ns, 'session'), 'the job keeps running meanwhile').to.have.length(1);
+
+    const jobDeletion = await kubectl(['delete', 'flinksessionjob', 'orders', '-n', ns, '--wait=true', '--timeout=120s']);
+    expect(jobDeletion.code, jobDeletion.stderr).to.equal(0);
+    await eventually('the session cluster to be gone', async () => (await getResource('flinkdeployment', ns, 'session')) === undefined, 120_000);
+    await eventually('its Flink to be stopped', async () => (await restUrl(ns, 'session')) === undefined, 60_000);
+  });
+
+  it('a session cluster upgrade with two running jobs brings both back from their snapshots, exactly one Flink job each', async () => {
+    const ns = namespace();
+    await apply(ns, statefulSession());
+    await apply(ns, sessionJob('orders'));
+    await apply(ns, sessionJob('payments', 'session', { upgradeMode: 'last-state' }));
+    const before = await Promise.all(['orders', 'payments'].map((n) => waitForSessionJob(ns, n, 'STABLE')));
+    await new Promise((r) => setTimeout(r, 5000)); // a checkpoint for last-state
+
+    await patchSpec(ns, 'session', { flinkConfiguration: { 'taskmanager.numberOfTaskSlots': '3' } });
+    const after = await eventually('both jobs to run again on the new session', async () => {
+      const jobs = await Promise.all(['orders', 'payments'].map((n) => getSessionJob(ns, n)));
+      const moved = jobs.every((j, i) => j?.status?.lifecycleState === 'STABLE' && j.status.jobStatus?.jobId !== before[i]!.status!.jobStatus!.jobId);
+      return moved ? (jobs as SessionJob[]) : undefined;
+    }, 300_000);
+    expect((await getResource<Deployment>('flinkdeployment', ns, 'session'))?.status?.lifecycleState).to.equal('STABLE');
+    const url = (await restUrl(ns, 'session'))!;
+    const ids = after.map((j) => j.status!.jobStatus!.jobId!);
+    expect(await runningIds(ns, 'session'), 'exactly one Flink job per session job').to.deep.equal([...ids].sort());
+    for (const job of after) {
+      const path = job.status!.jobStatus!.upgradeSavepointPath!;
+      expect(path, `${job.metadata.name} restored from a snapshot`).to.be.a('string');
+      expect(await eventually(`${job.metadata.name}'s restore`, () => restoredFrom(url, job.status!.jobStatus!.jobId!), 60_000)).to.equal(path);
+    }
+  });
+
+  it('a jar the host does not have: status.error and a Warning event naming the URI, retried, nothing else disturbed; fixed, it runs', async () => {
+    const ns = namespace();
+    await apply(ns, statefulSession());
+    await apply(ns, sessionJob('payments', 'session', { upgradeMode: 'stateless' }));
+    await waitForSessionJob(ns, 'payments', 'STABLE');
+    const missing = 'https://artifacts.example.com/maven2/does/not/exist.txt';
+    await apply(ns, sessionJob('orders', 'session', { jarURI: missing, upgradeMode: 'stateless' }));
+    const failing = await eventually('the fetch error in status', async () => {
+      const j = await getSessionJob(ns, 'orders');
+      return j?.status?.error?.includes(missing) ? j : undefined;
+    }, 60_000);
+    expect(JSON.parse(failing.status!.error!).message).to.equal(`cannot fetch ${missing}: HTTP 404`);
+    const warning = await eventually('a Warning event naming the URI', async () => (await events(ns, 'orders')).find((e) => e.type === 'Warning' && e.message.includes(missing)), 30_000);
+    await eventually('a retry', async () => ((await events(ns, 'orders')).find((e) => e.message === warning.message)?.count ?? 0) >= 2, 60_000);
+    expect(await runningIds(ns, 'session'), 'the other job is undisturbed').to.have.length(1);
+    const stack = await localStack();
+    expect(stack.operator()!.logTail(200)).to.not.match(/uncaught|FATAL/i);
+
+    await patchSpec(ns, 'orders', { job: { jarURI: sessionJob('x').spec!.job!.jarURI } }, 'flinksessionjob');
+    const fixed = await waitForSessionJob(ns, 'orders', 'STABLE');
+    expect(fixed.status?.error).to.equal(undefined);
+    expect(await runningIds(ns, 'session')).to.have.length(2);
+  });
+});
+
+describe('FlinkSessionJobs: an operator killed mid-submission', function () {
+  const namespace = useStackNamespace(this);
+  this.timeout(400_000);
+
+  afterEach(async () => {
+    const stack = await localStack();
+    await stack.stopOperator('proxied', 'SIGKILL');
+    if (!stack.operator()?.running()) await stack.startOperator();
+  });
+
+  /** Runs `name` under an operator whose run calls are held at `phase`, kills it there, and lets a fresh one finish. */
+  async function killedWhileSubmitting(ns: string, name: string, phase: 'before-flink' | 'after-flink'): Promise<SessionJob> {
+    const stack = await localStack();
+    const proxy = await startFlinkProxy(stack.flinkRestOverridesFile, join(await scratchDir(`session-${phase}`), 'overrides.json'));
+    try {
+      await runAlone('proxied', { flinkRestOverrides: proxy.overridesFile });
+      proxy.hold(/^\/jars\/[^/]+\/run$/, phase);
+      await apply(ns, sessionJob(name, 'session', { upgradeMode: 'stateless' }));
+      await eventually('the run call to be held', async () => proxy.heldCalls() > 0, 120_000);
+      if (phase === 'after-flink') await eventually('Flink to run the job the operator never heard back about', async () => (await runningIds(ns, 'session')).length > 0 || undefined, 60_000);
+      await stack.stopOperator('proxied', 'SIGKILL');
+    } finally {
+      proxy.hold(undefined);
+      await proxy.close();
+    }
+    await stack.startOperator();
+    return waitForSessionJob(ns, name, 'STABLE');
+  }
+
+  it('killed between upload and run, or between run and the status write: after a restart exactly one Flink job per session job', async () => {
+    const ns = namespace();
+    await apply(ns, statefulSession());
+    await waitForLifecycle(ns, 'session', 'STABLE');
+
+    const orders = await killedWhileSubmitting(ns, 'orders', 'before-flink');
+    expect(await runningIds(ns, 'session'), 'the job the killed operator never ran: run once, by the next').to.deep.equal([orders.status!.jobStatus!.jobId]);
+
+    const payments = await killedWhileSubmitting(ns, 'payments', 'after-flink');
+    const ids = [orders, payments].map((j) => j.status!.jobStatus!.jobId!).sort();
+    expect(await runningIds(ns, 'session'), 'the job Flink ran for the killed operator is found by its id, not run again').to.deep.equal(ids);
+    const all = await sessionJobs(ns, 'session');
+    expect(all.map((j) => j.jid).sort(), 'no other job was ever submitted').to.deep.equal(ids);
+  });
+});
