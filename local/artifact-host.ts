@@ -4,11 +4,11 @@
 // needs no rewriting of URIs: it is started with HTTPS_PROXY pointing here and NODE_EXTRA_CA_CERTS naming the CA.
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { issueCertificates } from '../webhook/certs.js';
+import { issueCertificate, issueCertificates } from '../webhook/certs.js';
 
 export const ARTIFACT_HOST = 'artifacts.example.com';
 
@@ -68,6 +68,11 @@ export interface ArtifactHost {
   caFile: string;
   /** Jar bodies served (a 304 is not a download). */
   served(): number;
+  /**
+   * Another HTTPS host behind the same proxy, with a certificate from the same CA, answering with `handler` — for a
+   * test that needs a host that misbehaves.
+   */
+  addHost(name: string, handler: RequestListener): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -89,14 +94,22 @@ export async function startArtifactHost(jar: string, stateDir: string): Promise<
     res.writeHead(200, { 'content-type': 'application/java-archive', 'content-length': body.length, etag, 'last-modified': lastModified });
     res.end(req.method === 'GET' ? body : undefined);
   });
-  const httpsPort = await listen(https);
-  const proxy = await startConnectProxy((host, port) => (host === ARTIFACT_HOST && port === 443 ? httpsPort : undefined));
+  const hosts = new Map<string, number>([[ARTIFACT_HOST, await listen(https)]]);
+  const others: Server[] = [];
+  const proxy = await startConnectProxy((host, port) => (port === 443 ? hosts.get(host) : undefined));
   return {
     proxyUrl: proxy.url,
     caFile,
     served: () => served,
+    addHost: async (name, handler) => {
+      const cert = issueCertificate(ca, { commonName: name, hosts: [name], usage: 'server' }, 30);
+      const server = createHttpsServer({ cert: cert.certPem, key: cert.keyPem, minVersion: 'TLSv1.2' }, handler);
+      others.push(server);
+      hosts.set(name, await listen(server));
+    },
     stop: async () => {
       await proxy.stop();
+      await Promise.all(others.map(close));
       await close(https);
     },
   };

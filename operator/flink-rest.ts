@@ -85,6 +85,10 @@ export class FlinkRestClient {
 
   /** Why a job failed: its root exception (class and first line), as Flink's exception history reports it. */
   async failure(jobId: string): Promise<JobFailure> {
+    return this.failureCause(jobId).catch(() => ({ type: 'org.apache.flink.runtime.JobException', message: 'The job failed; Flink did not say why' }));
+  }
+
+  private async failureCause(jobId: string): Promise<JobFailure> {
     try {
       const result = await this.json<{ 'job-execution-result'?: { 'failure-cause'?: { class?: string; 'stack-trace'?: string } } }>('GET', `/jobs/${jobId}/execution-result`);
       const cause = result['job-execution-result']?.['failure-cause'];

@@ -7,7 +7,8 @@
 // RECONCILING) before the jar is run with that id, so a later pass finds the job on the session by its id or submits
 // it again under the same id — never a second job.
 import { isTerminal, errorDocument, withJob, type FlinkJob, type JobFailure } from './observe.js';
-import { recordSpec, specUpgradeMode, timing, VALIDATION_ERROR_TYPE, type ReconcileEvent, type StopMechanism, type Timing } from './context.js';
+import { recordSpec, specUpgradeMode, timing, type ReconcileEvent, type StopMechanism, type Timing } from './context.js';
+import { invalidity } from './planners/validation.js';
 import { diffSpecs } from './spec-diff.js';
 import { deriveLifecycleState } from '../lifecycle.js';
 import { option, OPTIONS } from '../operator-options.js';
@@ -16,7 +17,7 @@ import { lastReconciledSpec, type SpecEnvelope } from '../spec-envelope.js';
 import { flattenConfig, type FlatConfig } from '../flink-config.js';
 import type { FlinkSessionJobSpec, FlinkSessionJobStatus, JobStatus } from '../types.generated.js';
 import { asObject, type Json } from '../validation/access.js';
-import { formatFieldError, sessionJobConfig, validateResource, type SessionTarget } from '../validation/index.js';
+import { sessionJobConfig, type SessionTarget } from '../validation/index.js';
 
 export const SESSION_JOB_FINALIZER = 'flinksessionjobs.flink.apache.org/finalizer';
 
@@ -189,11 +190,10 @@ class SessionJobPlanner {
 
   private applyValidation(): SessionJobPlan | undefined {
     const { resource, operatorConfig } = this.input;
-    const verdict = validateResource(FLINK_SESSION_JOB, resource, { operatorConfig, stored: true, sessionTarget: targetOf(this.session) });
-    if (verdict.errors.length === 0) return undefined;
-    const message = verdict.errors.map(formatFieldError).join('; ');
-    const document = errorDocument(VALIDATION_ERROR_TYPE, message);
-    if (resource.status?.error !== document) this.events.push({ type: 'Warning', reason: 'ValidationError', message });
+    const invalid = invalidity(FLINK_SESSION_JOB, resource, { operatorConfig, sessionTarget: targetOf(this.session) });
+    if (!invalid) return undefined;
+    const { document, event } = invalid;
+    if (event) this.events.push(event);
     this.status = { ...this.status, error: document };
     this.keepError = document;
     const last = lastReconciledSpec(this.status);

@@ -18,8 +18,6 @@ export class JarFetchError extends Error {
   constructor(
     readonly uri: string,
     reason: string,
-    /** Worth retrying as it is (a timeout, a 5xx); otherwise the URI or its server must change. */
-    readonly transient: boolean,
   ) {
     super(`cannot fetch ${uri}: ${reason}`);
   }
@@ -103,8 +101,8 @@ export class JarFetcher {
         if (status >= 300 && status < 400 && status !== 304) {
           await response.body.dump();
           const location = response.headers.location;
-          if (typeof location !== 'string') throw new JarFetchError(uri, `HTTP ${status} without a Location`, false);
-          if (hop + 1 > MAX_REDIRECTS) throw new JarFetchError(uri, `more than ${MAX_REDIRECTS} redirects`, false);
+          if (typeof location !== 'string') throw new JarFetchError(uri, `HTTP ${status} without a Location`);
+          if (hop + 1 > MAX_REDIRECTS) throw new JarFetchError(uri, `more than ${MAX_REDIRECTS} redirects`);
           current = this.checkedUrl(new URL(location, current).toString(), uri);
           continue;
         }
@@ -114,12 +112,12 @@ export class JarFetcher {
         }
         if (status !== 200) {
           await response.body.dump();
-          throw new JarFetchError(uri, `HTTP ${status}${status === 407 ? ' from the proxy' : ''}`, status >= 500 || status === 429 || status === 408);
+          throw new JarFetchError(uri, `HTTP ${status}${status === 407 ? ' from the proxy' : ''}`);
         }
         const length = Number(response.headers['content-length']);
         if (Number.isFinite(length) && length > this.options.maxBytes) {
           await response.body.destroy();
-          throw new JarFetchError(uri, `${length} bytes is over the ${this.options.maxBytes}-byte limit (kubernetes.operator.user.artifacts.max-size)`, false);
+          throw new JarFetchError(uri, `${length} bytes is over the ${this.options.maxBytes}-byte limit (kubernetes.operator.user.artifacts.max-size)`);
         }
         const bytes = await this.save(response.body, `${base}.part`, uri);
         await checkZip(`${base}.part`, uri);
@@ -135,8 +133,9 @@ export class JarFetcher {
       if (err instanceof JarFetchError) throw err;
       if (signal?.aborted) throw err;
       const cause = (err as { cause?: Error }).cause ?? (err as Error);
-      if (deadline.aborted) throw new JarFetchError(uri, `no complete answer within ${this.options.totalTimeoutMs} ms`, true);
-      throw new JarFetchError(uri, cause.message, !(cause instanceof RestrictedHostError));
+      if (deadline.aborted) throw new JarFetchError(uri, `no complete answer within ${this.options.totalTimeoutMs} ms`);
+      const refused = /Proxy response \((\d+)\)/.exec(cause.message);
+      throw new JarFetchError(uri, refused ? `the proxy refused to connect to it (HTTP ${refused[1]})` : cause.message);
     }
   }
 
@@ -146,16 +145,16 @@ export class JarFetcher {
     try {
       url = new URL(text);
     } catch {
-      throw new JarFetchError(uri, `${JSON.stringify(text.slice(0, 200))} is not a URL`, false);
+      throw new JarFetchError(uri, `${JSON.stringify(text.slice(0, 200))} is not a URL`);
     }
     const scheme = url.protocol.slice(0, -1).toLowerCase();
     if (!this.options.allowedSchemes.includes(scheme)) {
-      throw new JarFetchError(uri, `scheme "${scheme}" is not allowed (kubernetes.operator.user.artifacts.allowed-schemes: ${this.options.allowedSchemes.join(', ')})`, false);
+      throw new JarFetchError(uri, `scheme "${scheme}" is not allowed (kubernetes.operator.user.artifacts.allowed-schemes: ${this.options.allowedSchemes.join(', ')})`);
     }
-    if (scheme !== 'file' && scheme !== 'http' && scheme !== 'https') throw new JarFetchError(uri, `no fetcher for scheme "${scheme}" yet`, false);
+    if (scheme !== 'file' && scheme !== 'http' && scheme !== 'https') throw new JarFetchError(uri, `no fetcher for scheme "${scheme}" yet`);
     const host = url.hostname.replace(/^\[|\]$/g, '');
     if ((scheme === 'http' || scheme === 'https') && this.options.disallowRestrictedHosts && isIP(host) && isRestrictedAddress(host)) {
-      throw new JarFetchError(uri, `host ${host} is a restricted address`, false);
+      throw new JarFetchError(uri, `host ${host} is a restricted address`);
     }
     return url;
   }
@@ -173,7 +172,7 @@ export class JarFetcher {
         (this.options.lookup ?? dnsLookup)(host, { all: true }, (err, found) => resolve(err ? [] : found)),
       );
       const restricted = addresses.map((a) => a.address).filter(isRestrictedAddress);
-      if (restricted.length > 0) throw new JarFetchError(uri, `host ${host} resolves to a restricted address (${restricted.join(', ')})`, false);
+      if (restricted.length > 0) throw new JarFetchError(uri, `host ${host} resolves to a restricted address (${restricted.join(', ')})`);
     }
     let agent = this.proxies.get(proxy);
     if (!agent) {
@@ -192,7 +191,7 @@ export class JarFetcher {
         const usable = this.options.disallowRestrictedHosts ? addresses.filter((a) => !isRestrictedAddress(a.address)) : addresses;
         if (usable.length < addresses.length || usable.length === 0) {
           const restricted = addresses.filter((a) => isRestrictedAddress(a.address)).map((a) => a.address);
-          return callback(new RestrictedHostError(`host ${hostname} resolves to a restricted address (${restricted.join(', ')})`), '', 4);
+          return callback(new Error(`host ${hostname} resolves to a restricted address (${restricted.join(', ')})`), '', 4);
         }
         if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, usable);
         callback(null, usable[0]!.address, usable[0]!.family);
@@ -207,7 +206,7 @@ export class JarFetcher {
       for await (const chunk of body) {
         bytes += chunk.length;
         if (bytes > this.options.maxBytes) {
-          throw new JarFetchError(uri, `more than the ${this.options.maxBytes}-byte limit (kubernetes.operator.user.artifacts.max-size)`, false);
+          throw new JarFetchError(uri, `more than the ${this.options.maxBytes}-byte limit (kubernetes.operator.user.artifacts.max-size)`);
         }
         if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
       }
@@ -222,15 +221,13 @@ export class JarFetcher {
     try {
       bytes = (await stat(path)).size;
     } catch (err) {
-      throw new JarFetchError(uri, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file in the operator pod' : (err as Error).message, false);
+      throw new JarFetchError(uri, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file in the operator pod' : (err as Error).message);
     }
-    if (bytes > this.options.maxBytes) throw new JarFetchError(uri, `${bytes} bytes is over the ${this.options.maxBytes}-byte limit`, false);
+    if (bytes > this.options.maxBytes) throw new JarFetchError(uri, `${bytes} bytes is over the ${this.options.maxBytes}-byte limit`);
     await checkZip(path, uri);
     return { path, bytes, downloaded: false };
   }
 }
-
-class RestrictedHostError extends Error {}
 
 /** A jar is a zip: it starts with `PK`. Anything else (an HTML error page, a redirect body) is named as such. */
 async function checkZip(path: string, uri: string): Promise<void> {
@@ -239,7 +236,7 @@ async function checkZip(path: string, uri: string): Promise<void> {
     const head = Buffer.alloc(4);
     const { bytesRead } = await handle.read(head, 0, 4, 0);
     if (bytesRead < 4 || head[0] !== 0x50 || head[1] !== 0x4b) {
-      throw new JarFetchError(uri, `it is not a jar (no zip header; it starts with ${JSON.stringify(head.subarray(0, bytesRead).toString('latin1'))})`, false);
+      throw new JarFetchError(uri, `it is not a jar (no zip header; it starts with ${JSON.stringify(head.subarray(0, bytesRead).toString('latin1'))})`);
     }
   } finally {
     await handle.close();

@@ -1,17 +1,15 @@
 // One reconcile of one FlinkDeployment: read it and its JobManager Deployment (from the caches, live when they are
 // behind), ask Flink what runs, let the pure planner decide (api/reconcile/plan.ts), then write the status, emit the
 // events and carry out the actions.
-import { randomBytes } from 'node:crypto';
 import { GENERATION_ANNOTATION } from '../../api/cluster/objects.js';
 import { isCanary } from '../../api/defaults.js';
 import { observeJobManagerDeployment, type JobManagerObservation, type Observation, type RestObservation } from '../../api/reconcile/observe.js';
-import { FINALIZER, planDeployment, type Action, type DeploymentResource } from '../../api/reconcile/plan.js';
+import { FINALIZER, planDeployment, type Action, type DeploymentResource, type Plan } from '../../api/reconcile/plan.js';
 import { occupiesSession } from '../../api/reconcile/session-job.js';
 import type { FlinkSessionJobObject } from '../../kube/flink-resources.js';
 import { FLINK_DEPLOYMENT } from '../../api/schema/crd.js';
 import { isConflict, isNotFound, objectPath, type KubeObject } from '../../kube/client.js';
 import { FlinkRestClient } from '../flink-rest.js';
-import type { Outcome } from '../work-queue.js';
 import { FlinkResourceReconciler, type FlinkResourceObject, type ReconcilerDeps } from './resource-reconciler.js';
 
 export type FlinkDeploymentObject = KubeObject & DeploymentResource & FlinkResourceObject;
@@ -19,7 +17,7 @@ export type FlinkDeploymentObject = KubeObject & DeploymentResource & FlinkResou
 /** The names of the caches this reconciler reads (the controller's watches). */
 export const CACHES = { flinkDeployments: 'flinkdeployments', jobManagers: 'jobmanagers', sessionJobs: 'flinksessionjobs' } as const;
 
-export class DeploymentReconciler extends FlinkResourceReconciler<FlinkDeploymentObject> {
+export class DeploymentReconciler extends FlinkResourceReconciler<FlinkDeploymentObject, Observation, Action> {
   constructor(deps: ReconcilerDeps) {
     super(deps, { kind: 'FlinkDeployment', plural: FLINK_DEPLOYMENT.plural, cache: CACHES.flinkDeployments, finalizer: FINALIZER });
   }
@@ -28,25 +26,15 @@ export class DeploymentReconciler extends FlinkResourceReconciler<FlinkDeploymen
     return isCanary(resource);
   }
 
-  protected async reconcileObject(object: FlinkDeploymentObject): Promise<Outcome> {
-    let resource = object;
-    const observation = await this.observe(resource);
-    const planFor = (r: FlinkDeploymentObject) => planDeployment({ resource: r, observation, operatorConfig: this.deps.operatorConfig(), newJobId: randomBytes(16).toString('hex') });
-    let plan = planFor(resource);
-    // The finalizer is a precondition, not a step worth a trip through the queue: add it and plan again at once.
-    if (plan.actions.length === 1 && plan.actions[0]!.kind === 'add-finalizer') {
-      resource = await this.addFinalizer(resource);
-      plan = planFor(resource);
-    }
-    await this.carryOut(resource, plan, (current, action) => this.act(current, action));
-    return { requeueAfterMs: plan.requeueAfterMs };
+  protected plan(resource: FlinkDeploymentObject, observation: Observation, newJobId: string): Plan {
+    return planDeployment({ resource, observation, operatorConfig: this.deps.operatorConfig(), newJobId });
   }
 
   private flink(namespace: string, name: string): FlinkRestClient {
     return new FlinkRestClient(this.deps.addresses.url(namespace, name), this.deps.flinkTimeoutMs, this.deps.signal);
   }
 
-  private async observe(resource: FlinkDeploymentObject): Promise<Observation> {
+  protected async observe(resource: FlinkDeploymentObject): Promise<Observation> {
     const { namespace, name } = resource.metadata;
     const cached = this.deps.caches.get(CACHES.jobManagers, namespace, name) as KubeObject | undefined;
     // The cache may not have a Deployment we created a moment ago: when the status says there is one, ask live.
@@ -66,7 +54,7 @@ export class DeploymentReconciler extends FlinkResourceReconciler<FlinkDeploymen
     const failed = jobId !== undefined && rest.jobs.some((j) => j.id === jobId && j.state === 'FAILED');
     // The cause is read once, when the job turns FAILED.
     if (failed && resource.status?.jobStatus?.state !== 'FAILED') {
-      return { ...seen, rest, failure: await flink.failure(jobId!).catch(() => ({ type: 'org.apache.flink.runtime.JobException', message: 'The job failed' })) };
+      return { ...seen, rest, failure: await flink.failure(jobId!) };
     }
     return { ...seen, rest };
   }
@@ -89,7 +77,7 @@ export class DeploymentReconciler extends FlinkResourceReconciler<FlinkDeploymen
     }
   }
 
-  private async act(resource: FlinkDeploymentObject, action: Action): Promise<FlinkDeploymentObject> {
+  protected async act(resource: FlinkDeploymentObject, action: Action): Promise<FlinkDeploymentObject> {
     const { client } = this.deps;
     const { namespace, name } = resource.metadata;
     switch (action.kind) {

@@ -1,27 +1,19 @@
 // The FlinkDeployment controller on the shared frame: it watches FlinkDeployments (a spec change, deletion,
-// finalizers or labels — never the operator's own status writes) and the JobManager Deployments it owns.
-import type { FlatConfig } from '../../api/flink-config.js';
+// finalizers or labels — never the operator's own status writes), the JobManager Deployments it owns, and the
+// FlinkSessionJobs that name a session cluster.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { flinkDeploymentCache, flinkSessionJobCache, jobManagerDeploymentCache } from '../../kube/flink-resources.js';
-import { EventRecorder } from '../events.js';
-import type { RestAddresses } from '../flink-rest.js';
 import type { ControllerDefinition } from '../runtime/controller.js';
 import { CACHES, DeploymentReconciler } from './deployment-reconciler.js';
 import { specChanged } from './predicates.js';
-
-export interface FlinkDeploymentControllerOptions {
-  identity: string;
-  addresses: RestAddresses;
-  operatorConfig: () => FlatConfig;
-  flinkTimeoutMs: number;
-}
+import { termDeps, type ControllerOptions } from './resource-reconciler.js';
 
 const sessionOf = (job: KubernetesObject): string[] => {
   const target = (job as { spec?: { deploymentName?: string } }).spec?.deploymentName;
   return target ? [`${job.metadata?.namespace}/${target}`] : [];
 };
 
-export function flinkDeploymentController(options: FlinkDeploymentControllerOptions): ControllerDefinition {
+export function flinkDeploymentController(options: ControllerOptions): ControllerDefinition {
   return {
     name: 'flinkdeployment',
     kind: 'FlinkDeployment',
@@ -32,16 +24,6 @@ export function flinkDeploymentController(options: FlinkDeploymentControllerOpti
       // A session cluster waits on the session jobs that name it (to be deleted, or to stop before a redeploy).
       { name: CACHES.sessionJobs, start: flinkSessionJobCache, keysOf: (obj) => sessionOf(obj) },
     ],
-    reconciler: (term) =>
-      new DeploymentReconciler({
-        client: term.client,
-        events: new EventRecorder(term.client, options.identity),
-        addresses: options.addresses,
-        operatorConfig: options.operatorConfig,
-        log: term.log,
-        caches: term.caches,
-        signal: term.fence.signal,
-        flinkTimeoutMs: options.flinkTimeoutMs,
-      }),
+    reconciler: (term) => new DeploymentReconciler(termDeps(term, options)),
   };
 }

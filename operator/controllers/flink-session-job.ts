@@ -2,20 +2,14 @@
 // finalizers or labels) and the FlinkDeployments they name — a session cluster becoming READY, being redeployed or
 // going away is what a waiting session job needs to hear about.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { FlatConfig } from '../../api/flink-config.js';
 import { flinkDeploymentCache, flinkSessionJobCache } from '../../kube/flink-resources.js';
 import type { JarFetcher } from '../artifacts/jar-fetcher.js';
-import { EventRecorder } from '../events.js';
-import type { RestAddresses } from '../flink-rest.js';
 import type { ChangeEvent, ControllerDefinition } from '../runtime/controller.js';
 import { specChanged } from './predicates.js';
+import { termDeps, type ControllerOptions } from './resource-reconciler.js';
 import { SESSION_JOB_CACHES, SessionJobReconciler } from './session-job-reconciler.js';
 
-export interface FlinkSessionJobControllerOptions {
-  identity: string;
-  addresses: RestAddresses;
-  operatorConfig: () => FlatConfig;
-  flinkTimeoutMs: number;
+export interface FlinkSessionJobControllerOptions extends ControllerOptions {
   jars: JarFetcher;
   uploadTimeoutMs: number;
 }
@@ -69,18 +63,6 @@ export function flinkSessionJobController(options: FlinkSessionJobControllerOpti
       // Every change of a session cluster, its status included: READY, UPGRADING and gone are what jobs wait for.
       { name: SESSION_JOB_CACHES.sessions, start: flinkDeploymentCache, keysOf: (obj) => targets.jobsOf(obj) },
     ],
-    reconciler: (term) =>
-      new SessionJobReconciler({
-        client: term.client,
-        events: new EventRecorder(term.client, options.identity),
-        addresses: options.addresses,
-        operatorConfig: options.operatorConfig,
-        log: term.log,
-        caches: term.caches,
-        signal: term.fence.signal,
-        flinkTimeoutMs: options.flinkTimeoutMs,
-        jars: options.jars,
-        uploadTimeoutMs: options.uploadTimeoutMs,
-      }),
+    reconciler: (term) => new SessionJobReconciler({ ...termDeps(term, options), jars: options.jars, uploadTimeoutMs: options.uploadTimeoutMs }),
   };
 }

@@ -1,6 +1,7 @@
 // What reconciling any Flink custom resource takes, whatever its kind: read it (from the cache, live when the cache
 // is behind our own writes), write its status through the status subresource only when it changed, record events,
 // keep its finalizer, and turn a failed step into a status error, a Warning event and a retry with backoff.
+import { randomBytes } from 'node:crypto';
 import { errorDocument } from '../../api/reconcile/observe.js';
 import { RECONCILIATION_ERROR_TYPE, type ReconcileEvent } from '../../api/reconcile/context.js';
 import { CacheFreshness } from '../../api/reconcile/freshness.js';
@@ -9,8 +10,8 @@ import { canonicalJson } from '../../api/spec-envelope.js';
 import { API_VERSION } from '../../api/schema/crd.js';
 import type { FlatConfig } from '../../api/flink-config.js';
 import { isConflict, isNotFound, objectPath, type KubeClient, type KubeObject } from '../../kube/client.js';
-import type { CacheReader } from '../runtime/controller.js';
-import type { EventRecorder } from '../events.js';
+import type { CacheReader, Term } from '../runtime/controller.js';
+import { EventRecorder } from '../events.js';
 import type { RestAddresses } from '../flink-rest.js';
 import type { Outcome } from '../work-queue.js';
 
@@ -30,6 +31,28 @@ export interface ReconcilerDeps {
   stopTimeoutMs?: number;
 }
 
+/** What every controller of our kinds is given once (the rest of its reconciler's deps come with each term). */
+export interface ControllerOptions {
+  identity: string;
+  addresses: RestAddresses;
+  operatorConfig: () => FlatConfig;
+  flinkTimeoutMs: number;
+}
+
+/** A reconciler's deps for one term of leadership: its fenced client, caches, logger and abort signal. */
+export function termDeps(term: Term, options: ControllerOptions): ReconcilerDeps {
+  return {
+    client: term.client,
+    events: new EventRecorder(term.client, options.identity),
+    addresses: options.addresses,
+    operatorConfig: options.operatorConfig,
+    log: term.log,
+    caches: term.caches,
+    signal: term.fence.signal,
+    flinkTimeoutMs: options.flinkTimeoutMs,
+  };
+}
+
 export interface FlinkResourceObject extends KubeObject {
   metadata: { name: string; namespace: string; uid: string; generation: number; resourceVersion?: string; deletionTimestamp?: string; finalizers?: string[] };
   status?: { error?: string } & object;
@@ -43,7 +66,16 @@ export interface ResourceKind {
   finalizer: string;
 }
 
-export abstract class FlinkResourceReconciler<R extends FlinkResourceObject> {
+/** What a kind's pure planner returns: the status to write, the events, the actions in order, when to look again. */
+export interface ResourcePlan<S, A> {
+  status: S;
+  events: ReconcileEvent[];
+  actions: A[];
+  requeueAfterMs: number | undefined;
+}
+
+/** One reconcile of one resource of kind R: observe (O), let the pure planner decide, carry out its actions (A). */
+export abstract class FlinkResourceReconciler<R extends FlinkResourceObject, O, A extends { kind: string }> {
   /** When the cached copy is behind our own writes or a conflict (then the resource is read live). */
   private readonly freshness = new CacheFreshness();
 
@@ -80,7 +112,28 @@ export abstract class FlinkResourceReconciler<R extends FlinkResourceObject> {
     return false;
   }
 
-  protected abstract reconcileObject(resource: R): Promise<Outcome>;
+  /** What this kind looks at besides the resource: its JobManager, its session cluster, what Flink runs. */
+  protected abstract observe(resource: R): Promise<O>;
+
+  /** The kind's pure planner; `newJobId` is used if this step starts a job. */
+  protected abstract plan(resource: R, observation: O, newJobId: string): ResourcePlan<R['status'], A>;
+
+  /** Carries out one action; the resource as it is afterwards. */
+  protected abstract act(resource: R, action: A): Promise<R>;
+
+  private async reconcileObject(object: R): Promise<Outcome> {
+    let resource = object;
+    const observation = await this.observe(resource);
+    const planFor = (r: R) => this.plan(r, observation, randomBytes(16).toString('hex'));
+    let plan = planFor(resource);
+    // The finalizer is a precondition, not a step worth a trip through the queue: add it and plan again at once.
+    if (plan.actions.length === 1 && plan.actions[0]!.kind === 'add-finalizer') {
+      resource = await this.addFinalizer(resource);
+      plan = planFor(resource);
+    }
+    await this.carryOut(resource, plan);
+    return { requeueAfterMs: plan.requeueAfterMs };
+  }
 
   protected path(namespace: string, name?: string, sub?: string): string {
     return objectPath(API_VERSION, this.resourceKind.plural, namespace, name, sub);
@@ -91,11 +144,11 @@ export abstract class FlinkResourceReconciler<R extends FlinkResourceObject> {
    * (the retry reads it afresh) and an ended term writes nothing; any other failed step is a status error and a
    * Warning event, then a retry with the queue's backoff.
    */
-  protected async carryOut<A>(resource: R, plan: { status: R['status']; events: ReconcileEvent[]; actions: A[] }, act: (current: R, action: A) => Promise<R>): Promise<R> {
+  private async carryOut(resource: R, plan: ResourcePlan<R['status'], A>): Promise<R> {
     let current = await this.writeStatus(resource, plan.status);
     for (const event of plan.events) await this.event(current, event);
     try {
-      for (const action of plan.actions) current = await act(current, action);
+      for (const action of plan.actions) current = await this.act(current, action);
     } catch (err) {
       if (!isConflict(err) && !this.deps.signal.aborted) {
         const message = (err as Error).message;

@@ -1,13 +1,11 @@
 // One reconcile of one FlinkSessionJob: find its session cluster (from the cache of FlinkDeployments) and what runs
 // on it, let the pure planner decide (api/reconcile/session-job.ts), then write the status, emit the events and
 // carry out the actions — fetch, upload and run the jar, or stop the job.
-import { randomBytes } from 'node:crypto';
-import { planSessionJob, SESSION_JOB_FINALIZER, type SessionJobAction, type SessionJobObservation, type SessionJobResource, type SessionState, type SubmitRequest } from '../../api/reconcile/session-job.js';
+import { planSessionJob, SESSION_JOB_FINALIZER, type SessionJobAction, type SessionJobPlan, type SessionJobObservation, type SessionJobResource, type SessionState, type SubmitRequest } from '../../api/reconcile/session-job.js';
 import { FLINK_SESSION_JOB } from '../../api/schema/crd.js';
 import type { Json } from '../../api/validation/access.js';
 import type { JarFetcher } from '../artifacts/jar-fetcher.js';
 import { FlinkRestClient } from '../flink-rest.js';
-import type { Outcome } from '../work-queue.js';
 import { FlinkResourceReconciler, type FlinkResourceObject, type ReconcilerDeps } from './resource-reconciler.js';
 
 export type FlinkSessionJobObject = FlinkResourceObject & SessionJobResource;
@@ -23,29 +21,20 @@ export interface SessionJobReconcilerDeps extends ReconcilerDeps {
 /** A user's `main` runs inside `POST /jars/:id/run` until its job is submitted: give it longer than a plain call. */
 const RUN_TIMEOUT_MS = 120_000;
 
-export class SessionJobReconciler extends FlinkResourceReconciler<FlinkSessionJobObject> {
+export class SessionJobReconciler extends FlinkResourceReconciler<FlinkSessionJobObject, SessionJobObservation, SessionJobAction> {
   constructor(private readonly sessionDeps: SessionJobReconcilerDeps) {
     super(sessionDeps, { kind: 'FlinkSessionJob', plural: FLINK_SESSION_JOB.plural, cache: SESSION_JOB_CACHES.sessionJobs, finalizer: SESSION_JOB_FINALIZER });
   }
 
-  protected async reconcileObject(object: FlinkSessionJobObject): Promise<Outcome> {
-    let resource = object;
-    const observation = await this.observe(resource);
-    const planFor = (r: FlinkSessionJobObject) => planSessionJob({ resource: r, observation, operatorConfig: this.deps.operatorConfig(), newJobId: randomBytes(16).toString('hex') });
-    let plan = planFor(resource);
-    if (plan.actions.length === 1 && plan.actions[0]!.kind === 'add-finalizer') {
-      resource = await this.addFinalizer(resource);
-      plan = planFor(resource);
-    }
-    await this.carryOut(resource, plan, (current, action) => this.act(current, action));
-    return { requeueAfterMs: plan.requeueAfterMs };
+  protected plan(resource: FlinkSessionJobObject, observation: SessionJobObservation, newJobId: string): SessionJobPlan {
+    return planSessionJob({ resource, observation, operatorConfig: this.deps.operatorConfig(), newJobId });
   }
 
   private flink(namespace: string, session: string): FlinkRestClient {
     return new FlinkRestClient(this.deps.addresses.url(namespace, session), this.deps.flinkTimeoutMs, this.deps.signal);
   }
 
-  private async observe(resource: FlinkSessionJobObject): Promise<SessionJobObservation> {
+  protected async observe(resource: FlinkSessionJobObject): Promise<SessionJobObservation> {
     const now = Date.now();
     const { namespace } = resource.metadata;
     const name = resource.spec.deploymentName ?? '';
@@ -63,10 +52,10 @@ export class SessionJobReconciler extends FlinkResourceReconciler<FlinkSessionJo
     const jobId = resource.status?.jobStatus?.jobId;
     const newlyFailed = jobId !== undefined && resource.status?.jobStatus?.state !== 'FAILED' && session.jobs.some((j) => j.id === jobId && j.state === 'FAILED');
     if (!newlyFailed) return { now, session };
-    return { now, session, failure: await flink.failure(jobId).catch(() => ({ type: 'org.apache.flink.runtime.JobException', message: 'The job failed' })) };
+    return { now, session, failure: await flink.failure(jobId) };
   }
 
-  private async act(resource: FlinkSessionJobObject, action: SessionJobAction): Promise<FlinkSessionJobObject> {
+  protected async act(resource: FlinkSessionJobObject, action: SessionJobAction): Promise<FlinkSessionJobObject> {
     const { namespace, name } = resource.metadata;
     const session = resource.spec.deploymentName ?? '';
     switch (action.kind) {

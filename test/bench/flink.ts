@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalStack } from '../../local/stack.js';
 import { jobManager } from '../support/jobmanager.js';
-import { memoryMb, Report } from './report.js';
+import { memoryMb, Report, until } from './report.js';
 
 const APPS = ['one', 'two', 'three', 'four'];
 
@@ -47,14 +47,4 @@ async function follow(stack: LocalStack, app: string): Promise<{ rest: number; j
     return jobs.some((j) => j.state === 'RUNNING') || undefined;
   });
   return { rest, job: Date.now() - podRunning };
-}
-
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 300_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('timed out');
 }

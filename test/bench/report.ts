@@ -1,4 +1,4 @@
-// Benchmarks print one JSON line per figure (name, value, unit), then a human summary.
+// What the benchmarks share: one JSON line per figure (name, value, unit), then a human summary; memory; polling.
 import { readFileSync } from 'node:fs';
 
 export interface Figure {
@@ -30,4 +30,15 @@ export function memoryMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   if (!match) throw new Error(`no ${field} for process ${pid}`);
   return Number(match[1]) / 1024;
+}
+
+/** Polls `probe` until it gives a value (its errors count as "not yet"). */
+export async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 300_000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error('timed out');
 }

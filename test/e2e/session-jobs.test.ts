@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventually, kubectl, localStack, runAlone, scratchDir, useStackNamespace } from '../support/stack.js';
 import { startFlinkProxy } from '../support/flink-proxy.js';
-import { apply, events, eventRecorded, flinkJobs, getResource, patchSpec, restoredFrom, restUrl, snapshotDir, upstreamDeployment, waitForLifecycle, type Deployment } from '../support/flink-deployments.js';
+import { apply, events, eventRecorded, FILE_SNAPSHOTS, flinkJobs, getResource, patchSpec, restoredFrom, restUrl, snapshotDir, upstreamDeployment, waitForLifecycle, type Deployment } from '../support/flink-deployments.js';
 import { upstreamExamplesDir } from '../support/paths.js';
 import type { FlinkSessionJob } from '../../api/types.generated.js';
 
@@ -19,12 +19,7 @@ const waitForSessionJob = (ns: string, name: string, wanted: string, timeoutMs =
 function statefulSession(name = 'session'): Deployment {
   return upstreamDeployment('basic-session-deployment-only.yaml', (d) => {
     d.metadata.name = name;
-    d.spec!.flinkConfiguration = {
-      ...d.spec!.flinkConfiguration,
-      'execution.checkpointing.dir': 'file:///flink-data/checkpoints',
-      'execution.checkpointing.savepoint-dir': 'file:///flink-data/savepoints',
-      'execution.checkpointing.interval': '2 s',
-    };
+    d.spec!.flinkConfiguration = { ...d.spec!.flinkConfiguration, ...FILE_SNAPSHOTS };
   });
 }
 
@@ -46,6 +41,14 @@ function sessionJob(name: string, session = 'session', job: Record<string, unkno
       },
     },
   };
+}
+
+/** A stateful session with `orders` (savepoint) and `payments` on it, both STABLE. */
+async function twoJobsRunning(ns: string, payments: Record<string, unknown> = {}): Promise<[SessionJob, SessionJob]> {
+  await apply(ns, statefulSession());
+  await apply(ns, sessionJob('orders'));
+  await apply(ns, sessionJob('payments', 'session', payments));
+  return [await waitForSessionJob(ns, 'orders', 'STABLE'), await waitForSessionJob(ns, 'payments', 'STABLE')];
 }
 
 /** The Flink jobs of a session, by state. */
@@ -89,11 +92,7 @@ describe('session clusters and FlinkSessionJobs', function () {
 
   it('a savepoint upgrade of one session job restores the new job from a real savepoint and leaves the other job untouched', async () => {
     const ns = namespace();
-    await apply(ns, statefulSession());
-    await apply(ns, sessionJob('orders'));
-    await apply(ns, sessionJob('payments'));
-    const orders = await waitForSessionJob(ns, 'orders', 'STABLE');
-    const payments = await waitForSessionJob(ns, 'payments', 'STABLE');
+    const [orders, payments] = await twoJobsRunning(ns);
     const url = (await restUrl(ns, 'session'))!;
     const paymentsStart = ((await (await fetch(`${url}/jobs/${payments.status!.jobStatus!.jobId}`)).json()) as { 'start-time': number })['start-time'];
     // Let a checkpoint or two complete, so the savepoint has state to carry.
@@ -122,11 +121,7 @@ describe('session clusters and FlinkSessionJobs', function () {
 
   it('suspends and resumes a session job from its savepoint; deleting one cancels only its own Flink job', async () => {
     const ns = namespace();
-    await apply(ns, statefulSession());
-    await apply(ns, sessionJob('orders'));
-    await apply(ns, sessionJob('payments'));
-    const orders = await waitForSessionJob(ns, 'orders', 'STABLE');
-    const payments = await waitForSessionJob(ns, 'payments', 'STABLE');
+    const [orders, payments] = await twoJobsRunning(ns);
     await new Promise((r) => setTimeout(r, 3000));
 
     await patchSpec(ns, 'orders', { job: { state: 'suspended' } }, 'flinksessionjob');
@@ -171,10 +166,7 @@ describe('session clusters and FlinkSessionJobs', function () {
 
   it('a session cluster upgrade with two running jobs brings both back from their snapshots, exactly one Flink job each', async () => {
     const ns = namespace();
-    await apply(ns, statefulSession());
-    await apply(ns, sessionJob('orders'));
-    await apply(ns, sessionJob('payments', 'session', { upgradeMode: 'last-state' }));
-    const before = await Promise.all(['orders', 'payments'].map((n) => waitForSessionJob(ns, n, 'STABLE')));
+    const before = await twoJobsRunning(ns, { upgradeMode: 'last-state' });
     await new Promise((r) => setTimeout(r, 5000)); // a checkpoint for last-state
 
     await patchSpec(ns, 'session', { flinkConfiguration: { 'taskmanager.numberOfTaskSlots': '3' } });
@@ -194,28 +186,56 @@ describe('session clusters and FlinkSessionJobs', function () {
     }
   });
 
-  it('a jar the host does not have: status.error and a Warning event naming the URI, retried, nothing else disturbed; fixed, it runs', async () => {
+  it('bad jars — 404, a 5xx that recovers, not a zip, over the size cap, a redirect loop, a redirect to loopback, a proxy that refuses: each a status.error and a Warning event naming the URI, retried; nothing else disturbed', async () => {
     const ns = namespace();
+    const stack = await localStack();
+    const good = sessionJob('x').spec!.job!.jarURI!;
+    const host = `faults-${ns}.example.com`;
+    let flaky = 2;
+    await stack.artifactHost!.addHost(host, (req, res) => {
+      const answers: Record<string, () => void> = {
+        '/missing.jar': () => res.writeHead(404).end('no such jar'),
+        '/flaky.jar': () => (flaky-- > 0 ? res.writeHead(503).end('busy') : res.writeHead(302, { location: good }).end()),
+        '/page.jar': () => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>sign in</html>'),
+        '/huge.jar': () => res.writeHead(200, { 'content-length': 2 ** 30 }).end(),
+        '/loop.jar': () => res.writeHead(302, { location: '/loop.jar' }).end(),
+        '/loopback.jar': () => res.writeHead(302, { location: 'https://127.0.0.1/job.jar' }).end(),
+      };
+      (answers[req.url ?? ''] ?? (() => res.writeHead(404).end()))();
+    });
     await apply(ns, statefulSession());
     await apply(ns, sessionJob('payments', 'session', { upgradeMode: 'stateless' }));
     await waitForSessionJob(ns, 'payments', 'STABLE');
-    const missing = 'https://artifacts.example.com/maven2/does/not/exist.txt';
-    await apply(ns, sessionJob('orders', 'session', { jarURI: missing, upgradeMode: 'stateless' }));
-    const failing = await eventually('the fetch error in status', async () => {
-      const j = await getSessionJob(ns, 'orders');
-      return j?.status?.error?.includes(missing) ? j : undefined;
-    }, 60_000);
-    expect(JSON.parse(failing.status!.error!).message).to.equal(`cannot fetch ${missing}: HTTP 404`);
-    const warning = await eventually('a Warning event naming the URI', async () => (await events(ns, 'orders')).find((e) => e.type === 'Warning' && e.message.includes(missing)), 30_000);
-    await eventually('a retry', async () => ((await events(ns, 'orders')).find((e) => e.message === warning.message)?.count ?? 0) >= 2, 60_000);
-    expect(await runningIds(ns, 'session'), 'the other job is undisturbed').to.have.length(1);
-    const stack = await localStack();
-    expect(stack.operator()!.logTail(200)).to.not.match(/uncaught|FATAL/i);
 
-    await patchSpec(ns, 'orders', { job: { jarURI: sessionJob('x').spec!.job!.jarURI } }, 'flinksessionjob');
-    const fixed = await waitForSessionJob(ns, 'orders', 'STABLE');
+    const cases: [string, string, RegExp][] = [
+      ['missing', `https://${host}/missing.jar`, /: HTTP 404$/],
+      ['page', `https://${host}/page.jar`, /: it is not a jar \(no zip header; it starts with "<htm"\)$/],
+      ['huge', `https://${host}/huge.jar`, /: 1073741824 bytes is over the 536870912-byte limit/],
+      ['loop', `https://${host}/loop.jar`, /: more than 5 redirects$/],
+      ['loopback', `https://${host}/loopback.jar`, /: host 127\.0\.0\.1 is a restricted address$/],
+      ['refused', 'https://elsewhere.example.com/job.jar', /: the proxy refused to connect to it \(HTTP 403\)$/],
+    ];
+    for (const [name, uri] of cases) await apply(ns, sessionJob(name, 'session', { jarURI: uri, upgradeMode: 'stateless' }));
+    await apply(ns, sessionJob('flaky', 'session', { jarURI: `https://${host}/flaky.jar`, upgradeMode: 'stateless' }));
+
+    for (const [name, uri, reason] of cases) {
+      const failing = await eventually(`${name}: the fetch error in status`, async () => {
+        const error = (await getSessionJob(ns, name))?.status?.error;
+        return error && (JSON.parse(error) as { message: string }).message.startsWith(`cannot fetch ${uri}`) ? (JSON.parse(error) as { message: string }) : undefined;
+      }, 60_000);
+      expect(failing.message, name).to.match(reason);
+      await eventually(`${name}: a Warning event naming the URI`, async () => (await events(ns, name)).some((e) => e.type === 'Warning' && e.message === failing.message), 30_000);
+    }
+    await eventually('the 5xx recovered: flaky runs', () => waitForSessionJob(ns, 'flaky', 'STABLE', 60_000), 90_000);
+    await eventually('retries with backoff', async () => ((await events(ns, 'missing')).find((e) => e.type === 'Warning')?.count ?? 0) >= 2, 60_000);
+    const ids = await runningIds(ns, 'session');
+    expect(ids, 'the good jobs run, nothing else').to.have.length(2);
+    expect(stack.operator()!.running(), 'the operator never crashed').to.equal(true);
+
+    await patchSpec(ns, 'missing', { job: { jarURI: good } }, 'flinksessionjob');
+    const fixed = await waitForSessionJob(ns, 'missing', 'STABLE');
     expect(fixed.status?.error).to.equal(undefined);
-    expect(await runningIds(ns, 'session')).to.have.length(2);
+    expect(await runningIds(ns, 'session')).to.have.length(3);
   });
 });
 

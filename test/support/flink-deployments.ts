@@ -98,16 +98,18 @@ export async function events(ns: string, name: string): Promise<{ reason: string
   return (JSON.parse(result.stdout) as { items: { reason: string; message: string; type: string; count: number }[] }).items;
 }
 
+/** Checkpoints and savepoints on the pod's file system (the runner maps it into the stack), every 2 s. */
+export const FILE_SNAPSHOTS = {
+  'execution.checkpointing.dir': 'file:///flink-data/checkpoints',
+  'execution.checkpointing.savepoint-dir': 'file:///flink-data/savepoints',
+  'execution.checkpointing.interval': '2 s',
+};
+
 /** basic.yaml with checkpoints and savepoints on the pod's file system, a short checkpoint interval and a mode. */
 export function statefulDeployment(upgradeMode: 'savepoint' | 'last-state' | 'stateless', name = 'basic-example'): Deployment {
   return upstreamDeployment('basic.yaml', (d) => {
     d.metadata.name = name;
-    d.spec!.flinkConfiguration = {
-      ...d.spec!.flinkConfiguration,
-      'execution.checkpointing.dir': 'file:///flink-data/checkpoints',
-      'execution.checkpointing.savepoint-dir': 'file:///flink-data/savepoints',
-      'execution.checkpointing.interval': '2 s',
-    };
+    d.spec!.flinkConfiguration = { ...d.spec!.flinkConfiguration, ...FILE_SNAPSHOTS };
     d.spec!.job!.upgradeMode = upgradeMode;
     d.spec!.job!.args = ['--events-per-second', '20'];
   });
