@@ -75,7 +75,19 @@ export const OPTIONS = {
   }),
   periodicSavepointInterval: text<string | undefined>({
     key: 'kubernetes.operator.periodic.savepoint.interval', perResource: true, defaultValue: undefined,
-    description: 'Periodic savepoints (validated: they need a savepoint directory).',
+    description: 'A savepoint this often while the job runs (a duration; needs a savepoint directory). Quartz cron expressions are not read yet.',
+  }),
+  periodicCheckpointInterval: text<string | undefined>({
+    key: 'kubernetes.operator.periodic.checkpoint.interval', perResource: true, defaultValue: undefined,
+    description: 'A full checkpoint this often while the job runs (a duration).',
+  }),
+  savepointHistoryMaxCount: integer({
+    key: 'kubernetes.operator.savepoint.history.max.count', perResource: true, defaultValue: 10,
+    description: 'Savepoints kept in `savepointInfo.savepointHistory`; older ones are disposed through Flink (never the newest, never the one an upgrade restores from).',
+  }),
+  savepointHistoryMaxAge: duration({
+    key: 'kubernetes.operator.savepoint.history.max.age', perResource: true, defaultValue: 86_400_000, shownDefault: '1 d',
+    description: 'Savepoints older than this are disposed the same way.',
   }),
   maxCheckpointAge: text<string | undefined>({
     key: 'kubernetes.operator.job.upgrade.last-state.max.allowed.checkpoint.age', perResource: true, defaultValue: undefined,

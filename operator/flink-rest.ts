@@ -6,6 +6,7 @@ import { basename } from 'node:path';
 import type { FlinkJob, FlinkJobState, JobFailure } from '../api/reconcile/observe.js';
 import type { SubmitRequest } from '../api/reconcile/session-job.js';
 import type { StopMechanism } from '../api/reconcile/context.js';
+import type { SnapshotKind, SnapshotProgress } from '../api/reconcile/snapshots.js';
 import { REST_PORT, restServiceName } from '../api/cluster/objects.js';
 
 export class FlinkRestError extends Error {
@@ -52,7 +53,7 @@ export class RestAddresses {
 }
 
 interface Overview {
-  jobs: { jid: string; name: string; state: FlinkJobState; 'start-time': number }[];
+  jobs: { jid: string; name: string; state: FlinkJobState; 'start-time': number; tasks?: { running?: number; total?: number } }[];
 }
 
 interface AsyncOperation {
@@ -80,7 +81,13 @@ export class FlinkRestClient {
 
   async jobs(): Promise<FlinkJob[]> {
     const { jobs } = await this.json<Overview>('GET', '/jobs/overview');
-    return jobs.map((j) => ({ id: j.jid, name: j.name, state: j.state, startTime: j['start-time'] }));
+    return jobs.map((j) => ({
+      id: j.jid,
+      name: j.name,
+      state: j.state,
+      startTime: j['start-time'],
+      allTasksRunning: (j.tasks?.total ?? 0) > 0 && j.tasks?.running === j.tasks?.total,
+    }));
   }
 
   /** Why a job failed: its root exception (class and first line), as Flink's exception history reports it. */
@@ -114,6 +121,35 @@ export class FlinkRestClient {
     return this.latestCheckpoint(jobId).catch((err: Error) => {
       throw new FlinkRestError(`cannot tell the newest checkpoint of job ${jobId} to restore from, so the upgrade waits: ${err.message}`);
     });
+  }
+
+  /**
+   * Triggers a savepoint (into the configured directory, the job keeps running) or a full checkpoint under the
+   * operator's trigger id, so the same snapshot can be asked about — or asked for again — after a restart.
+   */
+  async triggerSnapshot(kind: SnapshotKind, jobId: string, triggerId: string): Promise<void> {
+    const body = kind === 'savepoint' ? { 'cancel-job': false, formatType: 'CANONICAL', triggerId } : { checkpointType: 'FULL', triggerId };
+    await this.json('POST', `/jobs/${jobId}/${kind}s`, body);
+  }
+
+  /** What Flink says of a snapshot it was asked for; `unknown` when it has no operation under that trigger id. */
+  async snapshotProgress(kind: SnapshotKind, jobId: string, triggerId: string): Promise<SnapshotProgress> {
+    let result: AsyncOperation;
+    try {
+      result = await this.json<AsyncOperation>('GET', `/jobs/${jobId}/${kind}s/${triggerId}`);
+    } catch (err) {
+      if (err instanceof FlinkRestError && err.status === 404) return { kind, triggerId, state: 'unknown' };
+      throw err;
+    }
+    if (result.status.id !== 'COMPLETED') return { kind, triggerId, state: 'pending' };
+    const failure = result.operation?.['failure-cause'];
+    if (failure) return { kind, triggerId, state: 'failed', reason: throwable(failure['stack-trace'] ?? '', failure.class).message };
+    return { kind, triggerId, state: 'completed', ...(result.operation?.location ? { location: result.operation.location } : {}) };
+  }
+
+  /** `POST /savepoint-disposal`: Flink deletes the savepoint's files (asynchronously). */
+  async disposeSavepoint(path: string): Promise<void> {
+    await this.json('POST', '/savepoint-disposal', { 'savepoint-path': path });
   }
 
   /** Stop-with-savepoint into the configured savepoint directory; resolves with the savepoint's location. */

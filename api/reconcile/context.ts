@@ -10,6 +10,7 @@ import type { FlinkDeploymentSpec, FlinkDeploymentStatus } from '../types.genera
 import { asObject, type Json } from '../validation/access.js';
 import { deploymentConfig } from '../validation/index.js';
 import { isTerminal, observeStatus, withJob, type Observation } from './observe.js';
+import type { SnapshotAction } from './snapshots.js';
 
 export const FINALIZER = 'flinkdeployments.flink.apache.org/finalizer';
 
@@ -37,7 +38,8 @@ export type Action =
   | { kind: 'deploy'; objects: ClusterObjects; statusAfter: FlinkDeploymentStatus }
   /** Deletes the JobManager Deployment (and so the whole cluster); HA metadata too unless it must survive. */
   | { kind: 'delete-cluster'; deleteHaMetadata: boolean }
-  | { kind: 'stop-job'; jobId: string; mechanism: StopMechanism; drain: boolean; statusAfter: (snapshotPath: string | undefined) => FlinkDeploymentStatus };
+  | { kind: 'stop-job'; jobId: string; mechanism: StopMechanism; drain: boolean; statusAfter: (snapshotPath: string | undefined) => FlinkDeploymentStatus }
+  | SnapshotAction;
 
 export interface Plan {
   /** Written before the actions run, when it differs from the stored status. */
@@ -59,7 +61,7 @@ export interface PlanInput {
   observation: Observation;
   /** The operator's own configuration (`--config`). */
   operatorConfig: FlatConfig;
-  /** A fresh 32-hex Flink job id, used if this step deploys a job. */
+  /** A fresh 32-hex id, used if this step deploys a job (its job id) or triggers a snapshot (its trigger id). */
   newJobId: string;
 }
 

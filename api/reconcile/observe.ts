@@ -4,6 +4,7 @@ import { GENERATION_ANNOTATION } from '../cluster/objects.js';
 import { lastReconciledSpec, writeSpecEnvelope } from '../spec-envelope.js';
 import type { Condition, FlinkDeploymentStatus, JobStatus } from '../types.generated.js';
 import { asObject } from '../validation/access.js';
+import type { SnapshotProgress } from './snapshots.js';
 
 export type FlinkJobState = NonNullable<JobStatus['state']>;
 
@@ -13,6 +14,8 @@ export interface FlinkJob {
   name: string;
   state: FlinkJobState;
   startTime: number;
+  /** Every task of the job is running (a job RUNNING may still be deploying its tasks: no snapshot can be taken yet). */
+  allTasksRunning?: boolean;
 }
 
 /** Why Kubernetes cannot create the JobManager's pods (a ReplicaFailure condition: quota, Pod Security, a missing account …). */
@@ -53,6 +56,8 @@ export interface Observation {
   rest?: RestObservation;
   /** Why the recorded job failed, when Flink says FAILED (its execution result or exception history). */
   failure?: JobFailure;
+  /** What Flink says of the savepoint or checkpoint in flight, if one is. */
+  snapshots?: SnapshotProgress[];
   /** The FlinkSessionJobs that name this (session) cluster; `occupying`: its job runs there or is being submitted. */
   sessionJobs?: { name: string; occupying: boolean }[];
 }

@@ -10,6 +10,7 @@ import { isTerminal, errorDocument, withJob, type FlinkJob, type JobFailure } fr
 import { recordSpec, specUpgradeMode, timing, type ReconcileEvent, type StopMechanism, type Timing } from './context.js';
 import { invalidity } from './planners/validation.js';
 import { diffSpecs } from './spec-diff.js';
+import { planSnapshots, recordNonces, withReconciledNonces, type SnapshotAction, type SnapshotProgress } from './snapshots.js';
 import { deriveLifecycleState } from '../lifecycle.js';
 import { option, OPTIONS } from '../operator-options.js';
 import { FLINK_SESSION_JOB } from '../schema/crd.js';
@@ -39,6 +40,8 @@ export interface SessionJobObservation {
   session: SessionState;
   /** Why the job failed, read once when Flink first says FAILED. */
   failure?: JobFailure;
+  /** What Flink says of the savepoint or checkpoint in flight, if one is. */
+  snapshots?: SnapshotProgress[];
 }
 
 /** What `POST /jars/:id/run` is given, with the jar to fetch and upload first. */
@@ -61,7 +64,8 @@ export type SessionJobAction =
   | { kind: 'remove-finalizer' }
   | { kind: 'submit'; request: SubmitRequest; statusAfter: FlinkSessionJobStatus }
   /** `restorePoint`: after a cancel, or of a job that ended, read the newest checkpoint to restore from. */
-  | { kind: 'stop-job'; jobId: string; mechanism: StopMechanism; drain: boolean; restorePoint: boolean; statusAfter: (snapshotPath: string | undefined) => FlinkSessionJobStatus };
+  | { kind: 'stop-job'; jobId: string; mechanism: StopMechanism; drain: boolean; restorePoint: boolean; statusAfter: (snapshotPath: string | undefined) => FlinkSessionJobStatus }
+  | SnapshotAction;
 
 export interface SessionJobPlan {
   status: FlinkSessionJobStatus;
@@ -294,7 +298,7 @@ class SessionJobPlanner {
     if (ignoredChanges) this.status = this.recordIgnored(last);
     const job = this.status.jobStatus ?? {};
     const vanished = lastJobState(this.status) === 'running' && job.jobId !== undefined && !isTerminal(job.state) && !session.jobs.some((j) => j.id === job.jobId);
-    if (!vanished) return this.done();
+    if (!vanished) return this.planSnapshots(last);
     this.events.push({ type: 'Warning', reason: 'Missing', message: `Job ${job.jobId} is no longer known to session cluster ${session.deployment.metadata ? String(asObject(session.deployment.metadata)?.name) : ''}` });
     const restoreMode = specUpgradeMode(last.spec);
     if (restoreMode !== 'stateless' && !job.upgradeSavepointPath) {
@@ -304,13 +308,31 @@ class SessionJobPlanner {
     return this.submit(withJob(last.spec, { state: 'running' }), this.input.newJobId, restoreMode === 'stateless' ? undefined : job.upgradeSavepointPath, false);
   }
 
+  /** Manual and periodic savepoints and checkpoints of the running job, and the disposal of aged savepoints. */
+  private planSnapshots(last: SpecEnvelope): SessionJobPlan {
+    if (this.status.reconciliationStatus?.state !== 'DEPLOYED' || lastJobState(this.status) !== 'running') return this.done();
+    const step = planSnapshots({
+      job: this.status.jobStatus ?? {},
+      spec: this.spec,
+      reconciled: last.spec,
+      conf: this.conf,
+      now: this.input.observation.now,
+      progress: this.input.observation.snapshots ?? [],
+      tasksRunning: this.session.phase === 'ready' && this.session.jobs.some((j) => j.id === this.status.jobStatus?.jobId && j.allTasksRunning),
+      newTriggerId: this.input.newJobId,
+    });
+    this.status = recordNonces({ ...this.status, jobStatus: step.job }, step.nonces);
+    this.events.push(...step.events);
+    return this.done({ actions: step.actions });
+  }
+
   /** IGNORE-only changes (upgrade mode, nonces) are recorded without touching the job; stable stays stable. */
   private recordIgnored(last: SpecEnvelope): FlinkSessionJobStatus {
     const status = structuredClone(this.status);
     const rs = (status.reconciliationStatus ??= {});
     const wasStable = rs.lastStableSpec === rs.lastReconciledSpec;
     const state = asObject(last.spec.job)?.state === 'suspended' ? 'suspended' : 'running';
-    const next = recordSpec(status, withJob(this.spec, { state }), { upgrading: false, jobState: state, firstDeployment: false, generation: this.input.resource.metadata.generation, now: rs.reconciliationTimestamp ?? this.input.observation.now });
+    const next = recordSpec(status, withJob(withReconciledNonces(this.spec, last.spec), { state }), { upgrading: false, jobState: state, firstDeployment: false, generation: this.input.resource.metadata.generation, now: rs.reconciliationTimestamp ?? this.input.observation.now });
     if (!wasStable && next.reconciliationStatus) next.reconciliationStatus.lastStableSpec = rs.lastStableSpec;
     return { ...next, ...(status.error ? { error: status.error } : {}) };
   }

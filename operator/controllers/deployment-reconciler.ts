@@ -10,7 +10,7 @@ import type { FlinkSessionJobObject } from '../../kube/flink-resources.js';
 import { FLINK_DEPLOYMENT } from '../../api/schema/crd.js';
 import { isConflict, isNotFound, objectPath, type KubeObject } from '../../kube/client.js';
 import { FlinkRestClient } from '../flink-rest.js';
-import { FlinkResourceReconciler, type FlinkResourceObject, type ReconcilerDeps } from './resource-reconciler.js';
+import { FlinkResourceReconciler, observeSnapshots, runSnapshotAction, type FlinkResourceObject, type ReconcilerDeps } from './resource-reconciler.js';
 
 export type FlinkDeploymentObject = KubeObject & DeploymentResource & FlinkResourceObject;
 
@@ -51,6 +51,8 @@ export class DeploymentReconciler extends FlinkResourceReconciler<FlinkDeploymen
       return { ...seen, rest: { reachable: false, error: (err as Error).message } };
     }
     const jobId = resource.status?.jobStatus?.jobId;
+    const snapshots = await observeSnapshots(flink, resource.status?.jobStatus);
+    if (snapshots.length > 0) seen.snapshots = snapshots;
     const failed = jobId !== undefined && rest.jobs.some((j) => j.id === jobId && j.state === 'FAILED');
     // The cause is read once, when the job turns FAILED.
     if (failed && resource.status?.jobStatus?.state !== 'FAILED') {
@@ -103,6 +105,10 @@ export class DeploymentReconciler extends FlinkResourceReconciler<FlinkDeploymen
         if (action.objects.ingress) await this.createOrReplace(action.objects.ingress as KubeObject);
         return this.writeStatus(resource, action.statusAfter);
       }
+      case 'trigger-snapshot':
+      case 'dispose-savepoints':
+        await runSnapshotAction(this.flink(namespace, name), action);
+        return resource;
       case 'stop-job': {
         const deadline = Date.now() + (this.deps.stopTimeoutMs ?? 300_000);
         const path = await this.flink(namespace, name).stop(action.jobId, { mechanism: action.mechanism, drain: action.drain, restorePoint: true }, deadline);

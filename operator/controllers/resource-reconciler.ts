@@ -12,7 +12,9 @@ import type { FlatConfig } from '../../api/flink-config.js';
 import { isConflict, isNotFound, objectPath, type KubeClient, type KubeObject } from '../../kube/client.js';
 import type { CacheReader, Term } from '../runtime/controller.js';
 import { EventRecorder } from '../events.js';
-import type { RestAddresses } from '../flink-rest.js';
+import type { FlinkRestClient, RestAddresses } from '../flink-rest.js';
+import type { SnapshotAction, SnapshotKind, SnapshotProgress } from '../../api/reconcile/snapshots.js';
+import type { JobStatus } from '../../api/types.generated.js';
 import type { Outcome } from '../work-queue.js';
 
 export interface ReconcilerDeps {
@@ -207,4 +209,24 @@ export abstract class FlinkResourceReconciler<R extends FlinkResourceObject, O, 
   private remember(object: KubeObject): void {
     this.freshness.wrote(`${object.metadata!.namespace}/${object.metadata!.name}`, object.metadata!.resourceVersion);
   }
+}
+
+/** Asks Flink about the snapshots a job's status says are in flight (only while the job runs). */
+export async function observeSnapshots(flink: FlinkRestClient, job: JobStatus | undefined): Promise<SnapshotProgress[]> {
+  if (!job?.jobId || job.state !== 'RUNNING') return [];
+  const inFlight = [
+    ['savepoint', job.savepointInfo?.triggerId],
+    ['checkpoint', job.checkpointInfo?.triggerId],
+  ] as const;
+  const asked = inFlight.filter((entry): entry is readonly [SnapshotKind, string] => entry[1] !== undefined);
+  return Promise.all(asked.map(([kind, triggerId]) => flink.snapshotProgress(kind, job.jobId!, triggerId)));
+}
+
+/** Carries out a snapshot action: a trigger under the planned id, or the disposal of aged savepoints. */
+export async function runSnapshotAction(flink: FlinkRestClient, action: SnapshotAction): Promise<void> {
+  if (action.kind === 'trigger-snapshot') {
+    await flink.triggerSnapshot(action.snapshot, action.jobId, action.triggerId);
+    return;
+  }
+  for (const path of action.paths) await flink.disposeSavepoint(path);
 }

@@ -6,7 +6,7 @@ import { FLINK_SESSION_JOB } from '../../api/schema/crd.js';
 import type { Json } from '../../api/validation/access.js';
 import type { JarFetcher } from '../artifacts/jar-fetcher.js';
 import { FlinkRestClient } from '../flink-rest.js';
-import { FlinkResourceReconciler, type FlinkResourceObject, type ReconcilerDeps } from './resource-reconciler.js';
+import { FlinkResourceReconciler, observeSnapshots, runSnapshotAction, type FlinkResourceObject, type ReconcilerDeps } from './resource-reconciler.js';
 
 export type FlinkSessionJobObject = FlinkResourceObject & SessionJobResource;
 
@@ -50,9 +50,10 @@ export class SessionJobReconciler extends FlinkResourceReconciler<FlinkSessionJo
       return { now, session: { phase: 'not-ready', deployment, reason: (err as Error).message } };
     }
     const jobId = resource.status?.jobStatus?.jobId;
+    const snapshots = await observeSnapshots(flink, resource.status?.jobStatus);
+    const seen: SessionJobObservation = { now, session, ...(snapshots.length > 0 ? { snapshots } : {}) };
     const newlyFailed = jobId !== undefined && resource.status?.jobStatus?.state !== 'FAILED' && session.jobs.some((j) => j.id === jobId && j.state === 'FAILED');
-    if (!newlyFailed) return { now, session };
-    return { now, session, failure: await flink.failure(jobId) };
+    return newlyFailed ? { ...seen, failure: await flink.failure(jobId) } : seen;
   }
 
   protected async act(resource: FlinkSessionJobObject, action: SessionJobAction): Promise<FlinkSessionJobObject> {
@@ -68,6 +69,10 @@ export class SessionJobReconciler extends FlinkResourceReconciler<FlinkSessionJo
         this.deps.log.info({ namespace, name, session, job: jobId, restoredFrom: action.request.savepointPath }, 'session job submitted');
         return this.writeStatus(resource, action.statusAfter);
       }
+      case 'trigger-snapshot':
+      case 'dispose-savepoints':
+        await runSnapshotAction(this.flink(namespace, session), action);
+        return resource;
       case 'stop-job': {
         const deadline = Date.now() + (this.deps.stopTimeoutMs ?? 300_000);
         const path = await this.flink(namespace, session).stop(action.jobId, action, deadline);

@@ -6,6 +6,7 @@ import type { FlinkDeploymentStatus } from '../../types.generated.js';
 import { asObject, type Json } from '../../validation/access.js';
 import { MANUAL_RESTORE_MESSAGE, specUpgradeMode, UPGRADE_FAILURE_TYPE, type Plan, type PlanContext } from '../context.js';
 import { errorDocument, isTerminal, reconciledJobState, recordedSpec, withJob } from '../observe.js';
+import { planSnapshots, recordNonces, withReconciledNonces } from '../snapshots.js';
 
 export function planSteady(ctx: PlanContext, last: SpecEnvelope, ignoredChanges: boolean): Plan {
   if (ignoredChanges) ctx.status = recordIgnoredChanges(ctx.status, ctx.spec, last, ctx.deployGeneration);
@@ -20,7 +21,20 @@ export function planSteady(ctx: PlanContext, last: SpecEnvelope, ignoredChanges:
     }
     if (!stateless) ctx.status = { ...ctx.status, error: errorDocument(UPGRADE_FAILURE_TYPE, MANUAL_RESTORE_MESSAGE) };
   }
-  return ctx.plan();
+  if (!asObject(ctx.spec.job) || ctx.status.reconciliationStatus?.state !== 'DEPLOYED' || jm.phase !== 'present') return ctx.plan();
+  const rest = ctx.input.observation.rest;
+  const snapshots = planSnapshots({
+    job: ctx.status.jobStatus ?? {},
+    spec: ctx.spec,
+    reconciled: last.spec,
+    conf: ctx.conf,
+    now: ctx.now,
+    progress: ctx.input.observation.snapshots ?? [],
+    tasksRunning: rest?.reachable === true && rest.jobs.some((j) => j.id === ctx.status.jobStatus?.jobId && j.allTasksRunning),
+    newTriggerId: ctx.input.newJobId,
+  });
+  ctx.status = recordNonces({ ...ctx.status, jobStatus: snapshots.job }, snapshots.nonces);
+  return ctx.plan({ events: snapshots.events, actions: snapshots.actions });
 }
 
 /** IGNORE-only changes (upgrade mode, nonces) are recorded without touching the cluster; stable stays stable. */
@@ -29,7 +43,7 @@ function recordIgnoredChanges(current: FlinkDeploymentStatus, spec: Json, last: 
   const rs = (status.reconciliationStatus ??= {});
   const wasStable = rs.lastStableSpec === rs.lastReconciledSpec;
   const state = asObject(last.spec.job)?.state;
-  rs.lastReconciledSpec = recordedSpec({ ...last, spec }, state === 'suspended' ? 'suspended' : 'running');
+  rs.lastReconciledSpec = recordedSpec({ ...last, spec: withReconciledNonces(spec, last.spec) }, state === 'suspended' ? 'suspended' : 'running');
   if (wasStable) rs.lastStableSpec = rs.lastReconciledSpec;
   status.observedGeneration = generation;
   return status;
