@@ -75,11 +75,11 @@ export const OPTIONS = {
   }),
   periodicSavepointInterval: text<string | undefined>({
     key: 'kubernetes.operator.periodic.savepoint.interval', perResource: true, defaultValue: undefined,
-    description: 'A savepoint this often while the job runs (a duration; needs a savepoint directory). Quartz cron expressions are not read yet.',
+    description: 'A savepoint this often while the job runs: a duration or a Quartz cron expression (UTC; L, W and # not supported). Needs a savepoint directory.',
   }),
   periodicCheckpointInterval: text<string | undefined>({
     key: 'kubernetes.operator.periodic.checkpoint.interval', perResource: true, defaultValue: undefined,
-    description: 'A full checkpoint this often while the job runs (a duration).',
+    description: 'A full checkpoint this often while the job runs: a duration or a Quartz cron expression.',
   }),
   savepointHistoryMaxCount: integer({
     key: 'kubernetes.operator.savepoint.history.max.count', perResource: true, defaultValue: 10,

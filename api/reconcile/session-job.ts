@@ -95,7 +95,7 @@ function isSubmitting(status: FlinkSessionJobStatus | undefined): boolean {
 }
 
 /** Whether a session cluster's status says it is being redeployed (its jobs must be stopped first). */
-export function sessionUpgrading(deployment: Json): boolean {
+function sessionUpgrading(deployment: Json): boolean {
   const rs = asObject(asObject(deployment.status)?.reconciliationStatus);
   return rs?.state === 'UPGRADING';
 }

@@ -5,7 +5,8 @@
 // taking a second. Completed savepoints go to a bounded history; the oldest are disposed through Flink.
 import { option, OPTIONS } from '../operator-options.js';
 import { readSpecEnvelope, writeSpecEnvelope } from '../spec-envelope.js';
-import { parseDurationMs, type FlatConfig } from '../flink-config.js';
+import type { FlatConfig } from '../flink-config.js';
+import { periodDue } from './period.js';
 import type { CheckpointInfo, JobStatus, SavepointInfo } from '../types.generated.js';
 import { asObject, type Json } from '../validation/access.js';
 import type { ReconcileEvent, RecordedStatus } from './context.js';
@@ -109,9 +110,9 @@ function triggerIfDue(step: SnapshotStep, input: SnapshotInput, kind: SnapshotKi
   const manual = wanted !== undefined && wanted !== asNonce(asObject(input.reconciled.job)?.[NONCE[kind]]);
   let triggerType: TriggerType | undefined = manual ? 'MANUAL' : undefined;
   if (!triggerType) {
-    const interval = parseDurationMs(option(input.conf, kind === 'savepoint' ? OPTIONS.periodicSavepointInterval : OPTIONS.periodicCheckpointInterval) ?? '');
+    const period = option(input.conf, kind === 'savepoint' ? OPTIONS.periodicSavepointInterval : OPTIONS.periodicCheckpointInterval);
     const last = (kind === 'savepoint' ? info.lastPeriodicSavepointTimestamp : info.lastPeriodicCheckpointTimestamp) || Number(step.job.startTime) || input.now;
-    if (interval && interval > 0 && input.now - last >= interval) triggerType = 'PERIODIC';
+    if (periodDue(period, last, input.now)) triggerType = 'PERIODIC';
   }
   if (!triggerType) return;
   const triggerId = input.newTriggerId;

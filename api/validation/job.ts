@@ -1,6 +1,7 @@
 // The job of an application cluster or a session job (upstream DefaultValidator#validateJobSpec).
 import { CHECKPOINT_DIR_KEYS, firstSet, SAVEPOINT_DIR_KEYS, type FlatConfig } from '../flink-config.js';
 import { OPTIONS, rawOption } from '../operator-options.js';
+import { periodProblem } from '../reconcile/period.js';
 import { asInteger, asObject, asString, has, type Json } from './access.js';
 import { configPath, fieldError, type FieldError } from './field-error.js';
 
@@ -33,6 +34,11 @@ export function validateJobSpec(job: Json, taskManager: Json | undefined, config
     if (needsSavepointDir) {
       errors.push(fieldError(configPath(SAVEPOINT_DIR_KEYS[0]), `a savepoint directory is required for ${needsSavepointDir}`));
     }
+  }
+  for (const opt of [OPTIONS.periodicSavepointInterval, OPTIONS.periodicCheckpointInterval]) {
+    const raw = rawOption(config, opt);
+    const problem = raw === undefined || raw.trim() === '' ? undefined : periodProblem(raw);
+    if (problem) errors.push(fieldError(configPath(opt.key), `${JSON.stringify(raw!.slice(0, 80))} is neither a duration (e.g. 6 h) nor a Quartz cron expression: ${problem}`));
   }
   if (!has(taskManager, 'replicas')) {
     const parallelism = asInteger(job.parallelism) ?? 0;

@@ -20,7 +20,7 @@ export interface LocalPlacement {
 const EXAMPLES_PREFIXES = ['local:///opt/flink/examples/', 'file:///opt/flink/examples/'];
 
 /** Slots of a local session cluster: the upstream session examples run parallelism 4 and 2 side by side. */
-export const SESSION_SLOTS = 8;
+const SESSION_SLOTS = 8;
 
 /** Keys that only make sense for Flink on real Kubernetes, or that the local launcher decides. */
 const DROPPED = [/^kubernetes\./, /^execution\.target$/, /^\$internal\.deployment\.config-dir$/, /^high-availability/];

@@ -110,6 +110,7 @@ export const invalidCases: InvalidCase[] = [
     /must be true when kubernetes.operator.cluster.health-check.enabled/,
   ),
   fd('ingress without template', (d) => (d.spec.ingress = { className: 'nginx' }), 'spec.ingress.template', /is required/),
+  fd('periodic savepoint interval that is no period', (d) => conf(d, { 'kubernetes.operator.periodic.savepoint.interval': 'every day', 'execution.checkpointing.savepoint-dir': 'file:///sp' }), 'spec.flinkConfiguration["kubernetes.operator.periodic.savepoint.interval"]', /neither a duration \(e\.g\. 6 h\) nor a Quartz cron expression/),
   fd('ingress template that is no URL', (d) => (d.spec.ingress = { template: 'flink-ui.{{namespace}}:web' }), 'spec.ingress.template', /not give a valid URL/),
   fd('unknown log configuration file', (d) => (d.spec.logConfiguration = { 'log4j.properties': 'x' }), 'spec.logConfiguration["log4j.properties"]', /allowed: log4j-console.properties, logback-console.xml/),
   // job
