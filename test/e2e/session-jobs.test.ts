@@ -186,7 +186,7 @@ describe('session clusters and FlinkSessionJobs', function () {
     }
   });
 
-  it('bad jars — 404, a 5xx that recovers, not a zip, over the size cap, a redirect loop, a redirect to loopback, a proxy that refuses: each a status.error and a Warning event naming the URI, retried; nothing else disturbed', async () => {
+  it('bad jars — 404, a 5xx that recovers, not a zip, over the size cap, a redirect loop, redirects to loopback and to a disallowed scheme, a proxy that refuses: each a status.error and a Warning event naming the URI, retried; nothing else disturbed', async () => {
     const ns = namespace();
     const stack = await localStack();
     const good = sessionJob('x').spec!.job!.jarURI!;
@@ -200,6 +200,8 @@ describe('session clusters and FlinkSessionJobs', function () {
         '/huge.jar': () => res.writeHead(200, { 'content-length': 2 ** 30 }).end(),
         '/loop.jar': () => res.writeHead(302, { location: '/loop.jar' }).end(),
         '/loopback.jar': () => res.writeHead(302, { location: 'https://127.0.0.1/job.jar' }).end(),
+        '/to-localhost.jar': () => res.writeHead(302, { location: 'https://localhost/job.jar' }).end(),
+        '/to-http.jar': () => res.writeHead(302, { location: 'http://artifacts.example.com/maven2/job.jar' }).end(),
       };
       (answers[req.url ?? ''] ?? (() => res.writeHead(404).end()))();
     });
@@ -213,6 +215,8 @@ describe('session clusters and FlinkSessionJobs', function () {
       ['huge', `https://${host}/huge.jar`, /: 1073741824 bytes is over the 536870912-byte limit/],
       ['loop', `https://${host}/loop.jar`, /: more than 5 redirects$/],
       ['loopback', `https://${host}/loopback.jar`, /: host 127\.0\.0\.1 is a restricted address$/],
+      ['localhost', `https://${host}/to-localhost.jar`, /: host localhost resolves to a restricted address \(127\.0\.0\.1(, ::1)?\)$/],
+      ['plain-http', `https://${host}/to-http.jar`, /: scheme "http" is not allowed \(kubernetes\.operator\.user\.artifacts\.allowed-schemes: https\)$/],
       ['refused', 'https://elsewhere.example.com/job.jar', /: the proxy refused to connect to it \(HTTP 403\)$/],
     ];
     for (const [name, uri] of cases) await apply(ns, sessionJob(name, 'session', { jarURI: uri, upgradeMode: 'stateless' }));
