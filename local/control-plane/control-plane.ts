@@ -72,6 +72,8 @@ export class ControlPlane {
   async kubectl(args: string[], options: { identity?: Identity; input?: string } = {}): Promise<string> {
     const kubeconfig = this.kubeconfig(options.identity);
     const child = exec(this.options.binaries.kubectl, [`--kubeconfig=${kubeconfig}`, ...args], { maxBuffer: 64 * 1024 * 1024 });
+    // A kubectl that exits before reading its input breaks the pipe; its exit status is what reports the failure.
+    child.child.stdin!.on('error', () => undefined);
     if (options.input !== undefined) child.child.stdin!.end(options.input);
     return (await child).stdout;
   }
