@@ -208,7 +208,7 @@ export class FlinkRestClient {
    * duplicate) counts as this submission: a retried run never makes a second job.
    */
   async runJar(jarId: string, run: Omit<SubmitRequest, 'jarURI' | 'jarHeaders'>, timeoutMs?: number): Promise<string> {
-    const flinkConfiguration = Object.fromEntries(Object.entries(run.flinkConfiguration).filter(([k]) => !k.startsWith('kubernetes.operator.')));
+    const { flinkConfiguration } = run;
     const body = {
       jobId: run.jobId,
       programArgsList: run.args,

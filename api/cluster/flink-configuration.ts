@@ -87,9 +87,13 @@ export function buildFlinkConfiguration(
     conf['kubernetes.internal.jobmanager.entrypoint.class'] = `org.apache.flink.kubernetes.entrypoint.Kubernetes${job ? 'Application' : 'Session'}ClusterEntrypoint`;
     if (!ha) conf['jobmanager.rpc.address'] = `${meta.name}.${meta.namespace}`;
   }
-  // Operator and autoscaler keys are ours, not Flink's (upstream AbstractFlinkService#removeOperatorConfigs).
-  for (const key of Object.keys(conf)) if (key.startsWith('kubernetes.operator.') || key.startsWith('job.autoscaler.')) delete conf[key];
+  for (const key of Object.keys(conf)) if (isOperatorKey(key)) delete conf[key];
   return conf;
+}
+
+/** Operator and autoscaler keys are ours, not Flink's (upstream AbstractFlinkService#removeOperatorConfigs). */
+export function isOperatorKey(key: string): boolean {
+  return key.startsWith('kubernetes.operator.') || key.startsWith('job.autoscaler.');
 }
 
 /** Flink's KubernetesUtils#checkAndUpdatePortConfigOption keeps a single non-zero port, replaces 0, ranges and absence. */

@@ -200,6 +200,15 @@ export function specUpgradeMode(spec: Json): 'stateless' | 'savepoint' | 'last-s
   return mode === 'savepoint' || mode === 'last-state' ? mode : 'stateless';
 }
 
+/**
+ * The new spec as it is deployed after the old job stopped, and the snapshot it starts from: nothing for a stateless
+ * spec, else the state the old spec's mode left (`upgradeSavepointPath`), recorded with that mode.
+ */
+export function restoreFrom(spec: Json, last: Json, upgradeSavepointPath: string | undefined): { recorded: Json; path: string | undefined } {
+  const mode = specUpgradeMode(spec) === 'stateless' ? 'stateless' : specUpgradeMode(last);
+  return { recorded: withJob(spec, { upgradeMode: mode }), path: mode === 'stateless' ? undefined : upgradeSavepointPath };
+}
+
 interface RecordOptions {
   upgrading: boolean;
   jobState: 'running' | 'suspended';

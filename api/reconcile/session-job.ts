@@ -7,7 +7,8 @@
 // RECONCILING) before the jar is run with that id, so a later pass finds the job on the session by its id or submits
 // it again under the same id — never a second job.
 import { isTerminal, errorDocument, withJob, type FlinkJob, type JobFailure } from './observe.js';
-import { recordSpec, specUpgradeMode, timing, type ReconcileEvent, type StopMechanism, type Timing } from './context.js';
+import { isOperatorKey } from '../cluster/flink-configuration.js';
+import { recordSpec, restoreFrom, specUpgradeMode, timing, type ReconcileEvent, type StopMechanism, type Timing } from './context.js';
 import { invalidity } from './planners/validation.js';
 import { diffSpecs } from './spec-diff.js';
 import { planSnapshots, recordNonces, withReconciledNonces, type SnapshotAction, type SnapshotProgress } from './snapshots.js';
@@ -244,9 +245,8 @@ class SessionJobPlanner {
     if (sessionUpgrading(session.deployment)) return this.done({ status: { ...this.status, jobStatus: { ...job, state: 'CANCELED' } }, requeueAfterMs: 1000 });
     if (diffSpecs(last.spec, this.spec).type === 'IGNORE') return this.submit(last.spec, job.jobId!, job.upgradeSavepointPath, last.firstDeployment);
     if (asObject(this.spec.job)?.state === 'suspended') return this.done({ status: this.record(this.status, this.spec, false, 'suspended') });
-    const restoreMode = specUpgradeMode(this.spec) === 'stateless' ? 'stateless' : specUpgradeMode(last.spec);
-    const restorePath = restoreMode === 'stateless' ? undefined : job.upgradeSavepointPath;
-    return this.submit(withJob(this.spec, { upgradeMode: restoreMode }), job.jobId!, restorePath, last.firstDeployment);
+    const { recorded, path } = restoreFrom(this.spec, last.spec, job.upgradeSavepointPath);
+    return this.submit(recorded, job.jobId!, path, last.firstDeployment);
   }
 
   private listed(jobId: string | undefined): boolean {
@@ -286,7 +286,8 @@ class SessionJobPlanner {
    * a checkpoint interval for last-state.
    */
   private jobConfiguration(recorded: Json): Record<string, string> {
-    const own = flattenConfig(asObject(recorded.flinkConfiguration) ?? {});
+    // The operator's keys are ours, not Flink's: they stay out of the run request as out of a cluster's configuration.
+    const own = Object.fromEntries(Object.entries(flattenConfig(asObject(recorded.flinkConfiguration) ?? {})).filter(([key]) => !isOperatorKey(key)));
     const defaults: Record<string, string> = { 'execution.checkpointing.externalized-checkpoint-retention': 'RETAIN_ON_CANCELLATION' };
     if (specUpgradeMode(this.spec) === 'last-state') defaults['execution.checkpointing.interval'] = '5 min';
     const missing = Object.entries(defaults).filter(([key]) => this.conf[key] === undefined);
@@ -353,9 +354,8 @@ class SessionJobPlanner {
     }
     if (!wantRunning) return this.done({ status: this.record(this.status, this.spec, false, 'suspended') });
     // Resume or upgrade from the state the old job left (stateless: from nothing).
-    const restoreMode = specUpgradeMode(this.spec) === 'stateless' ? 'stateless' : specUpgradeMode(last.spec);
-    const restorePath = restoreMode === 'stateless' ? undefined : this.status.jobStatus?.upgradeSavepointPath;
-    return this.submit(withJob(this.spec, { upgradeMode: restoreMode }), this.input.newJobId, restorePath, false);
+    const { recorded, path } = restoreFrom(this.spec, last.spec, this.status.jobStatus?.upgradeSavepointPath);
+    return this.submit(recorded, this.input.newJobId, path, false);
   }
 
   /**

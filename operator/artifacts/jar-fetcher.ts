@@ -171,8 +171,8 @@ export class JarFetcher {
       const addresses = await new Promise<LookupAddress[]>((resolve) =>
         (this.options.lookup ?? dnsLookup)(host, { all: true }, (err, found) => resolve(err ? [] : found)),
       );
-      const restricted = addresses.map((a) => a.address).filter(isRestrictedAddress);
-      if (restricted.length > 0) throw new JarFetchError(uri, `host ${host} resolves to a restricted address (${restricted.join(', ')})`);
+      const refusal = restrictedRefusal(host, addresses);
+      if (refusal) throw new JarFetchError(uri, refusal);
     }
     let agent = this.proxies.get(proxy);
     if (!agent) {
@@ -188,13 +188,11 @@ export class JarFetcher {
     return (hostname, options, callback) => {
       resolve(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
         if (err) return callback(err, '', 4);
-        const usable = this.options.disallowRestrictedHosts ? addresses.filter((a) => !isRestrictedAddress(a.address)) : addresses;
-        if (usable.length < addresses.length || usable.length === 0) {
-          const restricted = addresses.filter((a) => isRestrictedAddress(a.address)).map((a) => a.address);
-          return callback(new Error(`host ${hostname} resolves to a restricted address (${restricted.join(', ')})`), '', 4);
-        }
-        if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, usable);
-        callback(null, usable[0]!.address, usable[0]!.family);
+        const refusal = this.options.disallowRestrictedHosts ? restrictedRefusal(hostname, addresses) : undefined;
+        if (refusal) return callback(new Error(refusal), '', 4);
+        if (addresses.length === 0) return callback(new Error(`host ${hostname} has no address`), '', 4);
+        if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+        callback(null, addresses[0]!.address, addresses[0]!.family);
       });
     };
   }
@@ -227,6 +225,12 @@ export class JarFetcher {
     await checkZip(path, uri);
     return { path, bytes, downloaded: false };
   }
+}
+
+/** Any restricted address among a host's addresses refuses the host (as admission does), naming them. */
+function restrictedRefusal(host: string, addresses: readonly LookupAddress[]): string | undefined {
+  const restricted = addresses.map((a) => a.address).filter(isRestrictedAddress);
+  return restricted.length > 0 ? `host ${host} resolves to a restricted address (${restricted.join(', ')})` : undefined;
 }
 
 /** A jar is a zip: it starts with `PK`. Anything else (an HTML error page, a redirect body) is named as such. */

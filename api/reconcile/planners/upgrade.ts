@@ -3,7 +3,7 @@
 import type { SpecEnvelope } from '../../spec-envelope.js';
 import type { FlinkDeploymentStatus } from '../../types.generated.js';
 import { asObject } from '../../validation/access.js';
-import { specUpgradeMode, withLifecycle, type Plan, type PlanContext, type ReconcileEvent, type StopMechanism } from '../context.js';
+import { restoreFrom, specUpgradeMode, withLifecycle, type Plan, type PlanContext, type ReconcileEvent, type StopMechanism } from '../context.js';
 import { isTerminal, reconciledJobState, withJob } from '../observe.js';
 import type { SpecDiff } from '../spec-diff.js';
 
@@ -68,10 +68,8 @@ function planStop(ctx: PlanContext, changeEvents: ReconcileEvent[]): Plan {
 /** The old job is stopped: deploy the new spec from its state, or stay suspended with the cluster gone. */
 function planAfterStop(ctx: PlanContext, last: SpecEnvelope, changeEvents: ReconcileEvent[]): Plan {
   if (desiredState(ctx) === 'running') {
-    const restoreMode = specUpgradeMode(ctx.spec) === 'stateless' ? 'stateless' : specUpgradeMode(last.spec);
-    const recorded = withJob(ctx.spec, { upgradeMode: restoreMode });
-    const restorePath = restoreMode === 'stateless' ? undefined : ctx.status.jobStatus?.upgradeSavepointPath;
-    return ctx.deploy(recorded, restorePath, false, changeEvents);
+    const { recorded, path } = restoreFrom(ctx.spec, last.spec, ctx.status.jobStatus?.upgradeSavepointPath);
+    return ctx.deploy(recorded, path, false, changeEvents);
   }
   ctx.status = ctx.record(ctx.status, ctx.spec, false, 'suspended');
   return ctx.jobManager.phase === 'present' ? ctx.deleteCluster(specUpgradeMode(ctx.spec) === 'stateless', changeEvents) : ctx.plan({ events: changeEvents });
