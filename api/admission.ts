@@ -7,6 +7,7 @@ import { GROUP, KINDS, VERSION, type KindInfo } from './schema/crd.js';
 import { asObject, asString, type Json } from './validation/access.js';
 import { shown } from './validation/field-error.js';
 import { formatFieldError, jarHostToResolve, validateResource, type FieldError, type ValidationContext } from './validation/index.js';
+import { jobReferenceOf, type JobReference } from './validation/state-snapshot.js';
 
 const { compare } = fastJsonPatch;
 
@@ -108,6 +109,11 @@ function escaped(text: Uint8Array, at: number): boolean {
   return backslashes % 2 === 1;
 }
 
+const servedKinds = (): string => {
+  const names = KINDS.map((k) => k.kind);
+  return `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+};
+
 /** Checks the envelope of an AdmissionReview and that it is about one of our kinds. */
 export function parseAdmissionReview(body: unknown): AdmissionRequest {
   const review = asObject(body);
@@ -131,7 +137,7 @@ export function parseAdmissionReview(body: unknown): AdmissionRequest {
   const kind = KINDS.find((k) => gvk?.group === GROUP && gvk.version === VERSION && gvk.kind === k.kind);
   if (!kind) {
     const shownKind = gvk ? `${String(gvk.kind)}.${String(gvk.group)}/${String(gvk.version)}` : 'missing';
-    throw new BadReview(`request.kind ${shownKind} is not served here; this webhook serves ${KINDS.map((k) => k.kind).join(' and ')} ${GROUP}/${VERSION}`);
+    throw new BadReview(`request.kind ${shownKind} is not served here; this webhook serves ${servedKinds()} ${GROUP}/${VERSION}`);
   }
   const object = optionalObject(request.object, 'request.object');
   const oldObject = optionalObject(request.oldObject, 'request.oldObject');
@@ -180,6 +186,8 @@ export interface ExternalFacts {
   /** A FlinkDeployment's ServiceAccount (defaulted by `/mutate`): its pods cannot be created without it. */
   serviceAccount?: string;
   jarHost?: string;
+  /** A FlinkStateSnapshot's job resource. */
+  jobReference?: JobReference;
 }
 
 export function externalFactsNeeded(request: AdmissionRequest, operatorConfig: ValidationContext['operatorConfig']): ExternalFacts {
@@ -188,6 +196,10 @@ export function externalFactsNeeded(request: AdmissionRequest, operatorConfig: V
   if (request.kind.kind === 'FlinkDeployment') {
     const serviceAccount = asString(spec?.serviceAccount);
     return spec && serviceAccount ? { serviceAccount } : {};
+  }
+  if (request.kind.kind === 'FlinkStateSnapshot') {
+    const jobReference = jobReferenceOf(request.object ?? {});
+    return jobReference ? { jobReference } : {};
   }
   const deploymentName = asString(spec?.deploymentName);
   // The jar rule reads the operator configuration only (see validateFlinkSessionJob).

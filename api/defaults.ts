@@ -1,5 +1,5 @@
 // What the mutating webhook fills in (SPEC §2): only what is absent, never a user's value.
-import { FLINK_DEPLOYMENT, type KindInfo } from './schema/crd.js';
+import { FLINK_DEPLOYMENT, FLINK_STATE_SNAPSHOT, type KindInfo } from './schema/crd.js';
 import { asObject, type Json } from './validation/access.js';
 
 export const CANARY_LABEL = 'flink.apache.org/canary';
@@ -14,6 +14,10 @@ export function withDefaults(kind: KindInfo, resource: Json): Json {
   const out = structuredClone(resource);
   const spec = asObject(out.spec);
   if (!spec) return out;
+  if (kind === FLINK_STATE_SNAPSHOT) {
+    snapshotDefaults(spec);
+    return out;
+  }
   if (kind === FLINK_DEPLOYMENT) {
     setIfAbsent(spec, 'serviceAccount', 'flink');
     setIfAbsent(spec, 'mode', 'native');
@@ -36,6 +40,16 @@ export function withDefaults(kind: KindInfo, resource: Json): Json {
     setIfAbsent(job, 'args', []);
   }
   return out;
+}
+
+/** Upstream's model defaults, written out: retry forever, a canonical savepoint disposed of with its resource. */
+function snapshotDefaults(spec: Json): void {
+  setIfAbsent(spec, 'backoffLimit', -1);
+  const savepoint = asObject(spec.savepoint);
+  if (!savepoint) return;
+  setIfAbsent(savepoint, 'formatType', 'CANONICAL');
+  setIfAbsent(savepoint, 'disposeOnDelete', true);
+  setIfAbsent(savepoint, 'alreadyExists', false);
 }
 
 function setIfAbsent(obj: Json, key: string, value: unknown): void {

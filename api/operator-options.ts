@@ -83,7 +83,15 @@ export const OPTIONS = {
   }),
   savepointHistoryMaxCount: integer({
     key: 'kubernetes.operator.savepoint.history.max.count', perResource: true, defaultValue: 10,
-    description: 'Savepoints kept in `savepointInfo.savepointHistory`; older ones are disposed through Flink (never the newest, never the one an upgrade restores from).',
+    description: 'Periodic and upgrade savepoints kept (FlinkStateSnapshots, else `savepointInfo.savepointHistory`); older ones are deleted — never the newest, never the one an upgrade restores from.',
+  }),
+  snapshotResourceEnabled: flag({
+    key: 'kubernetes.operator.snapshot.resource.enabled', perResource: true, defaultValue: true,
+    description: 'Savepoints and checkpoints are FlinkStateSnapshot resources; `false`: the legacy `savepointInfo` / `checkpointInfo` status fields.',
+  }),
+  savepointDisposeOnDelete: flag({
+    key: 'kubernetes.operator.savepoint.dispose-on-delete', perResource: true, defaultValue: false,
+    description: 'Periodic and upgrade savepoint FlinkStateSnapshots the operator creates dispose of their files when deleted (the history bound deletes them).',
   }),
   savepointHistoryMaxAge: duration({
     key: 'kubernetes.operator.savepoint.history.max.age', perResource: true, defaultValue: 86_400_000, shownDefault: '1 d',

@@ -419,3 +419,96 @@ export interface FlinkSessionJobStatus {
     | "UPGRADING";
   reconciliationStatus?: ReconciliationStatus;
 }
+/**
+ * A savepoint or checkpoint of a FlinkDeployment's or FlinkSessionJob's job.
+ */
+export interface FlinkStateSnapshot {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta;
+  spec?: FlinkStateSnapshotSpec;
+  status?: FlinkStateSnapshotStatus;
+}
+/**
+ * A savepoint or checkpoint of a running job.
+ */
+export interface FlinkStateSnapshotSpec {
+  jobReference?: JobReference;
+  savepoint?: SavepointSpec;
+  checkpoint?: CheckpointSpec;
+  /**
+   * Retries after a failed attempt; -1 (default) retries forever, 0 never.
+   */
+  backoffLimit?: number;
+}
+/**
+ * The job whose state is snapshotted. Required unless the savepoint already exists.
+ */
+export interface JobReference {
+  /**
+   * Kind of the job resource: `FlinkDeployment` or `FlinkSessionJob`.
+   */
+  kind?: "FlinkDeployment" | "FlinkSessionJob";
+  /**
+   * Name of the job resource, in the snapshot's namespace.
+   */
+  name?: string;
+}
+/**
+ * Take (or record) a savepoint. Exactly one of `savepoint` and `checkpoint`.
+ */
+export interface SavepointSpec {
+  /**
+   * Where the savepoint goes (default: the job's `execution.checkpointing.savepoint-dir`), or is, with `alreadyExists`.
+   */
+  path?: string;
+  /**
+   * Savepoint format: `CANONICAL` (default) or `NATIVE`.
+   */
+  formatType?: "CANONICAL" | "NATIVE" | "UNKNOWN";
+  /**
+   * Dispose of the savepoint through Flink when this resource is deleted. Defaults to true.
+   */
+  disposeOnDelete?: boolean;
+  /**
+   * The savepoint exists at `path`: record it, take none. Defaults to false.
+   */
+  alreadyExists?: boolean;
+}
+/**
+ * Take a full checkpoint. Exactly one of `savepoint` and `checkpoint`.
+ */
+export interface CheckpointSpec {}
+/**
+ * What the operator observed and did.
+ */
+export interface FlinkStateSnapshotStatus {
+  /**
+   * TRIGGER_PENDING, IN_PROGRESS, COMPLETED, FAILED or ABANDONED (the job stopped running).
+   */
+  state?: "ABANDONED" | "COMPLETED" | "FAILED" | "IN_PROGRESS" | "TRIGGER_PENDING";
+  /**
+   * Id of the trigger in Flink.
+   */
+  triggerId?: string;
+  /**
+   * When the snapshot was triggered (RFC 3339).
+   */
+  triggerTimestamp?: string;
+  /**
+   * When it completed, failed or was abandoned (RFC 3339).
+   */
+  resultTimestamp?: string;
+  /**
+   * Where the completed snapshot is.
+   */
+  path?: string;
+  /**
+   * Why the last attempt failed.
+   */
+  error?: string;
+  /**
+   * Failed attempts so far.
+   */
+  failures?: number;
+}

@@ -1,12 +1,13 @@
 // The caches the shells keep: our resources through the generic custom-objects API, and the built-in objects they
 // read (the JobManager Deployments the operator owns, the ServiceAccounts the webhook checks).
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject, type KubernetesListObject } from '@kubernetes/client-node';
-import { FLINK_DEPLOYMENT, FLINK_SESSION_JOB, GROUP, VERSION, type KindInfo } from '../api/schema/crd.js';
-import type { FlinkDeployment, FlinkSessionJob } from '../api/types.generated.js';
+import { FLINK_DEPLOYMENT, FLINK_SESSION_JOB, FLINK_STATE_SNAPSHOT, GROUP, VERSION, type KindInfo } from '../api/schema/crd.js';
+import type { FlinkDeployment, FlinkSessionJob, FlinkStateSnapshot } from '../api/types.generated.js';
 import { startInformer, type InformerOptions, type ObjectCache } from './informer.js';
 
 export type FlinkDeploymentObject = FlinkDeployment & KubernetesObject;
 export type FlinkSessionJobObject = FlinkSessionJob & KubernetesObject;
+export type FlinkStateSnapshotObject = FlinkStateSnapshot & KubernetesObject;
 
 export function watchPath(kind: KindInfo, namespace?: string): string {
   return namespace ? `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${kind.plural}` : `/apis/${GROUP}/${VERSION}/${kind.plural}`;
@@ -30,6 +31,10 @@ export function flinkDeploymentCache(kc: KubeConfig, options: InformerOptions & 
 
 export function flinkSessionJobCache(kc: KubeConfig, options: InformerOptions & { namespace?: string } = {}): ObjectCache<FlinkSessionJobObject> {
   return customResourceCache(FLINK_SESSION_JOB, kc, options);
+}
+
+export function flinkStateSnapshotCache(kc: KubeConfig, options: InformerOptions & { namespace?: string } = {}): ObjectCache<FlinkStateSnapshotObject> {
+  return customResourceCache(FLINK_STATE_SNAPSHOT, kc, options);
 }
 
 /** The JobManager Deployments of Flink clusters (label-selected: only what the operator owns is cached). */

@@ -203,7 +203,7 @@ export class LocalStack {
       timeoutSeconds: 10,
       // Never gate the operator's own namespace or kube-system: a broken webhook must not lock out its own repair.
       namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', LOCAL_OPERATOR_NAMESPACE] }] },
-      rules: [{ apiGroups: ['flink.apache.org'], apiVersions: ['v1beta1'], operations: ['CREATE', 'UPDATE'], resources: ['flinkdeployments', 'flinksessionjobs'], scope: 'Namespaced' }],
+      rules: [{ apiGroups: ['flink.apache.org'], apiVersions: ['v1beta1'], operations: ['CREATE', 'UPDATE'], resources: KINDS.map((k) => k.plural), scope: 'Namespaced' }],
     };
     await this.apply([
       {

@@ -58,7 +58,7 @@ interface Overview {
 
 interface AsyncOperation {
   status: { id: 'IN_PROGRESS' | 'COMPLETED' };
-  operation?: { location?: string; 'failure-cause'?: { class?: string; 'stack-trace'?: string } };
+  operation?: { location?: string; checkpointId?: number; 'failure-cause'?: { class?: string; 'stack-trace'?: string } };
 }
 
 interface CheckpointRef {
@@ -127,8 +127,11 @@ export class FlinkRestClient {
    * Triggers a savepoint (into the configured directory, the job keeps running) or a full checkpoint under the
    * operator's trigger id, so the same snapshot can be asked about — or asked for again — after a restart.
    */
-  async triggerSnapshot(kind: SnapshotKind, jobId: string, triggerId: string): Promise<void> {
-    const body = kind === 'savepoint' ? { 'cancel-job': false, formatType: 'CANONICAL', triggerId } : { checkpointType: 'FULL', triggerId };
+  async triggerSnapshot(kind: SnapshotKind, jobId: string, triggerId: string, savepoint: { path?: string; formatType?: string } = {}): Promise<void> {
+    const body =
+      kind === 'savepoint'
+        ? { 'cancel-job': false, formatType: savepoint.formatType ?? 'CANONICAL', triggerId, ...(savepoint.path ? { 'target-directory': savepoint.path } : {}) }
+        : { checkpointType: 'FULL', triggerId };
     await this.json('POST', `/jobs/${jobId}/${kind}s`, body);
   }
 
@@ -144,7 +147,15 @@ export class FlinkRestClient {
     if (result.status.id !== 'COMPLETED') return { kind, triggerId, state: 'pending' };
     const failure = result.operation?.['failure-cause'];
     if (failure) return { kind, triggerId, state: 'failed', reason: throwable(failure['stack-trace'] ?? '', failure.class).message };
-    return { kind, triggerId, state: 'completed', ...(result.operation?.location ? { location: result.operation.location } : {}) };
+    const location = result.operation?.location ?? (await this.checkpointPath(jobId, result.operation?.checkpointId));
+    return { kind, triggerId, state: 'completed', ...(location ? { location } : {}) };
+  }
+
+  /** Where a completed checkpoint is (Flink answers a checkpoint trigger with its id only). */
+  private async checkpointPath(jobId: string, checkpointId: number | undefined): Promise<string | undefined> {
+    if (checkpointId === undefined) return undefined;
+    const details = await this.json<CheckpointRef>('GET', `/jobs/${jobId}/checkpoints/details/${checkpointId}`);
+    return details.external_path;
   }
 
   /** `POST /savepoint-disposal`: Flink deletes the savepoint's files (asynchronously). */

@@ -15,6 +15,7 @@ import { allowedSchemes } from '../api/validation/jar-uri.js';
 import { JarFetcher } from './artifacts/jar-fetcher.js';
 import { flinkDeploymentController } from './controllers/flink-deployment.js';
 import { flinkSessionJobController } from './controllers/flink-session-job.js';
+import { flinkStateSnapshotController } from './controllers/flink-state-snapshot.js';
 import { RestAddresses } from './flink-rest.js';
 import { Manager } from './runtime/manager.js';
 
@@ -24,7 +25,7 @@ setFlagsFromString('--heap-growing-percent=50');
 
 const argv = await yargs(hideBin(process.argv))
   .scriptName('flink-operator')
-  .usage('$0 [--kubeconfig FILE] [--config FILE] [--namespaces a,b]\n\nReconciles FlinkDeployments and FlinkSessionJobs (flink.apache.org/v1beta1).')
+  .usage('$0 [--kubeconfig FILE] [--config FILE] [--namespaces a,b]\n\nReconciles FlinkDeployments, FlinkSessionJobs and FlinkStateSnapshots (flink.apache.org/v1beta1).')
   .option('kubeconfig', { type: 'string', describe: 'kubeconfig (default: KUBECONFIG, ~/.kube/config, in-cluster)' })
   .option('config', { type: 'string', describe: 'operator configuration: flat `key: value` YAML of kubernetes.operator.* and default Flink keys' })
   .option('namespaces', { type: 'string', describe: `comma-separated namespaces to watch (default: ${OPTIONS.watchedNamespaces.key}, else all)` })
@@ -99,4 +100,5 @@ manager.add(
     uploadTimeoutMs: conf(OPTIONS.artifactsDownloadTimeout),
   }),
 );
+manager.add(flinkStateSnapshotController(common));
 await manager.start();

@@ -1,32 +1,42 @@
 // The I/O behind the rules that need the outside world: the target session cluster, the ServiceAccount a
-// FlinkDeployment names, and the jar host's addresses.
+// FlinkDeployment names, the job a FlinkStateSnapshot names, and the jar host's addresses.
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { ExternalFacts } from '../api/admission.js';
-import type { HostResolution, ServiceAccountFact, SessionTarget } from '../api/validation/index.js';
+import type { HostResolution, JobTarget, ServiceAccountFact, SessionTarget } from '../api/validation/index.js';
+import type { JobReference } from '../api/validation/state-snapshot.js';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { ObjectCache } from '../kube/informer.js';
-import type { FlinkDeploymentObject } from '../kube/flink-resources.js';
+import type { FlinkDeploymentObject, FlinkSessionJobObject } from '../kube/flink-resources.js';
 
 /** What the webhook looks up in the cluster: informer caches when it has API access. */
 export interface ClusterLookups {
   session(namespace: string, name: string): SessionTarget;
   serviceAccount(namespace: string, name: string): ServiceAccountFact;
+  job(namespace: string, reference: JobReference): JobTarget;
 }
 
 const NO_API = 'the webhook runs without Kubernetes API access';
 export const withoutKubernetesApi: ClusterLookups = {
   session: () => ({ state: 'unknown', reason: NO_API }),
   serviceAccount: (namespace, name) => ({ name, namespace, state: 'unknown' }),
+  job: () => ({ state: 'unknown', reason: NO_API }),
 };
 
 /** Lookups in informer caches: an unsynced cache is "unknown", never "missing". */
-export function clusterLookupsFrom(deployments: ObjectCache<FlinkDeploymentObject>, serviceAccounts: ObjectCache<KubernetesObject>): ClusterLookups {
+export function clusterLookupsFrom(deployments: ObjectCache<FlinkDeploymentObject>, sessionJobs: ObjectCache<FlinkSessionJobObject>, serviceAccounts: ObjectCache<KubernetesObject>): ClusterLookups {
+  const find = (cache: ObjectCache<KubernetesObject>, kind: string, namespace: string, name: string): JobTarget => {
+    if (!cache.synced()) return { state: 'unknown', reason: `the ${kind} cache is not in sync with the API server yet` };
+    const found = cache.get(namespace, name);
+    return found ? { state: 'found', resource: found as unknown as Record<string, unknown> } : { state: 'missing' };
+  };
   return {
     session(namespace, name) {
-      if (!deployments.synced()) return { state: 'unknown', reason: 'the FlinkDeployment cache is not in sync with the API server yet' };
-      const deployment = deployments.get(namespace, name);
-      return deployment ? { state: 'found', deployment: deployment as unknown as Record<string, unknown> } : { state: 'missing' };
+      const found = find(deployments, 'FlinkDeployment', namespace, name);
+      return found.state === 'found' ? { state: 'found', deployment: found.resource } : found;
+    },
+    job(namespace, reference) {
+      return find(reference.kind === 'FlinkDeployment' ? deployments : sessionJobs, reference.kind, namespace, reference.name);
     },
     serviceAccount(namespace, name) {
       const state = !serviceAccounts.synced() ? 'unknown' : serviceAccounts.get(namespace, name) ? 'found' : 'missing';
@@ -38,6 +48,7 @@ export function clusterLookupsFrom(deployments: ObjectCache<FlinkDeploymentObjec
 export interface ResolvedFacts {
   sessionTarget?: SessionTarget;
   serviceAccount?: ServiceAccountFact;
+  jobTarget?: JobTarget;
   jarHost?: HostResolution;
 }
 
@@ -46,6 +57,7 @@ export async function resolveFacts(needed: ExternalFacts, namespace: string | un
   const ns = namespace ?? 'default';
   if (needed.sessionDeploymentName) facts.sessionTarget = cluster.session(ns, needed.sessionDeploymentName);
   if (needed.serviceAccount) facts.serviceAccount = cluster.serviceAccount(ns, needed.serviceAccount);
+  if (needed.jobReference) facts.jobTarget = cluster.job(ns, needed.jobReference);
   if (needed.jarHost) facts.jarHost = await resolveHost(needed.jarHost, dnsTimeoutMs, resolve);
   return facts;
 }

@@ -45,12 +45,13 @@ await yargs(hideBin(process.argv))
       try {
         const kc = await loadKubeConfig(argv.kubeconfig);
         if (kc) {
-          const { flinkDeploymentCache, serviceAccountCache } = await import('../kube/flink-resources.js');
+          const { flinkDeploymentCache, flinkSessionJobCache, serviceAccountCache } = await import('../kube/flink-resources.js');
           const onError = (what: string) => (err: unknown, retryInMs: number) => logger.warn({ reason: errorLine(err), retryInMs }, `${what} watch failed; ${what}s are not checked until it recovers`);
           const deployments = flinkDeploymentCache(kc, { onError: onError('FlinkDeployment') });
+          const sessionJobs = flinkSessionJobCache(kc, { onError: onError('FlinkSessionJob') });
           const serviceAccounts = serviceAccountCache(kc, { onError: onError('ServiceAccount') });
-          caches.push(deployments, serviceAccounts);
-          cluster = clusterLookupsFrom(deployments, serviceAccounts);
+          caches.push(deployments, sessionJobs, serviceAccounts);
+          cluster = clusterLookupsFrom(deployments, sessionJobs, serviceAccounts);
         } else {
           logger.warn('no kubeconfig and not in a cluster: session clusters and ServiceAccounts cannot be checked; session jobs are admitted with a warning');
         }

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { BadReview, externalFactsNeeded, jsonShapeProblem, mutate, parseAdmissionReview, validate, type AdmissionRequest, type AdmissionReviewOut } from '../api/admission.js';
 import type { FlatConfig } from '../api/flink-config.js';
 import { validateResource } from '../api/validation/index.js';
-import { FLINK_DEPLOYMENT, FLINK_SESSION_JOB } from '../api/schema/crd.js';
+import { KINDS } from '../api/schema/crd.js';
 import { resolveFacts, withoutKubernetesApi, type ClusterLookups, type Lookup } from './facts.js';
 import { createMetrics, type Verdict } from './metrics.js';
 import { loadCertificate, secureContextOptions, watchCertificate } from './tls.js';
@@ -173,5 +173,5 @@ function parseJson(req: Request): unknown {
 
 /** Compiles the schemas before the first review arrives, so it is not the slow one. */
 function warmUp(): void {
-  for (const kind of [FLINK_DEPLOYMENT, FLINK_SESSION_JOB]) validateResource(kind, {}, { operatorConfig: {} });
+  for (const kind of KINDS) validateResource(kind, {}, { operatorConfig: {} });
 }

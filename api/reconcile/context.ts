@@ -10,7 +10,7 @@ import type { FlinkDeploymentSpec, FlinkDeploymentStatus } from '../types.genera
 import { asObject, type Json } from '../validation/access.js';
 import { deploymentConfig } from '../validation/index.js';
 import { isTerminal, observeStatus, withJob, type Observation } from './observe.js';
-import type { SnapshotAction } from './snapshots.js';
+import type { SnapshotAction, SnapshotRequest } from './snapshots.js';
 
 export const FINALIZER = 'flinkdeployments.flink.apache.org/finalizer';
 
@@ -38,7 +38,7 @@ export type Action =
   | { kind: 'deploy'; objects: ClusterObjects; statusAfter: FlinkDeploymentStatus }
   /** Deletes the JobManager Deployment (and so the whole cluster); HA metadata too unless it must survive. */
   | { kind: 'delete-cluster'; deleteHaMetadata: boolean }
-  | { kind: 'stop-job'; jobId: string; mechanism: StopMechanism; drain: boolean; statusAfter: (snapshotPath: string | undefined) => FlinkDeploymentStatus }
+  | { kind: 'stop-job'; jobId: string; mechanism: StopMechanism; drain: boolean; recordSavepoint?: SnapshotRequest; statusAfter: (snapshotPath: string | undefined) => FlinkDeploymentStatus }
   | SnapshotAction;
 
 export interface Plan {

@@ -4,7 +4,7 @@ import { GENERATION_ANNOTATION } from '../cluster/objects.js';
 import { lastReconciledSpec, writeSpecEnvelope } from '../spec-envelope.js';
 import type { Condition, FlinkDeploymentStatus, JobStatus } from '../types.generated.js';
 import { asObject } from '../validation/access.js';
-import type { SnapshotProgress } from './snapshots.js';
+import type { OwnedSnapshot, SnapshotProgress } from './snapshots.js';
 
 export type FlinkJobState = NonNullable<JobStatus['state']>;
 
@@ -58,6 +58,8 @@ export interface Observation {
   failure?: JobFailure;
   /** What Flink says of the savepoint or checkpoint in flight, if one is. */
   snapshots?: SnapshotProgress[];
+  /** The FlinkStateSnapshots that name this job. */
+  ownedSnapshots?: OwnedSnapshot[];
   /** The FlinkSessionJobs that name this (session) cluster; `occupying`: its job runs there or is being submitted. */
   sessionJobs?: { name: string; occupying: boolean }[];
 }

@@ -11,7 +11,7 @@ import { isOperatorKey } from '../cluster/flink-configuration.js';
 import { recordSpec, restoreFrom, specUpgradeMode, timing, type ReconcileEvent, type StopMechanism, type Timing } from './context.js';
 import { invalidity } from './planners/validation.js';
 import { diffSpecs } from './spec-diff.js';
-import { planSnapshots, recordNonces, withReconciledNonces, type SnapshotAction, type SnapshotProgress } from './snapshots.js';
+import { planSnapshots, recordNonces, upgradeSavepointRecord, withReconciledNonces, type OwnedSnapshot, type SnapshotAction, type SnapshotProgress, type SnapshotRequest } from './snapshots.js';
 import { deriveLifecycleState } from '../lifecycle.js';
 import { option, OPTIONS } from '../operator-options.js';
 import { FLINK_SESSION_JOB } from '../schema/crd.js';
@@ -43,6 +43,8 @@ export interface SessionJobObservation {
   failure?: JobFailure;
   /** What Flink says of the savepoint or checkpoint in flight, if one is. */
   snapshots?: SnapshotProgress[];
+  /** The FlinkStateSnapshots that name this job. */
+  ownedSnapshots?: OwnedSnapshot[];
 }
 
 /** What `POST /jars/:id/run` is given, with the jar to fetch and upload first. */
@@ -65,7 +67,7 @@ export type SessionJobAction =
   | { kind: 'remove-finalizer' }
   | { kind: 'submit'; request: SubmitRequest; statusAfter: FlinkSessionJobStatus }
   /** `restorePoint`: after a cancel, or of a job that ended, read the newest checkpoint to restore from. */
-  | { kind: 'stop-job'; jobId: string; mechanism: StopMechanism; drain: boolean; restorePoint: boolean; statusAfter: (snapshotPath: string | undefined) => FlinkSessionJobStatus }
+  | { kind: 'stop-job'; jobId: string; mechanism: StopMechanism; drain: boolean; restorePoint: boolean; recordSavepoint?: SnapshotRequest; statusAfter: (snapshotPath: string | undefined) => FlinkSessionJobStatus }
   | SnapshotAction;
 
 export interface SessionJobPlan {
@@ -321,6 +323,7 @@ class SessionJobPlanner {
       progress: this.input.observation.snapshots ?? [],
       tasksRunning: this.session.phase === 'ready' && this.session.jobs.some((j) => j.id === this.status.jobStatus?.jobId && j.allTasksRunning),
       newTriggerId: this.input.newJobId,
+      ...(this.input.observation.ownedSnapshots ? { owned: this.input.observation.ownedSnapshots } : {}),
     });
     this.status = recordNonces({ ...this.status, jobStatus: step.job }, step.nonces);
     this.events.push(...step.events);
@@ -377,7 +380,8 @@ class SessionJobPlanner {
       return { ...recorded, lifecycleState: deriveLifecycleState(recorded, 'FlinkSessionJob') };
     };
     this.events.push(...events);
-    const action: SessionJobAction = { kind: 'stop-job', jobId: job.jobId!, mechanism, drain: false, restorePoint: mode !== 'stateless', statusAfter };
+    const recordSavepoint = mechanism === 'savepoint' ? upgradeSavepointRecord(this.conf) : undefined;
+    const action: SessionJobAction = { kind: 'stop-job', jobId: job.jobId!, mechanism, drain: false, restorePoint: mode !== 'stateless', statusAfter, ...(recordSavepoint ? { recordSavepoint } : {}) };
     return this.done({ actions: [action], requeueAfterMs: 0 });
   }
 }

@@ -1,5 +1,5 @@
-// CustomResourceDefinitions of our two kinds, built from the one schema.
-import { flinkDeploymentSchema, flinkSessionJobSchema, kubernetesDefinitions } from './flink-resources.js';
+// CustomResourceDefinitions of our three kinds, built from the one schema.
+import { flinkDeploymentSchema, flinkSessionJobSchema, flinkStateSnapshotSchema, kubernetesDefinitions } from './flink-resources.js';
 import { structural, type JSONSchemaProps } from './json-schema.js';
 
 export const GROUP = 'flink.apache.org';
@@ -7,7 +7,7 @@ export const VERSION = 'v1beta1';
 export const API_VERSION = `${GROUP}/${VERSION}`;
 
 export interface KindInfo {
-  kind: 'FlinkDeployment' | 'FlinkSessionJob';
+  kind: 'FlinkDeployment' | 'FlinkSessionJob' | 'FlinkStateSnapshot';
   plural: string;
   singular: string;
   shortNames: string[];
@@ -30,16 +30,30 @@ export const FLINK_SESSION_JOB: KindInfo = {
   schema: flinkSessionJobSchema,
 };
 
-export const KINDS = [FLINK_DEPLOYMENT, FLINK_SESSION_JOB] as const;
+export const FLINK_STATE_SNAPSHOT: KindInfo = {
+  kind: 'FlinkStateSnapshot',
+  plural: 'flinkstatesnapshots',
+  singular: 'flinkstatesnapshot',
+  shortNames: ['flinksnp'],
+  schema: flinkStateSnapshotSchema,
+};
 
-const printerColumns = (kind: KindInfo) => [
-  { name: 'Job Status', type: 'string', jsonPath: '.status.jobStatus.state', priority: 0 },
-  { name: 'Lifecycle State', type: 'string', jsonPath: '.status.lifecycleState', priority: 0 },
-  kind === FLINK_DEPLOYMENT
-    ? { name: 'Mode', type: 'string', jsonPath: '.spec.mode', priority: 0 }
-    : { name: 'Deployment', type: 'string', jsonPath: '.spec.deploymentName', priority: 0 },
-  { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', priority: 0 },
-];
+export const KINDS = [FLINK_DEPLOYMENT, FLINK_SESSION_JOB, FLINK_STATE_SNAPSHOT] as const;
+
+const column = (name: string, jsonPath: string, type = 'string') => ({ name, type, jsonPath, priority: 0 });
+const age = column('Age', '.metadata.creationTimestamp', 'date');
+
+const printerColumns = (kind: KindInfo) => {
+  if (kind === FLINK_STATE_SNAPSHOT) {
+    return [column('Path', '.status.path'), column('Result Timestamp', '.status.resultTimestamp'), column('Snapshot State', '.status.state'), age];
+  }
+  return [
+    column('Job Status', '.status.jobStatus.state'),
+    column('Lifecycle State', '.status.lifecycleState'),
+    kind === FLINK_DEPLOYMENT ? column('Mode', '.spec.mode') : column('Deployment', '.spec.deploymentName'),
+    age,
+  ];
+};
 
 export function customResourceDefinition(kind: KindInfo): Record<string, unknown> {
   return {

@@ -1,4 +1,4 @@
-// The one JSON Schema of FlinkDeployment and FlinkSessionJob (flink.apache.org/v1beta1).
+// The one JSON Schema of FlinkDeployment, FlinkSessionJob and FlinkStateSnapshot (flink.apache.org/v1beta1).
 // It generates the CRDs, drives ajv in the webhook and generates api/types.generated.ts.
 // Like upstream's, it has no `required` lists: required-ness lives in api/validation.
 import { arrayOf, bool, int, mapOf, num, obj, str, strEnum, type JSONSchemaProps } from './json-schema.js';
@@ -239,4 +239,51 @@ export const flinkSessionJobSchema: JSONSchemaProps = obj(
     status: obj(commonStatus, { title: 'FlinkSessionJobStatus', description: 'What the operator observed and did.' }),
   },
   { title: 'FlinkSessionJob', description: 'A Flink job submitted to a session FlinkDeployment.' },
+);
+
+export const SNAPSHOT_STATES = ['ABANDONED', 'COMPLETED', 'FAILED', 'IN_PROGRESS', 'TRIGGER_PENDING'] as const;
+export const JOB_REFERENCE_KINDS = ['FlinkDeployment', 'FlinkSessionJob'] as const;
+
+export const flinkStateSnapshotSchema: JSONSchemaProps = obj(
+  {
+    apiVersion: str(),
+    kind: str(),
+    metadata: { type: 'object', tsType: 'ObjectMeta' },
+    spec: obj(
+      {
+        jobReference: obj(
+          {
+            kind: strEnum(JOB_REFERENCE_KINDS, 'Kind of the job resource: `FlinkDeployment` or `FlinkSessionJob`.'),
+            name: str('Name of the job resource, in the snapshot\'s namespace.'),
+          },
+          { title: 'JobReference', description: 'The job whose state is snapshotted. Required unless the savepoint already exists.' },
+        ),
+        savepoint: obj(
+          {
+            path: str('Where the savepoint goes (default: the job\'s `execution.checkpointing.savepoint-dir`), or is, with `alreadyExists`.'),
+            formatType: strEnum(SAVEPOINT_FORMATS, 'Savepoint format: `CANONICAL` (default) or `NATIVE`.'),
+            disposeOnDelete: bool('Dispose of the savepoint through Flink when this resource is deleted. Defaults to true.'),
+            alreadyExists: bool('The savepoint exists at `path`: record it, take none. Defaults to false.'),
+          },
+          { title: 'SavepointSpec', description: 'Take (or record) a savepoint. Exactly one of `savepoint` and `checkpoint`.' },
+        ),
+        checkpoint: obj({}, { title: 'CheckpointSpec', description: 'Take a full checkpoint. Exactly one of `savepoint` and `checkpoint`.' }),
+        backoffLimit: int('Retries after a failed attempt; -1 (default) retries forever, 0 never.'),
+      },
+      { title: 'FlinkStateSnapshotSpec', description: 'A savepoint or checkpoint of a running job.' },
+    ),
+    status: obj(
+      {
+        state: strEnum(SNAPSHOT_STATES, 'TRIGGER_PENDING, IN_PROGRESS, COMPLETED, FAILED or ABANDONED (the job stopped running).'),
+        triggerId: str('Id of the trigger in Flink.'),
+        triggerTimestamp: str('When the snapshot was triggered (RFC 3339).'),
+        resultTimestamp: str('When it completed, failed or was abandoned (RFC 3339).'),
+        path: str('Where the completed snapshot is.'),
+        error: str('Why the last attempt failed.'),
+        failures: int('Failed attempts so far.'),
+      },
+      { title: 'FlinkStateSnapshotStatus', description: 'What the operator observed and did.' },
+    ),
+  },
+  { title: 'FlinkStateSnapshot', description: 'A savepoint or checkpoint of a FlinkDeployment\'s or FlinkSessionJob\'s job.' },
 );

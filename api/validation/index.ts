@@ -1,12 +1,13 @@
 // One entry point for every rule: the webhook calls it on admission, the reconciler on each spec change.
 import { defaultConfigFor, effectiveConfig, type FlatConfig } from '../flink-config.js';
 import type { JsonValue } from '../kubernetes-types.js';
-import { FLINK_DEPLOYMENT, type KindInfo } from '../schema/crd.js';
+import { FLINK_DEPLOYMENT, FLINK_SESSION_JOB, type KindInfo } from '../schema/crd.js';
 import { asObject, asString, type Json } from './access.js';
 import { validateFlinkDeployment } from './deployment.js';
 import type { HostResolution } from './jar-uri.js';
 import { validateStructure } from './schema.js';
 import { sessionJobConfig, validateFlinkSessionJob, type SessionTarget, type Verdict } from './session-job.js';
+import { validateFlinkStateSnapshot, type JobTarget } from './state-snapshot.js';
 
 export interface ValidationContext {
   /** The operator's flat configuration (`--config`), before per-resource overrides. */
@@ -15,6 +16,8 @@ export interface ValidationContext {
   sessionTarget?: SessionTarget;
   /** Session jobs: what resolving the jar's host gave, when it needed resolving. */
   jarHost?: HostResolution;
+  /** FlinkStateSnapshots: what is known of the job resource the snapshot names. */
+  jobTarget?: JobTarget;
   /** FlinkDeployments: whether the ServiceAccount the spec names exists (admission only). */
   serviceAccount?: ServiceAccountFact;
   /**
@@ -34,14 +37,17 @@ export const MAX_LISTED_ERRORS = 100;
 export function validateResource(kind: KindInfo, resource: unknown, ctx: ValidationContext): Verdict {
   const structural = ctx.stored ? [] : validateStructure(kind, resource);
   const obj = asObject(resource) ?? {};
-  const semantic =
-    kind === FLINK_DEPLOYMENT
-      ? { errors: validateFlinkDeployment(obj, deploymentConfig(ctx.operatorConfig, obj)), warnings: serviceAccountWarnings(ctx.serviceAccount) }
-      : validateFlinkSessionJob(obj, sessionJobConfig(ctx.operatorConfig, obj, sessionTarget(ctx)), sessionTarget(ctx), ctx.jarHost, ctx.operatorConfig);
+  const semantic = semanticVerdict(kind, obj, ctx);
   const wrongType = new Set(structural.map((s) => s.field));
   const errors = [...structural, ...semantic.errors.filter((e) => !ancestorsOf(e.field).some((f) => wrongType.has(f)))];
   const omitted = Math.max(0, errors.length - MAX_LISTED_ERRORS);
   return { errors: errors.slice(0, MAX_LISTED_ERRORS), warnings: semantic.warnings, ...(omitted > 0 ? { omitted } : {}) };
+}
+
+function semanticVerdict(kind: KindInfo, obj: Json, ctx: ValidationContext): Verdict {
+  if (kind === FLINK_DEPLOYMENT) return { errors: validateFlinkDeployment(obj, deploymentConfig(ctx.operatorConfig, obj)), warnings: serviceAccountWarnings(ctx.serviceAccount) };
+  if (kind === FLINK_SESSION_JOB) return validateFlinkSessionJob(obj, sessionJobConfig(ctx.operatorConfig, obj, sessionTarget(ctx)), sessionTarget(ctx), ctx.jarHost, ctx.operatorConfig);
+  return validateFlinkStateSnapshot(obj, ctx.jobTarget ?? { state: 'unknown', reason: 'no Kubernetes API access' });
 }
 
 /** A field path and every path above it: `a.b["c.d"][0]` → itself, `a.b["c.d"]`, `a.b`, `a`. */
@@ -85,4 +91,5 @@ export { formatFieldError } from './field-error.js';
 export type { HostResolution } from './jar-uri.js';
 export { jarHostToResolve } from './jar-uri.js';
 export type { SessionTarget, Verdict } from './session-job.js';
+export type { JobTarget } from './state-snapshot.js';
 export { sessionJobConfig } from './session-job.js';

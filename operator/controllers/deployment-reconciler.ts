@@ -10,7 +10,7 @@ import type { FlinkSessionJobObject } from '../../kube/flink-resources.js';
 import { FLINK_DEPLOYMENT } from '../../api/schema/crd.js';
 import { isConflict, isNotFound, objectPath, type KubeObject } from '../../kube/client.js';
 import { FlinkRestClient } from '../flink-rest.js';
-import { FlinkResourceReconciler, observeSnapshots, runSnapshotAction, type FlinkResourceObject, type ReconcilerDeps } from './resource-reconciler.js';
+import { FlinkResourceReconciler, observeSnapshots, type FlinkResourceObject, type ReconcilerDeps } from './resource-reconciler.js';
 
 export type FlinkDeploymentObject = KubeObject & DeploymentResource & FlinkResourceObject;
 
@@ -40,7 +40,7 @@ export class DeploymentReconciler extends FlinkResourceReconciler<FlinkDeploymen
     // The cache may not have a Deployment we created a moment ago: when the status says there is one, ask live.
     const believedThere = (resource.status?.jobManagerDeploymentStatus ?? 'MISSING') !== 'MISSING';
     const jobManager = cached || !believedThere ? observeJobManagerDeployment(cached as never) : await this.observeJobManager(namespace, name);
-    const seen: Observation = { now: Date.now(), jobManager, sessionJobs: this.sessionJobs(resource) };
+    const seen: Observation = { now: Date.now(), jobManager, sessionJobs: this.sessionJobs(resource), ownedSnapshots: this.ownedSnapshots(resource) };
     if (jobManager.phase !== 'present' || !jobManager.available) return seen;
     const flink = this.flink(namespace, name);
     let rest: RestObservation;
@@ -107,12 +107,15 @@ export class DeploymentReconciler extends FlinkResourceReconciler<FlinkDeploymen
       }
       case 'trigger-snapshot':
       case 'dispose-savepoints':
-        await runSnapshotAction(this.flink(namespace, name), action);
+      case 'create-snapshot':
+      case 'delete-snapshots':
+        await this.runSnapshotAction(resource, this.flink(namespace, name), action);
         return resource;
       case 'stop-job': {
         const deadline = Date.now() + (this.deps.stopTimeoutMs ?? 300_000);
         const path = await this.flink(namespace, name).stop(action.jobId, { mechanism: action.mechanism, drain: action.drain, restorePoint: true }, deadline);
         this.deps.log.info({ namespace, name, job: action.jobId, mechanism: action.mechanism, path }, 'job stopped');
+        if (action.recordSavepoint && path) await this.runSnapshotAction(resource, this.flink(namespace, name), { kind: 'create-snapshot', request: { ...action.recordSavepoint, path } });
         return this.writeStatus(resource, action.statusAfter(path));
       }
     }

@@ -7,13 +7,17 @@ import { RECONCILIATION_ERROR_TYPE, type ReconcileEvent } from '../../api/reconc
 import { CacheFreshness } from '../../api/reconcile/freshness.js';
 import { deriveLifecycleState } from '../../api/lifecycle.js';
 import { canonicalJson } from '../../api/spec-envelope.js';
-import { API_VERSION } from '../../api/schema/crd.js';
+import { API_VERSION, FLINK_STATE_SNAPSHOT } from '../../api/schema/crd.js';
 import type { FlatConfig } from '../../api/flink-config.js';
 import { isConflict, isNotFound, objectPath, type KubeClient, type KubeObject } from '../../kube/client.js';
-import type { CacheReader, Term } from '../runtime/controller.js';
+import type { CacheReader, Term, WatchSource } from '../runtime/controller.js';
 import { EventRecorder } from '../events.js';
 import type { FlinkRestClient, RestAddresses } from '../flink-rest.js';
-import type { SnapshotAction, SnapshotKind, SnapshotProgress } from '../../api/reconcile/snapshots.js';
+import type { OwnedSnapshot, SnapshotAction, SnapshotKind, SnapshotProgress } from '../../api/reconcile/snapshots.js';
+import { newSnapshotResource, ownedSnapshots } from '../../api/reconcile/state-snapshot.js';
+import { jobReferenceOf } from '../../api/validation/state-snapshot.js';
+import type { Json } from '../../api/validation/access.js';
+import { flinkStateSnapshotCache } from '../../kube/flink-resources.js';
 import type { JobStatus } from '../../api/types.generated.js';
 import type { Outcome } from '../work-queue.js';
 
@@ -32,6 +36,9 @@ export interface ReconcilerDeps {
   /** How long a savepoint or cancel may take before the step fails (and is retried). */
   stopTimeoutMs?: number;
 }
+
+/** The cache of FlinkStateSnapshots in a job controller (see `snapshotsWatch`). */
+export const SNAPSHOTS_CACHE = 'flinkstatesnapshots';
 
 /** What every controller of our kinds is given once (the rest of its reconciler's deps come with each term). */
 export interface ControllerOptions {
@@ -61,7 +68,7 @@ export interface FlinkResourceObject extends KubeObject {
 }
 
 export interface ResourceKind {
-  kind: 'FlinkDeployment' | 'FlinkSessionJob';
+  kind: 'FlinkDeployment' | 'FlinkSessionJob' | 'FlinkStateSnapshot';
   plural: string;
   /** The watch whose cache holds this kind. */
   cache: string;
@@ -155,12 +162,17 @@ export abstract class FlinkResourceReconciler<R extends FlinkResourceObject, O, 
       if (!isConflict(err) && !this.deps.signal.aborted) {
         const message = (err as Error).message;
         await this.event(current, { type: 'Warning', reason: 'Error', message });
-        const failed = { ...current.status, error: errorDocument(RECONCILIATION_ERROR_TYPE, message) };
-        await this.writeStatus(current, { ...failed, lifecycleState: deriveLifecycleState(failed, this.resourceKind.kind) } as R['status']).catch(() => undefined);
+        await this.writeStatus(current, this.failedStatus(current, message)).catch(() => undefined);
       }
       throw err;
     }
     return current;
+  }
+
+  /** The status that reports a failed step: upstream's error document, and the lifecycle state it implies. */
+  protected failedStatus(resource: R, message: string): R['status'] {
+    const failed = { ...resource.status, error: errorDocument(RECONCILIATION_ERROR_TYPE, message) };
+    return { ...failed, lifecycleState: deriveLifecycleState(failed, this.resourceKind.kind as 'FlinkDeployment' | 'FlinkSessionJob') } as R['status'];
   }
 
   /** Replaces the status when it changed, with the object's resourceVersion: a concurrent write is a 409, retried. */
@@ -206,6 +218,39 @@ export abstract class FlinkResourceReconciler<R extends FlinkResourceObject, O, 
     }
   }
 
+  /** The FlinkStateSnapshots naming this job (from the controller's `snapshotsWatch`). */
+  protected ownedSnapshots(resource: R): OwnedSnapshot[] {
+    const { namespace, name } = resource.metadata;
+    const kind = this.resourceKind.kind as 'FlinkDeployment' | 'FlinkSessionJob';
+    return ownedSnapshots(this.deps.caches.list(SNAPSHOTS_CACHE, namespace) as unknown as Json[], { kind, name });
+  }
+
+  /** Carries out a snapshot action on this job's Flink (trigger, dispose) or on its FlinkStateSnapshots. */
+  protected async runSnapshotAction(resource: R, flink: FlinkRestClient, action: SnapshotAction): Promise<void> {
+    const { namespace, name } = resource.metadata;
+    const snapshots = objectPath(API_VERSION, FLINK_STATE_SNAPSHOT.plural, namespace);
+    switch (action.kind) {
+      case 'trigger-snapshot':
+        return flink.triggerSnapshot(action.snapshot, action.jobId, action.triggerId);
+      case 'dispose-savepoints':
+        for (const path of action.paths) await flink.disposeSavepoint(path);
+        return;
+      case 'create-snapshot': {
+        const owner = { kind: this.resourceKind.kind as 'FlinkDeployment' | 'FlinkSessionJob', name, namespace, uid: resource.metadata.uid };
+        const created = await this.deps.client.create(snapshots, newSnapshotResource(owner, action.request, Date.now()) as KubeObject);
+        this.deps.log.info({ namespace, name, snapshot: created.metadata?.name, triggerType: action.request.triggerType }, `${action.request.snapshot} requested`);
+        return;
+      }
+      case 'delete-snapshots':
+        for (const snapshot of action.names) {
+          await this.deps.client.delete(`${snapshots}/${snapshot}`).catch((err: unknown) => {
+            if (!isNotFound(err)) throw err;
+          });
+        }
+        return;
+    }
+  }
+
   private remember(object: KubeObject): void {
     this.freshness.wrote(`${object.metadata!.namespace}/${object.metadata!.name}`, object.metadata!.resourceVersion);
   }
@@ -222,11 +267,14 @@ export async function observeSnapshots(flink: FlinkRestClient, job: JobStatus | 
   return Promise.all(asked.map(([kind, triggerId]) => flink.snapshotProgress(kind, job.jobId!, triggerId)));
 }
 
-/** Carries out a snapshot action: a trigger under the planned id, or the disposal of aged savepoints. */
-export async function runSnapshotAction(flink: FlinkRestClient, action: SnapshotAction): Promise<void> {
-  if (action.kind === 'trigger-snapshot') {
-    await flink.triggerSnapshot(action.snapshot, action.jobId, action.triggerId);
-    return;
-  }
-  for (const path of action.paths) await flink.disposeSavepoint(path);
+/** The watch that lets a job controller see the FlinkStateSnapshots naming its kind; their changes wake that job. */
+export function snapshotsWatch(kind: 'FlinkDeployment' | 'FlinkSessionJob'): WatchSource {
+  return {
+    name: SNAPSHOTS_CACHE,
+    start: flinkStateSnapshotCache,
+    keysOf: (obj) => {
+      const reference = jobReferenceOf(obj as unknown as Json);
+      return reference?.kind === kind ? [`${obj.metadata?.namespace}/${reference.name}`] : [];
+    },
+  };
 }

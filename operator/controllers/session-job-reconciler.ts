@@ -6,7 +6,7 @@ import { FLINK_SESSION_JOB } from '../../api/schema/crd.js';
 import type { Json } from '../../api/validation/access.js';
 import type { JarFetcher } from '../artifacts/jar-fetcher.js';
 import { FlinkRestClient } from '../flink-rest.js';
-import { FlinkResourceReconciler, observeSnapshots, runSnapshotAction, type FlinkResourceObject, type ReconcilerDeps } from './resource-reconciler.js';
+import { FlinkResourceReconciler, observeSnapshots, type FlinkResourceObject, type ReconcilerDeps } from './resource-reconciler.js';
 
 export type FlinkSessionJobObject = FlinkResourceObject & SessionJobResource;
 
@@ -51,7 +51,7 @@ export class SessionJobReconciler extends FlinkResourceReconciler<FlinkSessionJo
     }
     const jobId = resource.status?.jobStatus?.jobId;
     const snapshots = await observeSnapshots(flink, resource.status?.jobStatus);
-    const seen: SessionJobObservation = { now, session, ...(snapshots.length > 0 ? { snapshots } : {}) };
+    const seen: SessionJobObservation = { now, session, ownedSnapshots: this.ownedSnapshots(resource), ...(snapshots.length > 0 ? { snapshots } : {}) };
     const newlyFailed = jobId !== undefined && resource.status?.jobStatus?.state !== 'FAILED' && session.jobs.some((j) => j.id === jobId && j.state === 'FAILED');
     return newlyFailed ? { ...seen, failure: await flink.failure(jobId) } : seen;
   }
@@ -71,12 +71,15 @@ export class SessionJobReconciler extends FlinkResourceReconciler<FlinkSessionJo
       }
       case 'trigger-snapshot':
       case 'dispose-savepoints':
-        await runSnapshotAction(this.flink(namespace, session), action);
+      case 'create-snapshot':
+      case 'delete-snapshots':
+        await this.runSnapshotAction(resource, this.flink(namespace, session), action);
         return resource;
       case 'stop-job': {
         const deadline = Date.now() + (this.deps.stopTimeoutMs ?? 300_000);
         const path = await this.flink(namespace, session).stop(action.jobId, action, deadline);
         this.deps.log.info({ namespace, name, session, job: action.jobId, mechanism: action.mechanism, path }, 'session job stopped');
+        if (action.recordSavepoint && path) await this.runSnapshotAction(resource, this.flink(namespace, session), { kind: 'create-snapshot', request: { ...action.recordSavepoint, path } });
         return this.writeStatus(resource, action.statusAfter(path));
       }
     }

@@ -1,5 +1,6 @@
 // Savepoints and checkpoints on demand and on schedule, end to end: real kube-apiserver, real Flink, snapshots on
-// the stack's disk (the legacy status mode: savepointInfo / checkpointInfo in the resource's status).
+// the stack's disk — in the legacy status mode (savepointInfo / checkpointInfo in the resource's status), which
+// each resource here chooses; FlinkStateSnapshot resources, the default, are in state-snapshots.test.ts.
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +9,15 @@ import { apply, FILE_SNAPSHOTS, getResource, patchSpec, snapshotDir, statefulDep
 import type { JobStatus } from '../../api/types.generated.js';
 
 type WithJob = { status?: { jobStatus?: JobStatus } };
+
+const LEGACY = { 'kubernetes.operator.snapshot.resource.enabled': 'false' };
+
+/** A stateful basic.yaml in the legacy status mode. */
+function legacyDeployment(upgradeMode: 'savepoint'): Deployment {
+  const d = statefulDeployment(upgradeMode);
+  d.spec!.flinkConfiguration = { ...d.spec!.flinkConfiguration, ...LEGACY };
+  return d;
+}
 
 const onDisk = (location: string | undefined) => location !== undefined && existsSync(join(snapshotDir(location), '_metadata'));
 
@@ -21,7 +31,7 @@ describe('snapshots on demand and on schedule', function () {
 
   it('savepointTriggerNonce: one savepoint per new nonce, on disk and in status; two bumps in a row, one at a time', async () => {
     const ns = namespace();
-    await apply(ns, statefulDeployment('savepoint'));
+    await apply(ns, legacyDeployment('savepoint'));
     await waitForLifecycle(ns, 'basic-example', 'STABLE');
 
     await patchSpec(ns, 'basic-example', { job: { savepointTriggerNonce: 1 } });
@@ -52,6 +62,7 @@ describe('snapshots on demand and on schedule', function () {
       d.spec!.flinkConfiguration = {
         ...d.spec!.flinkConfiguration,
         ...FILE_SNAPSHOTS,
+        ...LEGACY,
         'kubernetes.operator.periodic.savepoint.interval': '3 s',
         'kubernetes.operator.savepoint.history.max.count': '2',
       };
@@ -87,7 +98,7 @@ describe('snapshots on demand and on schedule', function () {
       metadata: { name: 'orders' },
       spec: {
         deploymentName: 'session',
-        flinkConfiguration: { 'kubernetes.operator.observer.progress-check.interval': '1 s', 'kubernetes.operator.reconcile.interval': '5 s' },
+        flinkConfiguration: { ...LEGACY, 'kubernetes.operator.observer.progress-check.interval': '1 s', 'kubernetes.operator.reconcile.interval': '5 s' },
         job: { jarURI: 'https://artifacts.example.com/maven2/org/apache/flink/flink-examples-streaming/2.2.0/flink-examples-streaming-2.2.0.jar', parallelism: 1, upgradeMode: 'savepoint' },
       },
     });

@@ -16,7 +16,7 @@ export function admissionReview(object: { kind?: unknown; metadata?: { name?: st
     request: {
       uid: options.uid ?? randomUUID(),
       kind: { group: 'flink.apache.org', version: 'v1beta1', kind },
-      resource: { group: 'flink.apache.org', version: 'v1beta1', resource: kind === 'FlinkSessionJob' ? 'flinksessionjobs' : 'flinkdeployments' },
+      resource: { group: 'flink.apache.org', version: 'v1beta1', resource: `${kind.toLowerCase()}s` },
       requestKind: { group: 'flink.apache.org', version: 'v1beta1', kind },
       name: meta?.name,
       namespace: meta?.namespace ?? 'default',

@@ -15,7 +15,7 @@ describe('admission decisions', () => {
     ['no request', { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' }, /has no request/],
     ['no uid', (() => { const r = admissionReview(validDeployment()); (r.request as { uid?: string }).uid = undefined; return r; })(), /uid is missing/],
     ['unknown operation', (() => { const r = admissionReview(validDeployment()); (r.request as { operation: string }).operation = 'PATCH'; return r; })(), /operation "PATCH"/],
-    ['a kind we do not serve', admissionReview({ kind: 'FlinkStateSnapshot', metadata: { name: 's' } }), /FlinkStateSnapshot.flink.apache.org\/v1beta1 is not served here/],
+    ['a kind we do not serve', admissionReview({ kind: 'FlinkBlueGreenDeployment', metadata: { name: 's' } }), /FlinkBlueGreenDeployment.flink.apache.org\/v1beta1 is not served here; this webhook serves FlinkDeployment, FlinkSessionJob and FlinkStateSnapshot/],
     ['CREATE without object', admissionReview(null), /request.object is required for CREATE/],
     ['UPDATE without oldObject', admissionReview(validDeployment(), { operation: 'UPDATE' }), /oldObject is required for UPDATE/],
     ['object that is a string', (() => { const r = admissionReview(validDeployment()); (r.request as { object: unknown }).object = 'x'; return r; })(), /request.object is not an object/],

@@ -231,14 +231,14 @@ describe('reconcile plan (pure)', () => {
     expect(plan(resource(s, stableStatus(s), deleting), absent).actions).to.deep.equal([{ kind: 'delete-cluster', deleteHaMetadata: true }, { kind: 'remove-finalizer' }]);
   });
 
-  it('a new savepointTriggerNonce on a running, stable deployment triggers one savepoint and stays STABLE', () => {
+  it('a new savepointTriggerNonce on a running, stable deployment asks for one savepoint (a FlinkStateSnapshot) and stays STABLE', () => {
     const p = plan(resource(spec({ savepointTriggerNonce: 1 }), stableStatus(spec())), {
       now: NOW,
       jobManager: present,
       rest: { reachable: true, jobs: [{ id: JOB_ID, name: 'j', state: 'RUNNING', startTime: 1, allTasksRunning: true }] },
     });
-    expect(p.actions).to.deep.equal([{ kind: 'trigger-snapshot', snapshot: 'savepoint', jobId: JOB_ID, triggerId: NEW_JOB_ID }]);
-    expect(p.status.jobStatus?.savepointInfo).to.include({ triggerId: NEW_JOB_ID, triggerType: 'MANUAL' });
+    expect(p.actions).to.deep.equal([{ kind: 'create-snapshot', request: { snapshot: 'savepoint', triggerType: 'MANUAL', disposeOnDelete: true } }]);
+    expect(p.status.jobStatus?.savepointInfo).to.equal(undefined);
     expect(recorded(p)?.job.savepointTriggerNonce).to.equal(1);
     expect(p.status.lifecycleState).to.equal('STABLE');
   });

@@ -5,18 +5,20 @@ import { planSnapshots, recordNonces, withReconciledNonces, type SnapshotInput }
 import { readSpecEnvelope, writeSpecEnvelope } from '../../api/spec-envelope.js';
 
 const NOW = 1_000_000;
+/** These cases are the legacy status mode; snapshot resources are the default (see state-snapshot.test.ts). */
+const LEGACY = { 'kubernetes.operator.snapshot.resource.enabled': 'false' };
 const ID = 'a'.repeat(32);
 
 const input = (over: Partial<SnapshotInput> & { nonce?: number; reconciledNonce?: number; conf?: Record<string, string> } = {}): SnapshotInput => ({
   job: { jobId: 'f'.repeat(32), state: 'RUNNING', startTime: String(NOW - 5000) },
   spec: { job: { savepointTriggerNonce: over.nonce } },
   reconciled: { job: { savepointTriggerNonce: over.reconciledNonce } },
-  conf: over.conf ?? {},
   now: NOW,
   progress: [],
   tasksRunning: true,
   newTriggerId: ID,
   ...over,
+  conf: { ...LEGACY, ...over.conf },
 });
 
 describe('snapshots while a job runs', () => {

@@ -35,6 +35,10 @@ describe('webhook over HTTPS: the upstream examples', () => {
           expect(spec.job.upgradeMode).to.be.oneOf(['stateless', 'savepoint', 'last-state']);
           expect(spec.job.args).to.be.an('array');
         }
+      } else if (example.kind === 'FlinkStateSnapshot') {
+        const spec = patched.spec as { backoffLimit: number; savepoint?: Record<string, unknown> };
+        expect(spec.backoffLimit).to.be.a('number');
+        if (spec.savepoint) expect(spec.savepoint).to.include.keys('formatType', 'disposeOnDelete', 'alreadyExists');
       } else {
         const spec = patched.spec as { deploymentName: string; job: { state: string; upgradeMode: string; args: unknown[] } };
         expect(patched.metadata.labels?.['target.session']).to.equal(spec.deploymentName);

@@ -32,6 +32,7 @@ export function planSteady(ctx: PlanContext, last: SpecEnvelope, ignoredChanges:
     progress: ctx.input.observation.snapshots ?? [],
     tasksRunning: rest?.reachable === true && rest.jobs.some((j) => j.id === ctx.status.jobStatus?.jobId && j.allTasksRunning),
     newTriggerId: ctx.input.newJobId,
+    ...(ctx.input.observation.ownedSnapshots ? { owned: ctx.input.observation.ownedSnapshots } : {}),
   });
   ctx.status = recordNonces({ ...ctx.status, jobStatus: snapshots.job }, snapshots.nonces);
   return ctx.plan({ events: snapshots.events, actions: snapshots.actions });

@@ -3,6 +3,7 @@
 import type { SpecEnvelope } from '../../spec-envelope.js';
 import type { FlinkDeploymentStatus } from '../../types.generated.js';
 import { asObject } from '../../validation/access.js';
+import { upgradeSavepointRecord } from '../snapshots.js';
 import { restoreFrom, specUpgradeMode, withLifecycle, type Plan, type PlanContext, type ReconcileEvent, type StopMechanism } from '../context.js';
 import { isTerminal, reconciledJobState, withJob } from '../observe.js';
 import type { SpecDiff } from '../spec-diff.js';
@@ -48,11 +49,15 @@ function planStop(ctx: PlanContext, changeEvents: ReconcileEvent[]): Plan {
     else if (path) jobStatus.upgradeSavepointPath = path;
     return ctx.record({ ...status, jobStatus }, recorded, desiredState(ctx) === 'running', 'suspended');
   };
+  const recordOf = (mechanism: StopMechanism) => {
+    const recordSavepoint = mechanism === 'savepoint' ? upgradeSavepointRecord(ctx.conf) : undefined;
+    return recordSavepoint ? { recordSavepoint } : {};
+  };
   const suspendEvent: ReconcileEvent = { type: 'Normal', reason: 'Suspended', message: 'Suspending existing deployment.' };
   const stop = (mechanism: StopMechanism, restoreMode: string): Plan =>
     ctx.plan({
       events: [...changeEvents, suspendEvent],
-      actions: [{ kind: 'stop-job', jobId: job.jobId!, mechanism, drain: false, statusAfter: (path) => withLifecycle(stopped(mechanism, restoreMode)(path)) }],
+      actions: [{ kind: 'stop-job', jobId: job.jobId!, mechanism, drain: false, ...recordOf(mechanism), statusAfter: (path) => withLifecycle(stopped(mechanism, restoreMode)(path)) }],
       requeueAfterMs: 0,
     });
 

@@ -1,0 +1,106 @@
+// One reconcile of one FlinkStateSnapshot: find the job it names (from the caches of FlinkDeployments and
+// FlinkSessionJobs), ask that job's Flink about the trigger in flight, let the pure planner decide
+// (api/reconcile/state-snapshot.ts), then write the status and labels and trigger or dispose through Flink.
+import { failed, planStateSnapshot, snapshotKindOf, STATE_SNAPSHOT_FINALIZER, type StateSnapshotAction, type StateSnapshotPlan, type StateSnapshotResource, type SnapshotJob } from '../../api/reconcile/state-snapshot.js';
+import type { SnapshotProgress } from '../../api/reconcile/snapshots.js';
+import { FLINK_STATE_SNAPSHOT } from '../../api/schema/crd.js';
+import { asObject, asString, type Json } from '../../api/validation/access.js';
+import { deploymentConfig, sessionJobConfig } from '../../api/validation/index.js';
+import { jobReferenceOf, type JobReference, type JobTarget } from '../../api/validation/state-snapshot.js';
+import { FlinkRestClient, FlinkRestError } from '../flink-rest.js';
+import { FlinkResourceReconciler, type FlinkResourceObject, type ReconcilerDeps } from './resource-reconciler.js';
+
+export type FlinkStateSnapshotObject = FlinkResourceObject & StateSnapshotResource;
+
+export const SNAPSHOT_CACHES = { snapshots: 'flinkstatesnapshots', deployments: 'flinkdeployments', sessionJobs: 'flinksessionjobs' } as const;
+
+interface SnapshotObservation {
+  job: SnapshotJob;
+  progress?: SnapshotProgress;
+  now: number;
+}
+
+export class StateSnapshotReconciler extends FlinkResourceReconciler<FlinkStateSnapshotObject, SnapshotObservation, StateSnapshotAction> {
+  constructor(deps: ReconcilerDeps) {
+    super(deps, { kind: 'FlinkStateSnapshot', plural: FLINK_STATE_SNAPSHOT.plural, cache: SNAPSHOT_CACHES.snapshots, finalizer: STATE_SNAPSHOT_FINALIZER });
+  }
+
+  protected plan(resource: FlinkStateSnapshotObject, observation: SnapshotObservation, newTriggerId: string): StateSnapshotPlan {
+    return planStateSnapshot({ snapshot: resource, ...observation, newTriggerId });
+  }
+
+  protected async observe(resource: FlinkStateSnapshotObject): Promise<SnapshotObservation> {
+    const now = Date.now();
+    const reference = jobReferenceOf(resource as unknown as Json);
+    if (!reference) return { now, job: { target: { state: 'missing' } } };
+    const job = this.job(resource.metadata.namespace, reference);
+    const { status } = resource;
+    const jobStatus = job.target.state === 'found' ? asObject(asObject(job.target.resource.status)?.jobStatus) : undefined;
+    const jobId = asString(jobStatus?.jobId);
+    if (status?.state !== 'IN_PROGRESS' || !status.triggerId || !jobId || jobStatus?.state !== 'RUNNING' || resource.metadata.deletionTimestamp) return { now, job };
+    const progress = await this.flink(resource.metadata.namespace, reference, job.target).snapshotProgress(snapshotKindOf(resource.spec), jobId, status.triggerId);
+    return { now, job, progress };
+  }
+
+  /** The job resource a snapshot names, and its effective configuration. */
+  private job(namespace: string, reference: JobReference): SnapshotJob {
+    const { caches, operatorConfig } = this.deps;
+    const cache = reference.kind === 'FlinkDeployment' ? SNAPSHOT_CACHES.deployments : SNAPSHOT_CACHES.sessionJobs;
+    const found = caches.get(cache, namespace, reference.name) as Json | undefined;
+    if (!found) return { target: { state: 'missing' } };
+    if (reference.kind === 'FlinkDeployment') return { target: { state: 'found', resource: found }, config: deploymentConfig(operatorConfig(), found) };
+    const sessionName = asString(asObject(found.spec)?.deploymentName) ?? '';
+    const session = caches.get(SNAPSHOT_CACHES.deployments, namespace, sessionName) as Json | undefined;
+    const config = sessionJobConfig(operatorConfig(), found, session ? { state: 'found', deployment: session } : { state: 'missing' });
+    return { target: { state: 'found', resource: found }, config };
+  }
+
+  /** The Flink that runs the job: the FlinkDeployment's own, or the session cluster a FlinkSessionJob runs on. */
+  private flink(namespace: string, reference: JobReference, target: JobTarget): FlinkRestClient {
+    const cluster = reference.kind === 'FlinkDeployment' || target.state !== 'found' ? reference.name : (asString(asObject(target.resource.spec)?.deploymentName) ?? '');
+    return new FlinkRestClient(this.deps.addresses.url(namespace, cluster), this.deps.flinkTimeoutMs, this.deps.signal);
+  }
+
+  protected async act(resource: FlinkStateSnapshotObject, action: StateSnapshotAction): Promise<FlinkStateSnapshotObject> {
+    const { namespace, name } = resource.metadata;
+    switch (action.kind) {
+      case 'add-finalizer':
+        return this.addFinalizer(resource);
+      case 'remove-finalizer':
+        return this.removeFinalizer(resource);
+      case 'label':
+        return this.deps.client.patch<FlinkStateSnapshotObject>(this.path(namespace, name), 'merge', { metadata: { labels: action.labels } });
+      case 'trigger':
+        return this.trigger(resource, action);
+      case 'dispose': {
+        const job = this.job(namespace, action.reference);
+        await this.flink(namespace, action.reference, job.target).disposeSavepoint(action.path);
+        this.deps.log.info({ namespace, name, path: action.path }, 'savepoint disposed of');
+        return resource;
+      }
+    }
+  }
+
+  /**
+   * Asks Flink for the snapshot under the planned trigger id. Flink refusing it is a failed attempt like any other
+   * (counted against `backoffLimit`); no answer at all is not — the next look asks again under the same id.
+   */
+  private async trigger(resource: FlinkStateSnapshotObject, action: Extract<StateSnapshotAction, { kind: 'trigger' }>): Promise<FlinkStateSnapshotObject> {
+    const { namespace } = resource.metadata;
+    const job = this.job(namespace, action.reference);
+    try {
+      await this.flink(namespace, action.reference, job.target).triggerSnapshot(action.snapshot, action.jobId, action.triggerId, action);
+      return resource;
+    } catch (err) {
+      if (!(err instanceof FlinkRestError) || err.status === undefined) throw err;
+      const plan: StateSnapshotPlan = { status: { ...resource.status }, events: [], actions: [], requeueAfterMs: undefined };
+      failed({ snapshot: resource, now: Date.now() }, plan, `Flink refused the ${action.snapshot}: ${err.detail || err.message}`);
+      for (const event of plan.events) await this.event(resource, event);
+      return this.writeStatus(resource, plan.status);
+    }
+  }
+
+  protected override failedStatus(resource: FlinkStateSnapshotObject, message: string): FlinkStateSnapshotObject['status'] {
+    return { ...resource.status, error: message };
+  }
+}
