@@ -311,8 +311,10 @@ export class LocalStack {
     }
     const build = await ensureFlinkRunner(join(repoRoot, 'local/flink-runner'), (line) => this.progress(line));
     const logFile = join(this.options.stateDir, 'logs', 'flink-runner.log');
+    const cluster = kc!.getCurrentCluster()!;
     this.flinkRunner = new FlinkRunner({
       api: kc!.makeApiClient(CoreV1Api),
+      apiServer: { server: cluster.server, caData: cluster.caData ?? '' },
       build,
       stateDir: this.options.stateDir,
       overridesFile: this.flinkRestOverridesFile,

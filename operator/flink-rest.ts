@@ -146,7 +146,7 @@ export class FlinkRestClient {
     }
     if (result.status.id !== 'COMPLETED') return { kind, triggerId, state: 'pending' };
     const failure = result.operation?.['failure-cause'];
-    if (failure) return { kind, triggerId, state: 'failed', reason: throwable(failure['stack-trace'] ?? '', failure.class).message };
+    if (failure) return { kind, triggerId, state: 'failed', reason: oneLine(throwable(failure['stack-trace'] ?? '', failure.class)) };
     const location = result.operation?.location ?? (await this.checkpointPath(jobId, result.operation?.checkpointId));
     return { kind, triggerId, state: 'completed', ...(location ? { location } : {}) };
   }
@@ -171,7 +171,7 @@ export class FlinkRestClient {
       if (result.status.id === 'COMPLETED') {
         const failure = result.operation?.['failure-cause'];
         if (failure || !result.operation?.location) {
-          throw new FlinkRestError(`the savepoint of job ${jobId} failed: ${failure ? throwable(failure['stack-trace'] ?? '', failure.class).message : 'no location'}`);
+          throw new FlinkRestError(`the savepoint of job ${jobId} failed: ${failure ? oneLine(throwable(failure['stack-trace'] ?? '', failure.class)) : 'no location'}`);
         }
         return result.operation.location;
       }
@@ -324,6 +324,12 @@ function throwable(trace: string, className: string | undefined): JobFailure {
   const head = parse(lines[0] ?? '');
   const causes = lines.filter((l) => l.startsWith('Caused by: ')).map((l) => parse(l.slice('Caused by: '.length)));
   return { type: className ?? head.type, message: head.message, ...(causes.length > 0 ? { throwableList: causes } : {}) };
+}
+
+/** A failure in one line: Flink's message and, when it wraps others, the root cause (what a user can act on). */
+function oneLine(failure: JobFailure): string {
+  const root = failure.throwableList?.at(-1);
+  return root && root.message !== failure.message ? `${failure.message} (caused by ${root.type}: ${root.message})` : failure.message;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -2,7 +2,7 @@
 // built, the events so far, and the three ways a plan ends — as it is, after a deployment, or after recording a spec.
 import { clusterObjects, type ClusterObjects } from '../cluster/objects.js';
 import { buildFlinkConfiguration, taskManagerReplicas } from '../cluster/flink-configuration.js';
-import type { FlatConfig } from '../flink-config.js';
+import { isHighAvailabilityEnabled, type FlatConfig } from '../flink-config.js';
 import { deriveLifecycleState } from '../lifecycle.js';
 import { option, OPTIONS } from '../operator-options.js';
 import { lastReconciledSpec, writeSpecEnvelope, type SpecEnvelope } from '../spec-envelope.js';
@@ -35,7 +35,11 @@ export type StopMechanism =
 export type Action =
   | { kind: 'add-finalizer' }
   | { kind: 'remove-finalizer' }
-  | { kind: 'deploy'; objects: ClusterObjects; statusAfter: FlinkDeploymentStatus }
+  /**
+   * Creates the cluster's objects. With Kubernetes HA, the job graphs left in its HA ConfigMaps are deleted first
+   * (upstream does the same): the new JobManager runs the new program, and only checkpoint pointers carry over.
+   */
+  | { kind: 'deploy'; objects: ClusterObjects; deleteJobGraphs: boolean; statusAfter: FlinkDeploymentStatus }
   /** Deletes the JobManager Deployment (and so the whole cluster); HA metadata too unless it must survive. */
   | { kind: 'delete-cluster'; deleteHaMetadata: boolean }
   | { kind: 'stop-job'; jobId: string; mechanism: StopMechanism; drain: boolean; recordSavepoint?: SnapshotRequest; statusAfter: (snapshotPath: string | undefined) => FlinkDeploymentStatus }
@@ -160,13 +164,16 @@ export class PlanContext {
     return this.plan({ events, actions: [{ kind: 'delete-cluster', deleteHaMetadata }], requeueAfterMs: 1000 });
   }
 
-  /** Deploys `recorded` (restoring from `restorePath`) once the previous cluster is gone. */
-  deploy(recorded: Json, restorePath: string | undefined, firstDeployment: boolean, extraEvents: ReconcileEvent[] = []): Plan {
+  /**
+   * Deploys `recorded` once the previous cluster is gone, restoring from `restorePath` — or, with `fromHa`, as the
+   * same job (same id) from the checkpoints its Kubernetes HA metadata points to (`restorePath` only if it has none).
+   */
+  deploy(recorded: Json, restorePath: string | undefined, firstDeployment: boolean, extraEvents: ReconcileEvent[] = [], fromHa = false): Plan {
     const jm = this.jobManager;
-    if (jm.phase === 'present') return this.deleteCluster(false, extraEvents);
+    if (jm.phase === 'present') return this.deleteCluster(!fromHa && specUpgradeMode(recorded) === 'stateless', extraEvents);
     if (jm.phase === 'deleting') return this.plan({ events: extraEvents, requeueAfterMs: 1000 });
     const hasJob = asObject(recorded.job) !== undefined;
-    const jobId = hasJob ? this.input.newJobId : undefined;
+    const jobId = hasJob ? ((fromHa ? this.status.jobStatus?.jobId : undefined) ?? this.input.newJobId) : undefined;
     let before = this.record(this.status, recorded, true, 'suspended', firstDeployment);
     before = {
       ...before,
@@ -181,7 +188,7 @@ export class PlanContext {
     return this.plan({
       status: before,
       events: [...extraEvents, { type: 'Normal', reason: 'Submit', message: 'Starting deployment' }],
-      actions: [{ kind: 'deploy', objects, statusAfter: withLifecycle(after) }],
+      actions: [{ kind: 'deploy', objects, deleteJobGraphs: isHighAvailabilityEnabled(flinkConf), statusAfter: withLifecycle(after) }],
       requeueAfterMs: this.timing.progressCheckMs,
     });
   }
@@ -193,6 +200,11 @@ export class PlanContext {
 
 export function withLifecycle(status: FlinkDeploymentStatus): FlinkDeploymentStatus {
   return { ...status, lifecycleState: deriveLifecycleState(status, 'FlinkDeployment') };
+}
+
+/** Last-state from Flink's own Kubernetes HA metadata: the job is never cancelled, the new cluster recovers it. */
+export function restoresFromHa(spec: Json, conf: FlatConfig): boolean {
+  return specUpgradeMode(spec) === 'last-state' && isHighAvailabilityEnabled(conf);
 }
 
 export function specUpgradeMode(spec: Json): 'stateless' | 'savepoint' | 'last-state' {

@@ -60,6 +60,11 @@ export interface Observation {
   snapshots?: SnapshotProgress[];
   /** The FlinkStateSnapshots that name this job. */
   ownedSnapshots?: OwnedSnapshot[];
+  /**
+   * With Kubernetes HA and no JobManager: whether Flink's HA ConfigMaps still hold a job to recover (upstream's
+   * isHaMetadataAvailable: a job's own `-config-map`, or an old-style `-jobmanager-leader` one).
+   */
+  haMetadata?: boolean;
   /** The FlinkSessionJobs that name this (session) cluster; `occupying`: its job runs there or is being submitted. */
   sessionJobs?: { name: string; occupying: boolean }[];
 }

@@ -48,6 +48,8 @@ export interface StateSnapshotInput {
   job: SnapshotJob;
   /** What Flink says of the trigger in flight (asked only while IN_PROGRESS and the job runs). */
   progress?: SnapshotProgress;
+  /** Flink runs every task of the job (asked only before a trigger): before that a snapshot would only fail. */
+  tasksRunning?: boolean;
   now: number;
   newTriggerId: string;
 }
@@ -111,7 +113,7 @@ function triggerPending(input: StateSnapshotInput, plan: StateSnapshotPlan): voi
   }
   const reference = jobReferenceOf(snapshot as unknown as Json)!;
   const running = runningJob(job);
-  if (!running) {
+  if (!running || !input.tasksRunning) {
     plan.requeueAfterMs = WAIT_FOR_JOB_MS; // a job still starting: its snapshot waits, as a user would expect
     return;
   }

@@ -2,6 +2,7 @@
 // every port on a free loopback port, enough slots for the job, example jars and file:// paths mapped into the
 // stack's state directory. Pure: the runner does the I/O.
 import { join } from 'node:path';
+import { isHighAvailabilityEnabled } from '../../api/flink-config.js';
 
 export interface LocalPorts {
   rest: number;
@@ -10,6 +11,11 @@ export interface LocalPorts {
 
 export interface LocalPlacement {
   ports: LocalPorts;
+  /**
+   * With Kubernetes HA on: a kubeconfig for the pod's ServiceAccount, so Flink's own HA services keep their leader
+   * and checkpoint ConfigMaps in the API server as they do from a pod (there, the mounted token does this).
+   */
+  kubeconfig?: string;
   /** Where `file://` paths of the pod live on this machine. */
   filesRoot: string;
   /** The jar that stands in for `local:///opt/flink/examples/...` jars. */
@@ -24,11 +30,15 @@ const SESSION_SLOTS = 8;
 
 /** Keys that only make sense for Flink on real Kubernetes, or that the local launcher decides. */
 const DROPPED = [/^kubernetes\./, /^execution\.target$/, /^\$internal\.deployment\.config-dir$/, /^high-availability/];
+/** What Flink's Kubernetes HA services read, kept when they run here. */
+const KUBERNETES_HA_KEYS = [/^high-availability/, /^kubernetes\.cluster-id$/, /^kubernetes\.namespace$/];
 
 export function localFlinkConfig(podConfig: Readonly<Record<string, string>>, placement: LocalPlacement): Record<string, string> {
   const out: Record<string, string> = {};
+  const ha = placement.kubeconfig !== undefined && isHighAvailabilityEnabled(podConfig);
   for (const [key, value] of Object.entries(podConfig)) {
-    if (DROPPED.some((pattern) => pattern.test(key))) continue;
+    const kept = ha && KUBERNETES_HA_KEYS.some((pattern) => pattern.test(key));
+    if (!kept && DROPPED.some((pattern) => pattern.test(key))) continue;
     out[key] = value.split(';').map((part) => localPath(part.trim(), placement)).join(';');
   }
   // Standalone mode puts the job's jar on the classpath (`pipeline.classpaths`); the launcher runs the application
@@ -58,6 +68,7 @@ export function localFlinkConfig(podConfig: Readonly<Record<string, string>>, pl
     'taskmanager.numberOfTaskSlots': String(slots),
     // Standalone application mode as Flink's Kubernetes entrypoint runs it: the JobManager outlives its job.
     'execution.shutdown-on-application-finish': 'false',
+    ...(ha ? { 'kubernetes.config.file': placement.kubeconfig! } : {}),
   };
 }
 
@@ -67,9 +78,14 @@ export function localFlinkConfig(podConfig: Readonly<Record<string, string>>, pl
  */
 function localPath(value: string, placement: LocalPlacement): string {
   if (EXAMPLES_PREFIXES.some((prefix) => value.startsWith(prefix))) return `file://${placement.examplesJar}`;
-  const path = /^file:(?:\/\/)?(\/.*)$/.exec(value)?.[1];
-  if (path === undefined || path.startsWith(`${placement.filesRoot}/`)) return value;
-  return `file://${join(placement.filesRoot, path)}`;
+  return /^file:/.test(value) ? podPathToLocal(value, placement.filesRoot) : value;
+}
+
+/** A path on a pod's file system (`file:///x`, or `/x` as Flink reads a path without a scheme) as it is here. */
+export function podPathToLocal(value: string, filesRoot: string): string {
+  const path = /^(?:file:(?:\/\/)?)?(\/.*)$/.exec(value)?.[1];
+  if (path === undefined || path.startsWith(`${filesRoot}/`)) return value;
+  return `file://${join(filesRoot, path)}`;
 }
 
 /** Flink's config.yaml as the operator writes it: flat `key: value` lines. */

@@ -1,17 +1,22 @@
 // The kubelet side of a JobManager pod in the local stack: for every pod labelled component=jobmanager that is
 // scheduled and not being deleted, a real Flink (its configuration from the pod's flink-config-<app> ConfigMap);
 // for every pod gone, its JVM stopped. Where each <app>-rest.<namespace>:8081 really listens is published in the
-// flink-rest-overrides file ({"<namespace>/<app>": "http://127.0.0.1:<port>"}) the operator reads.
+// flink-rest-overrides file ({"<namespace>/<app>": "http://127.0.0.1:<port>"}) the operator reads: a thin proxy
+// that maps the pod's file-system paths in REST requests (pod-filesystem.ts), in front of the real Flink.
 import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../control-plane/process.js';
 import { startFlinkCluster, type FlinkCluster } from './cluster.js';
 import { localFlinkConfig, readFlatFlinkConfig, writeFlatFlinkConfig } from './local-config.js';
+import { startPodFilesystemProxy, type PodFilesystemProxy } from './pod-filesystem.js';
 import type { FlinkRunnerBuild } from './runner-build.js';
+import { isHighAvailabilityEnabled } from '../../api/flink-config.js';
 
 export interface RunnerOptions {
   api: CoreV1Api;
+  /** The API server as a pod reaches it (its address and CA), for Flink's own Kubernetes HA services. */
+  apiServer: { server: string; caData: string };
   build: FlinkRunnerBuild;
   stateDir: string;
   overridesFile: string;
@@ -22,6 +27,8 @@ export interface RunnerOptions {
 interface Running {
   key: string;
   cluster: FlinkCluster | undefined;
+  /** The address published for the pod: the real Flink behind the pod file-system proxy. */
+  proxy?: PodFilesystemProxy;
   starting: Promise<void>;
   /** Its pod is gone: no longer published, while the JVM shuts down. */
   stopping?: boolean;
@@ -77,8 +84,9 @@ export class FlinkRunner {
   private startOne(key: string, pod: V1Pod): void {
     const entry: Running = { key, cluster: undefined, starting: Promise.resolve() };
     entry.starting = this.launch(key, pod).then(
-      (cluster) => {
+      async (cluster) => {
         entry.cluster = cluster;
+        entry.proxy = await startPodFilesystemProxy(cluster.restUrl, this.filesRoot);
         if (!entry.stopping) this.writeOverrides();
         this.options.log(`flink-runner: ${key} → Flink REST ${cluster.restUrl}`);
       },
@@ -96,12 +104,35 @@ export class FlinkRunner {
     const dir = join(this.options.stateDir, 'flink', namespace, pod.metadata!.name!);
     mkdirSync(join(dir, 'conf'), { recursive: true });
     const config = localFlinkConfig(podConfig, {
+      ...(isHighAvailabilityEnabled(podConfig) ? { kubeconfig: await this.serviceAccountKubeconfig(pod, join(dir, 'conf')) } : {}),
       ports: { rest: await freePort(), rpc: await freePort() },
-      filesRoot: join(this.options.stateDir, 'files'),
+      filesRoot: this.filesRoot,
       examplesJar: this.options.build.examplesJar,
     });
     writeFileSync(join(dir, 'conf', 'config.yaml'), writeFlatFlinkConfig(config));
     return startFlinkCluster(this.options.build, { name: `flink ${key}`, confDir: join(dir, 'conf'), logFile: join(dir, 'flink.log') });
+  }
+
+  /**
+   * What the kubelet mounts into a pod for its ServiceAccount, as a kubeconfig Flink reads: a token bound to the pod
+   * (it stops working when the pod goes), the API server's address and CA.
+   */
+  private async serviceAccountKubeconfig(pod: V1Pod, dir: string): Promise<string> {
+    const { namespace, name, uid } = pod.metadata!;
+    const account = pod.spec?.serviceAccountName ?? 'default';
+    const request = await this.options.api.createNamespacedServiceAccountToken({
+      name: account,
+      namespace: namespace!,
+      body: { spec: { audiences: [], expirationSeconds: 3600, boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name, uid } } },
+    });
+    const file = join(dir, 'kubeconfig');
+    const { server, caData } = this.options.apiServer;
+    writeFileSync(file, podKubeconfig(server, caData, namespace!, request.status!.token), { mode: 0o600 });
+    return file;
+  }
+
+  private get filesRoot(): string {
+    return join(this.options.stateDir, 'files');
   }
 
   private async stopOne(key: string): Promise<void> {
@@ -111,6 +142,7 @@ export class FlinkRunner {
     entry.stopping = true;
     this.writeOverrides();
     await entry.starting;
+    await entry.proxy?.close();
     await entry.cluster?.process.stop(8000);
     this.running.delete(key);
     this.writeOverrides();
@@ -119,9 +151,9 @@ export class FlinkRunner {
 
   private writeOverrides(): void {
     const overrides: Record<string, string> = {};
-    for (const { key, cluster, stopping } of this.running.values()) {
+    for (const { key, proxy, stopping } of this.running.values()) {
       const [namespace, app] = key.split('/');
-      if (cluster && !stopping) overrides[`${namespace}/${app}`] = cluster.restUrl;
+      if (proxy && !stopping) overrides[`${namespace}/${app}`] = proxy.url;
     }
     publishRestAddresses(this.options.overridesFile, overrides);
   }
@@ -140,6 +172,17 @@ export async function readPodFlinkConfig(api: CoreV1Api, pod: V1Pod): Promise<Re
   const text = configMap.data?.['config.yaml'] ?? configMap.data?.['flink-conf.yaml'];
   if (text === undefined) throw new Error(`ConfigMap flink-config-${app} has neither config.yaml nor flink-conf.yaml`);
   return readFlatFlinkConfig(text);
+}
+
+function podKubeconfig(server: string, caData: string, namespace: string, token: string): string {
+  return JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'in-cluster', cluster: { server, 'certificate-authority-data': caData } }],
+    users: [{ name: 'pod', user: { token } }],
+    contexts: [{ name: 'in-cluster', context: { cluster: 'in-cluster', user: 'pod', namespace } }],
+    'current-context': 'in-cluster',
+  });
 }
 
 /** `<namespace>/<app>/<pod uid>`: a replaced pod is a new Flink. */

@@ -10,6 +10,10 @@ import type { FlinkSessionJobObject } from '../../kube/flink-resources.js';
 import { FLINK_DEPLOYMENT } from '../../api/schema/crd.js';
 import { isConflict, isNotFound, objectPath, type KubeObject } from '../../kube/client.js';
 import { FlinkRestClient } from '../flink-rest.js';
+import { isHighAvailabilityEnabled } from '../../api/flink-config.js';
+import { haConfigMapSelector, holdsJob, isHaConfigMap, isJobGraphKey } from '../../api/cluster/ha-metadata.js';
+import { deploymentConfig } from '../../api/validation/index.js';
+import type { Json } from '../../api/validation/access.js';
 import { FlinkResourceReconciler, observeSnapshots, type FlinkResourceObject, type ReconcilerDeps } from './resource-reconciler.js';
 
 export type FlinkDeploymentObject = KubeObject & DeploymentResource & FlinkResourceObject;
@@ -41,6 +45,9 @@ export class DeploymentReconciler extends FlinkResourceReconciler<FlinkDeploymen
     const believedThere = (resource.status?.jobManagerDeploymentStatus ?? 'MISSING') !== 'MISSING';
     const jobManager = cached || !believedThere ? observeJobManagerDeployment(cached as never) : await this.observeJobManager(namespace, name);
     const seen: Observation = { now: Date.now(), jobManager, sessionJobs: this.sessionJobs(resource), ownedSnapshots: this.ownedSnapshots(resource) };
+    if (jobManager.phase === 'absent' && isHighAvailabilityEnabled(deploymentConfig(this.deps.operatorConfig(), resource as unknown as Json))) {
+      seen.haMetadata = (await this.haConfigMaps(namespace, name)).some((cm) => !cm.metadata?.deletionTimestamp && holdsJob(cm.metadata!.name!));
+    }
     if (jobManager.phase !== 'present' || !jobManager.available) return seen;
     const flink = this.flink(namespace, name);
     let rest: RestObservation;
@@ -90,12 +97,12 @@ export class DeploymentReconciler extends FlinkResourceReconciler<FlinkDeploymen
       case 'delete-cluster': {
         await client.delete(objectPath('apps/v1', 'deployments', namespace, name), 'Foreground');
         if (action.deleteHaMetadata) {
-          const path = objectPath('v1', 'configmaps', namespace);
-          for (const cm of await client.list(path, `app=${name},configmap-type=high-availability`)) await client.delete(`${path}/${cm.metadata!.name}`);
+          for (const cm of await this.haConfigMaps(namespace, name)) await client.delete(objectPath('v1', 'configmaps', namespace, cm.metadata!.name));
         }
         return resource;
       }
       case 'deploy': {
+        if (action.deleteJobGraphs) await this.deleteJobGraphs(namespace, name);
         const jm = await this.createOrAdopt(action.objects.jobManager, (existing) => existing.metadata?.annotations?.[GENERATION_ANNOTATION] === (action.objects.jobManager.metadata as { annotations: Record<string, string> }).annotations[GENERATION_ANNOTATION]);
         const owner = { apiVersion: 'apps/v1', kind: 'Deployment', name: jm.metadata!.name!, uid: jm.metadata!.uid!, controller: true, blockOwnerDeletion: true };
         for (const dependent of action.objects.dependents) {
@@ -118,6 +125,23 @@ export class DeploymentReconciler extends FlinkResourceReconciler<FlinkDeploymen
         if (action.recordSavepoint && path) await this.runSnapshotAction(resource, this.flink(namespace, name), { kind: 'create-snapshot', request: { ...action.recordSavepoint, path } });
         return this.writeStatus(resource, action.statusAfter(path));
       }
+    }
+  }
+
+  /** The ConfigMaps Flink's Kubernetes HA services keep for a cluster. */
+  private async haConfigMaps(namespace: string, name: string): Promise<KubeObject[]> {
+    const labelled = await this.deps.client.list(objectPath('v1', 'configmaps', namespace), haConfigMapSelector(name));
+    return labelled.filter((cm) => isHaConfigMap(cm.metadata!.name!, name));
+  }
+
+  /** Removes the job graphs from the cluster's HA ConfigMaps, each replaced with its resourceVersion (a 409 retries). */
+  private async deleteJobGraphs(namespace: string, name: string): Promise<void> {
+    for (const cm of await this.haConfigMaps(namespace, name)) {
+      const data = (cm as { data?: Record<string, string> }).data ?? {};
+      const kept = Object.fromEntries(Object.entries(data).filter(([key]) => !isJobGraphKey(key)));
+      if (Object.keys(kept).length === Object.keys(data).length) continue;
+      await this.deps.client.replace(objectPath('v1', 'configmaps', namespace, cm.metadata!.name), { ...cm, data: kept });
+      this.deps.log.info({ namespace, name, configMap: cm.metadata!.name }, 'job graph deleted from HA metadata');
     }
   }
 

@@ -17,6 +17,7 @@ export const SNAPSHOT_CACHES = { snapshots: 'flinkstatesnapshots', deployments: 
 interface SnapshotObservation {
   job: SnapshotJob;
   progress?: SnapshotProgress;
+  tasksRunning?: boolean;
   now: number;
 }
 
@@ -37,9 +38,13 @@ export class StateSnapshotReconciler extends FlinkResourceReconciler<FlinkStateS
     const { status } = resource;
     const jobStatus = job.target.state === 'found' ? asObject(asObject(job.target.resource.status)?.jobStatus) : undefined;
     const jobId = asString(jobStatus?.jobId);
-    if (status?.state !== 'IN_PROGRESS' || !status.triggerId || !jobId || jobStatus?.state !== 'RUNNING' || resource.metadata.deletionTimestamp) return { now, job };
-    const progress = await this.flink(resource.metadata.namespace, reference, job.target).snapshotProgress(snapshotKindOf(resource.spec), jobId, status.triggerId);
-    return { now, job, progress };
+    if (!jobId || jobStatus?.state !== 'RUNNING' || resource.metadata.deletionTimestamp) return { now, job };
+    const flink = this.flink(resource.metadata.namespace, reference, job.target);
+    if ((status?.state ?? 'TRIGGER_PENDING') === 'TRIGGER_PENDING') {
+      return { now, job, tasksRunning: (await flink.jobs()).some((j) => j.id === jobId && j.allTasksRunning) };
+    }
+    if (status?.state !== 'IN_PROGRESS' || !status.triggerId) return { now, job };
+    return { now, job, progress: await flink.snapshotProgress(snapshotKindOf(resource.spec), jobId, status.triggerId) };
   }
 
   /** The job resource a snapshot names, and its effective configuration. */

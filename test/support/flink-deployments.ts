@@ -28,7 +28,7 @@ export async function apply(ns: string, object: unknown): Promise<void> {
   expect(result.code, result.stderr).to.equal(0);
 }
 
-export type ResourceKind = 'flinkdeployment' | 'flinksessionjob';
+export type ResourceKind = 'flinkdeployment' | 'flinksessionjob' | 'flinkstatesnapshot';
 
 /** A merge patch on `.spec`, as a user's `kubectl patch --type=merge` would. */
 export async function patchSpec(ns: string, name: string, spec: unknown, kind: ResourceKind = 'flinkdeployment'): Promise<void> {

@@ -243,6 +243,54 @@ describe('reconcile plan (pure)', () => {
     expect(p.status.lifecycleState).to.equal('STABLE');
   });
 
+  describe('with Kubernetes HA (high-availability.type: kubernetes)', () => {
+    const HA = { 'high-availability.type': 'kubernetes', 'high-availability.storageDir': 'file:///ha' };
+    const haSpec = (job: Record<string, unknown>) => {
+      const s = spec(job);
+      s.flinkConfiguration = { ...s.flinkConfiguration, ...HA };
+      return s;
+    };
+    const deployAction = (p: Plan) => {
+      const action = p.actions[0];
+      if (action?.kind !== 'deploy') throw new Error(`expected a deploy, got ${JSON.stringify(p.actions)}`);
+      return action;
+    };
+    const confOf = (p: Plan) => (deployAction(p).objects.dependents.find((o) => (o.metadata as { name: string }).name === 'flink-config-orders') as { data: Record<string, string> }).data['config.yaml']!;
+
+    it('a last-state upgrade does not stop the job: its cluster goes with the HA metadata kept, and the same job comes back from it', () => {
+      const deployed = haSpec({ upgradeMode: 'last-state' });
+      const stop = plan(resource(haSpec({ upgradeMode: 'last-state', parallelism: 4 }), stableStatus(deployed)), running());
+      expect(stop.actions).to.deep.equal([]);
+      expect(stop.status.lifecycleState).to.equal('UPGRADING');
+      expect(recorded(stop)?.job).to.include({ upgradeMode: 'last-state', state: 'suspended' });
+      const deleting = plan(resource(haSpec({ upgradeMode: 'last-state', parallelism: 4 }), stop.status), running());
+      expect(deleting.actions).to.deep.equal([{ kind: 'delete-cluster', deleteHaMetadata: false }]);
+      const deploy = plan(resource(haSpec({ upgradeMode: 'last-state', parallelism: 4 }), stop.status), absent);
+      expect(deployAction(deploy).deleteJobGraphs).to.equal(true);
+      expect(deploy.status.jobStatus?.jobId, 'the job id HA metadata is kept under').to.equal(JOB_ID);
+      expect(confOf(deploy)).to.contain(`$internal.pipeline.job-id: ${JOB_ID}`).and.not.contain('execution.savepoint.path');
+    });
+
+    it('a lost JobManager of a stateful job is recovered from HA metadata (same job id), else reported for a manual restore', () => {
+      const deployed = haSpec({ upgradeMode: 'savepoint' });
+      const recovered = plan(resource(deployed, stableStatus(deployed)), { ...absent, haMetadata: true });
+      expect(recovered.events.map((e) => e.reason)).to.include.members(['Missing', 'RecoverDeployment']);
+      expect(deployAction(recovered).deleteJobGraphs).to.equal(true);
+      expect(recovered.status.jobStatus?.jobId).to.equal(JOB_ID);
+      const lost = plan(resource(deployed, stableStatus(deployed)), { ...absent, haMetadata: false });
+      expect(lost.actions).to.deep.equal([]);
+      expect(lost.status.error).to.contain('Manual restore required.');
+    });
+
+    it('a savepoint upgrade still stops with a savepoint and starts a new job; without HA nothing deletes job graphs', () => {
+      const deployed = haSpec({ upgradeMode: 'savepoint' });
+      const p = plan(resource(haSpec({ upgradeMode: 'savepoint', parallelism: 4 }), stableStatus(deployed)), running());
+      expect(p.actions[0]).to.include({ kind: 'stop-job', mechanism: 'savepoint' });
+      const plain = plan(resource(spec(), undefined), absent);
+      expect(plain.actions.find((a) => a.kind === 'deploy')).to.satisfy((a: { deleteJobGraphs?: boolean } | undefined) => a === undefined || a.deleteJobGraphs === false);
+    });
+  });
+
   it('a lost JobManager of a stateless job is recovered; of a stateful one, reported for a manual restore', () => {
     const stateless = spec({ upgradeMode: 'stateless' });
     const recovered = plan(resource(stateless, stableStatus(stateless)), absent);
@@ -255,7 +303,7 @@ describe('reconcile plan (pure)', () => {
     expect(lost.status.error).to.contain('Manual restore required.');
   });
 
-  it('a session cluster is stable once its REST API answers, and any change redeploys it', () => {
+  it('a session cluster is stable once its REST API answers, and any change redeploys it (its HA metadata with it: nothing of it carries over)', () => {
     const session = { ...spec() };
     delete session.job;
     const status = { jobManagerDeploymentStatus: 'DEPLOYING', observedGeneration: 1, reconciliationStatus: { state: 'DEPLOYED', lastReconciledSpec: envelope(session) } };
@@ -263,7 +311,7 @@ describe('reconcile plan (pure)', () => {
     expect(ready.status.lifecycleState).to.equal('STABLE');
     const changed = plan(resource({ ...session, image: 'flink:2.1' }, ready.status), { now: NOW, jobManager: present, rest: { reachable: true, jobs: [] } });
     expect(changed.status.lifecycleState).to.equal('UPGRADING');
-    expect(changed.actions).to.deep.equal([{ kind: 'delete-cluster', deleteHaMetadata: false }]);
+    expect(changed.actions).to.deep.equal([{ kind: 'delete-cluster', deleteHaMetadata: true }]);
   });
 
   describe('rollback (notes §6.5)', () => {

@@ -28,7 +28,7 @@ const savepointOf = (over: Record<string, unknown> = {}) => ({ jobReference: { k
 const checkpointOf = { jobReference: { kind: 'FlinkDeployment' as const, name: 'job' }, checkpoint: {} };
 
 const run = (s: StateSnapshotResource, over: Partial<StateSnapshotInput> = {}) =>
-  planStateSnapshot({ snapshot: s, job: { target: runningJob(), config: { 'execution.checkpointing.savepoint-dir': 'file:///sp' } }, now: NOW, newTriggerId: ID, ...over });
+  planStateSnapshot({ snapshot: s, job: { target: runningJob(), config: { 'execution.checkpointing.savepoint-dir': 'file:///sp' } }, tasksRunning: true, now: NOW, newTriggerId: ID, ...over });
 
 describe('FlinkStateSnapshot admission (upstream §3.8 and the job it names)', () => {
   const verdict = (spec: Record<string, unknown>, target: JobTarget = runningJob()) =>
@@ -82,9 +82,11 @@ describe('a FlinkStateSnapshot from trigger to result', () => {
     expect(p.actions.filter((a) => a.kind !== 'label')).to.deep.equal([]);
   });
 
-  it('a job not running yet is waited for; a missing, session or suspended one fails the snapshot with the reason', () => {
+  it('a job not running yet (or whose tasks are still deploying) is waited for; a missing, session or suspended one fails the snapshot with the reason', () => {
     const starting = run(snapshot(savepointOf()), { job: { target: runningJob({ status: { jobStatus: { state: 'CREATED' } } }) } });
     expect([starting.status.state, starting.requeueAfterMs, starting.actions.filter((a) => a.kind === 'trigger')]).to.deep.equal(['TRIGGER_PENDING', 5000, []]);
+    const deploying = run(snapshot(savepointOf()), { tasksRunning: false });
+    expect([deploying.status.state, deploying.requeueAfterMs, deploying.actions.filter((a) => a.kind === 'trigger')]).to.deep.equal(['TRIGGER_PENDING', 5000, []]);
     const missing = run(snapshot(savepointOf()), { job: { target: { state: 'missing' } } });
     expect(missing.status).to.include({ state: 'FAILED', error: 'spec.jobReference.name: FlinkDeployment "job" does not exist in this namespace' });
     expect(missing.events).to.deep.equal([{ type: 'Warning', reason: 'ValidationError', message: missing.status.error }]);

@@ -16,8 +16,11 @@ export function planSteady(ctx: PlanContext, last: SpecEnvelope, ignoredChanges:
   }
   if (jm.phase === 'absent' && ctx.status.reconciliationStatus?.state === 'DEPLOYED' && !isTerminal(ctx.status.jobStatus?.state)) {
     const stateless = !asObject(ctx.spec.job) || specUpgradeMode(last.spec) === 'stateless';
-    if (stateless && option(ctx.conf, OPTIONS.jobManagerRecovery)) {
-      return ctx.deploy(withJob(last.spec, { state: 'running' }), undefined, false, [{ type: 'Warning', reason: 'RecoverDeployment', message: 'Recovering lost deployment' }]);
+    // A stateful job comes back only from HA metadata (upstream's RecoverDeployment): the same job, its checkpoints.
+    const fromHa = !stateless && ctx.input.observation.haMetadata === true;
+    if ((stateless || fromHa) && option(ctx.conf, OPTIONS.jobManagerRecovery)) {
+      const recover = { type: 'Warning' as const, reason: 'RecoverDeployment', message: 'Recovering lost deployment' };
+      return ctx.deploy(withJob(last.spec, { state: 'running' }), fromHa ? ctx.status.jobStatus?.upgradeSavepointPath : undefined, false, [recover], fromHa);
     }
     if (!stateless) ctx.status = { ...ctx.status, error: errorDocument(UPGRADE_FAILURE_TYPE, MANUAL_RESTORE_MESSAGE) };
   }

@@ -4,7 +4,7 @@ import type { SpecEnvelope } from '../../spec-envelope.js';
 import type { FlinkDeploymentStatus } from '../../types.generated.js';
 import { asObject } from '../../validation/access.js';
 import { upgradeSavepointRecord } from '../snapshots.js';
-import { restoreFrom, specUpgradeMode, withLifecycle, type Plan, type PlanContext, type ReconcileEvent, type StopMechanism } from '../context.js';
+import { restoreFrom, restoresFromHa, specUpgradeMode, withLifecycle, type Plan, type PlanContext, type ReconcileEvent, type StopMechanism } from '../context.js';
 import { isTerminal, reconciledJobState, withJob } from '../observe.js';
 import type { SpecDiff } from '../spec-diff.js';
 
@@ -62,6 +62,10 @@ function planStop(ctx: PlanContext, changeEvents: ReconcileEvent[]): Plan {
     });
 
   if (mode === 'stateless') return ctx.plan({ status: stopped(undefined, 'stateless')(undefined), events: [...changeEvents, suspendEvent], requeueAfterMs: 0 });
+  // Kubernetes HA keeps the job's checkpoints for the next cluster: the job is not stopped, only its cluster goes.
+  if (restoresFromHa(spec, ctx.conf) && job.jobId && !isTerminal(job.state)) {
+    return ctx.plan({ status: stopped(undefined, 'last-state')(job.upgradeSavepointPath), events: [...changeEvents, suspendEvent], requeueAfterMs: 0 });
+  }
   if (reachable && job.jobId && isTerminal(job.state)) return stop('latest-checkpoint', 'savepoint');
   if (reachable && job.jobId && job.state === 'RUNNING') return stop(mode === 'savepoint' ? 'savepoint' : 'cancel', mode);
   // The job never ran with the spec being replaced: the state it was started from is still the state to keep.
@@ -74,7 +78,7 @@ function planStop(ctx: PlanContext, changeEvents: ReconcileEvent[]): Plan {
 function planAfterStop(ctx: PlanContext, last: SpecEnvelope, changeEvents: ReconcileEvent[]): Plan {
   if (desiredState(ctx) === 'running') {
     const { recorded, path } = restoreFrom(ctx.spec, last.spec, ctx.status.jobStatus?.upgradeSavepointPath);
-    return ctx.deploy(recorded, path, false, changeEvents);
+    return ctx.deploy(recorded, path, false, changeEvents, restoresFromHa(recorded, ctx.conf));
   }
   ctx.status = ctx.record(ctx.status, ctx.spec, false, 'suspended');
   return ctx.jobManager.phase === 'present' ? ctx.deleteCluster(specUpgradeMode(ctx.spec) === 'stateless', changeEvents) : ctx.plan({ events: changeEvents });

@@ -5,6 +5,7 @@ import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.java.tuple.Tuple2;
+import org.apache.flink.metrics.Gauge;
 import org.apache.flink.util.ParameterTool;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
@@ -29,9 +30,11 @@ public final class CountingJob {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.fromSequence(0, Long.MAX_VALUE)
                 .map(new Throttle(perSecond))
+                .name("throttle")
                 .keyBy(n -> n % keys)
                 .map(new CountPerKey())
                 .uid("count-per-key")
+                .name("count-per-key")
                 .sinkTo(new DiscardingSink<>());
         env.execute("CountingJob");
     }
@@ -62,19 +65,25 @@ public final class CountingJob {
         }
     }
 
-    /** Keyed state: how many events each key has seen, carried across savepoints. */
+    /**
+     * Keyed state: how many events each key has seen, carried across savepoints and checkpoints. The highest count
+     * is the metric {@code count-per-key.highestCount}: after a restore it continues from the restored counts.
+     */
     static final class CountPerKey extends RichMapFunction<Long, Tuple2<Long, Long>> {
         private transient ValueState<Long> count;
+        private transient volatile long highest;
 
         @Override
         public void open(OpenContext context) {
             count = getRuntimeContext().getState(new ValueStateDescriptor<>("count", Long.class));
+            getRuntimeContext().getMetricGroup().gauge("highestCount", (Gauge<Long>) () -> highest);
         }
 
         @Override
         public Tuple2<Long, Long> map(Long value) throws Exception {
             long next = (count.value() == null ? 0 : count.value()) + 1;
             count.update(next);
+            highest = Math.max(highest, next);
             return Tuple2.of(value, next);
         }
     }
