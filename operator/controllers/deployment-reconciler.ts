@@ -14,7 +14,7 @@ import { isHighAvailabilityEnabled } from '../../api/flink-config.js';
 import { haConfigMapSelector, holdsJob, isHaConfigMap, isJobGraphKey } from '../../api/cluster/ha-metadata.js';
 import { deploymentConfig } from '../../api/validation/index.js';
 import type { Json } from '../../api/validation/access.js';
-import { FlinkResourceReconciler, observeSnapshots, type FlinkResourceObject, type ReconcilerDeps } from './resource-reconciler.js';
+import { FlinkResourceReconciler, type OwnAction, observeSnapshots, type FlinkResourceObject, type ReconcilerDeps } from './resource-reconciler.js';
 
 export type FlinkDeploymentObject = KubeObject & DeploymentResource & FlinkResourceObject;
 
@@ -86,14 +86,10 @@ export class DeploymentReconciler extends FlinkResourceReconciler<FlinkDeploymen
     }
   }
 
-  protected async act(resource: FlinkDeploymentObject, action: Action): Promise<FlinkDeploymentObject> {
+  protected async act(resource: FlinkDeploymentObject, action: OwnAction<Action>): Promise<FlinkDeploymentObject> {
     const { client } = this.deps;
     const { namespace, name } = resource.metadata;
     switch (action.kind) {
-      case 'add-finalizer':
-        return this.addFinalizer(resource);
-      case 'remove-finalizer':
-        return this.removeFinalizer(resource);
       case 'delete-cluster': {
         await client.delete(objectPath('apps/v1', 'deployments', namespace, name), 'Foreground');
         if (action.deleteHaMetadata) {

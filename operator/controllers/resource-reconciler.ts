@@ -75,6 +75,11 @@ export interface ResourceKind {
   finalizer: string;
 }
 
+/** The actions every kind's planner may ask for, carried out by the frame. */
+type FinalizerAction = { kind: 'add-finalizer' } | { kind: 'remove-finalizer' };
+/** A kind's own actions: all but the finalizer's. */
+export type OwnAction<A> = Exclude<A, FinalizerAction>;
+
 /** What a kind's pure planner returns: the status to write, the events, the actions in order, when to look again. */
 export interface ResourcePlan<S, A> {
   status: S;
@@ -127,8 +132,14 @@ export abstract class FlinkResourceReconciler<R extends FlinkResourceObject, O, 
   /** The kind's pure planner; `newJobId` is used if this step starts a job. */
   protected abstract plan(resource: R, observation: O, newJobId: string): ResourcePlan<R['status'], A>;
 
-  /** Carries out one action; the resource as it is afterwards. */
-  protected abstract act(resource: R, action: A): Promise<R>;
+  /** Carries out one action of the kind's own (the frame keeps the finalizer); the resource as it is afterwards. */
+  protected abstract act(resource: R, action: OwnAction<A>): Promise<R>;
+
+  private perform(resource: R, action: A): Promise<R> {
+    if (action.kind === 'add-finalizer') return this.addFinalizer(resource);
+    if (action.kind === 'remove-finalizer') return this.removeFinalizer(resource);
+    return this.act(resource, action as OwnAction<A>);
+  }
 
   private async reconcileObject(object: R): Promise<Outcome> {
     let resource = object;
@@ -157,7 +168,7 @@ export abstract class FlinkResourceReconciler<R extends FlinkResourceObject, O, 
     let current = await this.writeStatus(resource, plan.status);
     for (const event of plan.events) await this.event(current, event);
     try {
-      for (const action of plan.actions) current = await this.act(current, action);
+      for (const action of plan.actions) current = await this.perform(current, action);
     } catch (err) {
       if (!isConflict(err) && !this.deps.signal.aborted) {
         const message = (err as Error).message;

@@ -6,7 +6,7 @@ import { FLINK_SESSION_JOB } from '../../api/schema/crd.js';
 import type { Json } from '../../api/validation/access.js';
 import type { JarFetcher } from '../artifacts/jar-fetcher.js';
 import { FlinkRestClient } from '../flink-rest.js';
-import { FlinkResourceReconciler, observeSnapshots, type FlinkResourceObject, type ReconcilerDeps } from './resource-reconciler.js';
+import { FlinkResourceReconciler, type OwnAction, observeSnapshots, type FlinkResourceObject, type ReconcilerDeps } from './resource-reconciler.js';
 
 export type FlinkSessionJobObject = FlinkResourceObject & SessionJobResource;
 
@@ -56,14 +56,10 @@ export class SessionJobReconciler extends FlinkResourceReconciler<FlinkSessionJo
     return newlyFailed ? { ...seen, failure: await flink.failure(jobId) } : seen;
   }
 
-  protected async act(resource: FlinkSessionJobObject, action: SessionJobAction): Promise<FlinkSessionJobObject> {
+  protected async act(resource: FlinkSessionJobObject, action: OwnAction<SessionJobAction>): Promise<FlinkSessionJobObject> {
     const { namespace, name } = resource.metadata;
     const session = resource.spec.deploymentName ?? '';
     switch (action.kind) {
-      case 'add-finalizer':
-        return this.addFinalizer(resource);
-      case 'remove-finalizer':
-        return this.removeFinalizer(resource);
       case 'submit': {
         const jobId = await this.submit(this.flink(namespace, session), action.request);
         this.deps.log.info({ namespace, name, session, job: jobId, restoredFrom: action.request.savepointPath }, 'session job submitted');

@@ -8,7 +8,7 @@ import { asObject, asString, type Json } from '../../api/validation/access.js';
 import { deploymentConfig, sessionJobConfig } from '../../api/validation/index.js';
 import { jobReferenceOf, type JobReference, type JobTarget } from '../../api/validation/state-snapshot.js';
 import { FlinkRestClient, FlinkRestError } from '../flink-rest.js';
-import { FlinkResourceReconciler, type FlinkResourceObject, type ReconcilerDeps } from './resource-reconciler.js';
+import { FlinkResourceReconciler, type OwnAction, type FlinkResourceObject, type ReconcilerDeps } from './resource-reconciler.js';
 
 export type FlinkStateSnapshotObject = FlinkResourceObject & StateSnapshotResource;
 
@@ -66,13 +66,9 @@ export class StateSnapshotReconciler extends FlinkResourceReconciler<FlinkStateS
     return new FlinkRestClient(this.deps.addresses.url(namespace, cluster), this.deps.flinkTimeoutMs, this.deps.signal);
   }
 
-  protected async act(resource: FlinkStateSnapshotObject, action: StateSnapshotAction): Promise<FlinkStateSnapshotObject> {
+  protected async act(resource: FlinkStateSnapshotObject, action: OwnAction<StateSnapshotAction>): Promise<FlinkStateSnapshotObject> {
     const { namespace, name } = resource.metadata;
     switch (action.kind) {
-      case 'add-finalizer':
-        return this.addFinalizer(resource);
-      case 'remove-finalizer':
-        return this.removeFinalizer(resource);
       case 'label':
         return this.deps.client.patch<FlinkStateSnapshotObject>(this.path(namespace, name), 'merge', { metadata: { labels: action.labels } });
       case 'trigger':

@@ -137,21 +137,23 @@ describe('reconciler: FlinkDeployment lifecycle', function () {
     const stack = await localStack();
     await apply(ns, upstreamDeployment('basic.yaml'));
     await waitForLifecycle(ns, 'basic-example', 'STABLE');
-    const { url } = await runningJob(ns, 'basic-example');
-    await stack.flinkRunner!.cluster(ns, 'basic-example')!.process.kill(); // the JobManager pod stays, its Flink is gone
+    await runningJob(ns, 'basic-example');
+    const flink = stack.flinkRunner!.cluster(ns, 'basic-example')!;
+    await flink.process.kill(); // the JobManager pod stays, its Flink is gone
     const unreachable = await eventually('the status to show it', async () => {
       const d = await getDeployment(ns, 'basic-example');
       return d?.status?.jobManagerDeploymentStatus === 'DEPLOYING' && d.status.jobStatus?.state === 'RECONCILING' ? d : undefined;
     }, 30_000);
     expect(unreachable.status?.lifecycleState, 'still the stable spec').to.equal('STABLE');
 
-    // Where Flink listened, something now accepts and hangs up at once: each connection is one question asked.
+    // Where Flink listened (behind the runner's pod file-system proxy), something now accepts and hangs up at once:
+    // each connection is one question asked.
     let asked = 0;
     const dead = createServer((socket) => {
       asked++;
       socket.destroy();
     });
-    await new Promise<void>((resolve) => dead.listen(Number(new URL(url).port), '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => dead.listen(flink.restPort, '127.0.0.1', resolve));
     try {
       await new Promise((r) => setTimeout(r, 10_000));
     } finally {

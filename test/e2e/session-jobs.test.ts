@@ -5,43 +5,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventually, kubectl, localStack, runAlone, scratchDir, useStackNamespace } from '../support/stack.js';
 import { startFlinkProxy } from '../support/flink-proxy.js';
-import { apply, events, eventRecorded, FILE_SNAPSHOTS, flinkJobs, getResource, patchSpec, restoredFrom, restUrl, snapshotDir, upstreamDeployment, waitForLifecycle, type Deployment } from '../support/flink-deployments.js';
+import { apply, events, eventRecorded, flinkJobs, getResource, patchSpec, restoredFrom, restUrl, sessionJob, snapshotDir, statefulSession, waitForLifecycle, type Deployment, type SessionJob } from '../support/flink-deployments.js';
 import { upstreamExamplesDir } from '../support/paths.js';
-import type { FlinkSessionJob } from '../../api/types.generated.js';
-
-type SessionJob = FlinkSessionJob & { metadata: { name: string; uid: string; generation: number } };
 
 const getSessionJob = (ns: string, name: string) => getResource<SessionJob>('flinksessionjob', ns, name);
 const waitForSessionJob = (ns: string, name: string, wanted: string, timeoutMs = 180_000) =>
   waitForLifecycle(ns, name, wanted, timeoutMs, [], 'flinksessionjob') as unknown as Promise<SessionJob>;
-
-/** A session cluster with snapshots on the pod's file system and a short checkpoint interval, timers shortened. */
-function statefulSession(name = 'session'): Deployment {
-  return upstreamDeployment('basic-session-deployment-only.yaml', (d) => {
-    d.metadata.name = name;
-    d.spec!.flinkConfiguration = { ...d.spec!.flinkConfiguration, ...FILE_SNAPSHOTS };
-  });
-}
-
-/** A throttled job on the session, stopping with a savepoint on upgrades, timers shortened. */
-function sessionJob(name: string, session = 'session', job: Record<string, unknown> = {}): SessionJob {
-  return {
-    apiVersion: 'flink.apache.org/v1beta1',
-    kind: 'FlinkSessionJob',
-    metadata: { name } as SessionJob['metadata'],
-    spec: {
-      deploymentName: session,
-      flinkConfiguration: { 'kubernetes.operator.observer.progress-check.interval': '1 s', 'kubernetes.operator.reconcile.interval': '5 s' },
-      job: {
-        jarURI: 'https://artifacts.example.com/maven2/org/apache/flink/flink-examples-streaming/2.2.0/flink-examples-streaming-2.2.0.jar',
-        parallelism: 2,
-        upgradeMode: 'savepoint',
-        args: ['--events-per-second', '20'],
-        ...job,
-      },
-    },
-  };
-}
 
 /** A stateful session with `orders` (savepoint) and `payments` on it, both STABLE. */
 async function twoJobsRunning(ns: string, payments: Record<string, unknown> = {}): Promise<[SessionJob, SessionJob]> {

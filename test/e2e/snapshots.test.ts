@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventually, useStackNamespace } from '../support/stack.js';
-import { apply, FILE_SNAPSHOTS, getResource, patchSpec, snapshotDir, statefulDeployment, upstreamDeployment, waitForLifecycle, type Deployment, type ResourceKind } from '../support/flink-deployments.js';
+import { apply, sessionJob, statefulSession, FILE_SNAPSHOTS, getResource, patchSpec, snapshotDir, statefulDeployment, upstreamDeployment, waitForLifecycle, type Deployment, type ResourceKind } from '../support/flink-deployments.js';
 import type { JobStatus } from '../../api/types.generated.js';
 
 type WithJob = { status?: { jobStatus?: JobStatus } };
@@ -88,20 +88,8 @@ describe('snapshots on demand and on schedule', function () {
 
   it('checkpointTriggerNonce on a FlinkSessionJob: a full checkpoint recorded in status; savepointTriggerNonce: a savepoint on disk', async () => {
     const ns = namespace();
-    await apply(ns, upstreamDeployment('basic-session-deployment-only.yaml', (d) => {
-      d.metadata.name = 'session';
-      d.spec!.flinkConfiguration = { ...d.spec!.flinkConfiguration, ...FILE_SNAPSHOTS };
-    }));
-    await apply(ns, {
-      apiVersion: 'flink.apache.org/v1beta1',
-      kind: 'FlinkSessionJob',
-      metadata: { name: 'orders' },
-      spec: {
-        deploymentName: 'session',
-        flinkConfiguration: { ...LEGACY, 'kubernetes.operator.observer.progress-check.interval': '1 s', 'kubernetes.operator.reconcile.interval': '5 s' },
-        job: { jarURI: 'https://artifacts.example.com/maven2/org/apache/flink/flink-examples-streaming/2.2.0/flink-examples-streaming-2.2.0.jar', parallelism: 1, upgradeMode: 'savepoint' },
-      },
-    });
+    await apply(ns, statefulSession());
+    await apply(ns, sessionJob('orders', 'session', { parallelism: 1, args: [] }, LEGACY));
     await waitForLifecycle(ns, 'orders', 'STABLE', 180_000, [], 'flinksessionjob');
     await patchSpec(ns, 'orders', { job: { checkpointTriggerNonce: 1, savepointTriggerNonce: 1 } }, 'flinksessionjob');
     const job = await eventually('both snapshots recorded', async () => {

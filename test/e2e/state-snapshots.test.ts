@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventually, kubectl, localStack, useStackNamespace } from '../support/stack.js';
-import { apply, events, FILE_SNAPSHOTS, getDeployment, getResource, patchSpec, snapshotDir, statefulDeployment, upstreamDeployment, waitForLifecycle, waitForUpgraded } from '../support/flink-deployments.js';
+import { apply, sessionJob, statefulSession, events, FILE_SNAPSHOTS, getDeployment, getResource, patchSpec, snapshotDir, statefulDeployment, upstreamDeployment, waitForLifecycle, waitForUpgraded } from '../support/flink-deployments.js';
 import { upstreamExamples } from '../support/examples.js';
 import type { FlinkStateSnapshot } from '../../api/types.generated.js';
 
@@ -100,6 +100,17 @@ describe('FlinkStateSnapshot', function () {
     expect(onDisk(upgrade.status?.path)).to.equal(true);
   });
 
+  it('snapshot_job-from-savepoint.yaml: the existing savepoint is recorded; the job started from it, absent here, fails with a clear error naming it', async () => {
+    const ns = namespace();
+    const documents = upstreamExamples().filter((e) => e.file === 'snapshot_job-from-savepoint.yaml').map((e) => e.object);
+    expect(documents.map((d) => d.kind)).to.deep.equal(['FlinkStateSnapshot', 'FlinkDeployment']);
+    for (const document of documents) await apply(ns, document);
+    const recorded = await snapshotEnd(ns, 'example-savepoint');
+    expect(recorded.status).to.include({ state: 'COMPLETED', path: 'file:///flink-data/savepoints/savepoint-45305c-d867504446e0' });
+    const failed = await waitForLifecycle(ns, 'example-deployment', 'FAILED');
+    expect(failed.status?.error, 'status.error').to.contain('savepoint-45305c-d867504446e0');
+  });
+
   it('periodic savepoints as resources with history.max.count 2: the oldest deleted and, with dispose-on-delete, gone from disk', async () => {
     const ns = namespace();
     await apply(ns, upstreamDeployment('basic.yaml', (d) => {
@@ -131,20 +142,8 @@ describe('FlinkStateSnapshot', function () {
 
   it('a FlinkSessionJob: a savepoint from its nonce, and a FlinkStateSnapshot pointing at it', async () => {
     const ns = namespace();
-    await apply(ns, upstreamDeployment('basic-session-deployment-only.yaml', (d) => {
-      d.metadata.name = 'session';
-      d.spec!.flinkConfiguration = { ...d.spec!.flinkConfiguration, ...FILE_SNAPSHOTS };
-    }));
-    await apply(ns, {
-      apiVersion: 'flink.apache.org/v1beta1',
-      kind: 'FlinkSessionJob',
-      metadata: { name: 'orders' },
-      spec: {
-        deploymentName: 'session',
-        flinkConfiguration: { 'kubernetes.operator.observer.progress-check.interval': '1 s', 'kubernetes.operator.reconcile.interval': '5 s' },
-        job: { jarURI: 'https://artifacts.example.com/maven2/org/apache/flink/flink-examples-streaming/2.2.0/flink-examples-streaming-2.2.0.jar', parallelism: 1, upgradeMode: 'savepoint' },
-      },
-    });
+    await apply(ns, statefulSession());
+    await apply(ns, sessionJob('orders', 'session', { parallelism: 1, args: [] }));
     await waitForLifecycle(ns, 'orders', 'STABLE', 180_000, [], 'flinksessionjob');
     await patchSpec(ns, 'orders', { job: { savepointTriggerNonce: 1 } }, 'flinksessionjob');
     const manual = await eventually('the session job savepoint', async () => (await snapshotsOf(ns)).find((s) => s.metadata.ownerReferences?.[0]?.kind === 'FlinkSessionJob'));

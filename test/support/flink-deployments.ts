@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import type { FlinkDeployment } from '../../api/types.generated.js';
+import type { FlinkDeployment, FlinkSessionJob } from '../../api/types.generated.js';
 import { upstreamExamplesDir } from './paths.js';
 import { eventually, kubectl, localStack } from './stack.js';
 
@@ -113,6 +113,36 @@ export function statefulDeployment(upgradeMode: 'savepoint' | 'last-state' | 'st
     d.spec!.job!.upgradeMode = upgradeMode;
     d.spec!.job!.args = ['--events-per-second', '20'];
   });
+}
+
+export type SessionJob = FlinkSessionJob & { metadata: { name: string; uid: string; generation: number } };
+
+/** A session cluster with snapshots on the pod's file system and a short checkpoint interval, timers shortened. */
+export function statefulSession(name = 'session'): Deployment {
+  return upstreamDeployment('basic-session-deployment-only.yaml', (d) => {
+    d.metadata.name = name;
+    d.spec!.flinkConfiguration = { ...d.spec!.flinkConfiguration, ...FILE_SNAPSHOTS };
+  });
+}
+
+/** A throttled job on the session, stopping with a savepoint on upgrades, timers shortened. */
+export function sessionJob(name: string, session = 'session', job: Record<string, unknown> = {}, flinkConfiguration: Record<string, string> = {}): SessionJob {
+  return {
+    apiVersion: 'flink.apache.org/v1beta1',
+    kind: 'FlinkSessionJob',
+    metadata: { name } as SessionJob['metadata'],
+    spec: {
+      deploymentName: session,
+      flinkConfiguration: { 'kubernetes.operator.observer.progress-check.interval': '1 s', 'kubernetes.operator.reconcile.interval': '5 s', ...flinkConfiguration },
+      job: {
+        jarURI: 'https://artifacts.example.com/maven2/org/apache/flink/flink-examples-streaming/2.2.0/flink-examples-streaming-2.2.0.jar',
+        parallelism: 2,
+        upgradeMode: 'savepoint',
+        args: ['--events-per-second', '20'],
+        ...job,
+      },
+    },
+  };
 }
 
 interface JobDetails {
