@@ -80,7 +80,11 @@ class Transport {
   /** The current credentials: headers per request, and a pooled agent per set of TLS material (rotated certificates too). */
   async credentials(): Promise<{ headers: Record<string, string>; agent: Agent; tls: TlsMaterial }> {
     const opts: RequestOptions = {};
-    await this.kc.applyToHTTPSOptions(opts);
+    try {
+      await this.kc.applyToHTTPSOptions(opts);
+    } catch (err) {
+      throw credentialsError(this.kc, err);
+    }
     const tls: TlsMaterial = { ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: opts.rejectUnauthorized, servername: opts.servername };
     if (!this.agent || !sameTls(this.agent.tls, tls)) {
       this.agent?.agent.destroy();
@@ -95,6 +99,14 @@ class Transport {
   close(): void {
     this.agent?.agent.destroy();
   }
+}
+
+/** The kubeconfig user's credentials could not be had (an `exec` plugin failed, an unreadable file): say whose and how. */
+function credentialsError(kc: KubeConfig, err: unknown): Error {
+  const user = kc.getCurrentUser();
+  const how = user?.exec?.command ? `its exec plugin ${JSON.stringify(user.exec.command)}` : user?.authProvider ? `its auth provider ${JSON.stringify(user.authProvider.name)}` : 'its credentials';
+  const detail = ((err as Error).message ?? '').trim().split('\n')[0] || 'no message';
+  return new Error(`kubeconfig user ${JSON.stringify(user?.name ?? '')}: ${how} failed (${detail})`);
 }
 
 export class KubeClient {

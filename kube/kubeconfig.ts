@@ -2,7 +2,8 @@
 // places (KUBECONFIG, ~/.kube/config), else in-cluster. Credentials are client-node's own (its in-cluster token
 // file re-read every minute, `exec` plugins re-run at their expiry, OIDC), plus kubectl's `tokenFile` key, which
 // client-node 1.4 ignores; after a 401 they are loaded afresh (a rotated token, a revoked one), as client-go does.
-// client-node is loaded only when there is a cluster: importing it costs ~40 MB of memory and ~0.4 s.
+// client-node is loaded only when there is a cluster, and only its config module (KubeConfig and the
+// authenticators): importing the whole package costs ~40 MB of memory and ~0.4 s.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -28,7 +29,7 @@ export async function loadKubeConfig(path: string | undefined, context?: string)
         : undefined;
   if (!source) return undefined;
   if (path && !existsSync(path)) throw new Error(`--kubeconfig ${path} does not exist`);
-  const { KubeConfig } = await import('@kubernetes/client-node');
+  const { KubeConfig } = await import('@kubernetes/client-node/dist/config.js');
   const files = source === 'file' ? [path!] : source === 'default' ? defaultFiles() : [];
   const load = (): KubeConfig => {
     const kc = new KubeConfig();

@@ -1,0 +1,186 @@
+// `kubectl flink` end to end: the stack's real kubectl finds the bundled kubectl-flink on PATH and runs it against
+// the real API server, with the reconciler and real Flink running. Every command and output format, kubectl's
+// flags and KUBECONFIG, the everyday flows a user runs, and the failures a user meets — each one line, exit 1.
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { repoRoot } from '../../local/stack.js';
+import { eventually, localStack, scratchDir, useStackNamespace } from '../support/stack.js';
+import { apply, getDeployment, snapshotDir, statefulDeployment, upstreamDeployment, waitForLifecycle, waitForUpgraded } from '../support/flink-deployments.js';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+let binDir = '';
+
+/** `kubectl flink …` with the stack's kubectl and the plugin on PATH; the admin kubeconfig unless `env` says else. */
+async function flink(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<Run> {
+  const stack = await localStack();
+  return new Promise((resolve) => {
+    execFile(
+      stack.binaries.kubectl,
+      ['flink', ...args],
+      { env: { PATH: `${binDir}:${process.env.PATH}`, HOME: binDir, KUBECONFIG: stack.kubeconfig, ...env }, timeout: timeoutMs, maxBuffer: 16 * 2 ** 20 },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** One line on stderr, `error: …`, exit 1, no stack trace. */
+function expectOneLineError(run: Run, pattern: RegExp): void {
+  expect(run.code, run.stderr).to.equal(1);
+  expect(run.stderr.trim().split('\n'), run.stderr).to.have.length(1);
+  expect(run.stderr).to.match(/^error: /).and.match(pattern).and.not.match(/\n\s+at /);
+}
+
+describe('kubectl flink (the plugin, through the real kubectl)', function () {
+  const namespace = useStackNamespace(this);
+  this.timeout(420_000);
+
+  before(async () => {
+    const bundle = join(repoRoot, 'dist/kubectl-flink.mjs');
+    expect(existsSync(bundle), `${bundle} (npm run build makes it)`).to.equal(true);
+    binDir = await scratchDir('plugin-bin');
+    if (!existsSync(join(binDir, 'kubectl-flink'))) symlinkSync(bundle, join(binDir, 'kubectl-flink'));
+  });
+
+  it('list, status, suspend, resume, restart and savepoint on a running job, in every output format; status --watch gates on STABLE', async () => {
+    const ns = namespace();
+    await apply(ns, statefulDeployment('savepoint', 'orders'));
+    await waitForLifecycle(ns, 'orders', 'STABLE');
+
+    const table = await flink(['list', '-n', ns]);
+    expect(table.code, table.stderr).to.equal(0);
+    expect(table.stdout.split('\n')[0]).to.match(/^NAME\s+KIND\s+MODE\s+FLINK\s+JOB\s+LIFECYCLE\s+AGE$/);
+    expect(table.stdout).to.match(/^orders\s+FlinkDeployment\s+native\/application\s+v2_2\s+RUNNING\s+STABLE\s+\S+$/m);
+    expect((await flink(['ls', '-A'])).stdout).to.match(new RegExp(`^${ns}\\s+orders\\s+FlinkDeployment`, 'm'));
+    expect((await flink(['list', '-n', ns, '-o', 'wide'])).stdout.split('\n')[0]).to.contain('JOB ID').and.contain('RECONCILIATION');
+    expect((await flink(['list', '-n', ns, '-o', 'name'])).stdout.trim()).to.equal('flinkdeployment.flink.apache.org/orders');
+
+    const screen = await flink(['status', 'orders', '-n', ns]);
+    expect(screen.code, screen.stderr).to.equal(0);
+    for (const label of ['Lifecycle:       STABLE', 'Job:             RUNNING', 'JobManager:      READY', 'Reconciliation:  DEPLOYED', 'Last savepoint:', 'Flink UI:', 'Events:']) expect(screen.stdout).to.contain(label);
+    const json = JSON.parse((await flink(['status', 'deployment/orders', '-n', ns, '-o', 'json'])).stdout) as { metadata: { name: string }; spec: unknown };
+    expect(json.metadata.name).to.equal('orders');
+    const yaml = parse((await flink(['status', 'orders', '-n', ns, '-o', 'yaml'])).stdout) as typeof json;
+    expect(yaml).to.deep.equal(json);
+    expect(parse(stringify(yaml))).to.deep.equal(json);
+
+    const suspended = await flink(['suspend', 'orders', '-n', ns]);
+    expect(suspended.stdout.trim()).to.equal('flinkdeployment.flink.apache.org/orders suspended');
+    await eventually('SUSPENDED through status', async () => (await flink(['status', 'orders', '-n', ns])).stdout.includes('Lifecycle:       SUSPENDED') || undefined, 120_000);
+    expect((await flink(['resume', 'orders', '-n', ns])).stdout.trim()).to.equal('flinkdeployment.flink.apache.org/orders resumed');
+    const watched = await flink(['status', 'orders', '-n', ns, '--watch'], {}, 180_000);
+    expect(watched.code, watched.stdout + watched.stderr).to.equal(0);
+    expect(watched.stdout.trim().split('\n').at(-1)).to.match(/STABLE\s+RUNNING$/);
+
+    const savepoint = await flink(['savepoint', 'orders', '-n', ns, '--wait']);
+    expect(savepoint.code, savepoint.stderr).to.equal(0);
+    const [created, path] = savepoint.stdout.trim().split('\n');
+    expect(created).to.match(/^flinkstatesnapshot\.flink\.apache\.org\/orders-savepoint-\d+ created$/);
+    expect(existsSync(join(snapshotDir(path!), '_metadata')), `${path} on disk`).to.equal(true);
+    expect((await flink(['status', 'orders', '-n', ns])).stdout).to.match(/Last savepoint:\s+\S*savepoint-/);
+
+    const before = (await getDeployment(ns, 'orders'))?.status?.jobStatus?.jobId;
+    expect((await flink(['restart', 'orders', '-n', ns])).stdout.trim()).to.equal('flinkdeployment.flink.apache.org/orders restarted');
+    await waitForUpgraded(ns, 'orders', before);
+  });
+
+  it('rollback after a bad upgrade: shows the difference, writes the last stable spec back, the job runs it again; status --watch exits 1 on FAILED', async () => {
+    const ns = namespace();
+    await apply(ns, upstreamDeployment('basic.yaml', (d) => {
+      d.metadata.name = 'orders';
+      d.spec!.flinkConfiguration = { ...d.spec!.flinkConfiguration, 'kubernetes.operator.observer.progress-check.interval': '1 s' };
+    }));
+    await waitForLifecycle(ns, 'orders', 'STABLE');
+    expectOneLineError(await flink(['rollback', 'orders', '-n', ns, '--yes']), /already runs its last stable spec: nothing to roll back/);
+
+    expect((await flink(['status', 'orders', '-n', ns])).code).to.equal(0);
+    const patch = await (await localStack()).kubectl(['patch', 'flinkdeployment', 'orders', '-n', ns, '--type=merge', '-p', JSON.stringify({ spec: { job: { args: ['--fail-in-main'] } } })]);
+    expect(patch).to.contain('patched');
+    const failed = await flink(['status', 'orders', '-n', ns, '--watch'], {}, 180_000);
+    expect(failed.code, failed.stdout).to.equal(1);
+    expect(failed.stdout.trim().split('\n').at(-1)).to.match(/FAILED/);
+    expect((await flink(['status', 'orders', '-n', ns])).code, 'status exits 1 on FAILED').to.equal(1);
+
+    const noTerminal = await flink(['rollback', 'orders', '-n', ns]);
+    expect(noTerminal.code).to.equal(2);
+    expect(noTerminal.stderr).to.contain('add --yes');
+    const rolled = await flink(['rollback', 'orders', '-n', ns, '--yes']);
+    expect(rolled.code, rolled.stderr).to.equal(0);
+    expect(rolled.stdout).to.contain('spec.job.args: ["--fail-in-main"] → []').and.contain('flinkdeployment.flink.apache.org/orders rolled back');
+    const back = await waitForLifecycle(ns, 'orders', 'STABLE');
+    expect(back.spec?.job?.args).to.deep.equal([]);
+    expect(back.status?.jobStatus?.state).to.equal('RUNNING');
+  });
+
+  it('what goes wrong: unknown names (with a suggestion), the wrong namespace, no cluster, a read-only user, a failing exec plugin — one line each, exit 1; usage errors exit 2', async () => {
+    const ns = namespace();
+    const stack = await localStack();
+    await apply(ns, upstreamDeployment('basic.yaml', (d) => (d.metadata.name = 'orders')));
+    await eventually('orders listed', async () => (await flink(['list', '-n', ns])).stdout.includes('orders') || undefined);
+    expectOneLineError(await flink(['status', 'ordrs', '-n', ns]), new RegExp(`no FlinkDeployment or FlinkSessionJob "ordrs" in namespace "${ns}"; did you mean "orders"\\?`));
+    expectOneLineError(await flink(['status', 'orders', '-n', 'default']), /no FlinkDeployment or FlinkSessionJob "orders" in namespace "default"/);
+    expectOneLineError(await flink(['status', 'sessionjob/orders', '-n', ns]), /no FlinkSessionJob "orders"/);
+
+    const dir = await scratchDir('plugin-kubeconfigs');
+    const admin = parse(readFileSync(stack.kubeconfig, 'utf8')) as { clusters: { cluster: { server: string } }[]; users: { name: string; user: Record<string, unknown> }[]; contexts: { name: string; context: Record<string, string> }[] };
+    const write = (file: string, doc: unknown) => {
+      writeFileSync(join(dir, file), stringify(doc), { mode: 0o600 });
+      return join(dir, file);
+    };
+    const unreachable = write('unreachable.yaml', { ...admin, clusters: admin.clusters.map((c) => ({ ...c, cluster: { ...c.cluster, server: 'https://127.0.0.1:1' } })) });
+    expectOneLineError(await flink(['list', '-n', ns, '--kubeconfig', unreachable]), /cannot reach the Kubernetes API server at https:\/\/127\.0\.0\.1:1/);
+    const exec = write('exec.yaml', { ...admin, users: admin.users.map((u) => ({ name: u.name, user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'false', interactiveMode: 'Never' } } })) });
+    expectOneLineError(await flink(['list', '-n', ns, '--kubeconfig', exec]), /kubeconfig user "admin": its exec plugin "false" failed/);
+
+    // A viewer: get, list and watch on Flink resources, nothing else.
+    const viewer = { name: 'flink-viewer', user: 'flink-viewer', groups: [] as string[] };
+    await stack.apply([
+      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'flink-viewer', namespace: ns }, rules: [{ apiGroups: ['flink.apache.org'], resources: ['flinkdeployments', 'flinksessionjobs', 'flinkstatesnapshots'], verbs: ['get', 'list', 'watch'] }] },
+      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'flink-viewer', namespace: ns }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'flink-viewer' }, subjects: [{ kind: 'User', name: 'flink-viewer' }] },
+    ]);
+    const readOnly = { KUBECONFIG: stack.controlPlane.kubeconfig(viewer) };
+    expect((await flink(['list', '-n', ns], readOnly)).code).to.equal(0);
+    expectOneLineError(await flink(['suspend', 'orders', '-n', ns], readOnly), /forbidden: .*cannot patch resource "flinkdeployments".*ask for the RBAC verb to patch flinkdeployments/);
+
+    // Several KUBECONFIG files merged, and --context choosing among their contexts (with its namespace).
+    const clusterFile = write('cluster.yaml', { apiVersion: 'v1', kind: 'Config', clusters: admin.clusters, users: admin.users, contexts: [], 'current-context': '' });
+    const contextFile = write('contexts.yaml', {
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [],
+      users: [],
+      contexts: [
+        { name: 'prod', context: { cluster: admin.contexts[0]!.context.cluster!, user: admin.contexts[0]!.context.user!, namespace: ns } },
+        { name: 'elsewhere', context: { cluster: admin.contexts[0]!.context.cluster!, user: admin.contexts[0]!.context.user!, namespace: 'default' } },
+      ],
+      'current-context': 'elsewhere',
+    });
+    const merged = { KUBECONFIG: `${contextFile}:${clusterFile}` };
+    expect((await flink(['list'], merged)).stdout).to.not.contain('orders');
+    expect((await flink(['list', '--context', 'prod'], merged)).stdout).to.match(/^orders\s/m);
+
+    const usage = await flink(['status']);
+    expect(usage.code).to.equal(2);
+    expect(usage.stderr).to.contain('error: Not enough non-option arguments');
+    expect((await flink(['list', '-o', 'xml'])).code).to.equal(2);
+  });
+
+  it('version; completion bash is a script bash sources without error', async () => {
+    const version = await flink(['version']);
+    expect(version.stdout.trim()).to.match(/^kubectl-flink \d+\.\d+\.\d+ \(flink\.apache\.org\/v1beta1\)$/);
+    expect(JSON.parse((await flink(['version', '-o', 'json'])).stdout)).to.have.property('plugin');
+    const completion = await flink(['completion', 'bash']);
+    expect(completion.code).to.equal(0);
+    const script = join(binDir, 'completion.bash');
+    writeFileSync(script, completion.stdout);
+    const sourced = await new Promise<number>((resolve) => execFile('bash', ['-c', `set -e; source ${script}; complete -p kubectl-flink`], (err) => resolve(err ? 1 : 0)));
+    expect(sourced).to.equal(0);
+  });
+});

@@ -1,0 +1,43 @@
+// kubectl-flink as one file (dist/kubectl-flink.mjs): it is run by hand many times a day, and a bundle starts in a
+// fraction of the time of resolving and loading hundreds of modules — client-node above all, of which only the
+// kubeconfig and authentication code is kept.
+import { build, type Plugin } from 'esbuild';
+import { chmodSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const outfile = join(root, 'dist/kubectl-flink.mjs');
+const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+
+/**
+ * client-node's modules declare no `sideEffects`, so a bundler must keep every generated API and model it re-exports;
+ * they have none, and saying so lets esbuild keep only what KubeConfig needs (3.8 MB → 1.1 MB).
+ */
+const clientNodeWithoutSideEffects: Plugin = {
+  name: 'client-node-without-side-effects',
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.pluginData === 'resolved' || !(args.path.startsWith('@kubernetes/client-node') || args.importer.includes('/@kubernetes/client-node/'))) return undefined;
+      const resolved = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'resolved' });
+      return resolved.errors.length > 0 ? undefined : { path: resolved.path, external: resolved.external, sideEffects: false };
+    });
+  },
+};
+
+await build({
+  entryPoints: [join(root, 'plugin/main.ts')],
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  outfile,
+  minify: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  define: { PLUGIN_BUILD_VERSION: JSON.stringify(version) },
+  plugins: [clientNodeWithoutSideEffects],
+  // CommonJS dependencies call require(): give the ES module bundle one.
+  banner: { js: "import { createRequire as __kubectlFlinkRequire } from 'node:module'; const require = __kubectlFlinkRequire(import.meta.url);" },
+});
+chmodSync(outfile, 0o755);
