@@ -1,4 +1,4 @@
-// kubectl-flink as one file (dist/kubectl-flink.mjs): it is run by hand many times a day, and a bundle starts in a
+// kubectl-flink as one file (dist/kubectl-flink.mjs, or the path given): it is run by hand many times a day, and a bundle starts in a
 // fraction of the time of resolving and loading hundreds of modules — client-node above all, of which only the
 // kubeconfig and authentication code is kept.
 import { build, type Plugin } from 'esbuild';
@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const outfile = join(root, 'dist/kubectl-flink.mjs');
+const outfile = process.argv[2] ?? join(root, 'dist/kubectl-flink.mjs');
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
 
 /**
@@ -20,8 +20,17 @@ const clientNodeWithoutSideEffects: Plugin = {
     b.onResolve({ filter: /.*/ }, async (args) => {
       if (args.pluginData === 'resolved' || !(args.path.startsWith('@kubernetes/client-node') || args.importer.includes('/@kubernetes/client-node/'))) return undefined;
       const resolved = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'resolved' });
-      return resolved.errors.length > 0 ? undefined : { path: resolved.path, external: resolved.external, sideEffects: false };
+      return resolved.errors.length > 0 ? undefined : { path: resolved.path, namespace: resolved.namespace, external: resolved.external, sideEffects: false };
     });
+  },
+};
+
+/** node-fetch (and, under it, whatwg-url's Unicode tables) only for a `Headers` Node has built in: the built-ins instead. */
+const builtInFetch: Plugin = {
+  name: 'built-in-fetch',
+  setup(b) {
+    b.onResolve({ filter: /^node-fetch$/ }, () => ({ path: 'node-fetch', namespace: 'built-in-fetch' }));
+    b.onLoad({ filter: /.*/, namespace: 'built-in-fetch' }, () => ({ contents: 'export const Headers = globalThis.Headers; export default globalThis.fetch;', loader: 'js' }));
   },
 };
 
@@ -36,7 +45,7 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
   define: { PLUGIN_BUILD_VERSION: JSON.stringify(version) },
-  plugins: [clientNodeWithoutSideEffects],
+  plugins: [builtInFetch, clientNodeWithoutSideEffects],
   // CommonJS dependencies call require(): give the ES module bundle one.
   banner: { js: "import { createRequire as __kubectlFlinkRequire } from 'node:module'; const require = __kubectlFlinkRequire(import.meta.url);" },
 });

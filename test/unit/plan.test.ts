@@ -271,6 +271,18 @@ describe('reconcile plan (pure)', () => {
       expect(confOf(deploy)).to.contain(`$internal.pipeline.job-id: ${JOB_ID}`).and.not.contain('execution.savepoint.path');
     });
 
+    it('suspend with last-state keeps the job in HA metadata (the cluster goes, nothing is cancelled); resume brings the same job back', () => {
+      const running_ = haSpec({ upgradeMode: 'last-state' });
+      const suspend = plan(resource(haSpec({ upgradeMode: 'last-state', state: 'suspended' }), stableStatus(running_)), running());
+      expect(suspend.actions).to.deep.equal([]);
+      expect(suspend.status.lifecycleState).to.equal('SUSPENDED');
+      const gone = plan(resource(haSpec({ upgradeMode: 'last-state', state: 'suspended' }), suspend.status), running());
+      expect(gone.actions).to.deep.equal([{ kind: 'delete-cluster', deleteHaMetadata: false }]);
+      const resume = plan(resource(haSpec({ upgradeMode: 'last-state' }), { ...suspend.status, jobManagerDeploymentStatus: 'MISSING' }), absent);
+      expect(deployAction(resume).deleteJobGraphs).to.equal(true);
+      expect(resume.status.jobStatus?.jobId).to.equal(JOB_ID);
+    });
+
     it('a lost JobManager of a stateful job is recovered from HA metadata (same job id), else reported for a manual restore', () => {
       const deployed = haSpec({ upgradeMode: 'savepoint' });
       const recovered = plan(resource(deployed, stableStatus(deployed)), { ...absent, haMetadata: true });
