@@ -31,13 +31,14 @@ export function printTable(table: Table, emptyNote: string): void {
 /** `kind.group/name`, as `kubectl get -o name` prints it. */
 export const nameOf = (resource: Json): string => `${String(resource.kind ?? '').toLowerCase()}.${GROUP}/${String((resource.metadata as { name?: string } | undefined)?.name ?? '')}`;
 
-/** Objects as json, yaml or name; a list of several as kubectl's `List`. */
-export function printObjects(objects: Json[], format: 'json' | 'yaml' | 'name'): void {
+/** One object, or a listing (always kubectl's `List`, as `kubectl get` prints a collection), as json, yaml or name. */
+export function printObjects(objects: Json | Json[], format: 'json' | 'yaml' | 'name'): void {
+  const many = Array.isArray(objects) ? objects : [objects];
   if (format === 'name') {
-    for (const o of objects) print(nameOf(o));
+    for (const o of many) print(nameOf(o));
     return;
   }
-  const value = objects.length === 1 ? objects[0] : { apiVersion: 'v1', kind: 'List', items: objects, metadata: { resourceVersion: '' } };
+  const value = Array.isArray(objects) ? { apiVersion: 'v1', kind: 'List', items: objects, metadata: { resourceVersion: '' } } : objects;
   process.stdout.write(format === 'json' ? `${JSON.stringify(value, null, 4)}\n` : stringify(value, { lineWidth: 0 }));
 }
 

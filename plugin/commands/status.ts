@@ -8,7 +8,7 @@ import type { Session } from '../session.js';
 export async function status(session: Session, name: string, output: OutputFormat, watch: boolean): Promise<number> {
   const resource = await session.resolve(name);
   if (watch) return follow(session, resource);
-  if (output === 'json' || output === 'yaml' || output === 'name') printObjects([resource], output);
+  if (output === 'json' || output === 'yaml' || output === 'name') printObjects(resource, output);
   else for (const line of statusLines(await gather(session, resource))) print(line);
   return statusVerdict(lifecycleOf(resource)).exitCode;
 }

@@ -61,6 +61,10 @@ describe('kubectl flink (the plugin, through the real kubectl)', function () {
     expect((await flink(['ls', '-A'])).stdout).to.match(new RegExp(`^${ns}\\s+orders\\s+FlinkDeployment`, 'm'));
     expect((await flink(['list', '-n', ns, '-o', 'wide'])).stdout.split('\n')[0]).to.contain('JOB ID').and.contain('RECONCILIATION');
     expect((await flink(['list', '-n', ns, '-o', 'name'])).stdout.trim()).to.equal('flinkdeployment.flink.apache.org/orders');
+    const listed = JSON.parse((await flink(['list', '-n', ns, '-o', 'json'])).stdout) as { kind: string; items: { kind: string; metadata: { name: string } }[] };
+    expect([listed.kind, listed.items.map((i) => `${i.kind}/${i.metadata.name}`)]).to.deep.equal(['List', ['FlinkDeployment/orders']]);
+    expect(parse((await flink(['list', '-n', ns, '-o', 'yaml'])).stdout)).to.deep.equal(listed);
+    expect((await flink(['status', 'orders', '-n', ns, '-o', 'name'])).stdout.trim()).to.equal('flinkdeployment.flink.apache.org/orders');
 
     const screen = await flink(['status', 'orders', '-n', ns]);
     expect(screen.code, screen.stderr).to.equal(0);
