@@ -25,7 +25,8 @@ export class FlinkRestError extends Error {
 export const MAX_FLINK_ANSWER_BYTES = 16 * 2 ** 20;
 
 export class RestAddresses {
-  private cache: { mtimeMs: number; entries: Record<string, string> } | undefined;
+  /** The file is replaced by rename; two replacements within one clock tick of the file system share an mtime. */
+  private cache: { version: string; readAt: number; entries: Record<string, string> } | undefined;
 
   constructor(private readonly overridesFile: string | undefined) {}
 
@@ -33,17 +34,20 @@ export class RestAddresses {
     return this.overrides()[`${namespace}/${name}`] ?? `http://${restServiceName(name)}.${namespace}:${REST_PORT}`;
   }
 
+  /** Re-read when the file changed (inode, size, mtime) or, as those can repeat, at least once a second. */
   private overrides(): Record<string, string> {
     if (!this.overridesFile) return {};
-    let mtimeMs: number;
+    let version: string;
     try {
-      mtimeMs = statSync(this.overridesFile).mtimeMs;
+      const stat = statSync(this.overridesFile);
+      version = `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
     } catch {
       return {}; // not written yet
     }
-    if (this.cache?.mtimeMs !== mtimeMs) {
+    const now = Date.now();
+    if (this.cache?.version !== version || now - this.cache.readAt >= 1000) {
       try {
-        this.cache = { mtimeMs, entries: JSON.parse(readFileSync(this.overridesFile, 'utf8')) as Record<string, string> };
+        this.cache = { version, readAt: now, entries: JSON.parse(readFileSync(this.overridesFile, 'utf8')) as Record<string, string> };
       } catch {
         return this.cache?.entries ?? {}; // replaced under us: keep the last good one until the next change
       }

@@ -3,7 +3,10 @@
 // operator's memory stays bounded.
 import { expect } from 'chai';
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import { FlinkRestClient, MAX_FLINK_ANSWER_BYTES } from '../../operator/flink-rest.js';
+import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FlinkRestClient, MAX_FLINK_ANSWER_BYTES, RestAddresses } from '../../operator/flink-rest.js';
 
 describe('Flink REST client: bounded whatever the JobManager answers', function () {
   this.timeout(20_000);
@@ -61,5 +64,21 @@ describe('Flink REST client: bounded whatever the JobManager answers', function 
     const started = Date.now();
     await new FlinkRestClient(url, 10_000, controller.signal).jobs().catch(() => undefined);
     expect(Date.now() - started, 'aborted, not waiting for the 10 s deadline').to.be.below(1000);
+  });
+});
+
+describe('Flink REST addresses from the overrides file', () => {
+  it('sees a replacement even when it keeps the size and the mtime of the one before (one file-system clock tick)', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'rest-addresses-')), 'overrides.json');
+    const tick = new Date('2026-01-01T00:00:00Z');
+    writeFileSync(file, JSON.stringify({ 'ns/a': 'http://127.0.0.1:1111' }));
+    utimesSync(file, tick, tick);
+    const addresses = new RestAddresses(file);
+    expect(addresses.url('ns', 'a')).to.equal('http://127.0.0.1:1111');
+    writeFileSync(file, JSON.stringify({ 'ns/a': 'http://127.0.0.1:2222' }));
+    utimesSync(file, tick, tick);
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(addresses.url('ns', 'a')).to.equal('http://127.0.0.1:2222');
+    expect(addresses.url('ns', 'b')).to.equal('http://b-rest.ns:8081');
   });
 });
