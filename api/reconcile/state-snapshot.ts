@@ -122,14 +122,13 @@ function triggerPending(input: StateSnapshotInput, plan: StateSnapshotPlan): voi
     plan.requeueAfterMs = retryAt - now;
     return;
   }
-  const kind = snapshotKindOf(snapshot.spec);
-  const path = kind === 'savepoint' ? (snapshot.spec.savepoint?.path ?? firstSet(job.config ?? {}, SAVEPOINT_DIR_KEYS)) : undefined;
-  if (kind === 'savepoint' && !path) {
+  const trigger = triggerAction(input, reference, running, input.newTriggerId);
+  if (!trigger) {
     return failed(input, plan, `Either spec.savepoint.path or ${SAVEPOINT_DIR_KEYS[0]} in the configuration of ${reference.kind} ${JSON.stringify(reference.name)} has to be set`);
   }
   Object.assign(status, { state: 'IN_PROGRESS', triggerId: input.newTriggerId, triggerTimestamp: kubernetesTime(now) });
   delete status.error;
-  plan.actions.push({ kind: 'trigger', reference, snapshot: kind, jobId: running, triggerId: input.newTriggerId, ...(path ? { path, formatType: snapshot.spec.savepoint?.formatType ?? 'CANONICAL' } : {}) });
+  plan.actions.push(trigger);
   plan.requeueAfterMs = SNAPSHOT_POLL_MS;
 }
 
@@ -145,9 +144,8 @@ function inProgress(input: StateSnapshotInput, plan: StateSnapshotPlan): void {
   if (!progress || progress.state === 'pending') return;
   if (progress.state === 'unknown') {
     // The trigger never reached Flink (the operator stopped in between): ask again under the same id.
-    const kind = snapshotKindOf(snapshot.spec);
-    const path = kind === 'savepoint' ? (snapshot.spec.savepoint?.path ?? firstSet(job.config ?? {}, SAVEPOINT_DIR_KEYS)) : undefined;
-    plan.actions.push({ kind: 'trigger', reference, snapshot: kind, jobId: running, triggerId: plan.status.triggerId!, ...(path ? { path, formatType: snapshot.spec.savepoint?.formatType ?? 'CANONICAL' } : {}) });
+    const trigger = triggerAction(input, reference, running, plan.status.triggerId!);
+    if (trigger) plan.actions.push(trigger);
     return;
   }
   if (progress.state === 'failed') return failed(input, plan, progress.reason);
@@ -155,6 +153,15 @@ function inProgress(input: StateSnapshotInput, plan: StateSnapshotPlan): void {
   finish(plan, 'COMPLETED', now, { path: progress.location ?? '' });
   const label = progress.kind === 'savepoint' ? 'Savepoint' : 'Checkpoint';
   plan.events.push({ type: 'Normal', reason: `${label}Completed`, message: `${label} completed${progress.location ? `: ${progress.location}` : ''}` });
+}
+
+/** The trigger of this snapshot: a savepoint into its own path or the job's savepoint directory (none: no trigger). */
+function triggerAction(input: StateSnapshotInput, reference: JobReference, jobId: string, triggerId: string): StateSnapshotAction | undefined {
+  const { spec } = input.snapshot;
+  const snapshot = snapshotKindOf(spec);
+  if (snapshot === 'checkpoint') return { kind: 'trigger', reference, snapshot, jobId, triggerId };
+  const path = spec.savepoint?.path ?? firstSet(input.job.config ?? {}, SAVEPOINT_DIR_KEYS);
+  return path ? { kind: 'trigger', reference, snapshot, jobId, triggerId, path, formatType: spec.savepoint?.formatType ?? 'CANONICAL' } : undefined;
 }
 
 /**
