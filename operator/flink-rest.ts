@@ -8,6 +8,7 @@ import type { SubmitRequest } from '../api/reconcile/session-job.js';
 import type { StopMechanism } from '../api/reconcile/context.js';
 import type { SnapshotKind, SnapshotProgress } from '../api/reconcile/snapshots.js';
 import { REST_PORT, restServiceName } from '../api/cluster/objects.js';
+import { withDeadline } from './deadline.js';
 
 export class FlinkRestError extends Error {
   constructor(
@@ -186,9 +187,9 @@ export class FlinkRestClient {
 
   /** Cancels and waits until Flink reports the job terminal; an unknown or finished job counts as cancelled. */
   async cancel(jobId: string, deadlineMs: number): Promise<void> {
-    const response = await this.request('PATCH', `/jobs/${jobId}?mode=cancel`);
-    if (response.status !== 202 && response.status !== 404 && response.status !== 409) {
-      throw new FlinkRestError(`cancelling job ${jobId}: HTTP ${response.status}`);
+    const status = await this.status('PATCH', `/jobs/${jobId}?mode=cancel`);
+    if (status !== 202 && status !== 404 && status !== 409) {
+      throw new FlinkRestError(`cancelling job ${jobId}: HTTP ${status}`);
     }
     while (Date.now() < deadlineMs) {
       const job = (await this.jobs()).find((j) => j.id === jobId);
@@ -242,9 +243,8 @@ export class FlinkRestClient {
 
   /** `DELETE /jars/:id`; a jar already gone is fine. */
   async deleteJar(jarId: string): Promise<void> {
-    const response = await this.request('DELETE', `/jars/${encodeURIComponent(jarId)}`);
-    await response.body?.cancel().catch(() => undefined);
-    if (!response.ok && response.status !== 404) throw new FlinkRestError(`Flink REST DELETE /jars/${jarId}: HTTP ${response.status}`, response.status);
+    const status = await this.status('DELETE', `/jars/${encodeURIComponent(jarId)}`);
+    if ((status < 200 || status > 299) && status !== 404) throw new FlinkRestError(`Flink REST DELETE /jars/${jarId}: HTTP ${status}`, status);
   }
 
   private async pause(ms: number): Promise<void> {
@@ -253,32 +253,45 @@ export class FlinkRestClient {
     this.signal?.throwIfAborted();
   }
 
-  private async request(method: string, path: string, body?: unknown, timeoutMs = this.timeoutMs): Promise<Response> {
-    const timeout = AbortSignal.timeout(timeoutMs);
+  /** One call, connection to last byte read by `read`, under the client's deadline and abort signal. */
+  private async exchange<T>(method: string, path: string, body: unknown, timeoutMs: number, read: (response: Response) => Promise<T>): Promise<T> {
     const payload = body === undefined ? {} : body instanceof FormData ? { body } : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
-    try {
-      return await fetch(`${this.baseUrl}${path}`, { method, signal: this.signal ? AbortSignal.any([this.signal, timeout]) : timeout, ...payload });
-    } catch (err) {
-      // fetch says only "fetch failed"; the reason (ECONNREFUSED, a timeout) is its cause.
-      const cause = (err as { cause?: { message?: string } }).cause;
-      throw new FlinkRestError(`Flink REST ${method} ${this.baseUrl}${path}: ${cause?.message ?? (err as Error).message}`);
-    }
+    return withDeadline(timeoutMs, this.signal, async (signal) => {
+      let response: Response;
+      try {
+        response = await fetch(`${this.baseUrl}${path}`, { method, signal, ...payload });
+      } catch (err) {
+        // fetch says only "fetch failed"; the reason (ECONNREFUSED, a timeout) is its cause.
+        const cause = (err as { cause?: { message?: string } }).cause;
+        throw new FlinkRestError(`Flink REST ${method} ${this.baseUrl}${path}: ${cause?.message ?? (err as Error).message}`);
+      }
+      return read(response);
+    });
   }
 
-  private async json<T>(method: string, path: string, body?: unknown, timeoutMs?: number): Promise<T> {
-    const response = await this.request(method, path, body, timeoutMs);
+  /** A call whose answer matters only by its status. */
+  private async status(method: string, path: string): Promise<number> {
+    return this.exchange(method, path, undefined, this.timeoutMs, async (response) => {
+      await response.body?.cancel().catch(() => undefined);
+      return response.status;
+    });
+  }
+
+  private async json<T>(method: string, path: string, body?: unknown, timeoutMs = this.timeoutMs): Promise<T> {
     const what = `Flink REST ${method} ${path}`;
-    if (!response.ok) {
-      const detail = await readCapped(response, what).catch(() => '');
-      const reason = flinkErrorLine(detail);
-      throw new FlinkRestError(`${what}: HTTP ${response.status}${reason ? `: ${reason}` : ''}`, response.status, detail);
-    }
-    const text = await readCapped(response, what);
-    try {
-      return JSON.parse(text) as T;
-    } catch {
-      throw new FlinkRestError(`${what}: the answer is not JSON`);
-    }
+    return this.exchange(method, path, body, timeoutMs, async (response) => {
+      if (!response.ok) {
+        const detail = await readCapped(response, what).catch(() => '');
+        const reason = flinkErrorLine(detail);
+        throw new FlinkRestError(`${what}: HTTP ${response.status}${reason ? `: ${reason}` : ''}`, response.status, detail);
+      }
+      const text = await readCapped(response, what);
+      try {
+        return JSON.parse(text) as T;
+      } catch {
+        throw new FlinkRestError(`${what}: the answer is not JSON`);
+      }
+    });
   }
 }
 

@@ -16,7 +16,8 @@ export type Outcome = { requeueAfterMs: number | undefined };
 export class WorkQueue {
   private readonly queue: string[] = [];
   private readonly queued = new Set<string>();
-  private readonly processing = new Set<string>();
+  /** Keys in a worker's hands, with when each was taken. */
+  private readonly processing = new Map<string, number>();
   private readonly dirty = new Set<string>();
   private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   private readonly failures = new Map<string, number>();
@@ -61,6 +62,11 @@ export class WorkQueue {
     return this.queue.length;
   }
 
+  /** How long the keys in workers' hands have been there, in ms (client-go's unfinished and longest-running work). */
+  inProgressMs(now = Date.now()): number[] {
+    return [...this.processing.values()].map((since) => now - since);
+  }
+
   start(): void {
     if (this.running) return;
     this.running = true;
@@ -91,7 +97,7 @@ export class WorkQueue {
         continue;
       }
       this.queued.delete(key);
-      this.processing.add(key);
+      this.processing.set(key, Date.now());
       try {
         const { requeueAfterMs } = await this.process(key);
         this.failures.delete(key);

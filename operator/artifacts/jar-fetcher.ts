@@ -12,6 +12,7 @@ import { isIP, type LookupFunction } from 'node:net';
 import { join } from 'node:path';
 import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
 import { isRestrictedAddress } from '../../api/validation/jar-uri.js';
+import { deadline } from '../deadline.js';
 import { proxyFor, type ProxyEnvironment } from './proxy.js';
 
 export class JarFetchError extends Error {
@@ -85,8 +86,8 @@ export class JarFetcher {
     await mkdir(this.options.cacheDir, { recursive: true });
     const base = join(this.options.cacheDir, createHash('sha256').update(uri).digest('hex').slice(0, 32));
     const kept = await readKept(`${base}.json`, uri);
-    const deadline = AbortSignal.timeout(this.options.totalTimeoutMs);
-    const abort = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    const limit = deadline(this.options.totalTimeoutMs, signal);
+    const abort = limit.signal;
     const conditional: Record<string, string> = {};
     if (kept?.etag) conditional['if-none-match'] = kept.etag;
     if (kept?.lastModified) conditional['if-modified-since'] = kept.lastModified;
@@ -133,9 +134,11 @@ export class JarFetcher {
       if (err instanceof JarFetchError) throw err;
       if (signal?.aborted) throw err;
       const cause = (err as { cause?: Error }).cause ?? (err as Error);
-      if (deadline.aborted) throw new JarFetchError(uri, `no complete answer within ${this.options.totalTimeoutMs} ms`);
+      if (abort.aborted) throw new JarFetchError(uri, `no complete answer within ${this.options.totalTimeoutMs} ms`);
       const refused = /Proxy response \((\d+)\)/.exec(cause.message);
       throw new JarFetchError(uri, refused ? `the proxy refused to connect to it (HTTP ${refused[1]})` : cause.message);
+    } finally {
+      limit.release();
     }
   }
 

@@ -65,6 +65,9 @@ export interface ControllerSettings {
   onWatchError(controller: string, watch: string, err: unknown, retryInMs: number): void;
 }
 
+/** What the metrics read from a work queue when scraped. */
+type QueueReadings = Pick<WorkQueue, 'depth' | 'inProgressMs'>;
+
 /** controller-runtime's work-queue metrics per controller, and our reconcile totals per kind, on one registry. */
 export class ControllerMetrics {
   readonly reconciles: Counter;
@@ -72,7 +75,7 @@ export class ControllerMetrics {
   readonly adds: Counter;
   readonly retries: Counter;
   readonly workSeconds: Histogram;
-  private readonly queues = new Map<string, () => number>();
+  private readonly queues = new Map<string, QueueReadings>();
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -88,13 +91,32 @@ export class ControllerMetrics {
       labelNames: ['name'],
       registers,
       collect() {
-        for (const [name, depth] of queues) this.set({ name }, depth());
+        for (const [name, queue] of queues) this.set({ name }, queue.depth);
+      },
+    });
+    // A reconcile that never ends shows here long before anyone notices its resource is stuck.
+    new Gauge({
+      name: 'workqueue_longest_running_processor_seconds',
+      help: 'How long the longest-running reconcile has been running',
+      labelNames: ['name'],
+      registers,
+      collect() {
+        for (const [name, queue] of queues) this.set({ name }, Math.max(0, ...queue.inProgressMs()) / 1000);
+      },
+    });
+    new Gauge({
+      name: 'workqueue_unfinished_work_seconds',
+      help: 'Time the reconciles in progress have taken so far, summed',
+      labelNames: ['name'],
+      registers,
+      collect() {
+        for (const [name, queue] of queues) this.set({ name }, queue.inProgressMs().reduce((a, b) => a + b, 0) / 1000);
       },
     });
   }
 
-  track(name: string, depth: () => number): void {
-    this.queues.set(name, depth);
+  track(name: string, queue: QueueReadings): void {
+    this.queues.set(name, queue);
   }
 }
 
@@ -137,7 +159,7 @@ export function runController(def: ControllerDefinition, settings: ControllerSet
     },
     (key, err, retryInMs) => log.warn({ controller: def.name, resource: key, reason: (err as Error).message, retryInMs }, 'reconcile failed; retrying with backoff'),
   );
-  metrics.track(def.name, () => queue.depth);
+  metrics.track(def.name, queue);
 
   for (const watch of def.watches) {
     const byNamespace = new Map<string | undefined, ObjectCache<KubernetesObject>>();

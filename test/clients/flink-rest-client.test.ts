@@ -6,6 +6,8 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { FlinkRestClient, MAX_FLINK_ANSWER_BYTES, RestAddresses } from '../../operator/flink-rest.js';
 
 describe('Flink REST client: bounded whatever the JobManager answers', function () {
@@ -65,7 +67,29 @@ describe('Flink REST client: bounded whatever the JobManager answers', function 
     await new FlinkRestClient(url, 10_000, controller.signal).jobs().catch(() => undefined);
     expect(Date.now() - started, 'aborted, not waiting for the 10 s deadline').to.be.below(1000);
   });
+
+  it('keeps its deadline through garbage collections when it also has an abort signal (an answer that stops midway)', async () => {
+    // Node 20's AbortSignal.any holds a timeout signal weakly: collected while the body was read, it never fired and
+    // the call hung for ever.
+    answer = (res) => res.writeHead(200, { 'content-type': 'application/json' }).write('{"jobs":');
+    const collect = garbageCollector();
+    const collecting = setInterval(collect, 20);
+    const started = Date.now();
+    try {
+      const err = (await new FlinkRestClient(url, 800, new AbortController().signal).jobs().catch((e: unknown) => e)) as Error;
+      expect(err.message).to.equal('Flink REST GET /jobs/overview: no complete answer within 800 ms');
+    } finally {
+      clearInterval(collecting);
+    }
+    expect(Date.now() - started).to.be.within(700, 3000);
+  });
 });
+
+/** `gc()` without starting Node with --expose-gc. */
+function garbageCollector(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
 
 describe('Flink REST addresses from the overrides file', () => {
   it('sees a replacement even when it keeps the size and the mtime of the one before (one file-system clock tick)', async () => {
