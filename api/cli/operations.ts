@@ -1,6 +1,7 @@
 // What each `kubectl flink` verb decides, without I/O: which resource a name means, the merge patch a verb makes on
 // `.spec` (never on status), the spec a rollback writes back, and how a savepoint is asked for.
 import { readSpecEnvelope } from '../spec-envelope.js';
+import { newSnapshotResource } from '../reconcile/state-snapshot.js';
 import { asObject, asString, type Json } from '../validation/access.js';
 import { option, OPTIONS } from '../operator-options.js';
 import { effectiveConfig, type FlatConfig } from '../flink-config.js';
@@ -113,14 +114,9 @@ export function savepointRequest(resource: Json, operatorConfig: FlatConfig, now
     const current = job.savepointTriggerNonce;
     return { patch: { spec: { job: { savepointTriggerNonce: typeof current === 'number' && current >= now ? current + 1 : now } } } };
   }
-  return {
-    snapshot: {
-      apiVersion: 'flink.apache.org/v1beta1',
-      kind: 'FlinkStateSnapshot',
-      metadata: { name: `${name}-savepoint-${now}`, namespace: metadata.namespace, labels: { 'snapshot.trigger-type': 'MANUAL' } },
-      spec: { jobReference: { kind: asString(resource.kind) ?? 'FlinkDeployment', name }, savepoint: {} },
-    },
-  };
+  // The same resource the operator makes for a manual trigger: owned by the job, so it goes when the job does.
+  const owner = { kind: asString(resource.kind) === 'FlinkSessionJob' ? ('FlinkSessionJob' as const) : ('FlinkDeployment' as const), name, namespace: asString(metadata.namespace) ?? '', uid: asString(metadata.uid) ?? '' };
+  return { snapshot: newSnapshotResource(owner, { snapshot: 'savepoint', triggerType: 'MANUAL', disposeOnDelete: true }, now) };
 }
 
 export const describe = (resource: Json): string => `${asString(resource.kind) ?? 'FlinkDeployment'} ${JSON.stringify(asString(asObject(resource.metadata)?.name) ?? '')}`;

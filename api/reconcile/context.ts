@@ -6,10 +6,10 @@ import { isHighAvailabilityEnabled, type FlatConfig } from '../flink-config.js';
 import { deriveLifecycleState } from '../lifecycle.js';
 import { option, OPTIONS } from '../operator-options.js';
 import { lastReconciledSpec, writeSpecEnvelope, type SpecEnvelope } from '../spec-envelope.js';
-import type { FlinkDeploymentSpec, FlinkDeploymentStatus } from '../types.generated.js';
+import type { FlinkDeploymentSpec, FlinkDeploymentStatus, FlinkSessionJobStatus } from '../types.generated.js';
 import { asObject, type Json } from '../validation/access.js';
 import { deploymentConfig } from '../validation/index.js';
-import { isTerminal, observeStatus, withJob, type Observation } from './observe.js';
+import { errorDocument, isTerminal, observeStatus, withJob, type Observation } from './observe.js';
 import type { SnapshotAction, SnapshotRequest } from './snapshots.js';
 
 export const FINALIZER = 'flinkdeployments.flink.apache.org/finalizer';
@@ -19,6 +19,12 @@ export const RECONCILIATION_ERROR_TYPE = 'org.apache.flink.kubernetes.operator.e
 export const UPGRADE_FAILURE_TYPE = 'org.apache.flink.kubernetes.operator.exception.UpgradeFailureException';
 export const MANUAL_RESTORE_MESSAGE =
   'JobManager deployment is missing and HA metadata is not available to make stateful upgrades. It is possible that the job has finished or terminally failed, or the configmaps have been deleted. Manual restore required.';
+
+/** A job kind's status after a step failed: upstream's error document, and the lifecycle state it implies. */
+export function failedStepStatus<S extends FlinkDeploymentStatus | FlinkSessionJobStatus>(status: S | undefined, kind: 'FlinkDeployment' | 'FlinkSessionJob', message: string): S {
+  const failed = { ...status, error: errorDocument(RECONCILIATION_ERROR_TYPE, message) } as S;
+  return { ...failed, lifecycleState: deriveLifecycleState(failed, kind) };
+}
 
 export interface ReconcileEvent {
   type: 'Normal' | 'Warning';

@@ -6,7 +6,9 @@
 // savepoint with `disposeOnDelete` is disposed of through Flink before the finalizer goes.
 import { firstSet, SAVEPOINT_DIR_KEYS, type FlatConfig } from '../flink-config.js';
 import type { FlinkStateSnapshotSpec, FlinkStateSnapshotStatus } from '../types.generated.js';
-import { asObject, type Json } from '../validation/access.js';
+import { asObject, asString, type Json } from '../validation/access.js';
+import { deploymentConfig } from '../validation/index.js';
+import { sessionJobConfig } from '../validation/session-job.js';
 import { jobReferenceOf, recordsExistingSavepoint, targetProblem, validateFlinkStateSnapshot, type JobReference, type JobTarget } from '../validation/state-snapshot.js';
 import { formatFieldError } from '../validation/field-error.js';
 import { API_VERSION } from '../schema/crd.js';
@@ -41,6 +43,22 @@ export interface SnapshotJob {
   target: JobTarget;
   /** The job's effective Flink configuration (its savepoint directory); absent when the job is not found. */
   config?: FlatConfig;
+  /** The FlinkDeployment whose Flink runs the job: its own, or a session job's session; absent when not found. */
+  cluster?: string;
+}
+
+/** The job resources the operator knows of (its caches), by kind and name in the snapshot's namespace. */
+export type JobLookup = (kind: JobReference['kind'], name: string) => Json | undefined;
+
+/** The job a snapshot names: the resource, its effective configuration and the cluster whose Flink runs it. */
+export function locateSnapshotJob(reference: JobReference, lookup: JobLookup, operatorConfig: FlatConfig): SnapshotJob {
+  const found = lookup(reference.kind, reference.name);
+  if (!found) return { target: { state: 'missing' } };
+  const target = { state: 'found' as const, resource: found };
+  if (reference.kind === 'FlinkDeployment') return { target, config: deploymentConfig(operatorConfig, found), cluster: reference.name };
+  const cluster = asString(asObject(found.spec)?.deploymentName) ?? '';
+  const session = lookup('FlinkDeployment', cluster);
+  return { target, config: sessionJobConfig(operatorConfig, found, session ? { state: 'found', deployment: session } : { state: 'missing' }), cluster };
 }
 
 export interface StateSnapshotInput {
@@ -198,7 +216,7 @@ function finish(plan: StateSnapshotPlan, state: 'COMPLETED' | 'FAILED' | 'ABANDO
 }
 
 /** The id of the job's Flink job when it runs; undefined otherwise. */
-function runningJob(job: SnapshotJob): string | undefined {
+export function runningJob(job: SnapshotJob): string | undefined {
   if (job.target.state !== 'found') return undefined;
   const jobStatus = asObject(asObject(job.target.resource.status)?.jobStatus);
   return jobStatus?.state === 'RUNNING' && typeof jobStatus.jobId === 'string' ? jobStatus.jobId : undefined;

@@ -14,6 +14,7 @@ import { isHighAvailabilityEnabled } from '../../api/flink-config.js';
 import { haConfigMapSelector, holdsJob, isHaConfigMap, isJobGraphKey } from '../../api/cluster/ha-metadata.js';
 import { deploymentConfig } from '../../api/validation/index.js';
 import type { Json } from '../../api/validation/access.js';
+import { failedStepStatus } from '../../api/reconcile/context.js';
 import { FlinkResourceReconciler, type OwnAction, observeSnapshots, type FlinkResourceObject, type ReconcilerDeps } from './resource-reconciler.js';
 
 export type FlinkDeploymentObject = KubeObject & DeploymentResource & FlinkResourceObject;
@@ -28,6 +29,10 @@ export class DeploymentReconciler extends FlinkResourceReconciler<FlinkDeploymen
 
   protected override ignored(resource: FlinkDeploymentObject): boolean {
     return isCanary(resource);
+  }
+
+  protected failedStatus(resource: FlinkDeploymentObject, message: string): FlinkDeploymentObject['status'] {
+    return failedStepStatus(resource.status, 'FlinkDeployment', message);
   }
 
   protected plan(resource: FlinkDeploymentObject, observation: Observation, newJobId: string): Plan {

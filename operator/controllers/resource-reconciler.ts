@@ -2,10 +2,8 @@
 // is behind our own writes), write its status through the status subresource only when it changed, record events,
 // keep its finalizer, and turn a failed step into a status error, a Warning event and a retry with backoff.
 import { randomBytes } from 'node:crypto';
-import { errorDocument } from '../../api/reconcile/observe.js';
-import { RECONCILIATION_ERROR_TYPE, type ReconcileEvent } from '../../api/reconcile/context.js';
+import type { ReconcileEvent } from '../../api/reconcile/context.js';
 import { CacheFreshness } from '../../api/reconcile/freshness.js';
-import { deriveLifecycleState } from '../../api/lifecycle.js';
 import { canonicalJson } from '../../api/spec-envelope.js';
 import { API_VERSION, FLINK_STATE_SNAPSHOT } from '../../api/schema/crd.js';
 import type { FlatConfig } from '../../api/flink-config.js';
@@ -180,11 +178,8 @@ export abstract class FlinkResourceReconciler<R extends FlinkResourceObject, O, 
     return current;
   }
 
-  /** The status that reports a failed step: upstream's error document, and the lifecycle state it implies. */
-  protected failedStatus(resource: R, message: string): R['status'] {
-    const failed = { ...resource.status, error: errorDocument(RECONCILIATION_ERROR_TYPE, message) };
-    return { ...failed, lifecycleState: deriveLifecycleState(failed, this.resourceKind.kind as 'FlinkDeployment' | 'FlinkSessionJob') } as R['status'];
-  }
+  /** The status that reports a failed step, as the kind reports one. */
+  protected abstract failedStatus(resource: R, message: string): R['status'];
 
   /** Replaces the status when it changed, with the object's resourceVersion: a concurrent write is a 409, retried. */
   protected async writeStatus(resource: R, status: R['status']): Promise<R> {

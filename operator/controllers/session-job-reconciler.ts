@@ -6,6 +6,7 @@ import { FLINK_SESSION_JOB } from '../../api/schema/crd.js';
 import type { Json } from '../../api/validation/access.js';
 import type { JarFetcher } from '../artifacts/jar-fetcher.js';
 import { FlinkRestClient } from '../flink-rest.js';
+import { failedStepStatus } from '../../api/reconcile/context.js';
 import { FlinkResourceReconciler, type OwnAction, observeSnapshots, type FlinkResourceObject, type ReconcilerDeps } from './resource-reconciler.js';
 
 export type FlinkSessionJobObject = FlinkResourceObject & SessionJobResource;
@@ -24,6 +25,10 @@ const RUN_TIMEOUT_MS = 120_000;
 export class SessionJobReconciler extends FlinkResourceReconciler<FlinkSessionJobObject, SessionJobObservation, SessionJobAction> {
   constructor(private readonly sessionDeps: SessionJobReconcilerDeps) {
     super(sessionDeps, { kind: 'FlinkSessionJob', plural: FLINK_SESSION_JOB.plural, cache: SESSION_JOB_CACHES.sessionJobs, finalizer: SESSION_JOB_FINALIZER });
+  }
+
+  protected failedStatus(resource: FlinkSessionJobObject, message: string): FlinkSessionJobObject['status'] {
+    return failedStepStatus(resource.status, 'FlinkSessionJob', message);
   }
 
   protected plan(resource: FlinkSessionJobObject, observation: SessionJobObservation, newJobId: string): SessionJobPlan {

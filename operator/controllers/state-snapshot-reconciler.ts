@@ -1,12 +1,11 @@
 // One reconcile of one FlinkStateSnapshot: find the job it names (from the caches of FlinkDeployments and
 // FlinkSessionJobs), ask that job's Flink about the trigger in flight, let the pure planner decide
 // (api/reconcile/state-snapshot.ts), then write the status and labels and trigger or dispose through Flink.
-import { failed, planStateSnapshot, snapshotKindOf, STATE_SNAPSHOT_FINALIZER, type StateSnapshotAction, type StateSnapshotPlan, type StateSnapshotResource, type SnapshotJob } from '../../api/reconcile/state-snapshot.js';
+import { failed, locateSnapshotJob, planStateSnapshot, runningJob, snapshotKindOf, STATE_SNAPSHOT_FINALIZER, type StateSnapshotAction, type StateSnapshotPlan, type StateSnapshotResource, type SnapshotJob } from '../../api/reconcile/state-snapshot.js';
 import type { SnapshotProgress } from '../../api/reconcile/snapshots.js';
 import { FLINK_STATE_SNAPSHOT } from '../../api/schema/crd.js';
-import { asObject, asString, type Json } from '../../api/validation/access.js';
-import { deploymentConfig, sessionJobConfig } from '../../api/validation/index.js';
-import { jobReferenceOf, type JobReference, type JobTarget } from '../../api/validation/state-snapshot.js';
+import type { Json } from '../../api/validation/access.js';
+import { jobReferenceOf, type JobReference } from '../../api/validation/state-snapshot.js';
 import { FlinkRestClient, FlinkRestError } from '../flink-rest.js';
 import { FlinkResourceReconciler, type OwnAction, type FlinkResourceObject, type ReconcilerDeps } from './resource-reconciler.js';
 
@@ -35,35 +34,22 @@ export class StateSnapshotReconciler extends FlinkResourceReconciler<FlinkStateS
     const reference = jobReferenceOf(resource as unknown as Json);
     if (!reference) return { now, job: { target: { state: 'missing' } } };
     const job = this.job(resource.metadata.namespace, reference);
-    const { status } = resource;
-    const jobStatus = job.target.state === 'found' ? asObject(asObject(job.target.resource.status)?.jobStatus) : undefined;
-    const jobId = asString(jobStatus?.jobId);
-    if (!jobId || jobStatus?.state !== 'RUNNING' || resource.metadata.deletionTimestamp) return { now, job };
-    const flink = this.flink(resource.metadata.namespace, reference, job.target);
-    if ((status?.state ?? 'TRIGGER_PENDING') === 'TRIGGER_PENDING') {
-      return { now, job, tasksRunning: (await flink.jobs()).some((j) => j.id === jobId && j.allTasksRunning) };
-    }
-    if (status?.state !== 'IN_PROGRESS' || !status.triggerId) return { now, job };
-    return { now, job, progress: await flink.snapshotProgress(snapshotKindOf(resource.spec), jobId, status.triggerId) };
+    const jobId = runningJob(job);
+    const state = resource.status?.state ?? 'TRIGGER_PENDING';
+    if (!jobId || resource.metadata.deletionTimestamp) return { now, job };
+    if (state === 'TRIGGER_PENDING') return { now, job, tasksRunning: (await this.flink(resource, job).jobs()).some((j) => j.id === jobId && j.allTasksRunning) };
+    if (state !== 'IN_PROGRESS' || !resource.status?.triggerId) return { now, job };
+    return { now, job, progress: await this.flink(resource, job).snapshotProgress(snapshotKindOf(resource.spec), jobId, resource.status.triggerId) };
   }
 
-  /** The job resource a snapshot names, and its effective configuration. */
   private job(namespace: string, reference: JobReference): SnapshotJob {
     const { caches, operatorConfig } = this.deps;
-    const cache = reference.kind === 'FlinkDeployment' ? SNAPSHOT_CACHES.deployments : SNAPSHOT_CACHES.sessionJobs;
-    const found = caches.get(cache, namespace, reference.name) as Json | undefined;
-    if (!found) return { target: { state: 'missing' } };
-    if (reference.kind === 'FlinkDeployment') return { target: { state: 'found', resource: found }, config: deploymentConfig(operatorConfig(), found) };
-    const sessionName = asString(asObject(found.spec)?.deploymentName) ?? '';
-    const session = caches.get(SNAPSHOT_CACHES.deployments, namespace, sessionName) as Json | undefined;
-    const config = sessionJobConfig(operatorConfig(), found, session ? { state: 'found', deployment: session } : { state: 'missing' });
-    return { target: { state: 'found', resource: found }, config };
+    const lookup = (kind: JobReference['kind'], name: string) => caches.get(kind === 'FlinkDeployment' ? SNAPSHOT_CACHES.deployments : SNAPSHOT_CACHES.sessionJobs, namespace, name) as Json | undefined;
+    return locateSnapshotJob(reference, lookup, operatorConfig());
   }
 
-  /** The Flink that runs the job: the FlinkDeployment's own, or the session cluster a FlinkSessionJob runs on. */
-  private flink(namespace: string, reference: JobReference, target: JobTarget): FlinkRestClient {
-    const cluster = reference.kind === 'FlinkDeployment' || target.state !== 'found' ? reference.name : (asString(asObject(target.resource.spec)?.deploymentName) ?? '');
-    return new FlinkRestClient(this.deps.addresses.url(namespace, cluster), this.deps.flinkTimeoutMs, this.deps.signal);
+  private flink(resource: FlinkStateSnapshotObject, job: SnapshotJob): FlinkRestClient {
+    return new FlinkRestClient(this.deps.addresses.url(resource.metadata.namespace, job.cluster ?? ''), this.deps.flinkTimeoutMs, this.deps.signal);
   }
 
   protected async act(resource: FlinkStateSnapshotObject, action: OwnAction<StateSnapshotAction>): Promise<FlinkStateSnapshotObject> {
@@ -74,8 +60,7 @@ export class StateSnapshotReconciler extends FlinkResourceReconciler<FlinkStateS
       case 'trigger':
         return this.trigger(resource, action);
       case 'dispose': {
-        const job = this.job(namespace, action.reference);
-        await this.flink(namespace, action.reference, job.target).disposeSavepoint(action.path);
+        await this.flink(resource, this.job(namespace, action.reference)).disposeSavepoint(action.path);
         this.deps.log.info({ namespace, name, path: action.path }, 'savepoint disposed of');
         return resource;
       }
@@ -87,10 +72,8 @@ export class StateSnapshotReconciler extends FlinkResourceReconciler<FlinkStateS
    * (counted against `backoffLimit`); no answer at all is not — the next look asks again under the same id.
    */
   private async trigger(resource: FlinkStateSnapshotObject, action: Extract<StateSnapshotAction, { kind: 'trigger' }>): Promise<FlinkStateSnapshotObject> {
-    const { namespace } = resource.metadata;
-    const job = this.job(namespace, action.reference);
     try {
-      await this.flink(namespace, action.reference, job.target).triggerSnapshot(action.snapshot, action.jobId, action.triggerId, action);
+      await this.flink(resource, this.job(resource.metadata.namespace, action.reference)).triggerSnapshot(action.snapshot, action.jobId, action.triggerId, action);
       return resource;
     } catch (err) {
       if (!(err instanceof FlinkRestError) || err.status === undefined) throw err;
@@ -101,7 +84,7 @@ export class StateSnapshotReconciler extends FlinkResourceReconciler<FlinkStateS
     }
   }
 
-  protected override failedStatus(resource: FlinkStateSnapshotObject, message: string): FlinkStateSnapshotObject['status'] {
+  protected failedStatus(resource: FlinkStateSnapshotObject, message: string): FlinkStateSnapshotObject['status'] {
     return { ...resource.status, error: message };
   }
 }

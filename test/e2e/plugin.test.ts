@@ -86,7 +86,7 @@ describe('kubectl flink (the plugin, through the real kubectl)', function () {
     const savepoint = await flink(['savepoint', 'orders', '-n', ns, '--wait']);
     expect(savepoint.code, savepoint.stderr).to.equal(0);
     const [created, path] = savepoint.stdout.trim().split('\n');
-    expect(created).to.match(/^flinkstatesnapshot\.flink\.apache\.org\/orders-savepoint-\d+ created$/);
+    expect(created).to.match(/^flinkstatesnapshot\.flink\.apache\.org\/orders-savepoint-manual-\d+ created$/);
     expect(existsSync(join(snapshotDir(path!), '_metadata')), `${path} on disk`).to.equal(true);
     expect((await flink(['status', 'orders', '-n', ns])).stdout).to.match(/Last savepoint:\s+\S*savepoint-/);
 

@@ -10,7 +10,7 @@ const job = (over: Record<string, unknown> = {}) => ({ jarURI: 'local:///x.jar',
 const deployment = (spec: Record<string, unknown> = { job: job() }, status: Record<string, unknown> = {}) => ({
   apiVersion: 'flink.apache.org/v1beta1',
   kind: 'FlinkDeployment',
-  metadata: { name: 'orders', namespace: 'prod', creationTimestamp: '2026-11-30T11:00:00Z', generation: 3, resourceVersion: '7' },
+  metadata: { name: 'orders', namespace: 'prod', uid: 'u-1', creationTimestamp: '2026-11-30T11:00:00Z', generation: 3, resourceVersion: '7' },
   spec: { flinkVersion: 'v2_2', mode: 'native', ...spec },
   status,
 });
@@ -52,13 +52,18 @@ describe('kubectl flink: what a verb decides', () => {
     expect(diffPaths({ a: { 'x.y': 1 } }, { a: { 'x.y': 2 } }, 'spec')).to.deep.equal(['spec.a["x.y"]']);
   });
 
-  it('a savepoint is a FlinkStateSnapshot of the job, or the nonce where the resource turned snapshot resources off', () => {
+  it('a savepoint is a FlinkStateSnapshot owned by the job, as the operator makes for a manual trigger, or the nonce where the resource turned snapshot resources off', () => {
     expect(savepointRequest(deployment(), {}, NOW)).to.deep.equal({
       snapshot: {
         apiVersion: 'flink.apache.org/v1beta1',
         kind: 'FlinkStateSnapshot',
-        metadata: { name: `orders-savepoint-${NOW}`, namespace: 'prod', labels: { 'snapshot.trigger-type': 'MANUAL' } },
-        spec: { jobReference: { kind: 'FlinkDeployment', name: 'orders' }, savepoint: {} },
+        metadata: {
+          name: `orders-savepoint-manual-${NOW}`,
+          namespace: 'prod',
+          labels: { 'snapshot.trigger-type': 'MANUAL' },
+          ownerReferences: [{ apiVersion: 'flink.apache.org/v1beta1', kind: 'FlinkDeployment', name: 'orders', uid: 'u-1', controller: false, blockOwnerDeletion: false }],
+        },
+        spec: { jobReference: { kind: 'FlinkDeployment', name: 'orders' }, backoffLimit: -1, savepoint: { formatType: 'CANONICAL', disposeOnDelete: true, alreadyExists: false } },
       },
     });
     const legacy = deployment({ job: job(), flinkConfiguration: { 'kubernetes.operator.snapshot.resource.enabled': 'false' } });

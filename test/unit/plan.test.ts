@@ -4,6 +4,8 @@ import { expect } from 'chai';
 import { FINALIZER, planDeployment, reconcileTrigger, type DeploymentResource, type Plan } from '../../api/reconcile/plan.js';
 import type { FlinkJob, JobManagerObservation, Observation } from '../../api/reconcile/observe.js';
 import { readSpecEnvelope, writeSpecEnvelope } from '../../api/spec-envelope.js';
+import { failedStepStatus } from '../../api/reconcile/context.js';
+import type { FlinkDeploymentStatus } from '../../api/types.generated.js';
 
 const NOW = 1_800_000_000_000;
 const JOB_ID = 'a'.repeat(32);
@@ -382,5 +384,16 @@ describe('reconcile plan (pure)', () => {
     expect(reconcileTrigger({ ...meta, deletionTimestamp: '2026-11-30T00:00:00Z' } as typeof meta)).to.not.equal(trigger);
     expect(reconcileTrigger({ ...meta, finalizers: [] })).to.not.equal(trigger);
     expect(reconcileTrigger({ ...meta, labels: { 'flink.apache.org/canary': 'true' } })).to.not.equal(trigger);
+  });
+});
+
+describe('a failed step in the status', () => {
+  it('is upstream\'s error document; a resource never deployed becomes FAILED, a deployed one keeps its lifecycle state', () => {
+    const first = failedStepStatus<FlinkDeploymentStatus>({}, 'FlinkDeployment', 'no JobManager image');
+    expect(JSON.parse(first.error!)).to.deep.equal({ type: 'org.apache.flink.kubernetes.operator.exception.ReconciliationException', message: 'no JobManager image' });
+    expect(first.lifecycleState).to.equal('FAILED');
+    const spec = writeSpecEnvelope({ spec: { job: { state: 'running' } }, apiVersion: 'flink.apache.org/v1beta1', firstDeployment: false });
+    const stable = { reconciliationStatus: { state: 'DEPLOYED' as const, lastReconciledSpec: spec, lastStableSpec: spec }, jobManagerDeploymentStatus: 'READY' as const, lifecycleState: 'STABLE' as const };
+    expect(failedStepStatus(stable, 'FlinkSessionJob', 'Flink REST unreachable')).to.include({ lifecycleState: 'STABLE', jobManagerDeploymentStatus: 'READY' });
   });
 });

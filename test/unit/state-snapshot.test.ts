@@ -3,10 +3,11 @@
 // expected values written by hand.
 import { expect } from 'chai';
 import { planSnapshots, type OwnedSnapshot, type SnapshotInput } from '../../api/reconcile/snapshots.js';
-import { newSnapshotResource, planStateSnapshot, STATE_SNAPSHOT_FINALIZER, type StateSnapshotInput, type StateSnapshotResource } from '../../api/reconcile/state-snapshot.js';
+import { locateSnapshotJob, newSnapshotResource, planStateSnapshot, STATE_SNAPSHOT_FINALIZER, type StateSnapshotInput, type StateSnapshotResource } from '../../api/reconcile/state-snapshot.js';
 import { FLINK_STATE_SNAPSHOT } from '../../api/schema/crd.js';
 import { validateResource } from '../../api/validation/index.js';
 import type { JobTarget } from '../../api/validation/state-snapshot.js';
+import type { Json } from '../../api/validation/access.js';
 
 const NOW = Date.parse('2026-11-30T12:00:00Z');
 const T = '2026-11-30T12:00:00Z';
@@ -225,5 +226,21 @@ describe('snapshot resources a running job asks for (kubernetes.operator.snapsho
       spec: { jobReference: { kind: 'FlinkDeployment', name: 'job' }, backoffLimit: -1, savepoint: { path: 'file:///sp/x', formatType: 'CANONICAL', disposeOnDelete: false, alreadyExists: true } },
     });
     expect(newSnapshotResource(owner, { snapshot: 'checkpoint', triggerType: 'PERIODIC', disposeOnDelete: false }, 1).spec).to.deep.equal({ jobReference: { kind: 'FlinkDeployment', name: 'job' }, backoffLimit: 0, checkpoint: {} });
+  });
+
+  it('finds the Flink of the job it names: a FlinkDeployment\'s own, a session job\'s session, with that job\'s savepoint directory', () => {
+    const resources: Record<string, Json> = {
+      'FlinkDeployment/session': { metadata: { name: 'session', namespace: 'ns' }, spec: { flinkVersion: 'v2_2', flinkConfiguration: { 'execution.checkpointing.savepoint-dir': 'file:///session-sp' } } },
+      'FlinkSessionJob/orders': { metadata: { name: 'orders', namespace: 'ns' }, spec: { deploymentName: 'session', job: { jarURI: 'file:///j.jar' } } },
+      'FlinkDeployment/app': { metadata: { name: 'app', namespace: 'ns' }, spec: { flinkVersion: 'v2_2', flinkConfiguration: { 'execution.checkpointing.savepoint-dir': 'file:///app-sp' } } },
+    };
+    const lookup = (kind: string, name: string) => resources[`${kind}/${name}`];
+    const sessionJob = locateSnapshotJob({ kind: 'FlinkSessionJob', name: 'orders' }, lookup, {});
+    expect(sessionJob.cluster).to.equal('session');
+    expect(sessionJob.config?.['execution.checkpointing.savepoint-dir']).to.equal('file:///session-sp');
+    const app = locateSnapshotJob({ kind: 'FlinkDeployment', name: 'app' }, lookup, {});
+    expect(app).to.include({ cluster: 'app' });
+    expect(app.config?.['execution.checkpointing.savepoint-dir']).to.equal('file:///app-sp');
+    expect(locateSnapshotJob({ kind: 'FlinkSessionJob', name: 'gone' }, lookup, {})).to.deep.equal({ target: { state: 'missing' } });
   });
 });
