@@ -29,8 +29,8 @@ export const isAuthFailure = (err: unknown): boolean => err instanceof KubeApiEr
 export const isAuthRefusal = (status: number | undefined, message: string): boolean =>
   status === 401 || (status === 403 && !message.includes('because it is being terminated'));
 
-export type PatchType = 'merge' | 'json';
-const PATCH_CONTENT_TYPES: Record<PatchType, string> = { merge: 'application/merge-patch+json', json: 'application/json-patch+json' };
+export type PatchType = 'merge' | 'json' | 'apply';
+const PATCH_CONTENT_TYPES: Record<PatchType, string> = { merge: 'application/merge-patch+json', json: 'application/json-patch+json', apply: 'application/apply-patch+yaml' };
 
 export interface KubeObject {
   apiVersion?: string;
@@ -142,6 +142,11 @@ export class KubeClient {
     return this.call<T>('PATCH', path, body, PATCH_CONTENT_TYPES[type]);
   }
 
+  /** Server-side apply as `fieldManager`, taking over fields another manager set (JSON is YAML). */
+  apply<T extends KubeObject>(path: string, body: KubeObject, fieldManager: string): Promise<T> {
+    return this.patch<T>(`${path}?fieldManager=${encodeURIComponent(fieldManager)}&force=true`, 'apply', body);
+  }
+
   /** Deletes, 404 counting as done; `Foreground` keeps the object until its dependents are gone. */
   async delete(path: string, propagationPolicy: 'Foreground' | 'Background' = 'Background'): Promise<void> {
     try {
@@ -249,8 +254,9 @@ function parseAnswer<T>(what: string, status: number, raw: Buffer): T {
   throw new KubeApiError(status, typeof s.reason === 'string' ? s.reason : 'Unknown', `${what}: ${status} ${message}`.trim());
 }
 
-/** The REST path of a namespaced object (or of its collection when `name` is absent). */
+/** The REST path of an object (or of its collection when `name` is absent). */
 export function objectPath(apiVersion: string, plural: string, namespace: string, name?: string, subresource?: string): string {
   const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
-  return [`${base}/namespaces/${namespace}/${plural}`, name, subresource].filter(Boolean).join('/');
+  // An empty namespace: a cluster-scoped object (a CRD, a webhook configuration).
+  return [namespace ? `${base}/namespaces/${namespace}/${plural}` : `${base}/${plural}`, name, subresource].filter(Boolean).join('/');
 }

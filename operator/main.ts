@@ -10,6 +10,8 @@ import { hideBin } from 'yargs/helpers';
 import { option, OPTIONS } from '../api/operator-options.js';
 import { exitOnUsageError } from '../kube/cli.js';
 import { loadKubeConfig } from '../kube/kubeconfig.js';
+import { KubeClient } from '../kube/client.js';
+import { applyCrds, readCrds } from '../kube/crds.js';
 import { readOperatorConfig } from '../kube/operator-config.js';
 import { allowedSchemes } from '../api/validation/jar-uri.js';
 import { JarFetcher } from './artifacts/jar-fetcher.js';
@@ -32,6 +34,7 @@ const argv = await yargs(hideBin(process.argv))
   .option('flink-rest-overrides', { type: 'string', describe: 'JSON file {"<namespace>/<name>": "http://host:port"} of Flink REST addresses, re-read when it changes' })
   .option('health-port', { type: 'number', default: 8085, describe: 'port of /healthz, /readyz and /metrics (0: any free port)' })
   .option('health-bind-address', { type: 'string', default: '0.0.0.0' })
+  .option('crds', { type: 'string', describe: 'directory of the chart\'s CRDs (a mounted ConfigMap), server-side applied at start' })
   .option('identity', { type: 'string', describe: 'leader-election identity (default: host name and a random suffix)' })
   .option('log-level', { type: 'string', default: 'info', choices: ['debug', 'info', 'warn', 'error'] })
   .strict()
@@ -58,6 +61,16 @@ const namespaces = (argv.namespaces ?? conf(OPTIONS.watchedNamespaces) ?? '')
   .filter((n) => n && n !== 'JOSDK_ALL_NAMESPACES');
 
 const kc = (await loadKubeConfig(argv.kubeconfig).catch((err: Error) => fail(err.message))) ?? fail('no kubeconfig found (--kubeconfig, KUBECONFIG, ~/.kube/config) and not running in a cluster');
+if (argv.crds) {
+  const client = KubeClient.fromKubeConfig(kc, 'flink-operator');
+  try {
+    logger.info({ crds: await applyCrds(client, readCrds(argv.crds), 'flink-operator-ts') }, 'CRDs applied from the chart');
+  } catch (err) {
+    fail(`cannot apply the CRDs in ${argv.crds}: ${(err as Error).message}`);
+  } finally {
+    client.close();
+  }
+}
 const identity = argv.identity ?? `${hostname()}-${randomBytes(3).toString('hex')}`;
 const parallelism = conf(OPTIONS.reconcileParallelism);
 

@@ -2,7 +2,8 @@
 // self-provisioned webhook TLS when cert-manager is not there.
 import forge from 'node-forge';
 import { isIP } from 'node:net';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPair, randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 
 export interface CertificateAuthority {
   certPem: string;
@@ -16,8 +17,15 @@ export interface IssuedCertificates {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-export function createCertificateAuthority(commonName: string, days: number, now = new Date()): CertificateAuthority {
-  const keys = forge.pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 });
+/** An RSA key pair made by OpenSSL on libuv's thread pool: node-forge's own takes the event loop for a second. */
+export async function generateKeys(): Promise<forge.pki.rsa.KeyPair> {
+  const { privateKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048, publicExponent: 0x10001 });
+  const forgeKey = forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()) as forge.pki.rsa.PrivateKey;
+  return { privateKey: forgeKey, publicKey: forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e) };
+}
+
+/** `days` may be a fraction (a test's short-lived certificates); `keys` default to a pair made here, synchronously. */
+export function createCertificateAuthority(commonName: string, days: number, now = new Date(), keys = forge.pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 })): CertificateAuthority {
   const cert = baseCertificate(keys.publicKey, days, now);
   const subject = [{ name: 'commonName', value: commonName }];
   cert.setSubject(subject);
@@ -41,12 +49,11 @@ export interface LeafOptions {
 }
 
 /** A leaf certificate signed by `ca`: a TLS server's (with `hosts`) or a client's (CN = user, O = groups). */
-export function issueCertificate(ca: CertificateAuthority, options: LeafOptions, days: number, now = new Date()): { certPem: string; keyPem: string } {
+export function issueCertificate(ca: CertificateAuthority, options: LeafOptions, days: number, now = new Date(), keys = forge.pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 })): { certPem: string; keyPem: string } {
   const hosts = options.hosts ?? [];
   if (options.usage === 'server' && hosts.length === 0) throw new Error('a serving certificate needs at least one host');
   const caCert = forge.pki.certificateFromPem(ca.certPem);
   const caKey = forge.pki.privateKeyFromPem(ca.keyPem);
-  const keys = forge.pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 });
   const cert = baseCertificate(keys.publicKey, days, now);
   cert.setSubject([
     { name: 'commonName', value: options.commonName },
@@ -64,13 +71,13 @@ export function issueCertificate(ca: CertificateAuthority, options: LeafOptions,
   return { certPem: forge.pki.certificateToPem(cert), keyPem: forge.pki.privateKeyToPem(keys.privateKey) };
 }
 
-export function issueServingCertificate(ca: CertificateAuthority, hosts: string[], days: number, now = new Date()): { certPem: string; keyPem: string } {
-  return issueCertificate(ca, { commonName: hosts[0] ?? '', hosts, usage: 'server' }, days, now);
+export function issueServingCertificate(ca: CertificateAuthority, hosts: string[], days: number, now = new Date(), keys?: forge.pki.rsa.KeyPair): { certPem: string; keyPem: string } {
+  return issueCertificate(ca, { commonName: hosts[0] ?? '', hosts, usage: 'server' }, days, now, keys);
 }
 
 /** A CA with a name of its own: a bundle holding an old and a new CA during rotation must tell them apart. */
-export function createUniqueCertificateAuthority(purpose: string, days: number, now = new Date()): CertificateAuthority {
-  return createCertificateAuthority(`${purpose} ${now.toISOString()} ${randomBytes(4).toString('hex')}`, days, now);
+export function createUniqueCertificateAuthority(purpose: string, days: number, now = new Date(), keys?: forge.pki.rsa.KeyPair): CertificateAuthority {
+  return createCertificateAuthority(`${purpose} ${now.toISOString()} ${randomBytes(4).toString('hex')}`, days, now, keys);
 }
 
 export function issueCertificates(hosts: string[], days: number, now = new Date()): IssuedCertificates {
@@ -82,7 +89,8 @@ function baseCertificate(publicKey: forge.pki.PublicKey, days: number, now: Date
   const cert = forge.pki.createCertificate();
   cert.publicKey = publicKey;
   cert.serialNumber = `01${randomBytes(15).toString('hex')}`; // positive, 128 bits of randomness
-  cert.validity.notBefore = new Date(now.getTime() - 5 * 60 * 1000); // tolerate a little clock skew
+  // Valid a little before now for clock skew: five minutes, or a tenth of a short life.
+  cert.validity.notBefore = new Date(now.getTime() - Math.min(5 * 60 * 1000, (days * DAY_MS) / 10));
   cert.validity.notAfter = new Date(now.getTime() + days * DAY_MS);
   return cert;
 }

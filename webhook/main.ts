@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { parseDurationMs } from '../api/flink-config.js';
@@ -12,7 +12,10 @@ import { readOperatorConfig } from '../kube/operator-config.js';
 import { issueCertificates } from './certs.js';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { ObjectCache } from '../kube/informer.js';
-import { loadKubeConfig } from '../kube/kubeconfig.js';
+import { loadKubeConfig, type LiveKubeConfig } from '../kube/kubeconfig.js';
+import { KubeClient } from '../kube/client.js';
+import { SelfProvisionedTls } from './self-provisioned-tls.js';
+import { certificateFiles } from './tls.js';
 import { clusterLookupsFrom, withoutKubernetesApi, type ClusterLookups } from './facts.js';
 import { startWebhookServer } from './server.js';
 
@@ -23,7 +26,7 @@ setFlagsFromString('--heap-growing-percent=50');
 
 await yargs(hideBin(process.argv))
   .scriptName('flink-webhook')
-  .usage('$0 [serve] --tls-cert-file FILE --tls-private-key-file FILE\n\nAdmission webhook for FlinkDeployment and FlinkSessionJob.')
+  .usage('$0 [serve] (--tls-cert-file FILE --tls-private-key-file FILE | --tls-secret NAME --tls-host DNS ...)\n\nAdmission webhook for FlinkDeployment, FlinkSessionJob and FlinkStateSnapshot.')
   .command(
     ['serve', '$0'],
     'serve /mutate and /validate over HTTPS',
@@ -31,8 +34,23 @@ await yargs(hideBin(process.argv))
       y
         .option('port', { type: 'number', default: 9443, describe: 'HTTPS port' })
         .option('bind-address', { type: 'string', default: '0.0.0.0', describe: 'address to listen on' })
-        .option('tls-cert-file', { type: 'string', demandOption: true, describe: 'serving certificate (PEM), reloaded when it changes' })
-        .option('tls-private-key-file', { type: 'string', demandOption: true, describe: 'private key of the certificate (PEM)' })
+        .option('tls-cert-file', { type: 'string', describe: 'serving certificate (PEM), reloaded when it changes (cert-manager, local use)' })
+        .option('tls-private-key-file', { type: 'string', describe: 'private key of the certificate (PEM)' })
+        .option('tls-secret', { type: 'string', describe: 'self-provisioned TLS: the Secret (in --tls-namespace) that keeps its CA and certificate' })
+        .option('tls-namespace', { type: 'string', describe: 'namespace of --tls-secret (default: POD_NAMESPACE)' })
+        .option('tls-host', { type: 'string', array: true, describe: 'DNS name the self-provisioned certificate is for (repeatable)' })
+        .option('mutating-webhook-configuration', { type: 'string', default: 'flink-operator-ts', describe: 'whose caBundle self-provisioned TLS keeps current' })
+        .option('validating-webhook-configuration', { type: 'string', default: 'flink-operator-ts', describe: 'whose caBundle self-provisioned TLS keeps current' })
+        .option('tls-ca-lifetime', { type: 'string', default: '87600h', describe: 'lifetime of a self-provisioned CA (renewed two thirds in)' })
+        .option('tls-serving-lifetime', { type: 'string', default: '8760h', describe: 'lifetime of a self-provisioned serving certificate (renewed two thirds in)' })
+        .option('tls-propagation', { type: 'string', default: '60s', describe: 'how long a new caBundle is trusted before a certificate it signs is served' })
+        .option('tls-poll', { type: 'string', default: '10s', describe: 'how often each replica looks at --tls-secret' })
+        .check((a) => {
+          if (Boolean(a.tlsCertFile) !== Boolean(a.tlsPrivateKeyFile)) throw new Error('--tls-cert-file and --tls-private-key-file go together');
+          if (Boolean(a.tlsCertFile) === Boolean(a.tlsSecret)) throw new Error('give either --tls-cert-file/--tls-private-key-file or --tls-secret');
+          if (a.tlsSecret && !(a.tlsHost as string[] | undefined)?.length) throw new Error('--tls-secret needs --tls-host (the webhook Service\'s DNS names)');
+          return true;
+        })
         .option('kubeconfig', { type: 'string', describe: 'kubeconfig for looking up session clusters (default: KUBECONFIG, ~/.kube/config, in-cluster; none: run without API access)' })
         .option('config', { type: 'string', describe: 'operator configuration: flat `key: value` YAML of kubernetes.operator.* and default Flink keys' })
         .option('request-timeout', { type: 'string', default: '10s', describe: 'a client that has not sent its whole request by then gets 408 (e.g. 10s)' })
@@ -55,12 +73,12 @@ await yargs(hideBin(process.argv))
         } else {
           logger.warn('no kubeconfig and not in a cluster: session clusters and ServiceAccounts cannot be checked; session jobs are admitted with a warning');
         }
+        const certificates = argv.tlsSecret ? await selfProvisioned(argv, kc, logger) : certificateFiles(argv.tlsCertFile!, argv.tlsPrivateKeyFile!, (err) => logger.warn({ reason: err.message }, 'new certificate files are not usable yet; still serving the previous certificate'));
         webhook = await startWebhookServer({
           cluster,
           port: argv.port,
           host: argv.bindAddress,
-          certFile: argv.tlsCertFile,
-          keyFile: argv.tlsPrivateKeyFile,
+          certificates,
           operatorConfig: readOperatorConfig(argv.config),
           requestTimeoutMs: durationFlag('--request-timeout', argv.requestTimeout),
           logger,
@@ -105,6 +123,41 @@ await yargs(hideBin(process.argv))
   .help()
   .fail(exitOnUsageError)
   .parseAsync();
+
+interface SelfProvisionedFlags {
+  tlsSecret?: string;
+  tlsNamespace?: string;
+  tlsHost?: string[];
+  mutatingWebhookConfiguration: string;
+  validatingWebhookConfiguration: string;
+  tlsCaLifetime: string;
+  tlsServingLifetime: string;
+  tlsPropagation: string;
+  tlsPoll: string;
+}
+
+/** The Secret-kept CA and certificate, provisioned (or picked up) before the server listens. */
+async function selfProvisioned(argv: SelfProvisionedFlags, kc: LiveKubeConfig | undefined, logger: Logger): Promise<SelfProvisionedTls> {
+  const namespace = argv.tlsNamespace ?? process.env.POD_NAMESPACE;
+  if (!kc || !namespace) throw new Error('--tls-secret needs the Kubernetes API and a namespace (--tls-namespace or POD_NAMESPACE)');
+  const tls = new SelfProvisionedTls({
+    client: KubeClient.fromKubeConfig(kc, 'flink-webhook'),
+    namespace,
+    secretName: argv.tlsSecret!,
+    mutatingWebhookConfiguration: argv.mutatingWebhookConfiguration,
+    validatingWebhookConfiguration: argv.validatingWebhookConfiguration,
+    policy: {
+      caLifetimeMs: durationFlag('--tls-ca-lifetime', argv.tlsCaLifetime),
+      servingLifetimeMs: durationFlag('--tls-serving-lifetime', argv.tlsServingLifetime),
+      hosts: argv.tlsHost!.map(String),
+      propagationMs: durationFlag('--tls-propagation', argv.tlsPropagation),
+    },
+    pollMs: durationFlag('--tls-poll', argv.tlsPoll),
+    log: logger.child({ tls: argv.tlsSecret }),
+  });
+  await tls.start();
+  return tls;
+}
 
 function durationFlag(flag: string, value: string): number {
   const ms = parseDurationMs(value);

@@ -9,7 +9,7 @@ import { validateResource } from '../api/validation/index.js';
 import { KINDS } from '../api/schema/crd.js';
 import { resolveFacts, withoutKubernetesApi, type ClusterLookups, type Lookup } from './facts.js';
 import { createMetrics, type Verdict } from './metrics.js';
-import { loadCertificate, secureContextOptions, watchCertificate } from './tls.js';
+import { secureContextOptions, type CertificateSource } from './tls.js';
 
 /** The API server's own limit on a request body. */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -23,8 +23,7 @@ export const HANDSHAKE_TIMEOUT_MS = 5000;
 export interface WebhookOptions {
   port: number;
   host?: string;
-  certFile: string;
-  keyFile: string;
+  certificates: CertificateSource;
   operatorConfig: FlatConfig;
   logger: Logger;
   /** The cluster's FlinkDeployments and ServiceAccounts; without them, rules that need them admit with a warning. */
@@ -34,7 +33,6 @@ export interface WebhookOptions {
   dnsTimeoutMs?: number;
   /** How jar hosts are resolved (default: the system resolver); tests give a slow stand-in. */
   lookup?: Lookup;
-  certPollMs?: number;
 }
 
 export interface WebhookServer {
@@ -110,7 +108,7 @@ export async function startWebhookServer(options: WebhookOptions): Promise<Webho
 
   const server = createServer(
     {
-      ...secureContextOptions(loadCertificate(options.certFile, options.keyFile)),
+      ...secureContextOptions(options.certificates.current()),
       handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
       requestTimeout: options.requestTimeoutMs ?? 10_000,
       headersTimeout: options.requestTimeoutMs ?? 10_000,
@@ -120,16 +118,10 @@ export async function startWebhookServer(options: WebhookOptions): Promise<Webho
     app,
   );
   server.maxConnections = MAX_CONNECTIONS;
-  const stopWatching = watchCertificate(
-    options.certFile,
-    options.keyFile,
-    (next) => {
-      server.setSecureContext(secureContextOptions(next));
-      logger.info({ certFile: options.certFile }, 'serving certificate reloaded');
-    },
-    (err) => logger.warn({ reason: err.message }, 'new certificate files are not usable yet; still serving the previous certificate'),
-    options.certPollMs,
-  );
+  options.certificates.onChange((next) => {
+    server.setSecureContext(secureContextOptions(next));
+    logger.info('serving certificate reloaded');
+  });
   server.on('tlsClientError', (err) => logger.debug({ reason: err.message }, 'TLS handshake failed'));
 
   await new Promise<void>((resolve, reject) => {
@@ -146,7 +138,7 @@ export async function startWebhookServer(options: WebhookOptions): Promise<Webho
     close: () =>
       new Promise<void>((resolve) => {
         shuttingDown = true;
-        stopWatching();
+        options.certificates.stop();
         server.close(() => resolve());
         server.closeIdleConnections();
       }),

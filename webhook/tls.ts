@@ -52,8 +52,33 @@ export function secureContextOptions(pair: ServingCertificate): SecureContextOpt
   return { cert: pair.cert, key: pair.key, minVersion: MIN_TLS_VERSION, ciphers: CIPHERS, honorCipherOrder: true };
 }
 
+/** Where the server's certificate comes from: files (cert-manager, local use) or the webhook's own Secret. */
+export interface CertificateSource {
+  current(): ServingCertificate;
+  /** Called with each new pair after the first. */
+  onChange(listener: (pair: ServingCertificate) => void): void;
+  stop(): void;
+}
+
+/** The pair in two files, reloaded when they change and still form a valid pair. */
+export function certificateFiles(certFile: string, keyFile: string, onError: (err: Error) => void, pollMs?: number): CertificateSource {
+  let pair = loadCertificate(certFile, keyFile);
+  const listeners: ((pair: ServingCertificate) => void)[] = [];
+  const stop = watchCertificate(
+    certFile,
+    keyFile,
+    (next) => {
+      pair = next;
+      for (const listener of listeners) listener(next);
+    },
+    onError,
+    pollMs,
+  );
+  return { current: () => pair, onChange: (listener) => listeners.push(listener), stop };
+}
+
 /** Calls `onChange` with the new pair whenever the files change and still form a valid pair. */
-export function watchCertificate(
+function watchCertificate(
   certFile: string,
   keyFile: string,
   onChange: (pair: ServingCertificate) => void,

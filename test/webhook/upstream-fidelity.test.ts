@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { startWebhookServer, type WebhookServer } from '../../webhook/server.js';
+import { certificateFiles } from '../../webhook/tls.js';
 import type { Lookup } from '../../webhook/facts.js';
 import { admissionReview } from '../support/reviews.js';
 import { deployedStatus, validDeployment, validSessionJob } from '../support/invalid-cases.js';
@@ -138,8 +139,7 @@ describe('admission held to upstream (issue 17 row 2): a slow name lookup never 
     server = await startWebhookServer({
       port: 0,
       host: '127.0.0.1',
-      certFile: join(dir, 'tls.crt'),
-      keyFile: join(dir, 'tls.key'),
+      certificates: certificateFiles(join(dir, 'tls.crt'), join(dir, 'tls.key'), () => undefined),
       operatorConfig: {},
       logger: pino({ level: 'silent' }),
       dnsTimeoutMs: 300,
