@@ -3,20 +3,49 @@
 // the operator's CRD step, run as the chart's ServiceAccount on the real authorizer, makes the new schema served.
 // `helm uninstall` leaves the CRDs and the users' resources.
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { repoRoot } from '../../local/stack.js';
 import { KubeClient, type KubeObject } from '../../kube/client.js';
 import { loadKubeConfig } from '../../kube/kubeconfig.js';
 import { applyCrds, readCrds } from '../../kube/crds.js';
 import { eventually, freshNamespace, kubectl, localStack, scratchDir } from '../support/stack.js';
-import { upstreamDeployment } from '../support/flink-deployments.js';
+import { apply, patchSpec, statefulDeployment, upstreamDeployment, waitForLifecycle, waitForUpgraded } from '../support/flink-deployments.js';
+import { buildImage, podman } from '../../local/image.js';
+import { runTool } from '../../local/tools.js';
+import { httpCall } from '../../local/http.js';
 import { kubeconfigWith } from '../support/credentials.js';
 import { runHelm as helm } from '../../local/helm.js';
 
 const NS = 'flink-operator-ts-chart';
+
+/**
+ * Where the API server sends reviews: `https://127.0.0.1:<port>` — no Service routing on the local stack, so only here
+ * the configurations name a url — or, without a port, the chart's Service again (helm upgrade merges into it). The
+ * caBundle the webhook published is replaced too; the webhook publishes it again on its next look.
+ */
+async function reachWebhookAt(port: number | undefined): Promise<void> {
+  for (const [kind, path] of [['mutatingwebhookconfiguration', '/mutate'], ['validatingwebhookconfiguration', '/validate']] as const) {
+    const value = port ? { url: `https://127.0.0.1:${port}${path}` } : { service: { name: 'ops-flink-operator-ts-webhook', namespace: NS, path, port: 443 } };
+    const patched = await kubectl(['patch', kind, 'flink-operator-ts', '--type=json', '-p', JSON.stringify([{ op: 'replace', path: '/webhooks/0/clientConfig', value }])]);
+    expect(patched.code, patched.stderr).to.equal(0);
+  }
+}
+
+interface ContainerSpec {
+  name: string;
+  command: string[];
+  args: string[];
+  env: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
+  volumeMounts: { name: string; mountPath: string }[];
+}
+interface PodSpec {
+  serviceAccountName: string;
+  containers: ContainerSpec[];
+  volumes: { name: string; configMap?: { name: string } }[];
+}
 
 const SESSION_JOBS_CRD = 'flinksessionjobs.flink.apache.org';
 
@@ -76,11 +105,7 @@ describe('Helm chart on the real control plane', function () {
     const token = (await kubectl(['create', 'token', 'ops-flink-operator-ts', '-n', NS, '--duration', '30m'])).stdout.trim();
     const kubeconfig = await kubeconfigWith(join(dir, 'kubeconfig'), { token });
     const port = 19443;
-    // No Service routing on the local stack: only here the configurations reach the webhook by url.
-    for (const [kind, path] of [['mutatingwebhookconfiguration', '/mutate'], ['validatingwebhookconfiguration', '/validate']]) {
-      const patched = await kubectl(['patch', kind!, 'flink-operator-ts', '--type=json', '-p', JSON.stringify([{ op: 'replace', path: '/webhooks/0/clientConfig', value: { url: `https://127.0.0.1:${port}${path}` } }])]);
-      expect(patched.code, patched.stderr).to.equal(0);
-    }
+    await reachWebhookAt(port);
     const log = join(dir, 'webhook.log');
     const args = ['--port', String(port), '--bind-address', '127.0.0.1', '--kubeconfig', kubeconfig, '--tls-secret', 'flink-operator-ts-webhook-tls', '--tls-namespace', NS, '--tls-host', '127.0.0.1'];
     const short = ['--tls-ca-lifetime', '36s', '--tls-serving-lifetime', '12s', '--tls-propagation', '4s', '--tls-poll', '1s'];
@@ -111,11 +136,101 @@ describe('Helm chart on the real control plane', function () {
       expect(readFileSync(log, 'utf8')).to.contain('"step":"promote-next-ca"');
     } finally {
       webhook.kill('SIGTERM');
-      // Back to the chart's service reference (helm upgrade merges into it), keeping the caBundle.
-      for (const [kind, path] of [['mutatingwebhookconfiguration', '/mutate'], ['validatingwebhookconfiguration', '/validate']]) {
-        const service = { name: 'ops-flink-operator-ts-webhook', namespace: NS, path, port: 443 };
-        await kubectl(['patch', kind!, 'flink-operator-ts', '--type=json', '-p', JSON.stringify([{ op: 'remove', path: '/webhooks/0/clientConfig/url' }, { op: 'add', path: '/webhooks/0/clientConfig/service', value: service }])]);
+      await reachWebhookAt(undefined);
+    }
+  });
+
+  it('the image, running for real: its operator and webhook containers, configured as the chart configures the pod and alone, take a job through STABLE, a savepoint upgrade, suspend, resume and delete', async function () {
+    this.timeout(900_000);
+    const stack = await localStack();
+    const image = await buildImage();
+    const dir = await scratchDir('chart-image');
+    const objects = parseAllDocuments((await helm(['get', 'manifest', 'ops', '-n', NS], env)).stdout).map((d) => d.toJS() as KubeObject).filter(Boolean);
+    const podSpec = (objects.find((o) => o.kind === 'Deployment') as unknown as { spec: { template: { spec: PodSpec } } }).spec.template.spec;
+    const configMaps = new Map(objects.filter((o) => o.kind === 'ConfigMap').map((o) => [o.metadata!.name!, (o as unknown as { data: Record<string, string> }).data]));
+    // What the kubelet gives the pod: its ConfigMap volumes as files, a token of its ServiceAccount bound to the pod,
+    // the cluster CA and the namespace, and the in-cluster address of the API server.
+    const volumes = new Map<string, string>();
+    for (const volume of podSpec.volumes) {
+      if (!volume.configMap) continue;
+      const at = join(dir, volume.name);
+      mkdirSync(at, { recursive: true });
+      for (const [file, text] of Object.entries(configMaps.get(volume.configMap.name)!)) writeFileSync(join(at, file), text);
+      volumes.set(volume.name, at);
+    }
+    const pod = (JSON.parse((await kubectl(['get', 'pods', '-n', NS, '-l', 'app.kubernetes.io/instance=ops', '-o', 'json'])).stdout) as { items: KubeObject[] }).items[0]!;
+    const account = join(dir, 'serviceaccount');
+    mkdirSync(account, { recursive: true });
+    const token = await kubectl(['create', 'token', podSpec.serviceAccountName, '-n', NS, '--bound-object-kind', 'Pod', '--bound-object-name', pod.metadata!.name!, '--bound-object-uid', pod.metadata!.uid!, '--duration', '1h']);
+    writeFileSync(join(account, 'token'), token.stdout.trim());
+    writeFileSync(join(account, 'ca.crt'), readFileSync(stack.controlPlane.pki.caCert));
+    writeFileSync(join(account, 'namespace'), NS);
+    const api = new URL(stack.controlPlane.server);
+    const p = podman();
+    const podmanRun = (args: string[]) => runTool(p.command, [...p.args, ...args], repoRoot, p.env);
+    const started: Record<string, number> = {};
+    const run = async (container: ContainerSpec, extraArgs: string[], extraMounts: string[]) => {
+      const mounts = container.volumeMounts.flatMap((m) => (volumes.has(m.name) ? ['-v', `${volumes.get(m.name)}:${m.mountPath}:ro`] : ['--tmpfs', `${m.mountPath}:rw,mode=1777`]));
+      const envs = container.env.flatMap((e) => ['-e', `${e.name}=${e.valueFrom?.fieldRef?.fieldPath === 'metadata.namespace' ? NS : e.value}`]);
+      started[container.name] = Date.now();
+      await podmanRun([
+        'run', '-d', '--replace', '--name', `fot-${container.name}`, '--read-only', '--user', '65532:65532', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--network', 'host',
+        '-e', `KUBERNETES_SERVICE_HOST=${api.hostname}`, '-e', `KUBERNETES_SERVICE_PORT=${api.port}`, ...envs,
+        '-v', `${account}:/var/run/secrets/kubernetes.io/serviceaccount:ro`, ...mounts, ...extraMounts,
+        '--entrypoint', container.command[0]!, image.tag, ...container.command.slice(1), ...container.args, ...extraArgs,
+      ]);
+    };
+    const [operator, webhook] = podSpec.containers;
+    await stack.stopOperator('operator');
+    try {
+      await reachWebhookAt(9443);
+      // The only differences from the pod: the webhook's certificate also names 127.0.0.1 (the url above), and the
+      // operator reads where the runner's Flink REST APIs listen (no Service routing here).
+      await run(webhook!, ['--tls-host=127.0.0.1'], []);
+      const overrides = dirname(stack.flinkRestOverridesFile);
+      await run(operator!, [`--flink-rest-overrides=/var/run/flink-rest/${basename(stack.flinkRestOverridesFile)}`], ['-v', `${overrides}:/var/run/flink-rest:ro`]);
+      const ready: Record<string, number> = {};
+      await eventually('both containers ready', async () => {
+        for (const [name, url] of [['webhook', 'https://127.0.0.1:9443/readyz'], ['operator', 'http://127.0.0.1:8085/readyz']] as const) {
+          if (!ready[name] && (await httpCall(url, { tls: { rejectUnauthorized: false } }).catch(() => undefined))?.status === 200) ready[name] = Date.now() - started[name]!;
+        }
+        return ready.webhook !== undefined && ready.operator !== undefined;
+      }, 120_000);
+
+      const ns = await freshNamespace('image');
+      await apply(ns, statefulDeployment('savepoint'));
+      const stable = await waitForLifecycle(ns, 'basic-example', 'STABLE');
+      const rss = await podmanRun(['stats', '--no-stream', '--format', '{{.Name}} {{.MemUsage}}', 'fot-operator', 'fot-webhook']);
+      console.log(`      image ${image.tag}: webhook ready in ${ready.webhook} ms, operator in ${ready.operator} ms; with one resource: ${rss.trim().replace(/\n/g, '; ')}`);
+      await patchSpec(ns, 'basic-example', { job: { parallelism: 1 } });
+      const upgraded = await waitForUpgraded(ns, 'basic-example', stable.status?.jobStatus?.jobId);
+      expect(upgraded.status?.jobStatus?.upgradeSavepointPath, 'the upgrade went through a savepoint').to.be.a('string');
+      await patchSpec(ns, 'basic-example', { job: { state: 'suspended' } });
+      await waitForLifecycle(ns, 'basic-example', 'SUSPENDED');
+      await patchSpec(ns, 'basic-example', { job: { state: 'running' } });
+      await waitForLifecycle(ns, 'basic-example', 'STABLE');
+      expect((await kubectl(['delete', 'flinkdeployment', 'basic-example', '-n', ns, '--timeout=120s'])).code).to.equal(0);
+      expect((await kubectl(['get', 'deployment', 'basic-example', '-n', ns])).code, 'its JobManager went with it').to.equal(1);
+
+      // What the chart grants its account, as the real authorizer lists it: no wildcard, nothing beyond the rules file.
+      const file = parse(readFileSync(join(repoRoot, 'charts/flink-operator-ts/files/rbac-rules.yaml'), 'utf8')) as Record<string, { resources: string[] }[]>;
+      const granted = new Set(Object.values(file).flat().flatMap((r) => r.resources));
+      for (const where of [ns, NS]) {
+        const list = await kubectl(['auth', 'can-i', '--list', '-n', where, `--as=system:serviceaccount:${NS}:ops-flink-operator-ts`]);
+        // Resource rows only: Kubernetes' own discovery rules grant every account non-resource URLs like /api/*.
+        const rows = list.stdout.trim().split('\n').slice(1).map((line) => line.trim().split(/\s+/)).filter((r) => !r[0]!.startsWith('['));
+        for (const row of rows) expect(row.join(' '), 'a wildcard').to.not.contain('*');
+        const unexpected = rows.map((r) => r[0]!.split('.')[0]!.split('/')[0]!).filter((resource) => !granted.has(resource) && !['selfsubjectreviews', 'selfsubjectaccessreviews', 'selfsubjectrulesreviews'].includes(resource));
+        expect(unexpected, `granted in ${where} beyond the rules file`).to.deep.equal([]);
       }
+    } finally {
+      for (const name of ['fot-operator', 'fot-webhook']) {
+        const logs = spawnSync(p.command, [...p.args, 'logs', name], { env: { ...process.env, ...p.env }, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+        writeFileSync(join(dir, `${name}.log`), `${logs.stdout ?? ''}${logs.stderr ?? ''}`);
+      }
+      await podmanRun(['rm', '-f', '-t', '5', 'fot-operator', 'fot-webhook']).catch(() => undefined);
+      await stack.startOperator();
+      await reachWebhookAt(undefined);
     }
   });
 

@@ -68,7 +68,7 @@ export async function startWebhook(extraArgs: string[] = [], options: { config?:
   });
   const ca = readFileSync(join(certDir, 'ca.crt'), 'utf8');
   const agent = new Agent({ ca, keepAlive: true, maxSockets: 16 });
-  const call = (method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}) =>
+  const call = (method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}, retried = false): Promise<HttpAnswer> =>
     new Promise<HttpAnswer>((resolve, reject) => {
       const req = request({ host: '127.0.0.1', port, path, method, agent, servername: 'localhost', headers }, (res) => {
         const chunks: Buffer[] = [];
@@ -79,7 +79,9 @@ export async function startWebhook(extraArgs: string[] = [], options: { config?:
         });
         res.on('error', reject);
       });
-      req.on('error', reject);
+      // A kept-alive socket the server closed as this request went out: Node's documented race, retried once as
+      // Node's docs advise (req.reusedSocket); a fresh connection's reset is still an error.
+      req.on('error', (err: NodeJS.ErrnoException) => (req.reusedSocket && err.code === 'ECONNRESET' && !retried ? call(method, path, body, headers, true).then(resolve, reject) : reject(err)));
       req.setTimeout(15_000, () => req.destroy(new Error(`no answer to ${method} ${path} within 15 s`)));
       req.end(body);
     });
