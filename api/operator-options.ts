@@ -190,3 +190,11 @@ export function optionsTable(): string {
   });
   return ['| key | default | per resource | meaning |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }
+
+/** The namespaces to watch (`--namespaces`, else the configuration); empty for all (upstream's JOSDK_ALL_NAMESPACES too). */
+export function watchedNamespaces(config: FlatConfig, flag?: string): string[] {
+  return (flag ?? option(config, OPTIONS.watchedNamespaces) ?? '')
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n && n !== 'JOSDK_ALL_NAMESPACES');
+}

@@ -79,3 +79,18 @@ export function statusOf(err: unknown): number | undefined {
   const e = err as { statusCode?: unknown; code?: unknown } | undefined;
   return typeof e?.statusCode === 'number' ? e.statusCode : typeof e?.code === 'number' ? e.code : undefined;
 }
+
+/**
+ * One cache over the given namespaces (one informer each: RBAC per namespace needs no cluster-wide list), or over all
+ * of them when none are given. An object in a namespace not watched is not there.
+ */
+export function namespacedCache<T extends KubernetesObject>(namespaces: readonly string[], start: (namespace?: string) => ObjectCache<T>): ObjectCache<T> {
+  if (namespaces.length === 0) return start();
+  const caches = new Map(namespaces.map((namespace) => [namespace, start(namespace)]));
+  return {
+    synced: () => [...caches.values()].every((c) => c.synced()),
+    get: (namespace, name) => caches.get(namespace)?.get(namespace, name),
+    list: (namespace) => (namespace === undefined ? [...caches.values()].flatMap((c) => c.list()) : (caches.get(namespace)?.list(namespace) ?? [])),
+    stop: async () => void (await Promise.all([...caches.values()].map((c) => c.stop()))),
+  };
+}

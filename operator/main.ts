@@ -7,7 +7,7 @@ import { setFlagsFromString } from 'node:v8';
 import { pino } from 'pino';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { option, OPTIONS } from '../api/operator-options.js';
+import { option, OPTIONS, watchedNamespaces } from '../api/operator-options.js';
 import { exitOnUsageError } from '../kube/cli.js';
 import { loadKubeConfig } from '../kube/kubeconfig.js';
 import { KubeClient } from '../kube/client.js';
@@ -55,10 +55,7 @@ try {
   fail((err as Error).message);
 }
 const conf = <T>(opt: Parameters<typeof option<T>>[1]) => option(operatorConfig, opt);
-const namespaces = (argv.namespaces ?? conf(OPTIONS.watchedNamespaces) ?? '')
-  .split(',')
-  .map((n) => n.trim())
-  .filter((n) => n && n !== 'JOSDK_ALL_NAMESPACES');
+const namespaces = watchedNamespaces(operatorConfig, argv.namespaces);
 
 const kc = (await loadKubeConfig(argv.kubeconfig).catch((err: Error) => fail(err.message))) ?? fail('no kubeconfig found (--kubeconfig, KUBECONFIG, ~/.kube/config) and not running in a cluster');
 if (argv.crds) {

@@ -11,7 +11,8 @@ import { exitOnUsageError } from '../kube/cli.js';
 import { readOperatorConfig } from '../kube/operator-config.js';
 import { issueCertificates } from './certs.js';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { ObjectCache } from '../kube/informer.js';
+import { namespacedCache, type ObjectCache } from '../kube/informer.js';
+import { watchedNamespaces } from '../api/operator-options.js';
 import { loadKubeConfig, type LiveKubeConfig } from '../kube/kubeconfig.js';
 import { KubeClient } from '../kube/client.js';
 import { SelfProvisionedTls } from './self-provisioned-tls.js';
@@ -61,13 +62,16 @@ await yargs(hideBin(process.argv))
       let cluster: ClusterLookups = withoutKubernetesApi;
       const caches: ObjectCache<KubernetesObject>[] = [];
       try {
+        const operatorConfig = readOperatorConfig(argv.config);
         const kc = await loadKubeConfig(argv.kubeconfig);
         if (kc) {
           const { flinkDeploymentCache, flinkSessionJobCache, serviceAccountCache } = await import('../kube/flink-resources.js');
           const onError = (what: string) => (err: unknown, retryInMs: number) => logger.warn({ reason: errorLine(err), retryInMs }, `${what} watch failed; ${what}s are not checked until it recovers`);
-          const deployments = flinkDeploymentCache(kc, { onError: onError('FlinkDeployment') });
-          const sessionJobs = flinkSessionJobCache(kc, { onError: onError('FlinkSessionJob') });
-          const serviceAccounts = serviceAccountCache(kc, { onError: onError('ServiceAccount') });
+          // Only the watched namespaces (the chart's webhooks gate only those, and its RBAC grants only those).
+          const namespaces = watchedNamespaces(operatorConfig);
+          const deployments = namespacedCache(namespaces, (namespace) => flinkDeploymentCache(kc, { namespace, onError: onError('FlinkDeployment') }));
+          const sessionJobs = namespacedCache(namespaces, (namespace) => flinkSessionJobCache(kc, { namespace, onError: onError('FlinkSessionJob') }));
+          const serviceAccounts = namespacedCache(namespaces, (namespace) => serviceAccountCache(kc, { namespace, onError: onError('ServiceAccount') }));
           caches.push(deployments, sessionJobs, serviceAccounts);
           cluster = clusterLookupsFrom(deployments, sessionJobs, serviceAccounts);
         } else {
@@ -79,7 +83,7 @@ await yargs(hideBin(process.argv))
           port: argv.port,
           host: argv.bindAddress,
           certificates,
-          operatorConfig: readOperatorConfig(argv.config),
+          operatorConfig,
           requestTimeoutMs: durationFlag('--request-timeout', argv.requestTimeout),
           logger,
         });

@@ -78,9 +78,14 @@ describe('Helm chart (real helm)', function () {
     expect(rulesOf('ClusterRole', 'ops-flink-operator-ts-cluster').find((r) => r.resources.includes('customresourcedefinitions'))).to.deep.include({ verbs: ['get', 'patch'] });
   });
 
-  it('watchNamespaces: a Role and the flink ServiceAccount in each, no cluster-wide operator rules, and only those namespaces gated', async () => {
+  it('watchNamespaces: a Role (the operator\'s and the webhook\'s rules) and the flink ServiceAccount in each, nothing of theirs cluster-wide, and only those namespaces gated', async () => {
     const docs = await render('watchNamespaces={team-a,team-b}');
-    expect(docs.filter((d) => d.kind === 'Role' && d.metadata.name === 'ops-flink-operator-ts').map((d) => d.metadata.namespace)).to.deep.equal(['team-a', 'team-b']);
+    const roles = docs.filter((d) => d.kind === 'Role' && d.metadata.name === 'ops-flink-operator-ts');
+    expect(roles.map((d) => d.metadata.namespace)).to.deep.equal(['team-a', 'team-b']);
+    // The webhook's caches too are per namespace: nothing of theirs cluster-wide.
+    const file = (await import('yaml')).parse(readFileSync(join(chart, 'files/rbac-rules.yaml'), 'utf8')) as Record<string, Rule[]>;
+    expect((roles[0] as unknown as { rules: Rule[] }).rules).to.deep.equal([...file.operator!, ...file.webhook!]);
+    expect((one(docs, 'ClusterRole', 'ops-flink-operator-ts-cluster') as unknown as { rules: Rule[] }).rules).to.deep.equal([...file.operatorCrds!, ...file.webhookConfigurations!]);
     expect(docs.filter((d) => d.kind === 'ServiceAccount' && d.metadata.name === 'flink').map((d) => d.metadata.namespace)).to.deep.equal(['team-a', 'team-b']);
     expect(docs.filter((d) => d.kind === 'ClusterRole').map((d) => d.metadata.name)).to.deep.equal(['ops-flink-operator-ts-cluster']);
     expect(webhooks(docs, 'ValidatingWebhookConfiguration')[0]!.namespaceSelector).to.deep.equal({ matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['team-a', 'team-b'] }] });

@@ -212,16 +212,35 @@ describe('Helm chart on the real control plane', function () {
       expect((await kubectl(['delete', 'flinkdeployment', 'basic-example', '-n', ns, '--timeout=120s'])).code).to.equal(0);
       expect((await kubectl(['get', 'deployment', 'basic-example', '-n', ns])).code, 'its JobManager went with it').to.equal(1);
 
-      // What the chart grants its account, as the real authorizer lists it: no wildcard, nothing beyond the rules file.
-      const file = parse(readFileSync(join(repoRoot, 'charts/flink-operator-ts/files/rbac-rules.yaml'), 'utf8')) as Record<string, { resources: string[] }[]>;
-      const granted = new Set(Object.values(file).flat().flatMap((r) => r.resources));
-      for (const where of [ns, NS]) {
-        const list = await kubectl(['auth', 'can-i', '--list', '-n', where, `--as=system:serviceaccount:${NS}:ops-flink-operator-ts`]);
-        // Resource rows only: Kubernetes' own discovery rules grant every account non-resource URLs like /api/*.
-        const rows = list.stdout.trim().split('\n').slice(1).map((line) => line.trim().split(/\s+/)).filter((r) => !r[0]!.startsWith('['));
-        for (const row of rows) expect(row.join(' '), 'a wildcard').to.not.contain('*');
-        const unexpected = rows.map((r) => r[0]!.split('.')[0]!.split('/')[0]!).filter((resource) => !granted.has(resource) && !['selfsubjectreviews', 'selfsubjectaccessreviews', 'selfsubjectrulesreviews'].includes(resource));
-        expect(unexpected, `granted in ${where} beyond the rules file`).to.deep.equal([]);
+      // What the chart grants its accounts, as the real authorizer lists them: no wildcard, no resource or verb beyond
+      // the rules file's groups for that account.
+      const file = parse(readFileSync(join(repoRoot, 'charts/flink-operator-ts/files/rbac-rules.yaml'), 'utf8')) as Record<string, { resources: string[]; verbs: string[] }[]>;
+      const allowed = (groups: string[]) => {
+        const verbs = new Map<string, Set<string>>();
+        for (const rule of groups.flatMap((g) => file[g]!)) for (const r of rule.resources) verbs.set(r, new Set([...(verbs.get(r) ?? []), ...rule.verbs]));
+        return verbs;
+      };
+      const selfReviews = ['selfsubjectreviews', 'selfsubjectaccessreviews', 'selfsubjectrulesreviews'];
+      const accounts: [string, string[], string[], string][] = [
+        ['ops-flink-operator-ts', Object.keys(file).filter((g) => g !== 'flink'), [ns, NS], 'flinkdeployments.flink.apache.org'],
+        ['flink', ['flink'], [NS], 'pods'],
+      ];
+      for (const [account, groups, namespaces, surelyListed] of accounts) {
+        const verbsOf = allowed(groups);
+        for (const where of namespaces) {
+          const list = await kubectl(['auth', 'can-i', '--list', '-n', where, `--as=system:serviceaccount:${NS}:${account}`]);
+          // Resource rows only: Kubernetes' own discovery rules grant every account non-resource URLs like /api/*.
+          const rows = list.stdout.trim().split('\n').slice(1).map((line) => line.trim()).filter((line) => !line.startsWith('['));
+          expect(rows.some((line) => line.startsWith(`${surelyListed} `)), `${account} in ${where} may use ${surelyListed}`).to.equal(true);
+          const beyond = rows.flatMap((line) => {
+            const [qualified, sub] = line.split(/\s/)[0]!.split('/');
+            const resource = `${qualified!.split('.')[0]}${sub ? `/${sub}` : ''}`;
+            if (selfReviews.includes(resource)) return [];
+            const verbs = line.slice(line.lastIndexOf('[') + 1, line.lastIndexOf(']')).split(' ');
+            return verbs.filter((v) => !verbsOf.get(resource)?.has(v)).map((v) => `${v} ${resource}`);
+          });
+          expect(beyond, `${account} in ${where}: granted beyond the rules file (or a wildcard)`).to.deep.equal([]);
+        }
       }
     } finally {
       for (const name of ['fot-operator', 'fot-webhook']) {

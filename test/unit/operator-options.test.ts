@@ -1,7 +1,7 @@
 // The operator's options, declared once: defaults, types, deprecated names and blank values, as Flink's
 // ConfigOption fallbacks read them. Expected values written by hand from the declarations' meaning.
 import { expect } from 'chai';
-import { option, OPTIONS, optionsTable, rawOption } from '../../api/operator-options.js';
+import { option, OPTIONS, optionsTable, rawOption, watchedNamespaces } from '../../api/operator-options.js';
 
 describe('operator options', () => {
   const cases: [string, Record<string, string>, keyof typeof OPTIONS, unknown][] = [
@@ -29,5 +29,15 @@ describe('operator options', () => {
     const table = optionsTable();
     for (const o of Object.values(OPTIONS)) expect(table.split(`\`${o.key}\``).length - 1, o.key).to.equal(1);
     expect(table).to.contain('(formerly `kubernetes.operator.reconciler.jm-deployment-recovery.enabled`)');
+  });
+});
+
+describe('watched namespaces', () => {
+  it('--namespaces wins over the configuration; blanks and upstream\'s JOSDK_ALL_NAMESPACES mean all', () => {
+    const conf = { 'kubernetes.operator.watched.namespaces': ' team-a, team-b ,' };
+    expect(watchedNamespaces(conf)).to.deep.equal(['team-a', 'team-b']);
+    expect(watchedNamespaces(conf, 'ops')).to.deep.equal(['ops']);
+    expect(watchedNamespaces({ 'kubernetes.operator.watched.namespaces': 'JOSDK_ALL_NAMESPACES' })).to.deep.equal([]);
+    expect(watchedNamespaces({})).to.deep.equal([]);
   });
 });
