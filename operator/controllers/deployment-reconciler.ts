@@ -164,16 +164,24 @@ export class DeploymentReconciler extends FlinkResourceReconciler<FlinkDeploymen
     }
   }
 
-  /** Creates, or replaces what is left of an earlier cluster (same name, other owner). */
-  private async createOrReplace(object: KubeObject): Promise<void> {
+  /**
+   * Creates, or replaces what is left of an earlier cluster (same name, other owner). What is left may be going: the
+   * garbage collector deletes it once its old owner is gone, between our look and our replace — then it is created.
+   */
+  private async createOrReplace(object: KubeObject, attempts = 3): Promise<void> {
     const path = this.pathOf(object);
     try {
       await this.deps.client.create(path.slice(0, path.lastIndexOf('/')), object);
     } catch (err) {
       if (!isConflict(err)) throw err;
-      const existing = await this.deps.client.get(path);
-      const spec = object.kind === 'Service' ? { ...(object.spec as object), clusterIP: (existing.spec as { clusterIP?: string }).clusterIP } : object.spec;
-      await this.deps.client.replace(path, { ...object, ...(spec ? { spec } : {}), metadata: { ...object.metadata, resourceVersion: existing.metadata!.resourceVersion } });
+      try {
+        const existing = await this.deps.client.get(path);
+        const spec = object.kind === 'Service' ? { ...(object.spec as object), clusterIP: (existing.spec as { clusterIP?: string }).clusterIP } : object.spec;
+        await this.deps.client.replace(path, { ...object, ...(spec ? { spec } : {}), metadata: { ...object.metadata, resourceVersion: existing.metadata!.resourceVersion } });
+      } catch (gone) {
+        if (!isNotFound(gone) || attempts <= 1) throw gone;
+        await this.createOrReplace(object, attempts - 1);
+      }
     }
   }
 }
