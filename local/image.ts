@@ -49,7 +49,7 @@ export async function buildImage(): Promise<BuiltImage> {
     return [await step(), Date.now() - started];
   };
 
-  const [base, baseMs] = await timed(() => ensureBase(run));
+  const [base, baseMs] = await timed(() => ensureBase(p, run));
   const context = join(cacheRoot(), 'image-context');
   rmSync(context, { recursive: true, force: true });
   mkdirSync(join(context, 'app'), { recursive: true });
@@ -80,10 +80,10 @@ function ensureTools(): void {
 }
 
 /** The minbase root as an image, tagged by a digest of what makes it: rebuilt only when one of those changes. */
-async function ensureBase(run: (args: string[]) => Promise<string>): Promise<{ tag: string; cached: boolean }> {
+async function ensureBase(p: ReturnType<typeof podman>, run: (args: string[]) => Promise<string>): Promise<{ tag: string; cached: boolean }> {
   const inputs = [SUITE, 'minbase', readFileSync(APT_SOURCES, 'utf8'), ...EXCLUDED_PATHS].join('\n');
   const tag = `localhost/flink-operator-ts-base:${createHash('sha256').update(inputs).digest('hex').slice(0, 16)}`;
-  if (spawnSync(podman().command, [...podman().args, 'image', 'exists', tag], { env: { ...process.env, ...podman().env } }).status === 0) return { tag, cached: true };
+  if (spawnSync(p.command, [...p.args, 'image', 'exists', tag], { env: { ...process.env, ...p.env } }).status === 0) return { tag, cached: true };
   const tar = join(cacheRoot(), 'image-base.tar');
   const exclude = EXCLUDED_PATHS.map((p) => `--dpkgopt=path-exclude=${p}`);
   await runTool('mmdebstrap', ['--variant=minbase', '--quiet', '--dpkgopt=path-include=/usr/share/doc/*/copyright', ...exclude, SUITE, tar, APT_SOURCES], repoRoot);
