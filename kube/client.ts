@@ -161,13 +161,18 @@ export class KubeClient {
     return (await this.call<KubeObject & { items: T[] }>('GET', `${path}${query}`)).items;
   }
 
+  /** A plain-text answer (a pod's log), within the client's size cap. */
+  text(path: string): Promise<string> {
+    return this.call<string>('GET', path, undefined, 'application/json', parseText);
+  }
+
   close(): void {
     this.transport.close();
   }
 
-  private async call<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
+  private async call<T>(method: string, path: string, body?: unknown, contentType = 'application/json', parse: AnswerParser<T> = parseAnswer): Promise<T> {
     try {
-      return await this.send<T>(method, path, body, contentType);
+      return await this.send<T>(method, path, body, contentType, parse);
     } catch (err) {
       if (!(err instanceof KubeApiError) || err.status !== 401 || !isLiveKubeConfig(this.transport.kc) || !this.transport.kc.refreshCredentials()) {
         if (isAuthFailure(err)) this.transport.options.onAuthFailure?.(err as KubeApiError);
@@ -175,7 +180,7 @@ export class KubeClient {
       }
       // The token was rotated or revoked under us: once more with the kubeconfig's credentials read afresh.
       try {
-        return await this.send<T>(method, path, body, contentType);
+        return await this.send<T>(method, path, body, contentType, parse);
       } catch (again) {
         if (isAuthFailure(again)) this.transport.options.onAuthFailure?.(again as KubeApiError);
         throw again;
@@ -183,7 +188,7 @@ export class KubeClient {
     }
   }
 
-  private async send<T>(method: string, path: string, body: unknown, contentType: string): Promise<T> {
+  private async send<T>(method: string, path: string, body: unknown, contentType: string, parse: AnswerParser<T>): Promise<T> {
     this.fence?.check();
     const { headers, agent, tls } = await this.transport.credentials();
     this.fence?.check(); // an exec plugin may have taken a while
@@ -217,7 +222,7 @@ export class KubeClient {
           res.on('end', () => {
             clearTimeout(deadline);
             try {
-              resolve(parseAnswer<T>(what, res.statusCode ?? 0, Buffer.concat(chunks)));
+              resolve(parse(what, res.statusCode ?? 0, Buffer.concat(chunks)));
             } catch (err) {
               reject(err as Error);
             }
@@ -235,23 +240,39 @@ export class KubeClient {
   }
 }
 
+type AnswerParser<T> = (what: string, status: number, raw: Buffer) => T;
+
 /** A 2xx is JSON or an error; anything else is the API server's Status, or its first line of text. */
 function parseAnswer<T>(what: string, status: number, raw: Buffer): T {
   const text = raw.toString('utf8');
-  let parsed: unknown;
-  let json = true;
-  try {
-    parsed = text ? JSON.parse(text) : {};
-  } catch {
-    json = false;
-  }
   if (status >= 200 && status < 300) {
-    if (!json || typeof parsed !== 'object' || parsed === null) throw new KubeApiError(status, 'InvalidAnswer', `${what}: ${status} with a body that is not a JSON object`);
+    const parsed = text ? jsonOrUndefined(text) : {};
+    if (typeof parsed !== 'object' || parsed === null) throw new KubeApiError(status, 'InvalidAnswer', `${what}: ${status} with a body that is not a JSON object`);
     return parsed as T;
   }
-  const s = (json && typeof parsed === 'object' && parsed !== null ? parsed : { message: text.split('\n')[0]!.slice(0, 200) }) as { reason?: string; message?: string };
+  throw statusError(what, status, text);
+}
+
+function parseText(what: string, status: number, raw: Buffer): string {
+  const text = raw.toString('utf8');
+  if (status >= 200 && status < 300) return text;
+  throw statusError(what, status, text);
+}
+
+/** A refusal: the API server's Status, or the first line of whatever else answered. */
+function statusError(what: string, status: number, text: string): KubeApiError {
+  const parsed = jsonOrUndefined(text);
+  const s = (typeof parsed === 'object' && parsed !== null ? parsed : { message: text.split('\n')[0]!.slice(0, 200) }) as { reason?: string; message?: string };
   const message = typeof s.message === 'string' ? s.message.slice(0, 1000) : '';
-  throw new KubeApiError(status, typeof s.reason === 'string' ? s.reason : 'Unknown', `${what}: ${status} ${message}`.trim());
+  return new KubeApiError(status, typeof s.reason === 'string' ? s.reason : 'Unknown', `${what}: ${status} ${message}`.trim());
+}
+
+function jsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The REST path of an object (or of its collection when `name` is absent). */

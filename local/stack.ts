@@ -11,6 +11,7 @@ import { ControlPlane } from './control-plane/control-plane.js';
 import { IDENTITIES, LOCAL_OPERATOR_NAMESPACE, type Identity } from './control-plane/pki.js';
 import { freePort, ManagedProcess } from './control-plane/process.js';
 import { FlinkRunner } from './flink/runner.js';
+import { startKubeletLogServer } from './flink/kubelet-logs.js';
 import { startArtifactHost, type ArtifactHost } from './artifact-host.js';
 import { httpCall } from './http.js';
 import { ensureFlinkRunner, pinnedFlinkVersion } from './flink/runner-build.js';
@@ -55,6 +56,8 @@ export class LocalStack {
   /** Real Flink behind every JobManager pod on the node. */
   flinkRunner: FlinkRunner | undefined;
   private stopStandIn: (() => Promise<void>) | undefined;
+  /** The node's kubelet endpoint for pods/log, serving the runner's JobManager logs. */
+  private kubeletLogs: { close(): Promise<void> } | undefined;
   /** artifacts.example.com for the upstream session-job examples, behind a CONNECT proxy. */
   artifactHost: ArtifactHost | undefined;
 
@@ -321,11 +324,20 @@ export class LocalStack {
       log: (line) => writeFileSync(logFile, `${new Date().toISOString()} ${line}\n`, { flag: 'a' }),
     });
     this.flinkRunner.start();
+    const runner = this.flinkRunner;
+    const { pki } = this.controlPlane;
+    this.kubeletLogs = await startKubeletLogServer({
+      port: this.controlPlane.kubeletPort,
+      ...pki.kubeletServing,
+      ca: pki.caCert,
+      logs: (namespace, pod, container, previous) => runner.containerLog(namespace, pod, container, previous),
+    });
     this.artifactHost = await startArtifactHost(build.examplesJar, this.options.stateDir);
   }
 
   async stop(): Promise<void> {
     for (const name of [...this.operators.keys()]) await this.stopOperator(name);
+    await this.kubeletLogs?.close();
     await this.flinkRunner?.stop();
     await this.stopStandIn?.();
     await this.artifactHost?.stop();

@@ -42,6 +42,11 @@ export function jobManagerLabels(name: string, spec: FlinkDeploymentSpec): Recor
   return { type: clusterType(spec), app: name, component: 'jobmanager' };
 }
 
+/** The label selector of a cluster's JobManager pods. */
+export function jobManagerSelector(name: string, spec: FlinkDeploymentSpec): string {
+  return Object.entries(jobManagerLabels(name, spec)).map(([key, value]) => `${key}=${value}`).join(',');
+}
+
 export function configMapName(name: string): string {
   return `flink-config-${name}`;
 }
@@ -185,7 +190,8 @@ function podTemplate(spec: FlinkDeploymentSpec, component: 'jobManager' | 'taskM
   const podSpec: Json = { ...asObject(common.spec), ...asObject(own.spec) };
   const containers = (Array.isArray(podSpec.containers) ? podSpec.containers : []) as Json[];
   const userMain = containers.find((c) => c.name === MAIN_CONTAINER) ?? {};
-  const mergedMain: Json = { ...userMain, ...main };
+  // The kubelet then keeps a crashed container's log tail as its termination message: the error a crash loop shows.
+  const mergedMain: Json = { terminationMessagePolicy: 'FallbackToLogsOnError', ...userMain, ...main };
   for (const key of ['env', 'volumeMounts', 'ports'] as const) {
     if (Array.isArray(userMain[key])) mergedMain[key] = [...(main[key] as Json[]), ...(userMain[key] as Json[])];
   }

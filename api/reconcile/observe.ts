@@ -18,7 +18,10 @@ export interface FlinkJob {
   allTasksRunning?: boolean;
 }
 
-/** Why Kubernetes cannot create the JobManager's pods (a ReplicaFailure condition: quota, Pod Security, a missing account …). */
+/**
+ * Why the JobManager's pods do not run: Kubernetes cannot create them (a ReplicaFailure condition: quota, Pod
+ * Security, a missing account …) or a container of theirs cannot start or keeps crashing (containerFailure).
+ */
 export interface ReplicaFailure {
   reason: string;
   message: string;
@@ -43,6 +46,72 @@ export function observeJobManagerDeployment(
     available: (deployment.status?.availableReplicas ?? 0) > 0,
     ...(failure ? { replicaFailure: { reason: failure.reason || 'FailedCreate', message: failure.message || 'the JobManager pod cannot be created' } } : {}),
   };
+}
+
+/** A pod's container statuses, as much of them as containerFailure reads. */
+export interface PodContainers {
+  metadata?: { name?: string };
+  status?: { containerStatuses?: ContainerStatusLike[]; initContainerStatuses?: ContainerStatusLike[] };
+}
+interface ContainerStatusLike {
+  name: string;
+  state?: { waiting?: { reason?: string; message?: string }; running?: object };
+  lastState?: { terminated?: { exitCode?: number; message?: string } };
+}
+
+/** Waiting reasons that do not resolve by themselves (upstream DeploymentFailedException.CONTAINER_ERROR_REASONS). */
+const CONTAINER_ERROR_REASONS = new Set(['CrashLoopBackOff', 'ImagePullBackOff', 'ErrImagePull', 'RunContainerError', 'CreateContainerConfigError', 'OOMKilled']);
+
+/** A container stuck for good, and where: its pod and name (to read its log). */
+export interface ContainerFailure extends ReplicaFailure {
+  pod: string;
+  container: string;
+}
+
+/**
+ * The first container of the JobManager's pods stuck for good, as upstream reports it (`[container] message`). A
+ * crash loop's message is its last termination's — with FallbackToLogsOnError the log's tail, of which the root cause
+ * (the last `Caused by:`, else the last exception) is what a user needs, not eighty lines of shutdown.
+ */
+export function containerFailure(pods: readonly PodContainers[]): ContainerFailure | undefined {
+  for (const pod of pods) {
+    for (const container of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
+      const waiting = container.state?.waiting;
+      if (!waiting?.reason || !CONTAINER_ERROR_REASONS.has(waiting.reason)) continue;
+      const terminated = waiting.reason === 'CrashLoopBackOff' ? container.lastState?.terminated : undefined;
+      const message = terminated?.message?.trim()
+        ? `CrashLoop - ${rootCause(terminated.message)}`
+        : terminated?.exitCode !== undefined ? `CrashLoop - exit code ${terminated.exitCode}` : (waiting.message ?? waiting.reason);
+      return { reason: waiting.reason, message: `[${container.name}] ${message}`, pod: pod.metadata?.name ?? '', container: container.name };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A crash loop's failure told by the crashed container's own log (`kubectl logs --previous`): a JVM's root cause is
+ * often a hundred lines above its shutdown, beyond the termination message's 80 lines.
+ */
+export function withLogCause(failure: ContainerFailure, log: string): ContainerFailure {
+  const cause = rootCause(log);
+  return cause ? { ...failure, message: `[${failure.container}] CrashLoop - ${cause}` } : failure;
+}
+
+/** How much of a crashed container's log is read for its cause (`tailLines`, `limitBytes` of the pods/log call). */
+export const CRASH_LOG_LINES = 1000;
+export const CRASH_LOG_BYTES = 256 * 1024;
+
+const EXCEPTION_LINE = /(?:^|\s)((?:[a-zA-Z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error|Throwable)\b.*)$/;
+
+/** From a log's tail, the line that says why: the last `Caused by:`, else the last exception, else the last line. */
+export function rootCause(log: string): string {
+  const lines = log.split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  for (let i = lines.length - 1; i >= 0; i--) if (lines[i]!.startsWith('Caused by: ')) return lines[i]!.slice('Caused by: '.length);
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const match = EXCEPTION_LINE.exec(lines[i]!);
+    if (match) return match[1]!;
+  }
+  return lines.at(-1) ?? '';
 }
 
 export type RestObservation =
@@ -141,10 +210,13 @@ export function observeStatus(name: string, generation: number, current: FlinkDe
     }
     if (shouldRun && !isTerminal(job.state) && job.state !== undefined) setJobState('RECONCILING');
   } else if (!jm.available && jm.replicaFailure) {
-    // Upstream's DeploymentFailedException: ERROR, the job RECONCILING, Kubernetes' reason in the error and an event.
-    if (status.jobManagerDeploymentStatus !== 'ERROR' || status.error === undefined) replicaFailure = jm.replicaFailure;
+    // Upstream's DeploymentFailedException: ERROR, the job RECONCILING, Kubernetes' reason in the error and an event —
+    // written when it begins (as upstream, which throws only when not in ERROR yet), kept while it lasts.
+    if (status.jobManagerDeploymentStatus !== 'ERROR' || status.error === undefined) {
+      replicaFailure = { reason: jm.replicaFailure.reason, message: jm.replicaFailure.message };
+      status.error = errorDocument(DEPLOYMENT_FAILED_TYPE, jm.replicaFailure.message);
+    }
     status.jobManagerDeploymentStatus = 'ERROR';
-    status.error = errorDocument(DEPLOYMENT_FAILED_TYPE, jm.replicaFailure.message);
     if (job.state !== undefined && !isTerminal(job.state)) setJobState('RECONCILING');
   } else if (!jm.available || !seen.rest?.reachable) {
     status.jobManagerDeploymentStatus = 'DEPLOYING';

@@ -29,6 +29,8 @@ interface Ports {
   controllerManager: number;
   scheduler: number;
   kwok: number;
+  /** The simulated nodes' kubelet endpoint, served by the Flink runner (a JobManager's log). */
+  kubelet: number;
 }
 
 export class ControlPlane {
@@ -52,6 +54,11 @@ export class ControlPlane {
 
   get server(): string {
     return `https://127.0.0.1:${this.ports.apiServer}`;
+  }
+
+  /** Where the simulated nodes' kubelet endpoint must listen (the API server's pods/log goes there). */
+  get kubeletPort(): number {
+    return this.ports.kubelet;
   }
 
   get etcdEndpoint(): string {
@@ -88,6 +95,7 @@ export class ControlPlane {
       controllerManager: await freePort(),
       scheduler: await freePort(),
       kwok: await freePort(),
+      kubelet: await freePort(),
     };
     const dataDir = join(this.options.stateDir, 'etcd');
     rmSync(dataDir, { recursive: true, force: true });
@@ -141,6 +149,11 @@ export class ControlPlane {
       `--tls-private-key-file=${pki.servingKey}`,
       '--tls-min-version=VersionTLS12',
       `--client-ca-file=${pki.caCert}`,
+      // pods/log reaches the simulated nodes' kubelet endpoint, by the address kwok gives them.
+      `--kubelet-certificate-authority=${pki.caCert}`,
+      `--kubelet-client-certificate=${pki.clientCert(IDENTITIES.apiServerKubeletClient).cert}`,
+      `--kubelet-client-key=${pki.clientCert(IDENTITIES.apiServerKubeletClient).key}`,
+      '--kubelet-preferred-address-types=InternalIP',
       `--service-account-key-file=${pki.serviceAccountPub}`,
       `--service-account-signing-key-file=${pki.serviceAccountKey}`,
       '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
@@ -202,6 +215,7 @@ export class ControlPlane {
       `--config=${this.options.binaries.kwokStages}`,
       '--manage-all-nodes=true',
       '--node-ip=127.0.0.1',
+      `--node-port=${this.ports.kubelet}`,
       `--server-address=127.0.0.1:${this.ports.kwok}`,
       '--node-lease-duration-seconds=40',
     ]);

@@ -23,6 +23,8 @@ export const IDENTITIES = {
   scheduler: { name: 'kube-scheduler', user: 'system:kube-scheduler', groups: [] },
   // kwok plays every kubelet of the simulated nodes.
   kwok: { name: 'kwok', user: 'kwok-controller', groups: ['system:masters'] },
+  // The API server calling a kubelet (pods/log), as kubeadm names it.
+  apiServerKubeletClient: { name: 'apiserver-kubelet-client', user: 'kube-apiserver-kubelet-client', groups: ['system:masters'] },
   webhook: serviceAccount('flink-operator-ts-webhook'),
   operator: serviceAccount('flink-operator-ts-operator'),
 } satisfies Record<string, Identity>;
@@ -41,6 +43,8 @@ export interface Pki {
   caKey: string;
   servingCert: string;
   servingKey: string;
+  /** The simulated nodes' kubelet endpoint (the JobManagers' logs), on the loopback. */
+  kubeletServing: { cert: string; key: string };
   serviceAccountKey: string;
   serviceAccountPub: string;
   clientCert(identity: Identity): { cert: string; key: string };
@@ -80,6 +84,7 @@ export function ensurePki(dir: string): Pki {
     caKey: path('ca.key'),
     servingCert: serving.cert,
     servingKey: serving.key,
+    kubeletServing: leaf('kubelet', () => issueCertificate(ca, { commonName: 'kwok-node', hosts: ['127.0.0.1', 'localhost'], usage: 'server' }, DAYS)),
     serviceAccountKey: path('sa.key'),
     serviceAccountPub: path('sa.pub'),
     clientCert: (identity) =>

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { constants as osConstants } from 'node:os';
 
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
@@ -13,6 +14,13 @@ function installExitHook(): void {
   process.on('exit', () => {
     for (const child of live) child.kill('SIGKILL');
   });
+}
+
+/** The process ended before it was ready (not a timeout): what a container runtime calls a crash. */
+export class ExitedDuringStartup extends Error {
+  constructor(message: string, readonly exitCode: number) {
+    super(message);
+  }
 }
 
 export interface ProcessSpec {
@@ -35,6 +43,13 @@ export class ManagedProcess {
 
   running(): boolean {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** How it ended, as a container runtime reports it: the exit code, or 128 + the signal's number. */
+  exitCode(): number | undefined {
+    if (!this.child || this.running()) return undefined;
+    if (this.child.exitCode !== null) return this.child.exitCode;
+    return 128 + (osConstants.signals[this.child.signalCode!] ?? 0);
   }
 
   start(): void {
@@ -63,7 +78,7 @@ export class ManagedProcess {
   async waitReady(ready: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (!this.running()) throw new Error(`${this.spec.name} exited during start-up:\n${this.logTail()}`);
+      if (!this.running()) throw new ExitedDuringStartup(`${this.spec.name} exited during start-up:\n${this.logTail()}`, this.exitCode()!);
       if (await ready().catch(() => false)) return;
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -1,16 +1,20 @@
 // The kubelet side of a JobManager pod in the local stack: for every pod labelled component=jobmanager that is
 // scheduled and not being deleted, a real Flink (its configuration from the pod's flink-config-<app> ConfigMap);
-// for every pod gone, its JVM stopped. Where each <app>-rest.<namespace>:8081 really listens is published in the
-// flink-rest-overrides file ({"<namespace>/<app>": "http://127.0.0.1:<port>"}) the operator reads: a thin proxy
-// that maps the pod's file-system paths in REST requests (pod-filesystem.ts), in front of the real Flink.
-import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+// for every pod gone, its JVM stopped; a JVM that exits by itself is a crashed container (the pod's status says so,
+// as the kubelet's would, and it is restarted after the kubelet's back-off). Where each <app>-rest.<namespace>:8081
+// really listens is published in the flink-rest-overrides file ({"<namespace>/<app>": "http://127.0.0.1:<port>"})
+// the operator reads: a thin proxy that maps the pod's file-system paths in REST requests (pod-filesystem.ts), in
+// front of the real Flink.
+import { PatchStrategy, setHeaderOptions, type CoreV1Api, type V1Container, type V1ContainerStatus, type V1Pod } from '@kubernetes/client-node';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from '../control-plane/process.js';
+import { ExitedDuringStartup, freePort } from '../control-plane/process.js';
+import { MAIN_CONTAINER } from '../../api/cluster/objects.js';
 import { startFlinkCluster, type FlinkCluster } from './cluster.js';
 import { localFlinkConfig, readFlatFlinkConfig, writeFlatFlinkConfig } from './local-config.js';
 import { startPodFilesystemProxy, type PodFilesystemProxy } from './pod-filesystem.js';
 import type { FlinkRunnerBuild } from './runner-build.js';
+import { limitLog, type ContainerLog } from './kubelet-logs.js';
 import { isHighAvailabilityEnabled } from '../../api/flink-config.js';
 
 export interface RunnerOptions {
@@ -26,16 +30,25 @@ export interface RunnerOptions {
 
 interface Running {
   key: string;
+  pod: V1Pod;
   cluster: FlinkCluster | undefined;
   /** The address published for the pod: the real Flink behind the pod file-system proxy. */
   proxy?: PodFilesystemProxy;
   starting: Promise<void>;
   /** Its pod is gone: no longer published, while the JVM shuts down. */
   stopping?: boolean;
+  /** Its JVM exited by itself, as a container that crashed: restarted (a new JVM) once its back-off has passed. */
+  crashed?: { restartAt: number };
+  /** Where this run's lines of the pod's log begin (the log is appended to across restarts). */
+  logStart: number;
 }
 
+/** The kubelet's crash-loop back-off: 10 s, doubled on every restart, at most five minutes. */
+const crashBackOffMs = (restarts: number) => Math.min(10_000 * 2 ** Math.max(0, restarts - 1), 300_000);
 export class FlinkRunner {
   private readonly running = new Map<string, Running>();
+  /** A pod's container restarts so far, as its status counts them, and where the last run's log lines are. */
+  private readonly crashes = new Map<string, { restarts: number; lastRun: { from: number; to: number } }>();
   private readonly stopping = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private syncing: Promise<void> = Promise.resolve();
@@ -78,30 +91,89 @@ export class FlinkRunner {
       const stopped = this.stopOne(key).finally(() => this.stopping.delete(stopped));
       this.stopping.add(stopped);
     }
+    for (const key of this.crashes.keys()) if (!wanted.has(key)) this.crashes.delete(key);
+    for (const entry of this.running.values()) {
+      const pod = wanted.get(entry.key);
+      if (pod && entry.cluster && !entry.stopping && !entry.crashed && !entry.cluster.process.running()) {
+        await this.crashed(entry, pod, entry.cluster.process.exitCode() ?? 1);
+      }
+      if (entry.crashed && Date.now() >= entry.crashed.restartAt) this.running.delete(entry.key);
+    }
     for (const [key, pod] of wanted) if (!this.running.has(key)) this.startOne(key, pod);
   }
 
   private startOne(key: string, pod: V1Pod): void {
-    const entry: Running = { key, cluster: undefined, starting: Promise.resolve() };
-    entry.starting = this.launch(key, pod).then(
+    const entry: Running = { key, pod, cluster: undefined, starting: Promise.resolve(), logStart: 0 };
+    entry.starting = this.launch(entry, pod).then(
       async (cluster) => {
         entry.cluster = cluster;
         entry.proxy = await startPodFilesystemProxy(cluster.restUrl, this.filesRoot);
         if (!entry.stopping) this.writeOverrides();
+        const crash = this.crashes.get(key);
+        if (crash) await this.patchContainer(pod, containerRunning(pod, crash.restarts));
         this.options.log(`flink-runner: ${key} → Flink REST ${cluster.restUrl}`);
       },
-      (err: unknown) => {
+      async (err: unknown) => {
         this.options.log(`flink-runner: ${key} did not start: ${(err as Error).message.split('\n')[0]}`);
+        if (err instanceof ExitedDuringStartup) return this.crashed(entry, pod, err.exitCode);
         this.running.delete(key); // tried again on the next sync, e.g. once its ConfigMap exists
       },
     );
     this.running.set(key, entry);
   }
 
-  private async launch(key: string, pod: V1Pod): Promise<FlinkCluster> {
-    const namespace = pod.metadata!.namespace!;
+  /**
+   * A JVM that exited by itself, shown as the kubelet shows a crashed container: its address withdrawn, the pod not
+   * Ready, the container waiting in CrashLoopBackOff with its last termination (exit code, log tail) — then restarted.
+   */
+  private async crashed(entry: Running, pod: V1Pod, exitCode: number): Promise<void> {
+    const logFile = join(podDir(this.options.stateDir, pod), 'flink.log');
+    const lastRun = { from: entry.logStart, to: existsSync(logFile) ? statSync(logFile).size : 0 };
+    const restarts = (this.crashes.get(entry.key)?.restarts ?? 0) + 1;
+    this.crashes.set(entry.key, { restarts, lastRun });
+    entry.crashed = { restartAt: Date.now() + crashBackOffMs(restarts) };
+    this.writeOverrides();
+    await entry.proxy?.close();
+    entry.proxy = undefined;
+    const message = terminationMessage(readLog(logFile, lastRun.from, lastRun.to));
+    this.options.log(`flink-runner: ${entry.key} exited with code ${exitCode}; restarting in ${crashBackOffMs(restarts) / 1000} s`);
+    await this.patchContainer(pod, containerCrashLooping(pod, restarts, crashBackOffMs(restarts), { exitCode, message }));
+  }
+
+  /** A JobManager container's log as the kubelet serves it: this run's, or (`previous`, or crashed) the last run's. */
+  containerLog(namespace: string, podName: string, container: string, previous: boolean): ContainerLog {
+    const entry = [...this.running.values()].find((r) => r.pod.metadata!.namespace === namespace && r.pod.metadata!.name === podName);
+    if (!entry) return { error: `pod "${podName}" in namespace "${namespace}" is not running on this node` };
+    if (container !== mainContainer(entry.pod).name) return { error: `container ${container} is not valid for pod ${podName}` };
+    const logFile = join(podDir(this.options.stateDir, entry.pod), 'flink.log');
+    const crash = this.crashes.get(entry.key);
+    if (!previous && !entry.crashed) return { text: readLog(logFile, entry.logStart) };
+    if (!crash) return { error: `previous terminated container "${container}" in pod "${podName}" not found` };
+    return { text: readLog(logFile, crash.lastRun.from, crash.lastRun.to) };
+  }
+
+  /** The pod's status as the kubelet would write it (a pod deleted meanwhile is no error). */
+  private async patchContainer(pod: V1Pod, status: { ready: boolean; containerStatus: V1ContainerStatus }): Promise<void> {
+    await this.writeContainerStatus(pod, status).catch((err: unknown) => this.options.log(`flink-runner: pod status of ${podKey(pod)} not written: ${(err as Error).message.split('\n')[0]}`));
+  }
+
+  private async writeContainerStatus(pod: V1Pod, status: { ready: boolean; containerStatus: V1ContainerStatus }): Promise<void> {
+    const { name, namespace } = pod.metadata!;
+    const current = await this.options.api.readNamespacedPodStatus({ name: name!, namespace: namespace! });
+    const now = new Date();
+    const conditions = (current.status?.conditions ?? []).map((c) =>
+      c.type === 'Ready' || c.type === 'ContainersReady' ? { ...c, status: status.ready ? 'True' : 'False', lastTransitionTime: now } : c,
+    );
+    const others = (current.status?.containerStatuses ?? []).filter((c) => c.name !== status.containerStatus.name);
+    await this.options.api.patchNamespacedPodStatus(
+      { name: name!, namespace: namespace!, body: { status: { conditions, containerStatuses: [status.containerStatus, ...others] } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  }
+
+  private async launch(entry: Running, pod: V1Pod): Promise<FlinkCluster> {
     const podConfig = await readPodFlinkConfig(this.options.api, pod);
-    const dir = join(this.options.stateDir, 'flink', namespace, pod.metadata!.name!);
+    const dir = podDir(this.options.stateDir, pod);
     mkdirSync(join(dir, 'conf'), { recursive: true });
     const config = localFlinkConfig(podConfig, {
       ...(isHighAvailabilityEnabled(podConfig) ? { kubeconfig: await this.serviceAccountKubeconfig(pod, join(dir, 'conf')) } : {}),
@@ -110,7 +182,9 @@ export class FlinkRunner {
       examplesJar: this.options.build.examplesJar,
     });
     writeFileSync(join(dir, 'conf', 'config.yaml'), writeFlatFlinkConfig(config));
-    return startFlinkCluster(this.options.build, { name: `flink ${key}`, confDir: join(dir, 'conf'), logFile: join(dir, 'flink.log') });
+    const logFile = join(dir, 'flink.log');
+    entry.logStart = existsSync(logFile) ? statSync(logFile).size : 0;
+    return startFlinkCluster(this.options.build, { name: `flink ${entry.key}`, confDir: join(dir, 'conf'), logFile });
   }
 
   /**
@@ -151,9 +225,9 @@ export class FlinkRunner {
 
   private writeOverrides(): void {
     const overrides: Record<string, string> = {};
-    for (const { key, proxy, stopping } of this.running.values()) {
+    for (const { key, proxy, stopping, crashed } of this.running.values()) {
       const [namespace, app] = key.split('/');
-      if (proxy && !stopping) overrides[`${namespace}/${app}`] = proxy.url;
+      if (proxy && !stopping && !crashed) overrides[`${namespace}/${app}`] = proxy.url;
     }
     publishRestAddresses(this.options.overridesFile, overrides);
   }
@@ -183,6 +257,67 @@ function podKubeconfig(server: string, caData: string, namespace: string, token:
     contexts: [{ name: 'in-cluster', context: { cluster: 'in-cluster', user: 'pod', namespace } }],
     'current-context': 'in-cluster',
   });
+}
+
+function podDir(stateDir: string, pod: V1Pod): string {
+  return join(stateDir, 'flink', pod.metadata!.namespace!, pod.metadata!.name!);
+}
+
+/** The main container (Flink's, else the first), as the kubelet reports it running again after a restart. */
+function containerRunning(pod: V1Pod, restartCount: number): { ready: boolean; containerStatus: V1ContainerStatus } {
+  const container = mainContainer(pod);
+  return {
+    ready: true,
+    containerStatus: { name: container.name, image: container.image ?? '', imageID: '', ready: true, started: true, restartCount, state: { running: { startedAt: new Date() } } },
+  };
+}
+
+function containerCrashLooping(pod: V1Pod, restartCount: number, backOffMs: number, last: { exitCode: number; message: string }): { ready: boolean; containerStatus: V1ContainerStatus } {
+  const container = mainContainer(pod);
+  const { name, namespace, uid } = pod.metadata!;
+  const now = new Date();
+  return {
+    ready: false,
+    containerStatus: {
+      name: container.name,
+      image: container.image ?? '',
+      imageID: '',
+      ready: false,
+      started: false,
+      restartCount,
+      state: { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${backOffMs / 1000}s restarting failed container=${container.name} pod=${name}_${namespace}(${uid})` } },
+      lastState: { terminated: { exitCode: last.exitCode, reason: 'Error', startedAt: now, finishedAt: now, ...(last.message ? { message: last.message } : {}) } },
+    },
+  };
+}
+
+function mainContainer(pod: V1Pod): V1Container {
+  const containers = pod.spec?.containers ?? [];
+  return containers.find((c) => c.name === MAIN_CONTAINER) ?? containers[0]!;
+}
+
+/**
+ * A termination message as the kubelet writes it for FallbackToLogsOnError: the last 80 lines of the container's
+ * log, at most 2,048 bytes of them (the pod's policy is not read: the operator sets it on every Flink container).
+ */
+function terminationMessage(log: string): string {
+  const bytes = Buffer.from(limitLog(log.trimEnd(), 80));
+  return bytes.subarray(Math.max(0, bytes.length - 2048)).toString('utf8');
+}
+
+/** Bytes [from, to) of a log file (to its end without `to`), at most its last 4 MiB. */
+function readLog(file: string, from: number, to?: number): string {
+  if (!existsSync(file)) return '';
+  const end = to ?? statSync(file).size;
+  const start = Math.max(from, end - 4 * 2 ** 20);
+  const buffer = Buffer.alloc(Math.max(0, end - start));
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, buffer, 0, buffer.length, start);
+  } finally {
+    closeSync(fd);
+  }
+  return buffer.toString('utf8');
 }
 
 /** `<namespace>/<app>/<pod uid>`: a replaced pod is a new Flink. */

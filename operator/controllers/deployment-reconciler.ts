@@ -1,9 +1,9 @@
 // One reconcile of one FlinkDeployment: read it and its JobManager Deployment (from the caches, live when they are
 // behind), ask Flink what runs, let the pure planner decide (api/reconcile/plan.ts), then write the status, emit the
 // events and carry out the actions.
-import { GENERATION_ANNOTATION } from '../../api/cluster/objects.js';
+import { GENERATION_ANNOTATION, jobManagerSelector } from '../../api/cluster/objects.js';
 import { isCanary } from '../../api/defaults.js';
-import { observeJobManagerDeployment, type JobManagerObservation, type Observation, type RestObservation } from '../../api/reconcile/observe.js';
+import { containerFailure, CRASH_LOG_BYTES, CRASH_LOG_LINES, observeJobManagerDeployment, withLogCause, type ContainerFailure, type JobManagerObservation, type PodContainers, type Observation, type RestObservation } from '../../api/reconcile/observe.js';
 import { FINALIZER, planDeployment, type Action, type DeploymentResource, type Plan } from '../../api/reconcile/plan.js';
 import { occupiesSession } from '../../api/reconcile/session-job.js';
 import type { FlinkSessionJobObject } from '../../kube/flink-resources.js';
@@ -49,6 +49,10 @@ export class DeploymentReconciler extends FlinkResourceReconciler<FlinkDeploymen
     // The cache may not have a Deployment we created a moment ago: when the status says there is one, ask live.
     const believedThere = (resource.status?.jobManagerDeploymentStatus ?? 'MISSING') !== 'MISSING';
     const jobManager = cached || !believedThere ? observeJobManagerDeployment(cached as never) : await this.observeJobManager(namespace, name);
+    if (jobManager.phase === 'present' && !jobManager.available && !jobManager.replicaFailure) {
+      const failure = await this.containerFailure(resource);
+      if (failure) jobManager.replicaFailure = failure;
+    }
     const seen: Observation = { now: Date.now(), jobManager, sessionJobs: this.sessionJobs(resource), ownedSnapshots: this.ownedSnapshots(resource) };
     if (jobManager.phase === 'absent' && isHighAvailabilityEnabled(deploymentConfig(this.deps.operatorConfig(), resource as unknown as Json))) {
       seen.haMetadata = (await this.haConfigMaps(namespace, name)).some((cm) => !cm.metadata?.deletionTimestamp && holdsJob(cm.metadata!.name!));
@@ -71,6 +75,24 @@ export class DeploymentReconciler extends FlinkResourceReconciler<FlinkDeploymen
       return { ...seen, rest, failure: await flink.failure(jobId!) };
     }
     return { ...seen, rest };
+  }
+
+  /**
+   * Only a JobManager that is not available has its pods looked at (upstream's checkContainerErrors); a crash loop
+   * newly seen has its cause read from the crashed container's log, which is no error when it cannot be read.
+   */
+  private async containerFailure(resource: FlinkDeploymentObject): Promise<ContainerFailure | undefined> {
+    const { namespace, name } = resource.metadata;
+    const pods = await this.deps.client.list<KubeObject & PodContainers>(objectPath('v1', 'pods', namespace), jobManagerSelector(name, resource.spec));
+    const failure = containerFailure(pods);
+    if (failure?.reason !== 'CrashLoopBackOff' || resource.status?.jobManagerDeploymentStatus === 'ERROR') return failure;
+    const query = `?container=${encodeURIComponent(failure.container)}&previous=true&tailLines=${CRASH_LOG_LINES}&limitBytes=${CRASH_LOG_BYTES}`;
+    try {
+      return withLogCause(failure, await this.deps.client.text(`${objectPath('v1', 'pods', namespace, failure.pod, 'log')}${query}`));
+    } catch (err) {
+      this.deps.log.info({ namespace, name, pod: failure.pod, err: (err as Error).message }, 'the crashed JobManager log could not be read');
+      return failure;
+    }
   }
 
   /** The FlinkSessionJobs naming this cluster, from the cache of the session-job watch (a session cluster only). */

@@ -100,16 +100,32 @@ describe('FlinkStateSnapshot', function () {
     expect(onDisk(upgrade.status?.path)).to.equal(true);
   });
 
-  it('snapshot_job-from-savepoint.yaml: the savepoint said to exist is recorded COMPLETED at once, nothing asked of Flink', async () => {
+  it('snapshot_job-from-savepoint.yaml: the savepoint said to exist is recorded COMPLETED at once; the job started from it, absent here, fails its JobManager with the reason', async () => {
     const ns = namespace();
     const documents = upstreamExamples().filter((e) => e.file === 'snapshot_job-from-savepoint.yaml').map((e) => e.object);
     expect(documents.map((d) => d.kind)).to.deep.equal(['FlinkStateSnapshot', 'FlinkDeployment']);
-    // Its FlinkDeployment (started from the absent savepoint) is not applied: its JobManager exits ~2 s after start
-    // and the local stack's pod does not show the exit — see the README's "Not yet" of FlinkStateSnapshots.
     await apply(ns, documents[0]);
     const recorded = await snapshotEnd(ns, 'example-savepoint');
     expect(recorded.status).to.include({ state: 'COMPLETED', path: 'file:///flink-data/savepoints/savepoint-45305c-d867504446e0' });
     expect(recorded.status?.triggerTimestamp, 'nothing asked of Flink').to.equal(recorded.status?.resultTimestamp);
+
+    // Flink fails the job at initialization and its JobManager exits: a crash loop, shown with Flink's own reason.
+    await apply(ns, documents[1]);
+    const failed = await eventually('the JobManager in ERROR', async () => {
+      const d = await getDeployment(ns, 'example-deployment');
+      return d?.status?.jobManagerDeploymentStatus === 'ERROR' ? d : undefined;
+    }, 180_000);
+    const error = JSON.parse(failed.status!.error!) as { type: string; message: string };
+    expect(error.type).to.match(/DeploymentFailedException$/);
+    expect(error.message).to.match(/^\[flink-main-container\] CrashLoop - /).and.include('savepoint-45305c-d867504446e0');
+    expect(error.message.split('\n'), 'one line').to.have.length(1);
+    const warning = (await events(ns, 'example-deployment')).find((e) => e.reason === 'CrashLoopBackOff');
+    expect(warning, 'a Warning event').to.include({ type: 'Warning', message: error.message });
+    // The cause as a user reads it in the crashed container's log (often far above the shutdown lines that end it).
+    const logs = await kubectl(['logs', '-n', ns, '-l', 'component=jobmanager', '-c', 'flink-main-container', '--previous', '--tail=-1']);
+    expect(logs.code, logs.stderr).to.equal(0);
+    const cause = error.message.replace('[flink-main-container] CrashLoop - ', '');
+    expect(logs.stdout).to.include(cause);
   });
 
   it('periodic savepoints as resources with history.max.count 2: the oldest deleted and, with dispose-on-delete, gone from disk', async () => {

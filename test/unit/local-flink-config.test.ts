@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { localFlinkConfig, readFlatFlinkConfig } from '../../local/flink/local-config.js';
 import { localizeRequestBody } from '../../local/flink/pod-filesystem.js';
+import { limitLog } from '../../local/flink/kubelet-logs.js';
 
 const placement = { ports: { rest: 20001, rpc: 20002 }, filesRoot: '/state/files', examplesJar: '/cache/flink-examples.jar' };
 
@@ -62,4 +63,12 @@ describe('a REST request naming a path on the pod, made local', () => {
   it('leaves anything else byte for byte', () => {
     for (const body of ['not json', '[1,2]', '{"triggerId":"x"}']) expect(localizeRequestBody(Buffer.from(body), '/state/files').toString()).to.equal(body);
   });
+});
+
+describe('the simulated kubelet\'s container logs', () => {
+  const log = 'one\ntwo\nthree\n';
+  it('all of it without limits', () => expect(limitLog(log)).to.equal(log));
+  it('the last tailLines lines', () => expect(limitLog(log, 2)).to.equal('two\nthree\n'));
+  it('then at most limitBytes from their start, as the kubelet applies them', () => expect(limitLog(log, 2, 5)).to.equal('two\nt'));
+  it('more lines asked than there are: all', () => expect(limitLog(log, 10)).to.equal(log));
 });
