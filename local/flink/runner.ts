@@ -69,7 +69,16 @@ export class FlinkRunner {
 
   /** The local Flink of a JobManager pod's cluster, once it answers. */
   cluster(namespace: string, app: string): FlinkCluster | undefined {
-    return [...this.running.values()].find((r) => r.key.startsWith(`${namespace}/${app}/`))?.cluster;
+    return this.entry(namespace, app)?.cluster;
+  }
+
+  /** The address published for a cluster's REST API (closing it cuts the operator off from a Flink that runs on). */
+  restProxy(namespace: string, app: string): PodFilesystemProxy | undefined {
+    return this.entry(namespace, app)?.proxy;
+  }
+
+  private entry(namespace: string, app: string): Running | undefined {
+    return [...this.running.values()].find((r) => r.key.startsWith(`${namespace}/${app}/`));
   }
 
   async stop(): Promise<void> {

@@ -94,10 +94,12 @@ describe('Helm chart on the real control plane', function () {
       return items.length === 1 && items[0]!.status.phase === 'Running' ? items : undefined;
     });
     expect(pods).to.have.length(1);
-    // The positive control's negative: Pod Security really enforces here.
+    // The positive control's negative: Pod Security really enforces here. (The namespace's default ServiceAccount
+    // first: without it the ServiceAccount admission plugin refuses the pod before Pod Security is asked.)
+    await eventually('the default ServiceAccount', async () => (await kubectl(['get', 'serviceaccount', 'default', '-n', NS])).code === 0);
     const loose = await kubectl(['run', 'loose', '-n', NS, '--image=busybox', '--restart=Never']);
     expect(loose.code).to.equal(1);
-    expect(loose.stderr).to.contain('violates PodSecurity "restricted:latest"');
+    expect(loose.stderr, loose.stderr).to.contain('violates PodSecurity "restricted:latest"');
   });
 
   it('self-provisioned TLS: the webhook, as the chart\'s ServiceAccount, fills its Secret and both caBundles; certificates and the CA rotate under a loop of applies with no failed admission', async () => {

@@ -138,22 +138,23 @@ describe('reconciler: FlinkDeployment lifecycle', function () {
     await apply(ns, upstreamDeployment('basic.yaml'));
     await waitForLifecycle(ns, 'basic-example', 'STABLE');
     await runningJob(ns, 'basic-example');
-    const flink = stack.flinkRunner!.cluster(ns, 'basic-example')!;
-    await flink.process.kill(); // the JobManager pod stays, its Flink is gone
+    // The JobManager pod stays Ready and its Flink runs on, but the operator can no longer reach its REST API.
+    const proxy = stack.flinkRunner!.restProxy(ns, 'basic-example')!;
+    const restPort = Number(new URL(proxy.url).port);
+    await proxy.close();
     const unreachable = await eventually('the status to show it', async () => {
       const d = await getDeployment(ns, 'basic-example');
       return d?.status?.jobManagerDeploymentStatus === 'DEPLOYING' && d.status.jobStatus?.state === 'RECONCILING' ? d : undefined;
     }, 30_000);
     expect(unreachable.status?.lifecycleState, 'still the stable spec').to.equal('STABLE');
 
-    // Where Flink listened (behind the runner's pod file-system proxy), something now accepts and hangs up at once:
-    // each connection is one question asked.
+    // Where the REST API was published, something now accepts and hangs up at once: each connection is one question.
     let asked = 0;
     const dead = createServer((socket) => {
       asked++;
       socket.destroy();
     });
-    await new Promise<void>((resolve) => dead.listen(flink.restPort, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => dead.listen(restPort, '127.0.0.1', resolve));
     try {
       await new Promise((r) => setTimeout(r, 10_000));
     } finally {
