@@ -7,6 +7,8 @@ import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { repoRoot } from '../../local/stack.js';
+import { ensureKrew } from '../../local/krew.js';
+import { releasePlugin } from '../../local/plugin-release.js';
 import { eventually, localStack, scratchDir, useStackNamespace } from '../support/stack.js';
 import { apply, getDeployment, snapshotDir, statefulDeployment, upstreamDeployment, waitForLifecycle, waitForUpgraded } from '../support/flink-deployments.js';
 
@@ -21,12 +23,13 @@ let binDir = '';
 /** `kubectl flink …` with the stack's kubectl and the plugin on PATH; the admin kubeconfig unless `env` says else. */
 async function flink(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<Run> {
   const stack = await localStack();
+  return run(stack.binaries.kubectl, ['flink', ...args], { PATH: `${binDir}:${process.env.PATH}`, HOME: binDir, KUBECONFIG: stack.kubeconfig, ...env }, timeoutMs);
+}
+
+function run(command: string, args: string[], env: Record<string, string>, timeoutMs = 120_000): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(
-      stack.binaries.kubectl,
-      ['flink', ...args],
-      { env: { PATH: `${binDir}:${process.env.PATH}`, HOME: binDir, KUBECONFIG: stack.kubeconfig, ...env }, timeout: timeoutMs, maxBuffer: 16 * 2 ** 20 },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(command, args, { env, timeout: timeoutMs, maxBuffer: 16 * 2 ** 20 }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -186,5 +189,29 @@ describe('kubectl flink (the plugin, through the real kubectl)', function () {
     writeFileSync(script, completion.stdout);
     const sourced = await new Promise<number>((resolve) => execFile('bash', ['-c', `set -e; source ${script}; complete -p kubectl-flink`], (err) => resolve(err ? 1 : 0)));
     expect(sourced).to.equal(0);
+  });
+
+  it('krew installs it from plugins/flink.yaml and the release archive (a reproducible archive; krew checks its digest); kubectl finds it', async () => {
+    const first = await releasePlugin(await scratchDir('release-1'));
+    const again = await releasePlugin(await scratchDir('release-2'));
+    expect(again.sha256, 'the same tree, the same archive').to.equal(first.sha256);
+    // The committed manifest is this release's but for the digest, which `npm run plugin:release` writes with it.
+    const withoutDigest = (manifest: string) => manifest.replace(/sha256: [0-9a-f]{64}/, 'sha256: <digest>');
+    expect(withoutDigest(readFileSync(join(repoRoot, 'plugins/flink.yaml'), 'utf8'))).to.equal(withoutDigest(first.manifest));
+
+    const krewRoot = await scratchDir('krew-root');
+    const manifest = join(krewRoot, 'flink.yaml');
+    const krew = async (manifestText: string) => {
+      writeFileSync(manifest, manifestText);
+      return run(await ensureKrew(), ['install', `--manifest=${manifest}`, `--archive=${first.archive}`], { PATH: process.env.PATH ?? '', KREW_ROOT: krewRoot, HOME: krewRoot });
+    };
+    const tampered = await krew(first.manifest.replace(first.sha256, '0'.repeat(64)));
+    expect(tampered.code, 'a digest that does not match is refused').to.not.equal(0);
+    expect(tampered.stderr).to.match(/checksum|sha256/i);
+    const installed = await krew(first.manifest);
+    expect(installed.code, installed.stderr).to.equal(0);
+    const version = await flink(['version'], { PATH: `${join(krewRoot, 'bin')}:${process.env.PATH}` });
+    expect(version.code, version.stderr).to.equal(0);
+    expect(version.stdout.trim()).to.equal(`kubectl-flink ${first.version} (flink.apache.org/v1beta1)`);
   });
 });
