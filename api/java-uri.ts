@@ -15,7 +15,8 @@ const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)
 /** java.net.URI: the scheme, and the host and port when the authority is server-based (else host undefined, port -1). */
 export function parseJavaUri(text: string): JavaUri {
   if (text.length === 0) return { ok: true, scheme: undefined, host: undefined, port: -1 };
-  const illegal = [...text].findIndex((c) => !LEGAL.test(c));
+  // Per character; a `%` is legal when an escape pair follows (checked next).
+  const illegal = [...text].findIndex((c) => c !== '%' && !LEGAL.test(c));
   if (illegal >= 0) return { ok: false, reason: `illegal character at index ${illegal}` };
   if (/%(?![0-9A-Fa-f]{2})/.test(text)) return { ok: false, reason: 'malformed escape pair' };
   const fragmentAt = text.indexOf('#');

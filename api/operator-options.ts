@@ -121,6 +121,10 @@ export const OPTIONS = {
     key: 'kubernetes.operator.user.artifacts.download.timeout', perResource: false, defaultValue: 300_000, shownDefault: '5 min',
     description: 'Total deadline of one jar download (redirects included), and of its upload to the session cluster.',
   }),
+  artifactsCredentialsSecret: text<string | undefined>({
+    key: 'kubernetes.operator.user.artifacts.credentials.secret', perResource: false, defaultValue: undefined,
+    description: 'A Secret (`<namespace>/<name>`) whose keys, over this configuration, give the object stores their credentials (`s3.access-key`, `fs.azure.account.key.<account>.blob.core.windows.net` …); re-read every 30 s.',
+  }),
   artifactsHttpHeaders: text<string | undefined>({
     key: 'kubernetes.operator.user.artifacts.http.header', perResource: true, defaultValue: undefined,
     description: 'HTTP headers sent with a jar download, `name:value` pairs separated by `,`.',

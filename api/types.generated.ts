@@ -418,6 +418,24 @@ export interface FlinkSessionJobStatus {
     | "SUSPENDED"
     | "UPGRADING";
   reconciliationStatus?: ReconciliationStatus;
+  jar?: SubmittedJar;
+}
+/**
+ * The jar the job was last submitted from (not an upstream field).
+ */
+export interface SubmittedJar {
+  /**
+   * The jarURI it was fetched from.
+   */
+  uri?: string;
+  /**
+   * The version its server named: an object store's ETag or generation, else the ETag or Last-Modified of https.
+   */
+  version?: string;
+  /**
+   * Its size.
+   */
+  bytes?: number;
 }
 /**
  * A savepoint or checkpoint of a FlinkDeployment's or FlinkSessionJob's job.

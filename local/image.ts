@@ -104,20 +104,27 @@ async function nodeBinary(): Promise<string> {
   return binary;
 }
 
-/** The reconciler and the webhook as one file each: no node_modules in the image. */
+/**
+ * The reconciler and the webhook as one entry file each (no node_modules in the image); what is only imported on
+ * demand — each object store's SDK — stays in chunks of its own, read only when a URI needs it. Two builds, not one
+ * split between them: a chunk shared by both would load the webhook's code into the reconciler and back.
+ */
 async function bundle(outDir: string): Promise<void> {
-  for (const [entry, name] of [['operator/main.ts', 'flink-operator.mjs'], ['webhook/main.ts', 'flink-webhook.mjs']] as const) {
+  for (const [entry, name] of [['operator/main.ts', 'flink-operator'], ['webhook/main.ts', 'flink-webhook']] as const) {
     await build({
-      entryPoints: [join(repoRoot, entry)],
+      entryPoints: { [name]: join(repoRoot, entry) },
       bundle: true,
+      splitting: true,
       platform: 'node',
       format: 'esm',
       target: 'node20',
-      outfile: join(outDir, name),
+      outdir: outDir,
+      outExtension: { '.js': '.mjs' },
+      chunkNames: `chunks/${name}-[name]-[hash]`,
       minify: true,
       legalComments: 'none',
       logLevel: 'warning',
-      // CommonJS dependencies call require(): give the ES module bundle one.
+      // CommonJS dependencies call require(): give every ES module file one.
       banner: { js: "import { createRequire as __flinkOperatorRequire } from 'node:module'; const require = __flinkOperatorRequire(import.meta.url);" },
     });
   }

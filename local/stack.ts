@@ -38,7 +38,7 @@ interface PolicyRule {
   verbs: string[];
 }
 
-type RbacRules = Record<'webhook' | 'operator' | 'operatorLease' | 'flink', PolicyRule[]>;
+type RbacRules = Record<'webhook' | 'operator' | 'operatorLease' | 'operatorArtifactCredentials' | 'flink', PolicyRule[]>;
 let rbacRules: RbacRules | undefined;
 
 /** The chart's RBAC rules, defined once in its files (read once: every namespace a test makes needs them). */
@@ -133,6 +133,7 @@ export class LocalStack {
     bind('ClusterRole', 'flink-operator-ts-webhook', IDENTITIES.webhook, rules.webhook);
     bind('ClusterRole', 'flink-operator-ts-operator', IDENTITIES.operator, rules.operator);
     bind('Role', 'flink-operator-ts-operator-lease', IDENTITIES.operator, rules.operatorLease);
+    bind('Role', 'flink-operator-ts-operator-artifact-credentials', IDENTITIES.operator, rules.operatorArtifactCredentials);
     await this.apply(docs);
   }
 
@@ -160,7 +161,10 @@ export class LocalStack {
     return join(this.options.stateDir, 'webhook-certs');
   }
 
-  async startWebhook(): Promise<void> {
+  /** Starts the webhook; `config`: an operator configuration for it (a test's allowed jar schemes). */
+  async startWebhook(options: { config?: Record<string, string> } = {}): Promise<void> {
+    const configFile = join(this.options.stateDir, 'flink-webhook.yaml');
+    if (options.config) writeFileSync(configFile, Object.entries(options.config).map(([key, value]) => `${key}: ${value}\n`).join(''));
     const certDir = this.webhookCertDir();
     mkdirSync(certDir, { recursive: true });
     if (!existsSync(join(certDir, 'tls.crt'))) {
@@ -179,6 +183,7 @@ export class LocalStack {
         '--tls-cert-file', join(certDir, 'tls.crt'),
         '--tls-private-key-file', join(certDir, 'tls.key'),
         '--kubeconfig', this.controlPlane.kubeconfig(IDENTITIES.webhook),
+        ...(options.config ? ['--config', configFile] : []),
       ],
       logFile: join(this.options.stateDir, 'logs', 'flink-webhook.log'),
     });
@@ -232,9 +237,10 @@ export class LocalStack {
   /**
    * Starts a flink-operator as the operator's own user (the chart's RBAC), reading the runner's REST addresses.
    * `name` tells instances apart: a test may start a second one beside `operator`. A test may also give it other
-   * credentials (a token file, an `exec` plugin) or another REST-address file (a fault-injecting proxy).
+   * credentials (a token file, an `exec` plugin), another REST-address file (a fault-injecting proxy) or more
+   * configuration (object-store endpoints).
    */
-  async startOperator(name = 'operator', options: { kubeconfig?: string; flinkRestOverrides?: string } = {}): Promise<ManagedProcess> {
+  async startOperator(name = 'operator', options: { kubeconfig?: string; flinkRestOverrides?: string; config?: Record<string, string> } = {}): Promise<ManagedProcess> {
     writeFileSync(
       this.operatorConfigFile,
       [
@@ -243,6 +249,7 @@ export class LocalStack {
         'kubernetes.operator.reconcile.interval: 15 s',
         'kubernetes.operator.observer.progress-check.interval: 2 s',
         `kubernetes.operator.user.artifacts.base.dir: ${join(this.options.stateDir, 'artifacts')}`,
+        ...Object.entries(options.config ?? {}).map(([key, value]) => `${key}: ${value}`),
         '',
       ].join('\n'),
     );

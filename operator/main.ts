@@ -15,6 +15,7 @@ import { applyCrds, readCrds } from '../kube/crds.js';
 import { readOperatorConfig } from '../kube/operator-config.js';
 import { allowedSchemes } from '../api/validation/jar-uri.js';
 import { JarFetcher } from './artifacts/jar-fetcher.js';
+import { StoreSettings } from './artifacts/store-settings.js';
 import { flinkDeploymentController } from './controllers/flink-deployment.js';
 import { flinkSessionJobController } from './controllers/flink-session-job.js';
 import { flinkStateSnapshotController } from './controllers/flink-state-snapshot.js';
@@ -96,6 +97,7 @@ const common = {
   operatorConfig: () => operatorConfig,
   flinkTimeoutMs: conf(OPTIONS.flinkClientTimeout),
 };
+const storeSettings = new StoreSettings(() => operatorConfig, KubeClient.fromKubeConfig(kc, 'flink-operator'));
 manager.add(flinkDeploymentController(common));
 manager.add(
   flinkSessionJobController({
@@ -106,6 +108,7 @@ manager.add(
       allowedSchemes: allowedSchemes(operatorConfig),
       disallowRestrictedHosts: conf(OPTIONS.disallowRestrictedHosts),
       totalTimeoutMs: conf(OPTIONS.artifactsDownloadTimeout),
+      storeSettings: () => storeSettings.current(),
     }),
     uploadTimeoutMs: conf(OPTIONS.artifactsDownloadTimeout),
   }),

@@ -236,7 +236,20 @@ export const flinkSessionJobSchema: JSONSchemaProps = obj(
       },
       { title: 'FlinkSessionJobSpec', description: 'A job to run on a session cluster.' },
     ),
-    status: obj(commonStatus, { title: 'FlinkSessionJobStatus', description: 'What the operator observed and did.' }),
+    status: obj(
+      {
+        ...commonStatus,
+        jar: obj(
+          {
+            uri: str('The jarURI it was fetched from.'),
+            version: str('The version its server named: an object store\'s ETag or generation, else the ETag or Last-Modified of https.'),
+            bytes: int('Its size.'),
+          },
+          { title: 'SubmittedJar', description: 'The jar the job was last submitted from (not an upstream field).' },
+        ),
+      },
+      { title: 'FlinkSessionJobStatus', description: 'What the operator observed and did.' },
+    ),
   },
   { title: 'FlinkSessionJob', description: 'A Flink job submitted to a session FlinkDeployment.' },
 );

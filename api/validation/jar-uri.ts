@@ -3,6 +3,7 @@
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { parseJavaUri } from '../java-uri.js';
+import { isObjectStoreScheme, parseObjectUri } from '../object-store-uri.js';
 import type { FlatConfig } from '../flink-config.js';
 import { option, OPTIONS } from '../operator-options.js';
 import { configPath, fieldError, shown, type FieldError } from './field-error.js';
@@ -44,6 +45,10 @@ export function validateJarUri(jarURI: string, config: FlatConfig, resolution: H
       errors: [fieldError(field, `scheme ${shown(scheme)} is not allowed (allowed: ${allowed.join(', ')}); extend ${configPath(OPTIONS.allowedSchemes.key)} in the operator configuration to allow it`)],
       warnings: [],
     };
+  }
+  if (isObjectStoreScheme(scheme)) {
+    const location = parseObjectUri(jarURI);
+    return { errors: 'error' in location ? [fieldError(field, `${shown(jarURI)} ${location.error}`)] : [], warnings: [] };
   }
   if (!['http', 'https'].includes(scheme) || !restrictedHostsDisallowed(config)) {
     return { errors: [], warnings: [] };

@@ -3,7 +3,8 @@
 // size cap, a connect and a total deadline, at most 5 redirects — and the restricted-host rule is enforced again
 // against the address actually connected to (DNS can change between admission and fetch). A corporate proxy is
 // honoured through HTTPS_PROXY / HTTP_PROXY / NO_PROXY. Downloads are kept by URI and reused while the server says
-// the ETag or Last-Modified is unchanged. The object-store schemes plug in here later.
+// the ETag or Last-Modified is unchanged. Object-store URIs (s3, oss, gs, wasb, abfs …) go to their store's SDK
+// (object-stores/), under the same cap and deadline, and are kept by URI and the object's ETag or generation.
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -14,11 +15,15 @@ import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
 import { isRestrictedAddress } from '../../api/validation/jar-uri.js';
 import { deadline } from '../deadline.js';
 import { proxyFor, type ProxyEnvironment } from './proxy.js';
+import { isObjectStoreScheme, parseObjectUri } from '../../api/object-store-uri.js';
+import type { FlatConfig } from '../../api/flink-config.js';
+import { ObjectStoreError, ObjectStores, storeConfig } from './object-stores/index.js';
+import type { StoreSettingsSnapshot } from './store-settings.js';
 
 export class JarFetchError extends Error {
   constructor(
     readonly uri: string,
-    reason: string,
+    readonly reason: string,
   ) {
     super(`cannot fetch ${uri}: ${reason}`);
   }
@@ -36,11 +41,15 @@ export interface JarFetcherOptions {
   environment?: ProxyEnvironment;
   /** Name resolution (injectable for tests). */
   lookup?: typeof dnsLookup;
+  /** The object stores' settings: the operator configuration and the credentials Secret over it. */
+  storeSettings?: () => Promise<StoreSettingsSnapshot>;
 }
 
 export interface FetchedJar {
   path: string;
   bytes: number;
+  /** What its server named this version: an object's ETag or generation, an https ETag or Last-Modified. */
+  version?: string;
   /** False when the kept copy was still current (304) or the jar is a local file. */
   downloaded: boolean;
 }
@@ -60,6 +69,7 @@ export class JarFetcher {
   private readonly direct: Agent;
   private readonly proxies = new Map<string, ProxyAgent>();
   private readonly inFlight = new Map<string, Promise<FetchedJar>>();
+  readonly stores = new ObjectStores();
 
   constructor(private readonly options: JarFetcherOptions) {
     this.direct = new Agent({ connect: { timeout: options.connectTimeoutMs ?? 10_000, lookup: this.checkedLookup() } });
@@ -87,59 +97,94 @@ export class JarFetcher {
     const base = join(this.options.cacheDir, createHash('sha256').update(uri).digest('hex').slice(0, 32));
     const kept = await readKept(`${base}.json`, uri);
     const limit = deadline(this.options.totalTimeoutMs, signal);
-    const abort = limit.signal;
-    const conditional: Record<string, string> = {};
-    if (kept?.etag) conditional['if-none-match'] = kept.etag;
-    if (kept?.lastModified) conditional['if-modified-since'] = kept.lastModified;
+    let secrets: readonly string[] = [];
     try {
-      let current = url;
-      for (let hop = 0; ; hop++) {
-        // undici's request never follows redirects itself: each hop is checked here.
-        const response = await request(current, { method: 'GET', headers: { ...headers, ...conditional, 'user-agent': 'flink-operator-ts' }, dispatcher: await this.dispatcherFor(current, uri), signal: abort });
-        const status = response.statusCode;
-        // A body given up on (too large, not wanted) is destroyed; its abort is not an error of this fetch.
-        response.body.on('error', () => undefined);
-        if (status >= 300 && status < 400 && status !== 304) {
-          await response.body.dump();
-          const location = response.headers.location;
-          if (typeof location !== 'string') throw new JarFetchError(uri, `HTTP ${status} without a Location`);
-          if (hop + 1 > MAX_REDIRECTS) throw new JarFetchError(uri, `more than ${MAX_REDIRECTS} redirects`);
-          current = this.checkedUrl(new URL(location, current).toString(), uri);
-          continue;
-        }
-        if (status === 304 && kept) {
-          await response.body.dump();
-          return { path: `${base}.jar`, bytes: kept.bytes, downloaded: false };
-        }
-        if (status !== 200) {
-          await response.body.dump();
-          throw new JarFetchError(uri, `HTTP ${status}${status === 407 ? ' from the proxy' : ''}`);
-        }
-        const length = Number(response.headers['content-length']);
-        if (Number.isFinite(length) && length > this.options.maxBytes) {
-          await response.body.destroy();
-          throw new JarFetchError(uri, `${length} bytes is over the ${this.options.maxBytes}-byte limit (kubernetes.operator.user.artifacts.max-size)`);
-        }
-        const bytes = await this.save(response.body, `${base}.part`, uri);
-        await checkZip(`${base}.part`, uri);
-        await rename(`${base}.part`, `${base}.jar`);
-        const etag = headerText(response.headers.etag);
-        const lastModified = headerText(response.headers['last-modified']);
-        await writeFile(`${base}.json`, JSON.stringify({ uri, bytes, ...(etag ? { etag } : {}), ...(lastModified ? { lastModified } : {}) } satisfies Kept));
-        this.downloads++;
-        return { path: `${base}.jar`, bytes, downloaded: true };
+      if (isObjectStoreScheme(url.protocol.slice(0, -1))) {
+        const settings = await (this.options.storeSettings?.() ?? Promise.resolve({ config: {}, secrets: [] }));
+        secrets = settings.secrets;
+        return await this.fetchObject(uri, base, kept, settings.config, limit.signal);
       }
+      return await this.fetchHttp(uri, url, headers, base, kept, limit.signal);
     } catch (err) {
       await rm(`${base}.part`, { force: true });
-      if (err instanceof JarFetchError) throw err;
       if (signal?.aborted) throw err;
-      const cause = (err as { cause?: Error }).cause ?? (err as Error);
-      if (abort.aborted) throw new JarFetchError(uri, `no complete answer within ${this.options.totalTimeoutMs} ms`);
-      const refused = /Proxy response \((\d+)\)/.exec(cause.message);
-      throw new JarFetchError(uri, refused ? `the proxy refused to connect to it (HTTP ${refused[1]})` : cause.message);
+      throw redacted(this.failure(err, uri, limit.signal), secrets);
     } finally {
       limit.release();
     }
+  }
+
+  private async fetchHttp(uri: string, url: URL, headers: Record<string, string>, base: string, kept: Kept | undefined, abort: AbortSignal): Promise<FetchedJar> {
+    const conditional: Record<string, string> = {};
+    if (kept?.etag) conditional['if-none-match'] = kept.etag;
+    if (kept?.lastModified) conditional['if-modified-since'] = kept.lastModified;
+    let current = url;
+    for (let hop = 0; ; hop++) {
+      // undici's request never follows redirects itself: each hop is checked here.
+      const response = await request(current, { method: 'GET', headers: { ...headers, ...conditional, 'user-agent': 'flink-operator-ts' }, dispatcher: await this.dispatcherFor(current, uri), signal: abort });
+      const status = response.statusCode;
+      // A body given up on (too large, not wanted) is destroyed; its abort is not an error of this fetch.
+      response.body.on('error', () => undefined);
+      if (status >= 300 && status < 400 && status !== 304) {
+        await response.body.dump();
+        const location = response.headers.location;
+        if (typeof location !== 'string') throw new JarFetchError(uri, `HTTP ${status} without a Location`);
+        if (hop + 1 > MAX_REDIRECTS) throw new JarFetchError(uri, `more than ${MAX_REDIRECTS} redirects`);
+        current = this.checkedUrl(new URL(location, current).toString(), uri);
+        continue;
+      }
+      if (status === 304 && kept) {
+        await response.body.dump();
+        return { path: `${base}.jar`, bytes: kept.bytes, downloaded: false, ...versionOf(kept) };
+      }
+      if (status !== 200) {
+        await response.body.dump();
+        throw new JarFetchError(uri, `HTTP ${status}${status === 407 ? ' from the proxy' : ''}`);
+      }
+      const length = Number(response.headers['content-length']);
+      if (Number.isFinite(length) && length > this.options.maxBytes) {
+        await response.body.destroy();
+        throw this.overLimit(uri, length);
+      }
+      const etag = headerText(response.headers.etag);
+      const lastModified = headerText(response.headers['last-modified']);
+      return this.keep(response.body, base, { uri, ...(etag ? { etag } : {}), ...(lastModified ? { lastModified } : {}) });
+    }
+  }
+
+  /** From an object store: its version first (a kept copy of that version is reused, an object over the cap refused). */
+  private async fetchObject(uri: string, base: string, kept: Kept | undefined, config: FlatConfig, abort: AbortSignal): Promise<FetchedJar> {
+    const location = parseObjectUri(uri);
+    if ('error' in location) throw new JarFetchError(uri, `the URI ${location.error}`);
+    const store = await this.stores.store(location.store, storeConfig(config, location.store));
+    const object = await store.stat(location, abort);
+    if (object.bytes > this.options.maxBytes) throw this.overLimit(uri, object.bytes);
+    if (kept?.etag && kept.etag === object.version) return { path: `${base}.jar`, bytes: kept.bytes, downloaded: false, version: kept.etag };
+    return this.keep(await store.read(location, object.version, abort), base, { uri, ...(object.version ? { etag: object.version } : {}) });
+  }
+
+  /** Saves a body under the cap, checks it is a jar, and keeps it with what identifies its version. */
+  private async keep(body: AsyncIterable<Uint8Array>, base: string, version: Omit<Kept, 'bytes'>): Promise<FetchedJar> {
+    const bytes = await this.save(body, `${base}.part`, version.uri);
+    await checkZip(`${base}.part`, version.uri);
+    await rename(`${base}.part`, `${base}.jar`);
+    await writeFile(`${base}.json`, JSON.stringify({ ...version, bytes } satisfies Kept));
+    this.downloads++;
+    return { path: `${base}.jar`, bytes, downloaded: true, ...versionOf(version) };
+  }
+
+  private overLimit(uri: string, bytes: number): JarFetchError {
+    return new JarFetchError(uri, `${bytes} bytes is over the ${this.options.maxBytes}-byte limit (kubernetes.operator.user.artifacts.max-size)`);
+  }
+
+  /** Any failure of a fetch as one JarFetchError naming the URI. */
+  private failure(err: unknown, uri: string, abort: AbortSignal): JarFetchError {
+    if (err instanceof JarFetchError) return err;
+    if (abort.aborted) return new JarFetchError(uri, `no complete answer within ${this.options.totalTimeoutMs} ms`);
+    if (err instanceof ObjectStoreError) return new JarFetchError(uri, err.message);
+    const cause = (err as { cause?: Error }).cause ?? (err as Error);
+    const refused = /Proxy response \((\d+)\)/.exec(cause.message);
+    return new JarFetchError(uri, refused ? `the proxy refused to connect to it (HTTP ${refused[1]})` : cause.message);
   }
 
   /** A URL this fetch may go to: an allowed scheme, and (for http) no restricted address literal. */
@@ -154,7 +199,7 @@ export class JarFetcher {
     if (!this.options.allowedSchemes.includes(scheme)) {
       throw new JarFetchError(uri, `scheme "${scheme}" is not allowed (kubernetes.operator.user.artifacts.allowed-schemes: ${this.options.allowedSchemes.join(', ')})`);
     }
-    if (scheme !== 'file' && scheme !== 'http' && scheme !== 'https') throw new JarFetchError(uri, `no fetcher for scheme "${scheme}" yet`);
+    if (scheme !== 'file' && scheme !== 'http' && scheme !== 'https' && !isObjectStoreScheme(scheme)) throw new JarFetchError(uri, `no fetcher for scheme "${scheme}"`);
     const host = url.hostname.replace(/^\[|\]$/g, '');
     if ((scheme === 'http' || scheme === 'https') && this.options.disallowRestrictedHosts && isIP(host) && isRestrictedAddress(host)) {
       throw new JarFetchError(uri, `host ${host} is a restricted address`);
@@ -200,7 +245,7 @@ export class JarFetcher {
     };
   }
 
-  private async save(body: AsyncIterable<Buffer>, path: string, uri: string): Promise<number> {
+  private async save(body: AsyncIterable<Uint8Array>, path: string, uri: string): Promise<number> {
     const out = createWriteStream(path);
     let bytes = 0;
     try {
@@ -228,6 +273,17 @@ export class JarFetcher {
     await checkZip(path, uri);
     return { path, bytes, downloaded: false };
   }
+}
+
+function versionOf(kept: Omit<Kept, 'bytes'>): { version?: string } {
+  const version = kept.etag ?? kept.lastModified;
+  return version ? { version } : {};
+}
+
+/** A secret value never leaves in an error, however an SDK chose to word it. */
+function redacted(err: JarFetchError, secrets: readonly string[]): JarFetchError {
+  const hidden = secrets.filter((s) => s.length >= 4).reduce((text, secret) => text.split(secret).join('***'), err.reason);
+  return hidden === err.reason ? err : new JarFetchError(err.uri, hidden);
 }
 
 /** Any restricted address among a host's addresses refuses the host (as admission does), naming them. */

@@ -4,7 +4,7 @@
 import { planSessionJob, SESSION_JOB_FINALIZER, type SessionJobAction, type SessionJobPlan, type SessionJobObservation, type SessionJobResource, type SessionState, type SubmitRequest } from '../../api/reconcile/session-job.js';
 import { FLINK_SESSION_JOB } from '../../api/schema/crd.js';
 import type { Json } from '../../api/validation/access.js';
-import type { JarFetcher } from '../artifacts/jar-fetcher.js';
+import type { FetchedJar, JarFetcher } from '../artifacts/jar-fetcher.js';
 import { FlinkRestClient } from '../flink-rest.js';
 import { failedStepStatus } from '../../api/reconcile/context.js';
 import { FlinkResourceReconciler, type OwnAction, observeSnapshots, type FlinkResourceObject, type ReconcilerDeps } from './resource-reconciler.js';
@@ -66,9 +66,10 @@ export class SessionJobReconciler extends FlinkResourceReconciler<FlinkSessionJo
     const session = resource.spec.deploymentName ?? '';
     switch (action.kind) {
       case 'submit': {
-        const jobId = await this.submit(this.flink(namespace, session), action.request);
-        this.deps.log.info({ namespace, name, session, job: jobId, restoredFrom: action.request.savepointPath }, 'session job submitted');
-        return this.writeStatus(resource, action.statusAfter);
+        const { jobId, jar } = await this.submit(this.flink(namespace, session), action.request);
+        this.deps.log.info({ namespace, name, session, job: jobId, restoredFrom: action.request.savepointPath, jar: jar.version, downloaded: jar.downloaded }, 'session job submitted');
+        const submitted = { uri: action.request.jarURI, bytes: jar.bytes, ...(jar.version ? { version: jar.version } : {}) };
+        return this.writeStatus(resource, { ...action.statusAfter, jar: submitted });
       }
       case 'trigger-snapshot':
       case 'dispose-savepoints':
@@ -87,11 +88,11 @@ export class SessionJobReconciler extends FlinkResourceReconciler<FlinkSessionJo
   }
 
   /** Fetch (or reuse) the jar, upload it, run it under the pinned job id, and delete the upload whatever happens. */
-  private async submit(flink: FlinkRestClient, request: SubmitRequest): Promise<string> {
+  private async submit(flink: FlinkRestClient, request: SubmitRequest): Promise<{ jobId: string; jar: FetchedJar }> {
     const jar = await this.sessionDeps.jars.fetch(request.jarURI, request.jarHeaders, this.deps.signal);
     const jarId = await flink.uploadJar(jar.path, this.sessionDeps.uploadTimeoutMs);
     try {
-      return await flink.runJar(jarId, request, RUN_TIMEOUT_MS);
+      return { jobId: await flink.runJar(jarId, request, RUN_TIMEOUT_MS), jar };
     } finally {
       await flink.deleteJar(jarId).catch((err: Error) => this.deps.log.warn({ jarId, err: err.message }, 'could not delete an uploaded jar'));
     }

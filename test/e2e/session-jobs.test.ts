@@ -5,12 +5,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventually, kubectl, localStack, runAlone, scratchDir, useStackNamespace } from '../support/stack.js';
 import { startFlinkProxy } from '../support/flink-proxy.js';
-import { apply, events, eventRecorded, flinkJobs, getResource, patchSpec, restoredFrom, restUrl, sessionJob, snapshotDir, statefulSession, waitForLifecycle, type Deployment, type SessionJob } from '../support/flink-deployments.js';
+import { apply, events, eventRecorded, getResource, getSessionJob, patchSpec, restoredFrom, restUrl, runningIds, sessionJob, sessionJobs, snapshotDir, statefulSession, waitForLifecycle, waitForSessionJob, type Deployment, type SessionJob } from '../support/flink-deployments.js';
 import { upstreamExamplesDir } from '../support/paths.js';
-
-const getSessionJob = (ns: string, name: string) => getResource<SessionJob>('flinksessionjob', ns, name);
-const waitForSessionJob = (ns: string, name: string, wanted: string, timeoutMs = 180_000) =>
-  waitForLifecycle(ns, name, wanted, timeoutMs, [], 'flinksessionjob') as unknown as Promise<SessionJob>;
 
 /** A stateful session with `orders` (savepoint) and `payments` on it, both STABLE. */
 async function twoJobsRunning(ns: string, payments: Record<string, unknown> = {}): Promise<[SessionJob, SessionJob]> {
@@ -18,16 +14,6 @@ async function twoJobsRunning(ns: string, payments: Record<string, unknown> = {}
   await apply(ns, sessionJob('orders'));
   await apply(ns, sessionJob('payments', 'session', payments));
   return [await waitForSessionJob(ns, 'orders', 'STABLE'), await waitForSessionJob(ns, 'payments', 'STABLE')];
-}
-
-/** The Flink jobs of a session, by state. */
-async function sessionJobs(ns: string, session: string): Promise<{ jid: string; state: string }[]> {
-  const url = await restUrl(ns, session);
-  return url ? flinkJobs(url) : [];
-}
-
-async function runningIds(ns: string, session: string): Promise<string[]> {
-  return (await sessionJobs(ns, session)).filter((j) => j.state === 'RUNNING').map((j) => j.jid).sort();
 }
 
 describe('session clusters and FlinkSessionJobs', function () {

@@ -145,6 +145,20 @@ export function sessionJob(name: string, session = 'session', job: Record<string
   };
 }
 
+export const getSessionJob = (ns: string, name: string) => getResource<SessionJob>('flinksessionjob', ns, name);
+export const waitForSessionJob = (ns: string, name: string, wanted: string, timeoutMs = 180_000) =>
+  waitForLifecycle(ns, name, wanted, timeoutMs, [], 'flinksessionjob') as unknown as Promise<SessionJob>;
+
+/** The Flink jobs of a session, by state. */
+export async function sessionJobs(ns: string, session: string): Promise<{ jid: string; state: string }[]> {
+  const url = await restUrl(ns, session);
+  return url ? flinkJobs(url) : [];
+}
+
+export async function runningIds(ns: string, session: string): Promise<string[]> {
+  return (await sessionJobs(ns, session)).filter((j) => j.state === 'RUNNING').map((j) => j.jid).sort();
+}
+
 interface JobDetails {
   jid: string;
   state: string;
