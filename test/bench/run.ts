@@ -1,12 +1,13 @@
 // npm run bench [-- NAME…]: runs the named benchmarks (all when none is named).
 import { benchFlink } from './flink.js';
 import { benchImage } from './image.js';
+import { benchObjectStores } from './object-stores.js';
 import { benchPlugin } from './plugin.js';
 import { benchReconciler } from './reconciler.js';
 import { benchSessionJobs } from './session-jobs.js';
 import { benchWebhook } from './webhook.js';
 
-const benchmarks: Record<string, () => Promise<void>> = { webhook: benchWebhook, flink: benchFlink, reconciler: benchReconciler, 'session-jobs': benchSessionJobs, plugin: benchPlugin, image: benchImage };
+const benchmarks: Record<string, () => Promise<void>> = { webhook: benchWebhook, flink: benchFlink, reconciler: benchReconciler, 'session-jobs': benchSessionJobs, plugin: benchPlugin, image: benchImage, 'object-stores': benchObjectStores };
 const names = process.argv.slice(2);
 const unknown = names.filter((n) => !(n in benchmarks));
 if (unknown.length > 0) {

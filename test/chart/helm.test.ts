@@ -78,6 +78,20 @@ describe('Helm chart (real helm)', function () {
     expect(rulesOf('ClusterRole', 'ops-flink-operator-ts-cluster').find((r) => r.resources.includes('customresourcedefinitions'))).to.deep.include({ verbs: ['get', 'patch'] });
   });
 
+  it('object stores: the credentials Secret named in the configuration and readable (get, that name only), extra environment, the ServiceAccount\'s cloud identity', async () => {
+    const docs = await render('artifactStores.credentialsSecret=store-keys', 'operatorEnv[0].name=AWS_REGION', 'operatorEnv[0].value=eu-west-1', 'operatorServiceAccount.annotations.eks\\.amazonaws\\.com/role-arn=arn:aws:iam::1:role/flink');
+    const file = (await import('yaml')).parse(readFileSync(join(chart, 'files/rbac-rules.yaml'), 'utf8')) as Record<string, Rule[]>;
+    const own = (one(docs, 'Role', 'ops-flink-operator-ts-own') as unknown as { rules: Rule[] }).rules;
+    expect(own).to.deep.equal([...file.operatorLease!, ...file.webhookTlsSecret!, ...file.operatorArtifactCredentials!.map((r) => ({ ...r, resourceNames: ['store-keys'] }))]);
+    expect((one(docs, 'ConfigMap', 'ops-flink-operator-ts-config') as unknown as { data: Record<string, string> }).data['flink-operator.yaml']).to.contain('kubernetes.operator.user.artifacts.credentials.secret: flink-system/store-keys');
+    const operator = (one(docs, 'Deployment') as unknown as { spec: { template: { spec: { containers: { name: string; env: { name: string; value?: string }[] }[] } } } }).spec.template.spec.containers.find((c) => c.name === 'operator')!;
+    expect(operator.env).to.deep.include({ name: 'AWS_REGION', value: 'eu-west-1' });
+    expect(one(docs, 'ServiceAccount', 'ops-flink-operator-ts').metadata).to.have.nested.property('annotations.eks\\.amazonaws\\.com/role-arn', 'arn:aws:iam::1:role/flink');
+    // Without a Secret named, no Secret may be read beyond the webhook's own.
+    const plain = (one(await render(), 'Role', 'ops-flink-operator-ts-own') as unknown as { rules: Rule[] }).rules;
+    expect(plain.filter((r) => r.resources.includes('secrets')).flatMap((r) => r.resourceNames ?? [])).to.deep.equal(['flink-operator-ts-webhook-tls']);
+  });
+
   it('watchNamespaces: a Role (the operator\'s and the webhook\'s rules) and the flink ServiceAccount in each, nothing of theirs cluster-wide, and only those namespaces gated', async () => {
     const docs = await render('watchNamespaces={team-a,team-b}');
     const roles = docs.filter((d) => d.kind === 'Role' && d.metadata.name === 'ops-flink-operator-ts');
