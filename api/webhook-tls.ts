@@ -55,6 +55,9 @@ export function nextTlsStep(state: WebhookTlsState, policy: WebhookTlsPolicy, no
   if (!ca || ca.notAfter <= now) return { kind: 'new-ca', why: ca ? 'the CA has expired' : 'no CA yet' };
   if (!state.bundle.some((b) => b.id === ca.id)) return { kind: 'new-ca', why: 'the published bundle does not trust the CA' };
   const settled = (state.changedAt ?? 0) + policy.propagationMs;
+  // A CA ending before a successor could be trusted everywhere (a webhook down for most of its life): waiting only
+  // ensures a gap when it ends, and what it signs now would end with it — replace it at once.
+  if (ca.notAfter <= now + policy.propagationMs && !(nextCa && now >= settled)) return { kind: 'new-ca', why: 'the CA ends before a successor could be trusted' };
   const live = state.bundle.filter((b) => b.notAfter > now);
   if (live.length < state.bundle.length) return { kind: 'trim-bundle', keep: live.map((b) => b.id) };
   if (!nextCa && now >= renewalAt(ca)) return { kind: 'add-next-ca' };

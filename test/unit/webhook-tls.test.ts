@@ -15,6 +15,8 @@ describe('webhook TLS without cert-manager: the next step', () => {
   const cases: [string, WebhookTlsState, number, ReturnType<typeof nextTlsStep>][] = [
     ['a fresh install: a CA of its own', { bundle: [] }, 0, { kind: 'new-ca', why: 'no CA yet' }],
     ['a CA that expired (the webhook was down for its whole renewal window)', steady, 300 * HOUR, { kind: 'new-ca', why: 'the CA has expired' }],
+    ['a CA ending before a successor could be trusted (another install\'s short-lived one): replaced at once', steady, 300 * HOUR - 30 * S, { kind: 'new-ca', why: 'the CA ends before a successor could be trusted' }],
+    ['…unless its successor is trusted everywhere already', { ca, nextCa: ca2, bundle: [ca, ca2], changedAt: 200 * HOUR, serving: serving({ notBefore: 190 * HOUR, notAfter: 220 * HOUR }) }, 300 * HOUR - 30 * S, { kind: 'promote-next-ca' }],
     ['a bundle someone replaced by hand', { ...steady, bundle: [ca2] }, 11 * HOUR, { kind: 'new-ca', why: 'the published bundle does not trust the CA' }],
     ['a CA without a serving certificate yet', { ...steady, serving: undefined }, 11 * HOUR, { kind: 'issue-serving', why: 'no serving certificate yet' }],
     ['steady: look again when the serving certificate is due', steady, 11 * HOUR, { kind: 'keep', recheckAt: 30 * HOUR }],
