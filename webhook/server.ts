@@ -1,5 +1,6 @@
 // The HTTPS admission server: bodies in, AdmissionReviews out. Every decision is made in api/admission.
 import express, { type NextFunction, type Request, type Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import { setImmediate } from 'node:timers/promises';
 import type { Logger } from 'pino';
@@ -56,15 +57,16 @@ export async function startWebhookServer(options: WebhookOptions): Promise<Webho
   app.get('/readyz', (_req, res) => void (shuttingDown ? res.status(503).type('text/plain').send('shutting down') : res.type('text/plain').send('ok')));
   app.get('/metrics', async (_req, res) => void res.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
 
-  const admission = (path: '/mutate' | '/validate') => async (req: Request, res: Response) => {
+  /** One review, from its body to the answer to send: shared by the direct route and express's. */
+  const review = async (path: AdmissionPath, raw: Buffer): Promise<Answer> => {
     const started = process.hrtime.bigint();
     const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
     let request: AdmissionRequest;
     try {
       // Each phase (parse, shape check, rules) is bounded; for a large body other requests — /healthz too — get a
       // turn between them (a typical review of a few KB is answered in well under a millisecond without).
-      const large = (req.body as Buffer).length > YIELD_ABOVE_BYTES;
-      const body = parseJson(req);
+      const large = raw.length > YIELD_ABOVE_BYTES;
+      const body = parseJson(raw);
       if (large) await setImmediate();
       request = parseAdmissionReview(body);
       if (large) await setImmediate();
@@ -72,8 +74,7 @@ export async function startWebhookServer(options: WebhookOptions): Promise<Webho
       if (!(err instanceof BadReview)) throw err;
       metrics.record(path, 'unknown', 'unknown', 'bad_request', seconds());
       logger.info({ path, status: 400, reason: err.message }, 'rejected a request that is not a usable AdmissionReview');
-      res.status(400).type('text/plain').send(`${err.message}\n`);
-      return;
+      return { status: 400, type: 'text/plain; charset=utf-8', body: `${err.message}\n` };
     }
     let answer: AdmissionReviewOut;
     if (path === '/mutate') {
@@ -89,7 +90,11 @@ export async function startWebhookServer(options: WebhookOptions): Promise<Webho
       { path, uid: request.uid, kind: request.kind.kind, operation: request.operation, namespace: request.namespace, name: request.name, verdict, dryRun: request.dryRun, ms: Math.round(duration * 1e4) / 10 },
       'admission review',
     );
-    res.json(answer);
+    return { status: 200, type: 'application/json; charset=utf-8', body: JSON.stringify(answer) };
+  };
+  const admission = (path: AdmissionPath) => async (req: Request, res: Response) => {
+    const answer = await review(path, req.body as Buffer);
+    res.status(answer.status).type(answer.type).send(answer.body);
   };
 
   // No content encodings: a small gzip body could inflate far past the limit before anything looks at it (415).
@@ -106,6 +111,31 @@ export async function startWebhookServer(options: WebhookOptions): Promise<Webho
     if (!res.headersSent) res.status(status).set('Connection', 'close').type('text/plain').send(`${reason}\n`);
   });
 
+  /**
+   * The API server's reviews — POST, application/json, a Content-Length within the limit, no encoding — go straight
+   * to the review, not through express's router and body parser (a third of the time of a small review); anything
+   * else, every refusal included, takes express's routes as before.
+   */
+  const direct = (req: IncomingMessage, res: ServerResponse): boolean => {
+    const path = req.url === '/validate' || req.url === '/mutate' ? req.url : undefined;
+    const length = Number(req.headers['content-length']);
+    const plain = (req.headers['content-encoding'] ?? 'identity') === 'identity' && req.headers['transfer-encoding'] === undefined;
+    if (req.method !== 'POST' || !path || !plain || !Number.isInteger(length) || length > MAX_BODY_BYTES || !JSON_TYPE.test(req.headers['content-type'] ?? '')) return false;
+    const chunks: Buffer[] = [];
+    req.on('error', () => res.destroy()); // a client gone mid-body: nothing to answer
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      review(path, Buffer.concat(chunks)).then(
+        (answer) => res.writeHead(answer.status, { 'content-type': answer.type, 'content-length': Buffer.byteLength(answer.body) }).end(answer.body),
+        (err: Error) => {
+          logger.error({ path, status: 500, reason: 'internal error', err }, 'request failed');
+          if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }).end('internal error\n');
+        },
+      );
+    });
+    return true;
+  };
+
   const server = createServer(
     {
       ...secureContextOptions(options.certificates.current()),
@@ -115,7 +145,9 @@ export async function startWebhookServer(options: WebhookOptions): Promise<Webho
       connectionsCheckingInterval: 1000,
       keepAliveTimeout: 30_000,
     },
-    app,
+    (req, res) => {
+      if (!direct(req, res)) app(req, res);
+    },
   );
   server.maxConnections = MAX_CONNECTIONS;
   options.certificates.onChange((next) => {
@@ -151,8 +183,17 @@ function requireJson(req: Request, res: Response, next: NextFunction): void {
   res.status(415).set('Connection', 'close').type('text/plain').send(`Content-Type must be application/json (got ${req.get('content-type') ?? 'none'})\n`);
 }
 
-function parseJson(req: Request): unknown {
-  const body = req.body as unknown;
+type AdmissionPath = '/mutate' | '/validate';
+interface Answer {
+  status: number;
+  type: string;
+  body: string;
+}
+
+/** What express's `req.is('application/json')` accepts, as the API server sends it. */
+const JSON_TYPE = /^application\/json\s*(;|$)/i;
+
+function parseJson(body: Buffer): unknown {
   if (!Buffer.isBuffer(body) || body.length === 0) throw new BadReview('request body is empty');
   const tooBig = jsonShapeProblem(body);
   if (tooBig) throw new BadReview(tooBig);

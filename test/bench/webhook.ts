@@ -1,12 +1,15 @@
 // Admission throughput and latency of the real flink-webhook over HTTPS, with the upstream basic.yaml:
-// first over keep-alive connections (as the API server sends), then with a new TLS connection per review.
+// first over keep-alive connections (as the API server sends), each beside its floor (bare node:https answering the
+// same review in the same run), then with a new TLS connection per review.
 import autocannon from 'autocannon';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { upstreamExamples } from '../support/examples.js';
 import { admissionReview } from '../support/reviews.js';
+import { repoRoot } from '../support/paths.js';
 import { startWebhook, type WebhookProcess } from '../support/webhook-process.js';
 import { memoryMb, Report } from './report.js';
 
@@ -25,12 +28,17 @@ export async function benchWebhook(): Promise<void> {
     for (const [path, object] of [['/validate', defaulted], ['/mutate', basic]] as const) {
       const body = JSON.stringify(admissionReview(object, { uid: 'bench' }));
       const expected = (await webhook.post(path, body)).text;
-      const result = await keepAlive(webhook, path, body, expected);
+      const result = await keepAlive(webhook.port, webhook.ca, path, body, expected);
       const name = path.slice(1);
+      if (result.errors + result.non2xx + result.mismatches > 0) throw new Error(`${path}: ${result.errors} errors, ${result.non2xx} non-2xx, ${result.mismatches} wrong answers`);
+      // The floor, in the same run: bare node:https answering the same review with the same answer.
+      const floor = await withFloor(webhook.certDir, expected, (port) => keepAlive(port, webhook.ca, path, body, expected));
       report.add(`webhook.${name}.keepalive.throughput`, result.requests.average, 'reviews/s');
       report.add(`webhook.${name}.keepalive.p50`, result.latency.p50, 'ms');
       report.add(`webhook.${name}.keepalive.p99`, result.latency.p99, 'ms');
-      if (result.errors + result.non2xx + result.mismatches > 0) throw new Error(`${path}: ${result.errors} errors, ${result.non2xx} non-2xx, ${result.mismatches} wrong answers`);
+      report.add(`webhook.${name}.floor.throughput`, floor.requests.average, 'reviews/s');
+      report.add(`webhook.${name}.floor.p99`, floor.latency.p99, 'ms');
+      report.add(`webhook.${name}.of-floor`, result.requests.average / floor.requests.average, 'ratio');
     }
 
     const body = JSON.stringify(admissionReview(defaulted, { uid: 'bench' }));
@@ -43,7 +51,8 @@ export async function benchWebhook(): Promise<void> {
     report.summary([
       'with-kubeconfig: the same /validate keep-alive load on a webhook that also runs its FlinkDeployment informer',
       '(client-node loaded; the API server here is unreachable, so the cache stays empty).',
-      'Targets: ≥ 4,000 reviews/s on /validate with p99 ≤ 10 ms (keep-alive), peak RSS ≤ 120 MB.',
+      'floor: bare node:https in its own process, same certificate and TLS settings, reading each body and answering it',
+      'with the same AdmissionReview. Targets: ≥ 0.7 of the floor with p99 ≤ 2 ms (keep-alive), peak RSS ≤ 80 MB.',
       'Every answer was checked against the expected AdmissionReview.',
     ]);
   } finally {
@@ -58,23 +67,39 @@ async function peakWithKubeconfig(body: string): Promise<number> {
   const webhook = await startWebhook(['--kubeconfig', kubeconfig]);
   try {
     const expected = (await webhook.post('/validate', body)).text;
-    await keepAlive(webhook, '/validate', body, expected);
+    await keepAlive(webhook.port, webhook.ca, '/validate', body, expected);
     return memoryMb(webhook.proc.pid!, 'VmHWM');
   } finally {
     await webhook.stop();
   }
 }
 
-async function keepAlive(webhook: WebhookProcess, path: string, body: string, expected: string) {
+/** Runs `load` against a bare node:https server (test/bench/https-floor.ts) answering `answer`. */
+async function withFloor<T>(certDir: string, answer: string, load: (port: number) => Promise<T>): Promise<T> {
+  const answerFile = join(certDir, 'floor-answer.json');
+  writeFileSync(answerFile, answer);
+  const floor = spawn(process.execPath, [join(repoRoot, 'dist/test/bench/https-floor.js'), certDir, answerFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      floor.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+      floor.once('exit', (code) => reject(new Error(`the floor server exited (${code})`)));
+    });
+    return await load(port);
+  } finally {
+    floor.kill();
+  }
+}
+
+async function keepAlive(port: number, ca: string, path: string, body: string, expected: string) {
   return autocannon({
-    url: `https://127.0.0.1:${webhook.port}${path}`,
+    url: `https://127.0.0.1:${port}${path}`,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body,
     connections: CONNECTIONS,
     duration: SECONDS,
     expectBody: expected,
-    tlsOptions: { ca: webhook.ca },
+    tlsOptions: { ca },
     servername: 'localhost',
   } as autocannon.Options);
 }
