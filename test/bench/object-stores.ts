@@ -9,6 +9,7 @@ import { ensureFlinkRunner } from '../../local/flink/runner-build.js';
 import { LocalStack, repoRoot } from '../../local/stack.js';
 import { startObjectStoreServers } from '../support/object-store-servers.js';
 import { memoryMb, Report, until } from './report.js';
+import { session } from './session-jobs.js';
 
 const STORES: [string, string][] = [
   ['s3', 's3://jars/job.jar'],
@@ -45,7 +46,7 @@ export async function benchObjectStores(): Promise<void> {
     report.add('object-stores.operator.start-to-leader', Date.now() - started, 'ms');
 
     await stack.createNamespace('bench');
-    await kubectl(['apply', '-n', 'bench', '-f', '-'], JSON.stringify(session()));
+    await kubectl(['apply', '-n', 'bench', '-f', '-'], JSON.stringify(session(STORES.length)));
     const lifecycle = (kind: string, name: string) => kubectl(['get', kind, name, '-n', 'bench', '-o', 'jsonpath={.status.lifecycleState}']);
     await until(async () => (await lifecycle('flinkdeployment', 'session')) === 'STABLE' || undefined, 300_000, 500);
     await new Promise((r) => setTimeout(r, 5000));
@@ -64,15 +65,6 @@ export async function benchObjectStores(): Promise<void> {
     await servers.stop();
     await stack.stop();
   }
-}
-
-function session(): object {
-  return {
-    apiVersion: 'flink.apache.org/v1beta1',
-    kind: 'FlinkDeployment',
-    metadata: { name: 'session' },
-    spec: { image: 'flink:2.2', flinkVersion: 'v2_2', serviceAccount: 'flink', jobManager: { resource: { memory: '1024m', cpu: 1 } }, taskManager: { resource: { memory: '1024m', cpu: 1 } } },
-  };
 }
 
 function job(name: string, jarURI: string): object {

@@ -61,7 +61,8 @@ export async function benchSessionJobs(): Promise<void> {
   }
 }
 
-function session(): object {
+/** A session cluster for the benchmarks' session jobs, offering `slots` task slots. */
+export function session(slots = JOBS): object {
   return {
     apiVersion: 'flink.apache.org/v1beta1',
     kind: 'FlinkDeployment',
@@ -70,7 +71,7 @@ function session(): object {
       image: 'flink:2.2',
       flinkVersion: 'v2_2',
       serviceAccount: 'flink',
-      flinkConfiguration: { ...TIMERS, 'taskmanager.numberOfTaskSlots': String(JOBS) },
+      flinkConfiguration: { ...TIMERS, 'taskmanager.numberOfTaskSlots': String(slots) },
       jobManager: { resource: { memory: '2048m', cpu: 1 } },
       taskManager: { resource: { memory: '2048m', cpu: 1 } },
     },

@@ -9,7 +9,7 @@ import { LOCAL_OPERATOR_NAMESPACE } from '../../local/control-plane/pki.js';
 import { ensureFlinkRunner } from '../../local/flink/runner-build.js';
 import { repoRoot } from '../../local/stack.js';
 import { Storage } from '@google-cloud/storage';
-import { apply, events, getSessionJob, patchSpec, runningIds, sessionJob, statefulSession, waitForSessionJob } from '../support/flink-deployments.js';
+import { apply, events, expectFetchFailures, getSessionJob, patchSpec, runningIds, sessionJob, statefulSession, waitForSessionJob } from '../support/flink-deployments.js';
 import { startObjectStoreServers, type ObjectStoreServers } from '../support/object-store-servers.js';
 import { eventually, kubectl, localStack, runAlone, scratchDir, useStackNamespace } from '../support/stack.js';
 
@@ -124,15 +124,7 @@ describe('FlinkSessionJob jars from object stores (S3, OSS, Cloud Storage, Azure
       ['too-big', 's3://jars/big.jar', new RegExp(`: ${MAX_BYTES + 1028} bytes is over the ${MAX_BYTES}-byte limit \\(kubernetes\\.operator\\.user\\.artifacts\\.max-size\\)$`)],
       ['unreachable', 'gs://gs-jars/job.jar', /: gs:\/\/gs-jars\/job\.jar at http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/],
     ];
-    for (const [name, uri] of cases) await apply(ns, sessionJob(name, 'session', { jarURI: uri, parallelism: 1, upgradeMode: 'stateless' }));
-    for (const [name, uri, reason] of cases) {
-      const failing = await eventually(`${name}: the fetch error in status`, async () => {
-        const error = (await getSessionJob(ns, name))?.status?.error;
-        return error && (JSON.parse(error) as { message: string }).message.startsWith(`cannot fetch ${uri}`) ? (JSON.parse(error) as { message: string }) : undefined;
-      }, 90_000);
-      expect(failing.message, name).to.match(reason);
-      await eventually(`${name}: a Warning event naming the URI`, async () => (await events(ns, name)).some((e) => e.type === 'Warning' && e.message === failing.message), 30_000);
-    }
+    await expectFetchFailures(ns, cases, 90_000);
     await eventually('retried with backoff', async () => ((await events(ns, 'missing')).find((e) => e.type === 'Warning')?.count ?? 0) >= 2, 90_000);
     expect(await runningIds(ns, 'session'), 'nothing ran').to.deep.equal([]);
 

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventually, kubectl, localStack, runAlone, scratchDir, useStackNamespace } from '../support/stack.js';
 import { startFlinkProxy } from '../support/flink-proxy.js';
-import { apply, events, eventRecorded, getResource, getSessionJob, patchSpec, restoredFrom, restUrl, runningIds, sessionJob, sessionJobs, snapshotDir, statefulSession, waitForLifecycle, waitForSessionJob, type Deployment, type SessionJob } from '../support/flink-deployments.js';
+import { apply, events, eventRecorded, expectFetchFailures, getResource, getSessionJob, patchSpec, restoredFrom, restUrl, runningIds, sessionJob, sessionJobs, snapshotDir, statefulSession, waitForLifecycle, waitForSessionJob, type Deployment, type SessionJob } from '../support/flink-deployments.js';
 import { upstreamExamplesDir } from '../support/paths.js';
 
 /** A stateful session with `orders` (savepoint) and `payments` on it, both STABLE. */
@@ -174,17 +174,8 @@ describe('session clusters and FlinkSessionJobs', function () {
       ['plain-http', `https://${host}/to-http.jar`, /: scheme "http" is not allowed \(kubernetes\.operator\.user\.artifacts\.allowed-schemes: https\)$/],
       ['refused', 'https://elsewhere.example.com/job.jar', /: the proxy refused to connect to it \(HTTP 403\)$/],
     ];
-    for (const [name, uri] of cases) await apply(ns, sessionJob(name, 'session', { jarURI: uri, upgradeMode: 'stateless' }));
+    await expectFetchFailures(ns, cases);
     await apply(ns, sessionJob('flaky', 'session', { jarURI: `https://${host}/flaky.jar`, upgradeMode: 'stateless' }));
-
-    for (const [name, uri, reason] of cases) {
-      const failing = await eventually(`${name}: the fetch error in status`, async () => {
-        const error = (await getSessionJob(ns, name))?.status?.error;
-        return error && (JSON.parse(error) as { message: string }).message.startsWith(`cannot fetch ${uri}`) ? (JSON.parse(error) as { message: string }) : undefined;
-      }, 60_000);
-      expect(failing.message, name).to.match(reason);
-      await eventually(`${name}: a Warning event naming the URI`, async () => (await events(ns, name)).some((e) => e.type === 'Warning' && e.message === failing.message), 30_000);
-    }
     await eventually('the 5xx recovered: flaky runs', () => waitForSessionJob(ns, 'flaky', 'STABLE', 60_000), 90_000);
     await eventually('retries with backoff', async () => ((await events(ns, 'missing')).find((e) => e.type === 'Warning')?.count ?? 0) >= 2, 60_000);
     const ids = await runningIds(ns, 'session');

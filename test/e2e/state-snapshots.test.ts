@@ -18,7 +18,8 @@ const onDisk = (path: string | undefined) => path !== undefined && existsSync(jo
 async function snapshotEnd(ns: string, name: string, timeoutMs = 90_000): Promise<Snapshot> {
   return eventually(`snapshot ${name} to end`, async () => {
     const s = await getSnapshot(ns, name);
-    return s?.status?.state && !['TRIGGER_PENDING', 'IN_PROGRESS'].includes(s.status.state) ? s : undefined;
+    // The label follows the status in a write of its own: ended once both say so.
+    return s?.status?.state && !['TRIGGER_PENDING', 'IN_PROGRESS'].includes(s.status.state) && s.metadata.labels?.['snapshot.state'] === s.status.state ? s : undefined;
   }, timeoutMs);
 }
 

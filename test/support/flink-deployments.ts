@@ -149,6 +149,23 @@ export const getSessionJob = (ns: string, name: string) => getResource<SessionJo
 export const waitForSessionJob = (ns: string, name: string, wanted: string, timeoutMs = 180_000) =>
   waitForLifecycle(ns, name, wanted, timeoutMs, [], 'flinksessionjob') as unknown as Promise<SessionJob>;
 
+/**
+ * Session jobs whose jar cannot be fetched: each `[name, jarURI, reason]` applied, then its `status.error` naming the
+ * URI and matching the reason, and a Warning event with that message.
+ */
+export async function expectFetchFailures(ns: string, cases: readonly [string, string, RegExp][], timeoutMs = 60_000): Promise<void> {
+  for (const [name, uri] of cases) await apply(ns, sessionJob(name, 'session', { jarURI: uri, parallelism: 1, upgradeMode: 'stateless' }));
+  for (const [name, uri, reason] of cases) {
+    const failing = await eventually(`${name}: the fetch error in status`, async () => {
+      const error = (await getSessionJob(ns, name))?.status?.error;
+      const message = error ? (JSON.parse(error) as { message: string }).message : undefined;
+      return message?.startsWith(`cannot fetch ${uri}`) ? message : undefined;
+    }, timeoutMs);
+    expect(failing, name).to.match(reason);
+    await eventually(`${name}: a Warning event naming the URI`, async () => (await events(ns, name)).some((e) => e.type === 'Warning' && e.message === failing), 30_000);
+  }
+}
+
 /** The Flink jobs of a session, by state. */
 export async function sessionJobs(ns: string, session: string): Promise<{ jid: string; state: string }[]> {
   const url = await restUrl(ns, session);
