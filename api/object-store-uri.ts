@@ -18,6 +18,8 @@ export const OBJECT_STORE_SCHEMES: Readonly<Record<string, ObjectStoreKind>> = {
   abfss: 'azure',
 };
 
+const STORE_NAMES: Record<ObjectStoreKind, string> = { s3: 'S3', oss: 'OSS', gcs: 'Cloud Storage', azure: 'Azure' };
+
 export interface ObjectLocation {
   store: ObjectStoreKind;
   scheme: string;
@@ -59,7 +61,7 @@ export function parseObjectUri(text: string): ObjectLocation | { error: string }
   const bucket = authority;
   const valid = store === 'gcs' ? GCS_BUCKET.test(bucket) && bucket.split('.').every((part) => part.length <= 63) : S3_BUCKET.test(bucket) && !bucket.includes('..');
   if (!bucket) return { error: `names no bucket: ${scheme}://<bucket>/<path to the jar>` };
-  if (!valid) return { error: `names bucket "${bucket}", which is not a valid ${store === 'gcs' ? 'Cloud Storage' : store === 'oss' ? 'OSS' : 'S3'} bucket name` };
+  if (!valid) return { error: `names bucket "${bucket}", which is not a valid ${STORE_NAMES[store]} bucket name` };
   if (!key || key.endsWith('/')) return { error: `names no object in bucket "${bucket}": ${scheme}://${bucket}/<path to the jar>` };
   return { store, scheme, bucket, key };
 }

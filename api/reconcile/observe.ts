@@ -80,9 +80,9 @@ export function containerFailure(pods: readonly PodContainers[]): ContainerFailu
       if (!waiting?.reason || !CONTAINER_ERROR_REASONS.has(waiting.reason)) continue;
       const terminated = waiting.reason === 'CrashLoopBackOff' ? container.lastState?.terminated : undefined;
       const message = terminated?.message?.trim()
-        ? `CrashLoop - ${rootCause(terminated.message)}`
-        : terminated?.exitCode !== undefined ? `CrashLoop - exit code ${terminated.exitCode}` : (waiting.message ?? waiting.reason);
-      return { reason: waiting.reason, message: `[${container.name}] ${message}`, pod: pod.metadata?.name ?? '', container: container.name };
+        ? crashLoopMessage(container.name, rootCause(terminated.message))
+        : terminated?.exitCode !== undefined ? crashLoopMessage(container.name, `exit code ${terminated.exitCode}`) : `[${container.name}] ${waiting.message ?? waiting.reason}`;
+      return { reason: waiting.reason, message, pod: pod.metadata?.name ?? '', container: container.name };
     }
   }
   return undefined;
@@ -94,8 +94,16 @@ export function containerFailure(pods: readonly PodContainers[]): ContainerFailu
  */
 export function withLogCause(failure: ContainerFailure, log: string): ContainerFailure {
   const cause = rootCause(log);
-  return cause ? { ...failure, message: `[${failure.container}] CrashLoop - ${cause}` } : failure;
+  return cause ? { ...failure, message: crashLoopMessage(failure.container, cause) } : failure;
 }
+
+/** Only a crash loop newly seen has its log read: while the status is in ERROR its error is kept (observeStatus). */
+export function crashLogWanted(failure: ContainerFailure | undefined, status: FlinkDeploymentStatus | undefined): failure is ContainerFailure {
+  return failure?.reason === 'CrashLoopBackOff' && status?.jobManagerDeploymentStatus !== 'ERROR';
+}
+
+/** Upstream's wording of a crash loop (DeploymentFailedException.forContainerStatus). */
+const crashLoopMessage = (container: string, cause: string) => `[${container}] CrashLoop - ${cause}`;
 
 /** How much of a crashed container's log is read for its cause (`tailLines`, `limitBytes` of the pods/log call). */
 export const CRASH_LOG_LINES = 1000;

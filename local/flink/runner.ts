@@ -162,20 +162,20 @@ export class FlinkRunner {
   }
 
   /** The pod's status as the kubelet would write it (a pod deleted meanwhile is no error). */
-  private async patchContainer(pod: V1Pod, status: { ready: boolean; containerStatus: V1ContainerStatus }): Promise<void> {
+  private async patchContainer(pod: V1Pod, status: V1ContainerStatus): Promise<void> {
     await this.writeContainerStatus(pod, status).catch((err: unknown) => this.options.log(`flink-runner: pod status of ${podKey(pod)} not written: ${(err as Error).message.split('\n')[0]}`));
   }
 
-  private async writeContainerStatus(pod: V1Pod, status: { ready: boolean; containerStatus: V1ContainerStatus }): Promise<void> {
+  private async writeContainerStatus(pod: V1Pod, status: V1ContainerStatus): Promise<void> {
     const { name, namespace } = pod.metadata!;
     const current = await this.options.api.readNamespacedPodStatus({ name: name!, namespace: namespace! });
     const now = new Date();
     const conditions = (current.status?.conditions ?? []).map((c) =>
       c.type === 'Ready' || c.type === 'ContainersReady' ? { ...c, status: status.ready ? 'True' : 'False', lastTransitionTime: now } : c,
     );
-    const others = (current.status?.containerStatuses ?? []).filter((c) => c.name !== status.containerStatus.name);
+    const others = (current.status?.containerStatuses ?? []).filter((c) => c.name !== status.name);
     await this.options.api.patchNamespacedPodStatus(
-      { name: name!, namespace: namespace!, body: { status: { conditions, containerStatuses: [status.containerStatus, ...others] } } },
+      { name: name!, namespace: namespace!, body: { status: { conditions, containerStatuses: [status, ...others] } } },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
   }
@@ -273,31 +273,25 @@ function podDir(stateDir: string, pod: V1Pod): string {
 }
 
 /** The main container (Flink's, else the first), as the kubelet reports it running again after a restart. */
-function containerRunning(pod: V1Pod, restartCount: number): { ready: boolean; containerStatus: V1ContainerStatus } {
-  const container = mainContainer(pod);
-  return {
-    ready: true,
-    containerStatus: { name: container.name, image: container.image ?? '', imageID: '', ready: true, started: true, restartCount, state: { running: { startedAt: new Date() } } },
-  };
+function containerRunning(pod: V1Pod, restartCount: number): V1ContainerStatus {
+  return { ...mainContainerStatus(pod, restartCount, true), started: true, state: { running: { startedAt: new Date() } } };
 }
 
-function containerCrashLooping(pod: V1Pod, restartCount: number, backOffMs: number, last: { exitCode: number; message: string }): { ready: boolean; containerStatus: V1ContainerStatus } {
-  const container = mainContainer(pod);
+function containerCrashLooping(pod: V1Pod, restartCount: number, backOffMs: number, last: { exitCode: number; message: string }): V1ContainerStatus {
+  const base = mainContainerStatus(pod, restartCount, false);
   const { name, namespace, uid } = pod.metadata!;
   const now = new Date();
   return {
-    ready: false,
-    containerStatus: {
-      name: container.name,
-      image: container.image ?? '',
-      imageID: '',
-      ready: false,
-      started: false,
-      restartCount,
-      state: { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${backOffMs / 1000}s restarting failed container=${container.name} pod=${name}_${namespace}(${uid})` } },
-      lastState: { terminated: { exitCode: last.exitCode, reason: 'Error', startedAt: now, finishedAt: now, ...(last.message ? { message: last.message } : {}) } },
-    },
+    ...base,
+    started: false,
+    state: { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${backOffMs / 1000}s restarting failed container=${base.name} pod=${name}_${namespace}(${uid})` } },
+    lastState: { terminated: { exitCode: last.exitCode, reason: 'Error', startedAt: now, finishedAt: now, ...(last.message ? { message: last.message } : {}) } },
   };
+}
+
+function mainContainerStatus(pod: V1Pod, restartCount: number, ready: boolean): V1ContainerStatus {
+  const container = mainContainer(pod);
+  return { name: container.name, image: container.image ?? '', imageID: '', ready, restartCount };
 }
 
 function mainContainer(pod: V1Pod): V1Container {

@@ -3,7 +3,7 @@
 // events and carry out the actions.
 import { GENERATION_ANNOTATION, jobManagerSelector } from '../../api/cluster/objects.js';
 import { isCanary } from '../../api/defaults.js';
-import { containerFailure, CRASH_LOG_BYTES, CRASH_LOG_LINES, observeJobManagerDeployment, withLogCause, type ContainerFailure, type JobManagerObservation, type PodContainers, type Observation, type RestObservation } from '../../api/reconcile/observe.js';
+import { containerFailure, crashLogWanted, CRASH_LOG_BYTES, CRASH_LOG_LINES, observeJobManagerDeployment, withLogCause, type ContainerFailure, type JobManagerObservation, type PodContainers, type Observation, type RestObservation } from '../../api/reconcile/observe.js';
 import { FINALIZER, planDeployment, type Action, type DeploymentResource, type Plan } from '../../api/reconcile/plan.js';
 import { occupiesSession } from '../../api/reconcile/session-job.js';
 import type { FlinkSessionJobObject } from '../../kube/flink-resources.js';
@@ -85,7 +85,7 @@ export class DeploymentReconciler extends FlinkResourceReconciler<FlinkDeploymen
     const { namespace, name } = resource.metadata;
     const pods = await this.deps.client.list<KubeObject & PodContainers>(objectPath('v1', 'pods', namespace), jobManagerSelector(name, resource.spec));
     const failure = containerFailure(pods);
-    if (failure?.reason !== 'CrashLoopBackOff' || resource.status?.jobManagerDeploymentStatus === 'ERROR') return failure;
+    if (!crashLogWanted(failure, resource.status)) return failure;
     const query = `?container=${encodeURIComponent(failure.container)}&previous=true&tailLines=${CRASH_LOG_LINES}&limitBytes=${CRASH_LOG_BYTES}`;
     try {
       return withLogCause(failure, await this.deps.client.text(`${objectPath('v1', 'pods', namespace, failure.pod, 'log')}${query}`));

@@ -3,7 +3,7 @@
 // be pulled) surfaced as upstream's DeploymentFailedException does it.
 import { expect } from 'chai';
 import { GENERATION_ANNOTATION } from '../../api/cluster/objects.js';
-import { containerFailure, DEPLOYMENT_FAILED_TYPE, observeJobManagerDeployment, observeStatus, rootCause, withLogCause } from '../../api/reconcile/observe.js';
+import { containerFailure, crashLogWanted, DEPLOYMENT_FAILED_TYPE, observeJobManagerDeployment, observeStatus, rootCause, withLogCause } from '../../api/reconcile/observe.js';
 import { writeSpecEnvelope } from '../../api/spec-envelope.js';
 
 const failedCreate = {
@@ -100,6 +100,14 @@ describe('a JobManager container that cannot run', () => {
     const log = `${flinkLogTail}\n${'06:00:01 INFO Remoting - Remoting shut down.\n'.repeat(100)}`;
     expect(withLogCause(failure, log).message).to.equal("[flink-main-container] CrashLoop - java.io.FileNotFoundException: Cannot find checkpoint or savepoint file/directory 'file:/flink-data/savepoints/sp-1' on file system 'file'.");
     expect(withLogCause(failure, ''), 'an empty log changes nothing').to.deep.equal(failure);
+  });
+
+  it('only a crash loop newly seen has its log read', () => {
+    const looping = containerFailure([crashLooping({ terminated: { exitCode: 1 } })]);
+    expect(crashLogWanted(looping, { jobManagerDeploymentStatus: 'DEPLOYING' })).to.equal(true);
+    expect(crashLogWanted(looping, { jobManagerDeploymentStatus: 'ERROR' }), 'its error is already written').to.equal(false);
+    expect(crashLogWanted({ reason: 'ImagePullBackOff', message: 'm', pod: 'p', container: 'c' }, undefined), 'no log to read').to.equal(false);
+    expect(crashLogWanted(undefined, undefined)).to.equal(false);
   });
 
   it('surfaces as ERROR with the cause, as a ReplicaFailure does, written once', () => {
