@@ -165,6 +165,16 @@ const DURATION_UNITS: [readonly string[], number][] = [
   [['d', 'day', 'days'], 86_400_000],
 ];
 
+/**
+ * How old Flink's REST answers about checkpoints may be: its statistics cache keeps them for
+ * `rest.cache.checkpoint-statistics.timeout`, else `web.refresh-interval` (3 s). Capped at a minute, so no setting
+ * holds an operator step for longer.
+ */
+export function checkpointStatsTtlMs(conf: FlatConfig): number {
+  const text = conf['rest.cache.checkpoint-statistics.timeout'] ?? conf['web.refresh-interval'];
+  return Math.min((text === undefined ? undefined : parseDurationMs(text)) ?? 3000, 60_000);
+}
+
 /** Flink's TimeUtils.parseDuration: `15 s`, `1 min`, `500ms`; a bare number is milliseconds. Undefined if unreadable. */
 export function parseDurationMs(text: string): number | undefined {
   const match = /^\s*(\d+)\s*([a-zµ]*)\s*$/i.exec(text);

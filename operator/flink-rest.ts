@@ -5,7 +5,7 @@ import { openAsBlob, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { FlinkJob, FlinkJobState, JobFailure } from '../api/reconcile/observe.js';
 import type { SubmitRequest } from '../api/reconcile/session-job.js';
-import type { StopMechanism } from '../api/reconcile/context.js';
+import type { StopJob } from '../api/reconcile/context.js';
 import type { SnapshotKind, SnapshotProgress } from '../api/reconcile/snapshots.js';
 import { REST_PORT, restServiceName } from '../api/cluster/objects.js';
 import { withDeadline } from './deadline.js';
@@ -119,10 +119,12 @@ export class FlinkRestClient {
    * a cancel (or of a job that already ended) its newest checkpoint when `restorePoint` asks for one. An unknown
    * restore point is an error (retried with backoff), never an older snapshot or none.
    */
-  async stop(jobId: string, how: { mechanism: StopMechanism; drain: boolean; restorePoint: boolean }, deadlineMs: number): Promise<string | undefined> {
+  async stop(how: StopJob, deadlineMs: number): Promise<string | undefined> {
+    const { jobId } = how;
     if (how.mechanism === 'savepoint') return this.stopWithSavepoint(jobId, how.drain, deadlineMs);
     if (how.mechanism === 'cancel') await this.cancel(jobId, deadlineMs);
     if (!how.restorePoint) return undefined;
+    await this.pause(how.checkpointStatsTtlMs); // outlive any answer Flink cached while the job still ran
     return this.latestCheckpoint(jobId).catch((err: Error) => {
       throw new FlinkRestError(`cannot tell the newest checkpoint of job ${jobId} to restore from, so the upgrade waits: ${err.message}`);
     });

@@ -38,6 +38,19 @@ export type StopMechanism =
   | 'cancel' // cancel, then restore from the latest retained checkpoint
   | 'latest-checkpoint'; // the job is already over: restore from its latest checkpoint or savepoint
 
+/**
+ * What the I/O edge needs to stop a job. `restorePoint`: after a cancel, or of a job that ended, read its newest
+ * checkpoint — no sooner than `checkpointStatsTtlMs` after it ended, as Flink's REST API answers checkpoint questions
+ * from a cache that old, and a stale answer can name a checkpoint a later one has already replaced and deleted.
+ */
+export interface StopJob {
+  jobId: string;
+  mechanism: StopMechanism;
+  drain: boolean;
+  restorePoint: boolean;
+  checkpointStatsTtlMs: number;
+}
+
 export type Action =
   | { kind: 'add-finalizer' }
   | { kind: 'remove-finalizer' }
@@ -48,7 +61,7 @@ export type Action =
   | { kind: 'deploy'; objects: ClusterObjects; deleteJobGraphs: boolean; statusAfter: FlinkDeploymentStatus }
   /** Deletes the JobManager Deployment (and so the whole cluster); HA metadata too unless it must survive. */
   | { kind: 'delete-cluster'; deleteHaMetadata: boolean }
-  | { kind: 'stop-job'; jobId: string; mechanism: StopMechanism; drain: boolean; recordSavepoint?: SnapshotRequest; statusAfter: (snapshotPath: string | undefined) => FlinkDeploymentStatus }
+  | ({ kind: 'stop-job'; recordSavepoint?: SnapshotRequest; statusAfter: (snapshotPath: string | undefined) => FlinkDeploymentStatus } & StopJob)
   | SnapshotAction;
 
 export interface Plan {

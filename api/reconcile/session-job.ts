@@ -8,7 +8,7 @@
 // it again under the same id — never a second job.
 import { isTerminal, errorDocument, withJob, type FlinkJob, type JobFailure } from './observe.js';
 import { isOperatorKey } from '../cluster/flink-configuration.js';
-import { recordSpec, restoreFrom, specUpgradeMode, timing, type ReconcileEvent, type StopMechanism, type Timing } from './context.js';
+import { recordSpec, restoreFrom, specUpgradeMode, timing, type ReconcileEvent, type StopJob, type StopMechanism, type Timing } from './context.js';
 import { invalidity } from './planners/validation.js';
 import { diffSpecs } from './spec-diff.js';
 import { planSnapshots, recordNonces, upgradeSavepointRecord, withReconciledNonces, type OwnedSnapshot, type SnapshotAction, type SnapshotProgress, type SnapshotRequest } from './snapshots.js';
@@ -16,7 +16,7 @@ import { deriveLifecycleState } from '../lifecycle.js';
 import { option, OPTIONS } from '../operator-options.js';
 import { FLINK_SESSION_JOB } from '../schema/crd.js';
 import { lastReconciledSpec, type SpecEnvelope } from '../spec-envelope.js';
-import { flattenConfig, type FlatConfig } from '../flink-config.js';
+import { checkpointStatsTtlMs, flattenConfig, type FlatConfig } from '../flink-config.js';
 import type { FlinkSessionJobSpec, FlinkSessionJobStatus, JobStatus } from '../types.generated.js';
 import { asObject, type Json } from '../validation/access.js';
 import { sessionJobConfig, type SessionTarget } from '../validation/index.js';
@@ -67,7 +67,7 @@ export type SessionJobAction =
   | { kind: 'remove-finalizer' }
   | { kind: 'submit'; request: SubmitRequest; statusAfter: FlinkSessionJobStatus }
   /** `restorePoint`: after a cancel, or of a job that ended, read the newest checkpoint to restore from. */
-  | { kind: 'stop-job'; jobId: string; mechanism: StopMechanism; drain: boolean; restorePoint: boolean; recordSavepoint?: SnapshotRequest; statusAfter: (snapshotPath: string | undefined) => FlinkSessionJobStatus }
+  | ({ kind: 'stop-job'; recordSavepoint?: SnapshotRequest; statusAfter: (snapshotPath: string | undefined) => FlinkSessionJobStatus } & StopJob)
   | SnapshotAction;
 
 export interface SessionJobPlan {
@@ -221,7 +221,7 @@ class SessionJobPlanner {
       status,
       events: this.events,
       actions: [{
-        kind: 'stop-job', jobId: job.jobId!, mechanism: savepoint ? 'savepoint' : 'cancel', drain: savepoint && option(this.conf, OPTIONS.drainOnSavepointDeletion), restorePoint: false,
+        kind: 'stop-job', jobId: job.jobId!, mechanism: savepoint ? 'savepoint' : 'cancel', drain: savepoint && option(this.conf, OPTIONS.drainOnSavepointDeletion), restorePoint: false, checkpointStatsTtlMs: 0,
         statusAfter: (path) => ({ ...status, jobStatus: { ...job, state: savepoint ? 'FINISHED' : 'CANCELED', ...(path && savepoint ? { upgradeSavepointPath: path } : {}) } }),
       }],
       requeueAfterMs: 0,
@@ -381,7 +381,7 @@ class SessionJobPlanner {
     };
     this.events.push(...events);
     const recordSavepoint = mechanism === 'savepoint' ? upgradeSavepointRecord(this.conf) : undefined;
-    const action: SessionJobAction = { kind: 'stop-job', jobId: job.jobId!, mechanism, drain: false, restorePoint: mode !== 'stateless', statusAfter, ...(recordSavepoint ? { recordSavepoint } : {}) };
+    const action: SessionJobAction = { kind: 'stop-job', jobId: job.jobId!, mechanism, drain: false, restorePoint: mode !== 'stateless', checkpointStatsTtlMs: checkpointStatsTtlMs(this.conf), statusAfter, ...(recordSavepoint ? { recordSavepoint } : {}) };
     return this.done({ actions: [action], requeueAfterMs: 0 });
   }
 }

@@ -143,7 +143,7 @@ export class DeploymentReconciler extends FlinkResourceReconciler<FlinkDeploymen
         return resource;
       case 'stop-job': {
         const deadline = Date.now() + (this.deps.stopTimeoutMs ?? 300_000);
-        const path = await this.flink(namespace, name).stop(action.jobId, { mechanism: action.mechanism, drain: action.drain, restorePoint: true }, deadline);
+        const path = await this.flink(namespace, name).stop(action, deadline);
         this.deps.log.info({ namespace, name, job: action.jobId, mechanism: action.mechanism, path }, 'job stopped');
         if (action.recordSavepoint && path) await this.runSnapshotAction(resource, this.flink(namespace, name), { kind: 'create-snapshot', request: { ...action.recordSavepoint, path } });
         return this.writeStatus(resource, action.statusAfter(path));

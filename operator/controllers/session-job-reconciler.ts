@@ -79,7 +79,7 @@ export class SessionJobReconciler extends FlinkResourceReconciler<FlinkSessionJo
         return resource;
       case 'stop-job': {
         const deadline = Date.now() + (this.deps.stopTimeoutMs ?? 300_000);
-        const path = await this.flink(namespace, session).stop(action.jobId, action, deadline);
+        const path = await this.flink(namespace, session).stop(action, deadline);
         this.deps.log.info({ namespace, name, session, job: action.jobId, mechanism: action.mechanism, path }, 'session job stopped');
         if (action.recordSavepoint && path) await this.runSnapshotAction(resource, this.flink(namespace, session), { kind: 'create-snapshot', request: { ...action.recordSavepoint, path } });
         return this.writeStatus(resource, action.statusAfter(path));

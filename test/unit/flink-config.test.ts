@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { defaultConfigFor, flattenConfig, isHighAvailabilityEnabled, parseFlinkMemorySize, parseMemory, parseQuantity } from '../../api/flink-config.js';
+import { checkpointStatsTtlMs, defaultConfigFor, flattenConfig, isHighAvailabilityEnabled, parseFlinkMemorySize, parseMemory, parseQuantity } from '../../api/flink-config.js';
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
@@ -52,6 +52,18 @@ describe('Flink configuration', () => {
   for (const [text, bytes] of memory) {
     it(`reads memory ${JSON.stringify(text)} as ${bytes ?? 'not memory'}`, () => expect(parseMemory(text)).to.equal(bytes));
   }
+
+  it("waits out Flink's checkpoint-statistics cache: its own key, else web.refresh-interval, else 3 s, never over a minute", () => {
+    const cases: [Record<string, string>, number][] = [
+      [{}, 3000],
+      [{ 'web.refresh-interval': '10000' }, 10_000],
+      [{ 'web.refresh-interval': '10000', 'rest.cache.checkpoint-statistics.timeout': '500 ms' }, 500],
+      [{ 'rest.cache.checkpoint-statistics.timeout': '0 s' }, 0],
+      [{ 'rest.cache.checkpoint-statistics.timeout': '2 h' }, 60_000],
+      [{ 'rest.cache.checkpoint-statistics.timeout': 'soon' }, 3000],
+    ];
+    for (const [conf, ms] of cases) expect(checkpointStatsTtlMs(conf), JSON.stringify(conf)).to.equal(ms);
+  });
 
   it('reads Flink MemorySize strictly (whole numbers, binary units)', () => {
     expect(parseFlinkMemorySize('1.5g')).to.equal(undefined);

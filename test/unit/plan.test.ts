@@ -116,7 +116,7 @@ describe('reconcile plan (pure)', () => {
       expect(p.events.map((e) => e.reason)).to.deep.equal(['SpecChanged', 'Suspended']);
       expect(p.events[0]!.message).to.equal('UPGRADE change(s) detected (spec.job.parallelism), starting reconciliation.');
       const stop = p.actions[0]!;
-      expect(stop).to.include({ kind: 'stop-job', jobId: JOB_ID, mechanism });
+      expect(stop).to.include({ kind: 'stop-job', jobId: JOB_ID, mechanism, restorePoint: true, checkpointStatsTtlMs: 3000 });
       if (stop.kind !== 'stop-job') return;
       const after = stop.statusAfter('file:///sp/savepoint-9');
       expect(after.reconciliationStatus?.state).to.equal('UPGRADING');

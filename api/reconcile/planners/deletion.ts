@@ -19,7 +19,7 @@ export function planDeletion(ctx: PlanContext): Plan {
     return ctx.plan({
       events: [{ type: 'Normal', reason: 'Cleanup', message: 'Cleaning up FlinkDeployment: stopping the job with a savepoint' }],
       actions: [{
-        kind: 'stop-job', jobId: job.jobId!, mechanism: 'savepoint', drain: option(ctx.conf, OPTIONS.drainOnSavepointDeletion),
+        kind: 'stop-job', jobId: job.jobId!, mechanism: 'savepoint', drain: option(ctx.conf, OPTIONS.drainOnSavepointDeletion), restorePoint: false, checkpointStatsTtlMs: 0,
         statusAfter: (path) => withLifecycle({ ...status, jobStatus: { ...status.jobStatus, state: 'FINISHED', ...(path ? { upgradeSavepointPath: path } : {}) } }),
       }],
       requeueAfterMs: 0,

@@ -2,6 +2,7 @@
 // the state it left, or stay suspended. A session cluster is redeployed on any change, keeping HA metadata.
 import type { SpecEnvelope } from '../../spec-envelope.js';
 import type { FlinkDeploymentStatus } from '../../types.generated.js';
+import { checkpointStatsTtlMs } from '../../flink-config.js';
 import { asObject } from '../../validation/access.js';
 import { upgradeSavepointRecord } from '../snapshots.js';
 import { restoreFrom, restoresFromHa, specUpgradeMode, withLifecycle, type Plan, type PlanContext, type ReconcileEvent, type StopMechanism } from '../context.js';
@@ -57,7 +58,7 @@ function planStop(ctx: PlanContext, changeEvents: ReconcileEvent[]): Plan {
   const stop = (mechanism: StopMechanism, restoreMode: string): Plan =>
     ctx.plan({
       events: [...changeEvents, suspendEvent],
-      actions: [{ kind: 'stop-job', jobId: job.jobId!, mechanism, drain: false, ...recordOf(mechanism), statusAfter: (path) => withLifecycle(stopped(mechanism, restoreMode)(path)) }],
+      actions: [{ kind: 'stop-job', jobId: job.jobId!, mechanism, drain: false, restorePoint: true, checkpointStatsTtlMs: checkpointStatsTtlMs(ctx.conf), ...recordOf(mechanism), statusAfter: (path) => withLifecycle(stopped(mechanism, restoreMode)(path)) }],
       requeueAfterMs: 0,
     });
 
