@@ -98,6 +98,16 @@ export function timing(conf: FlatConfig): Timing {
   return { reconcileMs: option(conf, OPTIONS.reconcileInterval), progressCheckMs: option(conf, OPTIONS.progressCheckInterval) };
 }
 
+/**
+ * How soon to ask Flink again while a change settles (`changedAt`: when it was recorded). A cluster or job just
+ * started usually settles within seconds, and a user waits for it: asked every half second at first, then less
+ * often as the wait grows (a twentieth of it), and at least once per progress-check interval.
+ */
+export function settlingCheckMs(timing: Timing, changedAt: number | undefined, now: number): number {
+  const since = changedAt === undefined ? Infinity : Math.max(0, now - changedAt);
+  return Math.min(timing.progressCheckMs, Math.max(500, Math.round(since / 20)));
+}
+
 type PlanParts = { status?: FlinkDeploymentStatus; events?: ReconcileEvent[]; actions?: Action[]; requeueAfterMs?: number | undefined };
 
 /** The state one planning pass builds up; planners read it, add to `status` and `events`, and end with `plan()`. */
@@ -163,7 +173,7 @@ export class PlanContext {
     const busy = s.jobManagerDeploymentStatus === 'DEPLOYING' || rs?.state === 'UPGRADING' || rs?.state === 'ROLLING_BACK' || becomingStable;
     const jm = this.jobManager;
     const waitingOnKubernetes = jm.phase === 'present' && !jm.available;
-    return busy && !waitingOnKubernetes ? this.timing.progressCheckMs : this.timing.reconcileMs;
+    return busy && !waitingOnKubernetes ? settlingCheckMs(this.timing, rs?.reconciliationTimestamp, this.now) : this.timing.reconcileMs;
   }
 
   /** `recordSpec` with this pass's generation and clock, keeping a validation error. */

@@ -8,7 +8,7 @@
 // it again under the same id — never a second job.
 import { isTerminal, errorDocument, withJob, type FlinkJob, type JobFailure } from './observe.js';
 import { isOperatorKey } from '../cluster/flink-configuration.js';
-import { recordSpec, restoreFrom, specUpgradeMode, timing, type ReconcileEvent, type StopJob, type StopMechanism, type Timing } from './context.js';
+import { recordSpec, restoreFrom, settlingCheckMs, specUpgradeMode, timing, type ReconcileEvent, type StopJob, type StopMechanism, type Timing } from './context.js';
 import { invalidity } from './planners/validation.js';
 import { diffSpecs } from './spec-diff.js';
 import { planSnapshots, recordNonces, upgradeSavepointRecord, withReconciledNonces, type OwnedSnapshot, type SnapshotAction, type SnapshotProgress, type SnapshotRequest } from './snapshots.js';
@@ -186,7 +186,7 @@ class SessionJobPlanner {
       status: final,
       events: this.events,
       actions: p.actions ?? [],
-      requeueAfterMs: 'requeueAfterMs' in p ? p.requeueAfterMs : busy ? this.timing.progressCheckMs : this.timing.reconcileMs,
+      requeueAfterMs: 'requeueAfterMs' in p ? p.requeueAfterMs : busy ? settlingCheckMs(this.timing, final.reconciliationStatus?.reconciliationTimestamp, this.input.observation.now) : this.timing.reconcileMs,
     };
   }
 

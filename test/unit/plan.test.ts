@@ -105,6 +105,20 @@ describe('reconcile plan (pure)', () => {
     expect(p.status.reconciliationStatus).to.deep.equal(status.reconciliationStatus);
   });
 
+  it('a job coming up is asked about every half second at first, then at a twentieth of the wait, at most the progress-check interval', () => {
+    const deployed = spec();
+    const cases: [number, number][] = [[1_000, 500], [9_000, 500], [30_000, 1_500], [60_000, 3_000], [120_000, 6_000], [600_000, 10_000]];
+    for (const [sinceDeploy, requeue] of cases) {
+      const status = { ...stableStatus(deployed, 'CREATED'), reconciliationStatus: { state: 'DEPLOYED', reconciliationTimestamp: NOW - sinceDeploy, lastReconciledSpec: envelope(deployed) } };
+      const p = plan(resource(deployed, status), running('CREATED'));
+      expect(p.status.lifecycleState, `${sinceDeploy} ms after the deploy`).to.equal('DEPLOYED');
+      expect(p.requeueAfterMs, `${sinceDeploy} ms after the deploy`).to.equal(requeue);
+    }
+    const stable = plan(resource(deployed, { ...stableStatus(deployed, 'CREATED'), reconciliationStatus: { state: 'DEPLOYED', reconciliationTimestamp: NOW - 1_000, lastReconciledSpec: envelope(deployed) } }), running());
+    expect(stable.status.lifecycleState, 'once it runs').to.equal('STABLE');
+    expect(stable.requeueAfterMs, 'stable: the reconcile interval').to.equal(60_000);
+  });
+
   const upgrades: [string, Record<string, unknown>, string, string][] = [
     ['savepoint', { upgradeMode: 'savepoint' }, 'savepoint', 'savepoint'],
     ['last-state', { upgradeMode: 'last-state' }, 'cancel', 'last-state'],
