@@ -39,6 +39,12 @@ export interface KubeObject {
   [key: string]: unknown;
 }
 
+/** One line of a watch: what happened to which object (an `ERROR` carries a Status instead). */
+export interface WatchEvent<T = KubeObject> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: T;
+}
+
 /** Who may act: `check()` throws once the holder of the fence may no longer write, and `signal` aborts what is in flight. */
 export interface Fence {
   readonly signal: AbortSignal;
@@ -170,6 +176,75 @@ export class KubeClient {
     this.transport.close();
   }
 
+  /**
+   * Follows a watch, handing each event to `onEvent` as its line arrives, on a connection of its own (a watch would
+   * hold a pooled socket for minutes). Resolves when the API server ends the watch (its timeoutSeconds); rejects on a
+   * refusal, an event `onEvent` throws on, a line over the size cap, or no byte for `idleMs` — a stalled connection,
+   * as bookmarks and the server's own timeout keep a live one talking. `onOpen`: the API server accepted the watch.
+   */
+  async watch<T>(path: string, onEvent: (event: WatchEvent<T>) => void, idleMs: number, onOpen?: () => void): Promise<void> {
+    this.fence?.check();
+    const { headers, tls } = await this.transport.credentials();
+    this.fence?.check();
+    const { server, userAgent, options } = this.transport;
+    const url = new URL(path, server);
+    const https = url.protocol === 'https:';
+    const what = `WATCH ${url.pathname}`;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const req = (https ? request : plainRequest)(
+          url,
+          {
+            ...(https ? { ...tls, agent: false } : {}),
+            ...(this.fence ? { signal: this.fence.signal } : {}),
+            headers: { ...headers, accept: 'application/json', 'user-agent': userAgent },
+          },
+          (res) => {
+            if (res.statusCode !== 200) return void readCapped(res, options.maxResponseBytes, (raw) => reject(statusError(what, res.statusCode ?? 0, raw.toString('utf8'))));
+            onOpen?.();
+            let pending = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => {
+              idle.refresh();
+              pending += chunk;
+              let start = 0;
+              for (let end = pending.indexOf('\n'); end >= 0; end = pending.indexOf('\n', start)) {
+                const line = pending.slice(start, end);
+                start = end + 1;
+                if (!line.trim()) continue;
+                try {
+                  onEvent(JSON.parse(line) as WatchEvent<T>);
+                } catch (err) {
+                  return void req.destroy(err instanceof SyntaxError ? new Error(`${what}: a line that is not JSON`) : (err as Error));
+                }
+              }
+              pending = pending.slice(start);
+              if (pending.length > options.maxResponseBytes) req.destroy(new Error(`${what}: an event exceeds ${options.maxResponseBytes} bytes`));
+            });
+            res.on('end', () => {
+              clearTimeout(idle);
+              resolve();
+            });
+            res.on('error', reject);
+          },
+        );
+        const idle = setTimeout(() => req.destroy(new Error(`${what}: no event or bookmark for ${idleMs} ms`)), idleMs);
+        req.on('error', (err) => {
+          clearTimeout(idle);
+          reject(err);
+        });
+        req.end();
+      });
+    } catch (err) {
+      // A rotated token: the next watch (the informer restarts it) uses the kubeconfig's credentials read afresh.
+      if (isAuthFailure(err)) {
+        if ((err as KubeApiError).status === 401 && isLiveKubeConfig(this.transport.kc)) this.transport.kc.refreshCredentials();
+        this.transport.options.onAuthFailure?.(err as KubeApiError);
+      }
+      throw err;
+    }
+  }
+
   private async call<T>(method: string, path: string, body?: unknown, contentType = 'application/json', parse: AnswerParser<T> = parseAnswer): Promise<T> {
     try {
       return await this.send<T>(method, path, body, contentType, parse);
@@ -238,6 +313,18 @@ export class KubeClient {
       req.end(payload);
     });
   }
+}
+
+/** Reads a response to its end, keeping at most `cap` bytes. */
+function readCapped(res: NodeJS.ReadableStream, cap: number, done: (raw: Buffer) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  res.on('data', (chunk: Buffer) => {
+    if (size < cap) chunks.push(chunk);
+    size += chunk.length;
+  });
+  res.on('end', () => done(Buffer.concat(chunks).subarray(0, cap)));
+  res.on('error', () => done(Buffer.concat(chunks)));
 }
 
 type AnswerParser<T> = (what: string, status: number, raw: Buffer) => T;

@@ -1,59 +1,43 @@
-// The caches the shells keep: our resources through the generic custom-objects API, and the built-in objects they
-// read (the JobManager Deployments the operator owns, the ServiceAccounts the webhook checks).
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject, type KubernetesListObject } from '@kubernetes/client-node';
+// The caches the shells keep: our resources, and the built-in objects they read (the JobManager Deployments the
+// operator owns, the ServiceAccounts the webhook checks), each listed and watched as plain JSON.
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { FLINK_DEPLOYMENT, FLINK_SESSION_JOB, FLINK_STATE_SNAPSHOT, GROUP, VERSION, type KindInfo } from '../api/schema/crd.js';
 import type { FlinkDeployment, FlinkSessionJob, FlinkStateSnapshot } from '../api/types.generated.js';
+import type { KubeClient } from './client.js';
 import { startInformer, type InformerOptions, type ObjectCache } from './informer.js';
 
 export type FlinkDeploymentObject = FlinkDeployment & KubernetesObject;
 export type FlinkSessionJobObject = FlinkSessionJob & KubernetesObject;
 export type FlinkStateSnapshotObject = FlinkStateSnapshot & KubernetesObject;
 
+export type CacheOptions = InformerOptions & { namespace?: string };
+
+/** The collection path of a kind in one namespace, or across all of them. */
+const collection = (base: string, plural: string, namespace?: string) => (namespace ? `${base}/namespaces/${namespace}/${plural}` : `${base}/${plural}`);
+
 export function watchPath(kind: KindInfo, namespace?: string): string {
-  return namespace ? `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${kind.plural}` : `/apis/${GROUP}/${VERSION}/${kind.plural}`;
+  return collection(`/apis/${GROUP}/${VERSION}`, kind.plural, namespace);
 }
 
-/** One of our custom resources in every namespace (or one), kept current by an informer. */
-function customResourceCache<T extends KubernetesObject>(kind: KindInfo, kc: KubeConfig, options: InformerOptions & { namespace?: string }): ObjectCache<T> {
-  const api = kc.makeApiClient(CustomObjectsApi);
-  const list = async () => {
-    const base = { group: GROUP, version: VERSION, plural: kind.plural };
-    return (options.namespace
-      ? await api.listNamespacedCustomObject({ ...base, namespace: options.namespace })
-      : await api.listClusterCustomObject(base)) as KubernetesListObject<T>;
-  };
-  return startInformer<T>(kc, watchPath(kind, options.namespace), list, options);
+export function flinkDeploymentCache(client: KubeClient, options: CacheOptions = {}): ObjectCache<FlinkDeploymentObject> {
+  return startInformer(client, watchPath(FLINK_DEPLOYMENT, options.namespace), options);
 }
 
-export function flinkDeploymentCache(kc: KubeConfig, options: InformerOptions & { namespace?: string } = {}): ObjectCache<FlinkDeploymentObject> {
-  return customResourceCache(FLINK_DEPLOYMENT, kc, options);
+export function flinkSessionJobCache(client: KubeClient, options: CacheOptions = {}): ObjectCache<FlinkSessionJobObject> {
+  return startInformer(client, watchPath(FLINK_SESSION_JOB, options.namespace), options);
 }
 
-export function flinkSessionJobCache(kc: KubeConfig, options: InformerOptions & { namespace?: string } = {}): ObjectCache<FlinkSessionJobObject> {
-  return customResourceCache(FLINK_SESSION_JOB, kc, options);
-}
-
-export function flinkStateSnapshotCache(kc: KubeConfig, options: InformerOptions & { namespace?: string } = {}): ObjectCache<FlinkStateSnapshotObject> {
-  return customResourceCache(FLINK_STATE_SNAPSHOT, kc, options);
+export function flinkStateSnapshotCache(client: KubeClient, options: CacheOptions = {}): ObjectCache<FlinkStateSnapshotObject> {
+  return startInformer(client, watchPath(FLINK_STATE_SNAPSHOT, options.namespace), options);
 }
 
 /** The JobManager Deployments of Flink clusters (label-selected: only what the operator owns is cached). */
-export function jobManagerDeploymentCache(kc: KubeConfig, options: InformerOptions & { namespace?: string } = {}): ObjectCache<KubernetesObject> {
+export function jobManagerDeploymentCache(client: KubeClient, options: CacheOptions = {}): ObjectCache<KubernetesObject> {
   const labelSelector = 'component=jobmanager,type in (flink-native-kubernetes,flink-standalone-kubernetes)';
-  const api = kc.makeApiClient(AppsV1Api);
-  const list = async () =>
-    (options.namespace
-      ? await api.listNamespacedDeployment({ namespace: options.namespace, labelSelector })
-      : await api.listDeploymentForAllNamespaces({ labelSelector })) as KubernetesListObject<KubernetesObject>;
-  const path = options.namespace ? `/apis/apps/v1/namespaces/${options.namespace}/deployments` : '/apis/apps/v1/deployments';
-  return startInformer<KubernetesObject>(kc, path, list, { ...options, labelSelector });
+  return startInformer(client, collection('/apis/apps/v1', 'deployments', options.namespace), { ...options, labelSelector });
 }
 
 /** ServiceAccounts (names only matter: each is slimmed to its metadata in the cache). */
-export function serviceAccountCache(kc: KubeConfig, options: InformerOptions & { namespace?: string } = {}): ObjectCache<KubernetesObject> {
-  const api = kc.makeApiClient(CoreV1Api);
-  const list = async () =>
-    (options.namespace ? await api.listNamespacedServiceAccount({ namespace: options.namespace }) : await api.listServiceAccountForAllNamespaces()) as KubernetesListObject<KubernetesObject>;
-  const path = options.namespace ? `/api/v1/namespaces/${options.namespace}/serviceaccounts` : '/api/v1/serviceaccounts';
-  return startInformer<KubernetesObject>(kc, path, list, options);
+export function serviceAccountCache(client: KubeClient, options: CacheOptions = {}): ObjectCache<KubernetesObject> {
+  return startInformer(client, collection('/api/v1', 'serviceaccounts', options.namespace), options);
 }

@@ -1,83 +1,153 @@
-// A cache of one kind of object kept by list+watch. client-node's informer relists on 410 Gone but stops for
-// good on any other error (a dropped connection, an API server restart); this one starts again with backoff,
-// and says whether its content can be trusted right now.
-import { makeInformer, type KubeConfig, type KubernetesObject, type ListPromise } from '@kubernetes/client-node';
-import { isLiveKubeConfig } from './kubeconfig.js';
+// A cache of one kind of object kept by list+watch, on our own REST client: objects stay the API server's JSON (no
+// typed model classes, none of client-node's generated code loaded), and the list is read in pages so no one answer
+// holds the event loop. As client-go's reflector does, a dropped or stalled watch (an API server restart) resumes
+// from the last resourceVersion it saw, with backoff; only a 410 Gone (that version compacted away) lists again.
+// It says whether its content can be trusted right now.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { KubeApiError, type KubeClient, type KubeObject, type WatchEvent } from './client.js';
 
 export interface InformerOptions {
   labelSelector?: string;
   onError?: (err: unknown, retryInMs: number) => void;
-  /** Every add, update and delete the watch delivers (and every object of a relist). */
+  /** Every add, update and delete the watch delivers (and every difference a relist finds). */
   onChange?: (obj: KubernetesObject, event: 'add' | 'update' | 'delete') => void;
   minBackoffMs?: number;
   maxBackoffMs?: number;
 }
 
 export interface ObjectCache<T extends KubernetesObject> {
-  /** False until the first list completes, and again from an error until the next list completes. */
+  /** False until the first list completes, and again from an error until a watch is open again or a list completes. */
   synced(): boolean;
   get(namespace: string, name: string): T | undefined;
   list(namespace?: string): readonly T[];
   stop(): Promise<void>;
 }
 
-export function startInformer<T extends KubernetesObject>(kc: KubeConfig, path: string, listFn: ListPromise<T>, options: InformerOptions = {}): ObjectCache<T> {
-  const informer = makeInformer(kc, path, listFn, options.labelSelector);
+/** Objects per list page: client-go's reflector reads 500 at a time too. */
+const PAGE_SIZE = 500;
+
+const keyOf = (obj: KubernetesObject) => `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`;
+
+/** Cached objects are read, never written back: their managedFields are only weight. */
+function slim<T extends KubernetesObject>(obj: T): T {
+  delete (obj.metadata as { managedFields?: unknown } | undefined)?.managedFields;
+  return obj;
+}
+
+export function startInformer<T extends KubernetesObject>(client: KubeClient, path: string, options: InformerOptions = {}): ObjectCache<T> {
   const minBackoff = options.minBackoffMs ?? 500;
   const maxBackoff = options.maxBackoffMs ?? 30_000;
+  const selector = options.labelSelector ? `&labelSelector=${encodeURIComponent(options.labelSelector)}` : '';
+  let store = new Map<string, T>();
   let synced = false;
   let stopped = false;
   let backoff = minBackoff;
   let retry: NodeJS.Timeout | undefined;
+  let abort = new AbortController();
+  // Every call of a run is aborted by stop(): the run's own view of the client, fenced by its controller.
+  let view = client;
+  let running: Promise<void> = Promise.resolve();
+  const changed = (obj: T, event: 'add' | 'update' | 'delete') => options.onChange?.(obj, event);
 
-  // Cached objects are read, never written back: their managedFields are only weight.
-  const slim = (obj: T) => void delete (obj.metadata as { managedFields?: unknown } | undefined)?.managedFields;
-  informer.on('add', slim);
-  informer.on('update', slim);
-  if (options.onChange) for (const verb of ['add', 'update', 'delete'] as const) informer.on(verb, (obj) => options.onChange!(obj, verb));
+  /** Reads every page; then tells what differs from the cache as it was, and replaces it. */
+  const relist = async (): Promise<string> => {
+    const next = new Map<string, T>();
+    let page: { items: T[]; metadata?: { continue?: string; resourceVersion?: string } };
+    let token = '';
+    do {
+      page = await view.get<KubeObject & typeof page>(`${path}?limit=${PAGE_SIZE}${selector}${token ? `&continue=${encodeURIComponent(token)}` : ''}`);
+      for (const item of page.items ?? []) next.set(keyOf(item), slim(item));
+      token = page.metadata?.continue ?? '';
+    } while (token);
+    const previous = store;
+    store = next;
+    for (const [key, obj] of next) {
+      const old = previous.get(key);
+      if (!old) changed(obj, 'add');
+      else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) changed(obj, 'update');
+    }
+    for (const [key, obj] of previous) if (!next.has(key)) changed(obj, 'delete');
+    return page.metadata?.resourceVersion ?? '';
+  };
+
+  const apply = (event: WatchEvent<T>): string | undefined => {
+    const obj = event.object;
+    if (event.type === 'ERROR') {
+      const status = obj as unknown as { code?: number; reason?: string; message?: string };
+      throw new KubeApiError(status.code ?? 500, status.reason ?? 'Unknown', `watch ${path}: ${status.message ?? 'an error event'}`);
+    }
+    if (event.type === 'ADDED' || event.type === 'MODIFIED') {
+      const key = keyOf(obj);
+      const existed = store.has(key);
+      store.set(key, slim(obj));
+      changed(obj, existed ? 'update' : 'add');
+    } else if (event.type === 'DELETED') {
+      store.delete(keyOf(obj));
+      changed(obj, 'delete');
+    }
+    return obj.metadata?.resourceVersion;
+  };
+
+  let resourceVersion = '';
+  /** List, then watch from there for as long as the API server keeps each watch open; a 410 Gone lists again. */
+  const run = async () => {
+    while (!stopped) {
+      if (!resourceVersion) {
+        resourceVersion = await relist();
+        synced = true;
+        backoff = minBackoff;
+      }
+      try {
+        // The API server ends a watch after timeoutSeconds; spread them (as client-go does) so restarts do not bunch up.
+        const timeoutSeconds = 300 + Math.floor(Math.random() * 300);
+        const query = `?watch=1&allowWatchBookmarks=true&timeoutSeconds=${timeoutSeconds}&resourceVersion=${resourceVersion}${selector}`;
+        const opened = () => {
+          synced = true;
+          backoff = minBackoff;
+        };
+        await view.watch<T>(`${path}${query}`, (event) => void (resourceVersion = apply(event) ?? resourceVersion), (timeoutSeconds + 30) * 1000, opened);
+      } catch (err) {
+        if (!(err instanceof KubeApiError && err.status === 410)) throw err;
+        resourceVersion = '';
+      }
+    }
+  };
 
   const start = () => {
     retry = undefined;
-    informer.start().then(
-      () => {
-        // start() resolves once the list is in and the watch is open; it may also resolve after an error event.
-        if (retry === undefined && !stopped) {
-          synced = true;
-          backoff = minBackoff;
-        }
-      },
-      (err: unknown) => failed(err),
-    );
+    const controller = (abort = new AbortController());
+    view = client.fenced({ signal: controller.signal, check: () => controller.signal.throwIfAborted() });
+    running = run().catch((err: unknown) => failed(err));
   };
   const failed = (err: unknown) => {
     synced = false;
-    if (stopped || retry !== undefined) return;
-    // A rotated or revoked token: the restart uses the kubeconfig's credentials read afresh.
-    if (statusOf(err) === 401 && isLiveKubeConfig(kc)) kc.refreshCredentials();
+    if (stopped) return;
     options.onError?.(err, backoff);
     retry = setTimeout(start, backoff);
     retry.unref();
     backoff = Math.min(backoff * 2, maxBackoff);
   };
-  informer.on('error', failed);
   start();
 
   return {
     synced: () => synced,
-    get: (namespace, name) => informer.get(name, namespace),
-    list: (namespace) => informer.list(namespace),
+    get: (namespace, name) => store.get(`${namespace}/${name}`),
+    list: (namespace) => {
+      const all = [...store.values()];
+      return namespace === undefined ? all : all.filter((obj) => obj.metadata?.namespace === namespace);
+    },
     stop: async () => {
       stopped = true;
       if (retry) clearTimeout(retry);
-      await informer.stop();
+      abort.abort();
+      await running;
     },
   };
 }
 
-/** The HTTP status of a failed list (client-node's ApiException `code`) or watch (`statusCode`). */
+/** The HTTP status of a failed list or watch. */
 export function statusOf(err: unknown): number | undefined {
-  const e = err as { statusCode?: unknown; code?: unknown } | undefined;
-  return typeof e?.statusCode === 'number' ? e.statusCode : typeof e?.code === 'number' ? e.code : undefined;
+  return err instanceof KubeApiError ? err.status : undefined;
 }
 
 /**

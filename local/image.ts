@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { clientNodePlugins } from '../tools/client-node-bundling.js';
 import { cacheRoot } from './control-plane/binaries.js';
 import { repoRoot } from './stack.js';
 import { requireTool, runTool } from './tools.js';
@@ -109,7 +110,7 @@ async function nodeBinary(): Promise<string> {
  * demand — each object store's SDK — stays in chunks of its own, read only when a URI needs it. Two builds, not one
  * split between them: a chunk shared by both would load the webhook's code into the reconciler and back.
  */
-async function bundle(outDir: string): Promise<void> {
+export async function bundle(outDir: string): Promise<void> {
   for (const [entry, name] of [['operator/main.ts', 'flink-operator'], ['webhook/main.ts', 'flink-webhook']] as const) {
     await build({
       entryPoints: { [name]: join(repoRoot, entry) },
@@ -121,6 +122,7 @@ async function bundle(outDir: string): Promise<void> {
       outdir: outDir,
       outExtension: { '.js': '.mjs' },
       chunkNames: `chunks/${name}-[name]-[hash]`,
+      plugins: clientNodePlugins,
       minify: true,
       legalComments: 'none',
       logLevel: 'warning',

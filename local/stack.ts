@@ -28,6 +28,8 @@ export interface StackOptions {
   nodes?: number;
   /** Scale benchmarks only: an in-memory Flink REST stand-in behind JobManager pods instead of real Flink JVMs. */
   flinkStandIn?: boolean;
+  /** Benchmarks: run the operator and the webhook from these bundles (what the image runs) instead of dist/. */
+  bundleDir?: string;
   progress?: (line: string) => void;
 }
 
@@ -177,7 +179,7 @@ export class LocalStack {
       name: 'flink-webhook',
       command: process.execPath,
       args: [
-        join(repoRoot, 'dist/webhook/main.js'),
+        this.options.bundleDir ? join(this.options.bundleDir, 'flink-webhook.mjs') : join(repoRoot, 'dist/webhook/main.js'),
         '--port', String(this.webhookPort),
         '--bind-address', '127.0.0.1',
         '--tls-cert-file', join(certDir, 'tls.crt'),
@@ -257,7 +259,7 @@ export class LocalStack {
       name: `flink-operator (${name})`,
       command: process.execPath,
       args: [
-        join(repoRoot, 'dist/operator/main.js'),
+        this.options.bundleDir ? join(this.options.bundleDir, 'flink-operator.mjs') : join(repoRoot, 'dist/operator/main.js'),
         '--kubeconfig', options.kubeconfig ?? this.controlPlane.kubeconfig(IDENTITIES.operator),
         '--config', this.operatorConfigFile,
         '--flink-rest-overrides', options.flinkRestOverrides ?? this.flinkRestOverridesFile,

@@ -66,12 +66,13 @@ await yargs(hideBin(process.argv))
         const kc = await loadKubeConfig(argv.kubeconfig);
         if (kc) {
           const { flinkDeploymentCache, flinkSessionJobCache, serviceAccountCache } = await import('../kube/flink-resources.js');
+          const client = KubeClient.fromKubeConfig(kc, 'flink-webhook');
           const onError = (what: string) => (err: unknown, retryInMs: number) => logger.warn({ reason: errorLine(err), retryInMs }, `${what} watch failed; ${what}s are not checked until it recovers`);
           // Only the watched namespaces (the chart's webhooks gate only those, and its RBAC grants only those).
           const namespaces = watchedNamespaces(operatorConfig);
-          const deployments = namespacedCache(namespaces, (namespace) => flinkDeploymentCache(kc, { namespace, onError: onError('FlinkDeployment') }));
-          const sessionJobs = namespacedCache(namespaces, (namespace) => flinkSessionJobCache(kc, { namespace, onError: onError('FlinkSessionJob') }));
-          const serviceAccounts = namespacedCache(namespaces, (namespace) => serviceAccountCache(kc, { namespace, onError: onError('ServiceAccount') }));
+          const deployments = namespacedCache(namespaces, (namespace) => flinkDeploymentCache(client, { namespace, onError: onError('FlinkDeployment') }));
+          const sessionJobs = namespacedCache(namespaces, (namespace) => flinkSessionJobCache(client, { namespace, onError: onError('FlinkSessionJob') }));
+          const serviceAccounts = namespacedCache(namespaces, (namespace) => serviceAccountCache(client, { namespace, onError: onError('ServiceAccount') }));
           caches.push(deployments, sessionJobs, serviceAccounts);
           cluster = clusterLookupsFrom(deployments, sessionJobs, serviceAccounts);
         } else {

@@ -1,7 +1,7 @@
 // One controller of the frame, as controller-runtime shapes it: watches that keep informer caches and map their
 // events to keys, a keyed work queue with per-key backoff, and a reconciler made afresh for each term of
 // leadership — its Kubernetes client fenced by that term and its signal aborted when the term ends.
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Fence, KubeClient } from '../../kube/client.js';
@@ -14,7 +14,7 @@ export type ChangeEvent = 'add' | 'update' | 'delete';
 export interface WatchSource {
   /** Names the cache for the reconciler, and the watch in logs. */
   name: string;
-  start(kc: KubeConfig, options: InformerOptions & { namespace?: string }): ObjectCache<KubernetesObject>;
+  start(client: KubeClient, options: InformerOptions & { namespace?: string }): ObjectCache<KubernetesObject>;
   /** The keys (`namespace/name`) to reconcile for an event; default: the object's own. */
   keysOf?(obj: KubernetesObject): string[];
   /** Made once per term: says which events matter (e.g. a spec change, not the operator's own status writes). */
@@ -54,7 +54,8 @@ export interface RunningController {
 }
 
 export interface ControllerSettings {
-  kc: KubeConfig;
+  /** The client the watches use: not fenced by a term, as stopping the controller stops them. */
+  watchClient: KubeClient;
   /** Watched namespaces; empty for all. */
   namespaces: string[];
   workers: number;
@@ -171,7 +172,7 @@ export function runController(def: ControllerDefinition, settings: ControllerSet
     };
     const onError = (err: unknown, retryInMs: number) => settings.onWatchError(def.name, watch.name, err, retryInMs);
     for (const namespace of settings.namespaces.length > 0 ? settings.namespaces : [undefined]) {
-      byNamespace.set(namespace, watch.start(settings.kc, { namespace, onChange, onError }));
+      byNamespace.set(namespace, watch.start(settings.watchClient, { namespace, onChange, onError }));
     }
   }
   const all = [...caches.values()].flatMap((m) => [...m.values()]);

@@ -86,9 +86,9 @@ export class Manager {
 
   private lead(term: Fence): void {
     this.leading.set(1);
-    const { kc, namespaces, workers, baseBackoffMs, maxBackoffMs, log } = this.options;
+    const { namespaces, workers, baseBackoffMs, maxBackoffMs, log } = this.options;
     const client = this.client.fenced(term);
-    const settings = { kc, namespaces, workers, baseBackoffMs, maxBackoffMs, log, metrics: this.metrics, onWatchError: this.watchFailed };
+    const settings = { watchClient: this.client, namespaces, workers, baseBackoffMs, maxBackoffMs, log, metrics: this.metrics, onWatchError: this.watchFailed };
     this.running = this.controllers.map((c) => runController(c, settings, term, client));
     log.info({ namespaces: namespaces.length > 0 ? namespaces : 'all', identity: this.options.identity, controllers: this.controllers.map((c) => c.name) }, 'watching and reconciling');
   }

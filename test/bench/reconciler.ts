@@ -4,7 +4,8 @@
 // from /proc — never from the operator's own counters. Beside it, in the same run, the control plane's own floor:
 // 1,000 plain Deployments cloned from one of our JobManager Deployments, created as fast, until all are Available.
 // Both are followed with a watch, not by listing: the benchmark must not load the API server it measures.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -15,14 +16,17 @@ import { KubeClient, objectPath, type KubeObject } from '../../kube/client.js';
 import { loadKubeConfig } from '../../kube/kubeconfig.js';
 import { flinkDeploymentCache } from '../../kube/flink-resources.js';
 import { startInformer } from '../../kube/informer.js';
+import { bundle } from '../../local/image.js';
 import { upstreamExamplesDir } from '../support/paths.js';
 import { memoryMb, Report, until } from './report.js';
-import { AppsV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 
 const ROUNDS = [100, 1000];
 const FLOOR = 1000;
 const STEADY_WINDOW_MS = 60_000;
 const TIMEOUT_MS = 600_000;
+const SCALE = 5000;
+const PICKUPS = 20;
 
 interface Audit {
   verb: string;
@@ -34,15 +38,17 @@ interface Audit {
 
 export async function benchReconciler(): Promise<void> {
   const report = new Report('reconciler: N FlinkDeployments applied at once (upstream basic.yaml), through the webhook and a real kube-apiserver');
-  const stack = await LocalStack.start({ stateDir: mkdtempSync(join(tmpdir(), 'flink-operator-ts-bench-')), flinkStandIn: true, nodes: 5 });
+  const bundleDir = mkdtempSync(join(tmpdir(), 'flink-operator-ts-bundle-'));
+  await bundle(bundleDir);
+  const stack = await LocalStack.start({ stateDir: mkdtempSync(join(tmpdir(), 'flink-operator-ts-bench-')), flinkStandIn: true, nodes: 5, bundleDir });
   try {
     const kc = (await loadKubeConfig(stack.kubeconfig))!;
     const client = KubeClient.fromKubeConfig(kc, 'bench');
     const took = new Map<number, number>();
     for (const n of ROUNDS) {
-      took.set(n, await round(stack, kc, client, report, n));
+      took.set(n, await round(stack, client, report, n));
       if (n === ROUNDS[0]) {
-        const floor = await controlPlaneFloor(stack, kc, client, n);
+        const floor = await controlPlaneFloor(stack, client, n);
         report.add(`reconciler.floor.${FLOOR}.all-available`, floor / 1000, 's');
         took.set(-FLOOR, floor);
       }
@@ -52,7 +58,7 @@ export async function benchReconciler(): Promise<void> {
     report.summary([
       'Flink: the REST stand-in (local/flink/stand-in.ts) answers for every JobManager pod; it passes the same REST contract test as real Flink.',
       'Its jobs take 1 s to go from INITIALIZING to RUNNING. Five kwok nodes (each fits 512 JobManagers of 2 GiB).',
-      'Operator: reconcile interval 15 s, progress-check 2 s, 50 workers.',
+      'Operator: reconcile interval 15 s, progress-check 2 s, 50 workers; the operator and webhook bundles the image runs.',
       'Writes exclude Leases and Events (SPEC §9). Lifecycle transitions to STABLE: CREATED → UPGRADING → DEPLOYED → STABLE (3).',
       `floor: ${FLOOR} Deployments cloned from one of ours (same pod template, relabelled so neither the operator nor the stand-in`,
       'sees them), created by 32 clients at once, until all Available; of-floor: all STABLE over that (target ≤ 1.25).',
@@ -62,7 +68,7 @@ export async function benchReconciler(): Promise<void> {
   }
 }
 
-async function round(stack: LocalStack, kc: KubeConfig, client: KubeClient, report: Report, n: number): Promise<number> {
+async function round(stack: LocalStack, client: KubeClient, report: Report, n: number): Promise<number> {
   const ns = `bench-${n}`;
   await stack.createNamespace(ns);
   const basic = parse(readFileSync(join(upstreamExamplesDir, 'basic.yaml'), 'utf8')) as KubeObject;
@@ -70,7 +76,7 @@ async function round(stack: LocalStack, kc: KubeConfig, client: KubeClient, repo
   const operatorPid = stack.operator()!.pid!;
   const appliedAt = new Map<string, number>();
   const stableAt = new Map<string, number>();
-  const watch = flinkDeploymentCache(kc, {
+  const watch = flinkDeploymentCache(client, {
     namespace: ns,
     onChange: (obj) => {
       const name = obj.metadata!.name!;
@@ -87,8 +93,9 @@ async function round(stack: LocalStack, kc: KubeConfig, client: KubeClient, repo
     appliedAt.set(name, Date.now());
   });
   const appliedIn = Date.now() - start;
-  await until(async () => stableAt.size >= n || undefined, TIMEOUT_MS, 100).catch(() => {
-    throw new Error(`only ${stableAt.size} of ${n} STABLE after ${TIMEOUT_MS / 1000} s`);
+  const timeoutMs = Math.max(TIMEOUT_MS, n * 400);
+  await until(async () => stableAt.size >= n || undefined, timeoutMs, 100).catch(() => {
+    throw new Error(`only ${stableAt.size} of ${n} STABLE after ${timeoutMs / 1000} s`);
   });
   clearInterval(sampler);
   await watch.stop();
@@ -103,11 +110,11 @@ async function round(stack: LocalStack, kc: KubeConfig, client: KubeClient, repo
 
   await new Promise((r) => setTimeout(r, 1500)); // the audit log is written in 1 s batches
   const ours = (from: number, to: number) =>
-    auditEvents(stack).filter((e) => {
+    auditEvents(stack, (e) => {
       const at = Date.parse(e.requestReceivedTimestamp);
       return e.user.username === IDENTITIES.operator.user && e.objectRef?.namespace === ns && at >= from && at <= to;
     });
-  const toStable = ours(start, allStable);
+  const toStable = await ours(start, allStable);
   const isWrite = (e: Audit) => ['create', 'update', 'patch', 'delete', 'deletecollection'].includes(e.verb) && e.objectRef?.resource !== 'events' && e.objectRef?.resource !== 'leases';
   report.add(`reconciler.${n}.api-requests-per-resource-to-stable`, toStable.filter((e) => e.objectRef?.resource !== 'events').length / n, 'requests');
   report.add(`reconciler.${n}.writes-per-resource-to-stable`, toStable.filter(isWrite).length / n, 'writes');
@@ -117,7 +124,7 @@ async function round(stack: LocalStack, kc: KubeConfig, client: KubeClient, repo
   await new Promise((r) => setTimeout(r, STEADY_WINDOW_MS));
   peakRss = Math.max(peakRss, memoryMb(operatorPid, 'VmRSS'));
   await new Promise((r) => setTimeout(r, 1500));
-  const steady = ours(steadyFrom, steadyFrom + STEADY_WINDOW_MS);
+  const steady = await ours(steadyFrom, steadyFrom + STEADY_WINDOW_MS);
   report.add(`reconciler.${n}.steady-writes-per-resource-per-minute`, steady.filter(isWrite).length / n / (STEADY_WINDOW_MS / 60_000), 'writes');
   report.add(`reconciler.${n}.steady-reads-per-resource-per-minute`, steady.filter((e) => !isWrite(e)).length / n / (STEADY_WINDOW_MS / 60_000), 'requests');
   report.add(`reconciler.${n}.operator-peak-rss`, Math.max(peakRss, memoryMb(operatorPid, 'VmHWM')), 'MB');
@@ -125,15 +132,72 @@ async function round(stack: LocalStack, kc: KubeConfig, client: KubeClient, repo
 }
 
 /**
+ * SCALE resources on the operator as the image runs it (its bundle): all STABLE, then a steady minute (memory, writes),
+ * then PICKUPS spec changes made one at a time to resources spread over the set while all others stay idle, each timed
+ * from the PATCH until a watcher sees the operator's observedGeneration reach the new generation.
+ */
+export async function benchScale(): Promise<void> {
+  const report = new Report(`scale: ${SCALE} FlinkDeployments (upstream basic.yaml) on the bundled operator, Flink REST stand-in, twelve kwok nodes`);
+  const bundleDir = mkdtempSync(join(tmpdir(), 'flink-operator-ts-bundle-'));
+  await bundle(bundleDir);
+  const stack = await LocalStack.start({ stateDir: mkdtempSync(join(tmpdir(), 'flink-operator-ts-bench-')), flinkStandIn: true, nodes: 12, bundleDir });
+  try {
+    const client = KubeClient.fromKubeConfig((await loadKubeConfig(stack.kubeconfig))!, 'bench');
+    await round(stack, client, report, SCALE);
+    const latencies = await specPickups(client, `bench-${SCALE}`);
+    const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
+    report.add(`reconciler.${SCALE}.spec-change-picked-up.p50`, q(0.5), 'ms');
+    report.add(`reconciler.${SCALE}.spec-change-picked-up.p99`, q(0.99), 'ms');
+    report.add(`reconciler.${SCALE}.operator-rss-after`, memoryMb(stack.operator()!.pid!, 'VmRSS'), 'MB');
+    client.close();
+    report.summary([
+      `Targets (issue 18): operator RSS ≤ 250 MB at ${SCALE} (≤ 120 MB at 1,000), zero writes per minute once stable, a spec change`,
+      `picked up within 1 s p99 while the others are idle (${PICKUPS} changes of spec.restartNonce, one at a time, 1 s apart).`,
+      'Operator: reconcile interval 15 s, progress-check 2 s, 50 workers; the bundle the image runs.',
+    ]);
+  } finally {
+    await stack.stop();
+  }
+}
+
+async function specPickups(client: KubeClient, ns: string): Promise<number[]> {
+  const wanted = new Map<string, number>();
+  const seenAt = new Map<string, number>();
+  const watch = flinkDeploymentCache(client, {
+    namespace: ns,
+    onChange: (obj) => {
+      const name = obj.metadata!.name!;
+      const observed = (obj as { status?: { observedGeneration?: number } }).status?.observedGeneration ?? 0;
+      if (observed >= (wanted.get(name) ?? Infinity) && !seenAt.has(name)) seenAt.set(name, Date.now());
+    },
+  });
+  try {
+    await until(async () => watch.synced() || undefined);
+    const latencies: number[] = [];
+    for (let i = 0; i < PICKUPS; i++) {
+      const name = `basic-${Math.floor((i * SCALE) / PICKUPS)}`;
+      wanted.set(name, watch.get(ns, name)!.metadata!.generation! + 1);
+      const sentAt = Date.now();
+      await client.patch(objectPath(API_VERSION, FLINK_DEPLOYMENT.plural, ns, name), 'merge', { spec: { restartNonce: i + 1 } });
+      latencies.push((await until(async () => seenAt.get(name), 60_000, 2)) - sentAt);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    return latencies.sort((a, b) => a - b);
+  } finally {
+    await watch.stop();
+  }
+}
+
+/**
  * The control plane alone: FLOOR Deployments shaped like ours (cloned from a JobManager Deployment of `from`'s round)
  * created by 32 clients, until a watch has seen every one Available. No webhook, no operator, no Flink.
  */
-async function controlPlaneFloor(stack: LocalStack, kc: KubeConfig, client: KubeClient, from: number): Promise<number> {
+async function controlPlaneFloor(stack: LocalStack, client: KubeClient, from: number): Promise<number> {
   const ns = `floor-${FLOOR}`;
   await stack.createNamespace(ns);
   const ours = await client.get<KubeObject & { spec: { selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> } } } }>(objectPath('apps/v1', 'deployments', `bench-${from}`, 'basic-0'));
   const available = new Set<string>();
-  const watch = startInformer<KubernetesObject>(kc, `/apis/apps/v1/namespaces/${ns}/deployments`, async () => (await kc.makeApiClient(AppsV1Api).listNamespacedDeployment({ namespace: ns })) as never, {
+  const watch = startInformer<KubernetesObject>(client, `/apis/apps/v1/namespaces/${ns}/deployments`, {
     onChange: (obj) => {
       if (((obj as { status?: { availableReplicas?: number } }).status?.availableReplicas ?? 0) > 0) available.add(obj.metadata!.name!);
     },
@@ -154,12 +218,15 @@ async function controlPlaneFloor(stack: LocalStack, kc: KubeConfig, client: Kube
   return took;
 }
 
-function auditEvents(stack: LocalStack): Audit[] {
-  return readFileSync(stack.controlPlane.auditLog, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as Audit)
-    .filter((e) => e.stage === 'ResponseComplete');
+/** The completed requests `keep` accepts, read line by line: at 5,000 resources the log outgrows one string. */
+async function auditEvents(stack: LocalStack, keep: (e: Audit) => boolean): Promise<Audit[]> {
+  const kept: Audit[] = [];
+  for await (const line of createInterface({ input: createReadStream(stack.controlPlane.auditLog) })) {
+    if (!line) continue;
+    const e = JSON.parse(line) as Audit;
+    if (e.stage === 'ResponseComplete' && keep(e)) kept.push(e);
+  }
+  return kept;
 }
 
 async function pool(count: number, width: number, task: (i: number) => Promise<void>): Promise<void> {

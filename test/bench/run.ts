@@ -3,11 +3,11 @@ import { benchFlink } from './flink.js';
 import { benchImage } from './image.js';
 import { benchObjectStores } from './object-stores.js';
 import { benchPlugin } from './plugin.js';
-import { benchReconciler } from './reconciler.js';
+import { benchReconciler, benchScale } from './reconciler.js';
 import { benchSessionJobs } from './session-jobs.js';
 import { benchWebhook } from './webhook.js';
 
-const benchmarks: Record<string, () => Promise<void>> = { webhook: benchWebhook, flink: benchFlink, reconciler: benchReconciler, 'session-jobs': benchSessionJobs, plugin: benchPlugin, image: benchImage, 'object-stores': benchObjectStores };
+const benchmarks: Record<string, () => Promise<void>> = { webhook: benchWebhook, flink: benchFlink, reconciler: benchReconciler, scale: benchScale, 'session-jobs': benchSessionJobs, plugin: benchPlugin, image: benchImage, 'object-stores': benchObjectStores };
 const names = process.argv.slice(2);
 const unknown = names.filter((n) => !(n in benchmarks));
 if (unknown.length > 0) {
