@@ -3,12 +3,13 @@
 // same review in the same run), then with a new TLS connection per review.
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { upstreamExamples } from '../support/examples.js';
 import { admissionReview } from '../support/reviews.js';
+import { bundle } from '../../local/image.js';
 import { repoRoot } from '../support/paths.js';
 import { startWebhook, type WebhookProcess } from '../support/webhook-process.js';
 import { memoryMb, Report } from './report.js';
@@ -48,9 +49,15 @@ export async function benchWebhook(): Promise<void> {
     report.add('webhook.validate.new-connection.p99', fresh.p99, 'ms');
     report.add('webhook.peak-rss', memoryMb(webhook.proc.pid!, 'VmHWM'), 'MB');
     report.add('webhook.with-kubeconfig.peak-rss', await peakWithKubeconfig(body), 'MB');
+    const shipped = mkdtempSync(join(tmpdir(), 'flink-webhook-bundle-'));
+    await bundle(shipped);
+    const image = { bin: join(shipped, 'flink-webhook.mjs'), nodeFlags: chartNodeFlags('flink-webhook.mjs') };
+    report.add('webhook.shipped.peak-rss', await peakUnderLoad(body, [], image), 'MB');
+    report.add('webhook.shipped.with-kubeconfig.peak-rss', await peakWithKubeconfig(body, image), 'MB');
     report.summary([
-      'with-kubeconfig: the same /validate keep-alive load on a webhook that also runs its FlinkDeployment informer',
-      '(client-node loaded; the API server here is unreachable, so the cache stays empty).',
+      'with-kubeconfig: the same /validate keep-alive load on a webhook that also runs its informers (the API server',
+      'here is unreachable, so the caches stay empty). shipped: the bundle the image runs, with the node flags of the',
+      `chart's webhook container (${chartNodeFlags('flink-webhook.mjs').join(' ')}), under the same load (npm run build leaves the modules unbundled).`,
       'floor: bare node:https in its own process, same certificate and TLS settings, reading each body and answering it',
       'with the same AdmissionReview. Targets: ≥ 0.7 of the floor with p99 ≤ 2 ms (keep-alive), peak RSS ≤ 80 MB.',
       'Every answer was checked against the expected AdmissionReview.',
@@ -60,11 +67,26 @@ export async function benchWebhook(): Promise<void> {
   }
 }
 
-async function peakWithKubeconfig(body: string): Promise<number> {
+type Launch = { bin?: string; nodeFlags?: string[] };
+
+/** The node flags the chart's Deployment gives the container running `entry`. */
+function chartNodeFlags(entry: string): string[] {
+  const deployment = readFileSync(join(repoRoot, 'charts/flink-operator-ts/templates/deployment.yaml'), 'utf8');
+  const command = new RegExp(`command: \\[/usr/local/bin/node, (.*)/opt/flink-operator-ts/${entry}\\]`).exec(deployment);
+  if (!command) throw new Error(`the chart runs no container with ${entry}`);
+  return command[1]!.split(',').map((flag) => flag.trim()).filter(Boolean);
+}
+
+async function peakWithKubeconfig(body: string, launch: Launch = {}): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'flink-webhook-bench-'));
   const kubeconfig = join(dir, 'kubeconfig');
   writeFileSync(kubeconfig, ['apiVersion: v1', 'kind: Config', 'clusters: [{name: c, cluster: {server: "https://127.0.0.1:9"}}]', 'users: [{name: u, user: {token: bench}}]', 'contexts: [{name: c, context: {cluster: c, user: u}}]', 'current-context: c', ''].join('\n'));
-  const webhook = await startWebhook(['--kubeconfig', kubeconfig]);
+  return peakUnderLoad(body, ['--kubeconfig', kubeconfig], launch);
+}
+
+/** A webhook's peak RSS after the /validate keep-alive load. */
+async function peakUnderLoad(body: string, args: string[], launch: Launch): Promise<number> {
+  const webhook = await startWebhook(args, launch);
   try {
     const expected = (await webhook.post('/validate', body)).text;
     await keepAlive(webhook.port, webhook.ca, '/validate', body, expected);
