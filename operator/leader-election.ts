@@ -7,6 +7,7 @@
 // over only leaseDuration after it saw that renewal, and renewDeadline < leaseDuration). Every write of the leader's
 // work checks it first, so a leader that was stalled (a paused process, a long GC, a partition) writes nothing once
 // it wakes past its term, and its abort signal stops the work in flight.
+import { setMaxListeners } from 'node:events';
 import { isConflict, isNotFound, objectPath, type Fence, type KubeClient, type KubeObject } from '../kube/client.js';
 
 export interface LeaderElectionOptions {
@@ -36,6 +37,8 @@ export class Leadership implements Fence {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private validUntil: number) {
+    // Every request of the term listens for its end: hundreds at once at scale, none of them a leak.
+    setMaxListeners(0, this.controller.signal);
     this.arm();
   }
 

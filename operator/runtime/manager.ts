@@ -5,7 +5,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { isAuthRefusal, KubeClient, type Fence } from '../../kube/client.js';
+import { isAuthRefusal, KubeClient, type Fence, type KubeApiError } from '../../kube/client.js';
 import { statusOf } from '../../kube/informer.js';
 import { LeaderElector, type Leadership } from '../leader-election.js';
 import { ControllerMetrics, runController, type ControllerDefinition, type RunningController } from './controller.js';
@@ -48,10 +48,13 @@ export class Manager {
     collectDefaultMetrics({ register: this.registry, prefix: 'flink_operator_' });
     this.metrics = new ControllerMetrics(this.registry);
     this.leading = new Gauge({ name: 'flink_operator_is_leader', help: '1 while this process leads', registers: [this.registry] });
-    this.client = KubeClient.fromKubeConfig(options.kc, `flink-operator-ts/${options.identity}`, { onAuthFailure: (err) => this.authFailed(err.status, err.message) });
+    const clientOptions = { onAuthFailure: (err: KubeApiError) => this.authFailed(err.status, err.message) };
+    this.client = KubeClient.fromKubeConfig(options.kc, `flink-operator-ts/${options.identity}`, clientOptions);
     const { election } = options;
     this.elector = election
-      ? new LeaderElector({ client: this.client, identity: options.identity, ...election, log: (level, msg) => options.log[level]({ identity: options.identity }, msg) })
+      ? // A connection of its own: a renewal must never queue behind the reconcilers' requests (at 5,000 resources they
+        // filled the shared pool, a renewal missed its deadline, and the operator gave up leading).
+        new LeaderElector({ client: KubeClient.fromKubeConfig(options.kc, `flink-operator-ts/${options.identity}/leader-election`, clientOptions), identity: options.identity, ...election, log: (level, msg) => options.log[level]({ identity: options.identity }, msg) })
       : undefined;
   }
 
