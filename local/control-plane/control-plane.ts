@@ -166,6 +166,8 @@ export class ControlPlane {
       `--audit-policy-file=${policy}`,
       `--audit-log-path=${this.auditLog}`,
       '--audit-log-format=json',
+      // One file for the whole run (its logger rotates at 100 MB by default): tests and benchmarks read it whole.
+      '--audit-log-maxsize=100000',
       '--audit-log-mode=batch',
       '--audit-log-batch-max-wait=1s',
       '--profiling=false',
