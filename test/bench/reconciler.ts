@@ -14,7 +14,7 @@ import { IDENTITIES } from '../../local/control-plane/pki.js';
 import { LocalStack } from '../../local/stack.js';
 import { KubeClient, objectPath, type KubeObject } from '../../kube/client.js';
 import { loadKubeConfig } from '../../kube/kubeconfig.js';
-import { flinkDeploymentCache } from '../../kube/flink-resources.js';
+import { flinkDeploymentCache, type FlinkDeploymentObject } from '../../kube/flink-resources.js';
 import { startInformer } from '../../kube/informer.js';
 import { bundle } from '../../local/image.js';
 import { upstreamExamplesDir } from '../support/paths.js';
@@ -75,14 +75,7 @@ async function round(stack: LocalStack, client: KubeClient, report: Report, n: n
   const path = objectPath(API_VERSION, FLINK_DEPLOYMENT.plural, ns);
   const operatorPid = stack.operator()!.pid!;
   const appliedAt = new Map<string, number>();
-  const stableAt = new Map<string, number>();
-  const watch = flinkDeploymentCache(client, {
-    namespace: ns,
-    onChange: (obj) => {
-      const name = obj.metadata!.name!;
-      if ((obj as { status?: { lifecycleState?: string } }).status?.lifecycleState === 'STABLE' && !stableAt.has(name)) stableAt.set(name, Date.now());
-    },
-  });
+  const { watch, at: stableAt } = whenReached(client, ns, (obj) => obj.status?.lifecycleState === 'STABLE');
   let peakRss = 0;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, memoryMb(operatorPid, 'VmRSS'))), 250);
 
@@ -160,17 +153,22 @@ export async function benchScale(): Promise<void> {
   }
 }
 
-async function specPickups(client: KubeClient, ns: string): Promise<number[]> {
-  const wanted = new Map<string, number>();
-  const seenAt = new Map<string, number>();
+/** Follows a namespace's FlinkDeployments, noting when each first meets `reached`. */
+function whenReached(client: KubeClient, ns: string, reached: (obj: FlinkDeploymentObject) => boolean) {
+  const at = new Map<string, number>();
   const watch = flinkDeploymentCache(client, {
     namespace: ns,
     onChange: (obj) => {
       const name = obj.metadata!.name!;
-      const observed = (obj as { status?: { observedGeneration?: number } }).status?.observedGeneration ?? 0;
-      if (observed >= (wanted.get(name) ?? Infinity) && !seenAt.has(name)) seenAt.set(name, Date.now());
+      if (!at.has(name) && reached(obj as FlinkDeploymentObject)) at.set(name, Date.now());
     },
   });
+  return { watch, at };
+}
+
+async function specPickups(client: KubeClient, ns: string): Promise<number[]> {
+  const wanted = new Map<string, number>();
+  const { watch, at: seenAt } = whenReached(client, ns, (obj) => (obj.status?.observedGeneration ?? 0) >= (wanted.get(obj.metadata!.name!) ?? Infinity));
   try {
     await until(async () => watch.synced() || undefined);
     const latencies: number[] = [];
