@@ -28,7 +28,7 @@ export interface StackOptions {
   nodes?: number;
   /** Scale benchmarks only: an in-memory Flink REST stand-in behind JobManager pods instead of real Flink JVMs. */
   flinkStandIn?: boolean;
-  /** Benchmarks: run the operator and the webhook from these bundles (what the image runs) instead of dist/. */
+  /** Benchmarks: run the operator and the webhook from these bundles with the chart's node flags, as the image does. */
   bundleDir?: string;
   progress?: (line: string) => void;
 }
@@ -42,6 +42,14 @@ interface PolicyRule {
 
 type RbacRules = Record<'webhook' | 'operator' | 'operatorLease' | 'operatorArtifactCredentials' | 'flink', PolicyRule[]>;
 let rbacRules: RbacRules | undefined;
+
+/** The node flags the chart's Deployment gives the container that runs the bundle `entry` (e.g. flink-webhook.mjs). */
+export function chartNodeFlags(entry: string): string[] {
+  const deployment = readFileSync(join(chartDir, 'templates/deployment.yaml'), 'utf8');
+  const command = new RegExp(`command: \\[/usr/local/bin/node, (.*)/opt/flink-operator-ts/${entry}\\]`).exec(deployment);
+  if (!command) throw new Error(`the chart runs no container with ${entry}`);
+  return command[1]!.split(',').map((flag) => flag.trim()).filter(Boolean);
+}
 
 /** The chart's RBAC rules, defined once in its files (read once: every namespace a test makes needs them). */
 export function chartRbacRules(): RbacRules {
@@ -89,6 +97,12 @@ export class LocalStack {
       throw err;
     }
     return stack;
+  }
+
+  /** How a component runs: its bundle with the chart's node flags (benchmarks), or the development build. */
+  private entry(bundle: string, development: string): string[] {
+    const dir = this.options.bundleDir;
+    return dir ? [...chartNodeFlags(bundle), join(dir, bundle)] : [join(repoRoot, development)];
   }
 
   private progress(line: string): void {
@@ -179,7 +193,7 @@ export class LocalStack {
       name: 'flink-webhook',
       command: process.execPath,
       args: [
-        this.options.bundleDir ? join(this.options.bundleDir, 'flink-webhook.mjs') : join(repoRoot, 'dist/webhook/main.js'),
+        ...this.entry('flink-webhook.mjs', 'dist/webhook/main.js'),
         '--port', String(this.webhookPort),
         '--bind-address', '127.0.0.1',
         '--tls-cert-file', join(certDir, 'tls.crt'),
@@ -259,7 +273,7 @@ export class LocalStack {
       name: `flink-operator (${name})`,
       command: process.execPath,
       args: [
-        this.options.bundleDir ? join(this.options.bundleDir, 'flink-operator.mjs') : join(repoRoot, 'dist/operator/main.js'),
+        ...this.entry('flink-operator.mjs', 'dist/operator/main.js'),
         '--kubeconfig', options.kubeconfig ?? this.controlPlane.kubeconfig(IDENTITIES.operator),
         '--config', this.operatorConfigFile,
         '--flink-rest-overrides', options.flinkRestOverrides ?? this.flinkRestOverridesFile,

@@ -115,12 +115,14 @@ async function round(stack: LocalStack, client: KubeClient, report: Report, n: n
 
   const steadyFrom = Date.now();
   await new Promise((r) => setTimeout(r, STEADY_WINDOW_MS));
-  peakRss = Math.max(peakRss, memoryMb(operatorPid, 'VmRSS'));
+  const steadyRss = memoryMb(operatorPid, 'VmRSS');
+  peakRss = Math.max(peakRss, steadyRss);
   await new Promise((r) => setTimeout(r, 1500));
   const steady = await ours(steadyFrom, steadyFrom + STEADY_WINDOW_MS);
   report.add(`reconciler.${n}.steady-writes-per-resource-per-minute`, steady.filter(isWrite).length / n / (STEADY_WINDOW_MS / 60_000), 'writes');
   report.add(`reconciler.${n}.steady-reads-per-resource-per-minute`, steady.filter((e) => !isWrite(e)).length / n / (STEADY_WINDOW_MS / 60_000), 'requests');
   report.add(`reconciler.${n}.operator-peak-rss`, Math.max(peakRss, memoryMb(operatorPid, 'VmHWM')), 'MB');
+  report.add(`reconciler.${n}.operator-steady-rss`, steadyRss, 'MB');
   return allStable - start;
 }
 
@@ -141,7 +143,6 @@ export async function benchScale(): Promise<void> {
     const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
     report.add(`reconciler.${SCALE}.spec-change-picked-up.p50`, q(0.5), 'ms');
     report.add(`reconciler.${SCALE}.spec-change-picked-up.p99`, q(0.99), 'ms');
-    report.add(`reconciler.${SCALE}.operator-rss-after`, memoryMb(stack.operator()!.pid!, 'VmRSS'), 'MB');
     client.close();
     report.summary([
       `Targets (issue 18): operator RSS ≤ 250 MB at ${SCALE} (≤ 120 MB at 1,000), zero writes per minute once stable, a spec change`,

@@ -3,13 +3,14 @@
 // same review in the same run), then with a new TLS connection per review.
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { upstreamExamples } from '../support/examples.js';
 import { admissionReview } from '../support/reviews.js';
 import { bundle } from '../../local/image.js';
+import { chartNodeFlags } from '../../local/stack.js';
 import { repoRoot } from '../support/paths.js';
 import { startWebhook, type WebhookProcess } from '../support/webhook-process.js';
 import { memoryMb, Report } from './report.js';
@@ -68,14 +69,6 @@ export async function benchWebhook(): Promise<void> {
 }
 
 type Launch = { bin?: string; nodeFlags?: string[] };
-
-/** The node flags the chart's Deployment gives the container running `entry`. */
-function chartNodeFlags(entry: string): string[] {
-  const deployment = readFileSync(join(repoRoot, 'charts/flink-operator-ts/templates/deployment.yaml'), 'utf8');
-  const command = new RegExp(`command: \\[/usr/local/bin/node, (.*)/opt/flink-operator-ts/${entry}\\]`).exec(deployment);
-  if (!command) throw new Error(`the chart runs no container with ${entry}`);
-  return command[1]!.split(',').map((flag) => flag.trim()).filter(Boolean);
-}
 
 async function peakWithKubeconfig(body: string, launch: Launch = {}): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'flink-webhook-bench-'));
