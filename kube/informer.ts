@@ -26,7 +26,36 @@ export interface ObjectCache<T extends KubernetesObject> {
 /** Objects per list page: client-go's reflector reads 500 at a time too. */
 const PAGE_SIZE = 500;
 
-const keyOf = (obj: KubernetesObject) => `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`;
+/** Objects by namespace, then name: a reconcile asks for one namespace's objects, never for a scan of all of them. */
+class Store<T extends KubernetesObject> {
+  private readonly byNamespace = new Map<string, Map<string, T>>();
+
+  get(obj: KubernetesObject): T | undefined {
+    return this.byNamespace.get(obj.metadata?.namespace ?? '')?.get(obj.metadata?.name ?? '');
+  }
+
+  set(obj: T): void {
+    const namespace = obj.metadata?.namespace ?? '';
+    let names = this.byNamespace.get(namespace);
+    if (!names) this.byNamespace.set(namespace, (names = new Map()));
+    names.set(obj.metadata?.name ?? '', obj);
+  }
+
+  delete(obj: KubernetesObject): void {
+    const namespace = obj.metadata?.namespace ?? '';
+    const names = this.byNamespace.get(namespace);
+    names?.delete(obj.metadata?.name ?? '');
+    if (names?.size === 0) this.byNamespace.delete(namespace);
+  }
+
+  *all(): IterableIterator<T> {
+    for (const names of this.byNamespace.values()) yield* names.values();
+  }
+
+  list(namespace?: string): T[] {
+    return namespace === undefined ? [...this.all()] : [...(this.byNamespace.get(namespace)?.values() ?? [])];
+  }
+}
 
 /** Cached objects are read, never written back: their managedFields are only weight. */
 function slim<T extends KubernetesObject>(obj: T): T {
@@ -38,7 +67,7 @@ export function startInformer<T extends KubernetesObject>(client: KubeClient, pa
   const minBackoff = options.minBackoffMs ?? 500;
   const maxBackoff = options.maxBackoffMs ?? 30_000;
   const selector = options.labelSelector ? `&labelSelector=${encodeURIComponent(options.labelSelector)}` : '';
-  let store = new Map<string, T>();
+  let store = new Store<T>();
   let synced = false;
   let stopped = false;
   let backoff = minBackoff;
@@ -51,22 +80,22 @@ export function startInformer<T extends KubernetesObject>(client: KubeClient, pa
 
   /** Reads every page; then tells what differs from the cache as it was, and replaces it. */
   const relist = async (): Promise<string> => {
-    const next = new Map<string, T>();
+    const next = new Store<T>();
     let page: { items: T[]; metadata?: { continue?: string; resourceVersion?: string } };
     let token = '';
     do {
       page = await view.get<KubeObject & typeof page>(`${path}?limit=${PAGE_SIZE}${selector}${token ? `&continue=${encodeURIComponent(token)}` : ''}`);
-      for (const item of page.items ?? []) next.set(keyOf(item), slim(item));
+      for (const item of page.items ?? []) next.set(slim(item));
       token = page.metadata?.continue ?? '';
     } while (token);
     const previous = store;
     store = next;
-    for (const [key, obj] of next) {
-      const old = previous.get(key);
+    for (const obj of next.all()) {
+      const old = previous.get(obj);
       if (!old) changed(obj, 'add');
       else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) changed(obj, 'update');
     }
-    for (const [key, obj] of previous) if (!next.has(key)) changed(obj, 'delete');
+    for (const obj of previous.all()) if (!next.get(obj)) changed(obj, 'delete');
     return page.metadata?.resourceVersion ?? '';
   };
 
@@ -77,12 +106,11 @@ export function startInformer<T extends KubernetesObject>(client: KubeClient, pa
       throw new KubeApiError(status.code ?? 500, status.reason ?? 'Unknown', `watch ${path}: ${status.message ?? 'an error event'}`);
     }
     if (event.type === 'ADDED' || event.type === 'MODIFIED') {
-      const key = keyOf(obj);
-      const existed = store.has(key);
-      store.set(key, slim(obj));
+      const existed = store.get(obj) !== undefined;
+      store.set(slim(obj));
       changed(obj, existed ? 'update' : 'add');
     } else if (event.type === 'DELETED') {
-      store.delete(keyOf(obj));
+      store.delete(obj);
       changed(obj, 'delete');
     }
     return obj.metadata?.resourceVersion;
@@ -131,11 +159,8 @@ export function startInformer<T extends KubernetesObject>(client: KubeClient, pa
 
   return {
     synced: () => synced,
-    get: (namespace, name) => store.get(`${namespace}/${name}`),
-    list: (namespace) => {
-      const all = [...store.values()];
-      return namespace === undefined ? all : all.filter((obj) => obj.metadata?.namespace === namespace);
-    },
+    get: (namespace, name) => store.get({ metadata: { namespace, name } }),
+    list: (namespace) => store.list(namespace),
     stop: async () => {
       stopped = true;
       if (retry) clearTimeout(retry);
