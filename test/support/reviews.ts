@@ -7,8 +7,17 @@ export interface ReviewOptions {
   uid?: string;
 }
 
+/** A damaged `kind` may be an object String() cannot convert (a null prototype, a `toString` that is not a function). */
+function kindText(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return JSON.stringify(value) ?? 'undefined';
+  }
+}
+
 export function admissionReview(object: { kind?: unknown; metadata?: { name?: string; namespace?: string } } | null, options: ReviewOptions = {}) {
-  const kind = String(object?.kind ?? (options.oldObject as { kind?: string } | undefined)?.kind ?? 'FlinkDeployment');
+  const kind = kindText(object?.kind ?? (options.oldObject as { kind?: string } | undefined)?.kind ?? 'FlinkDeployment');
   const meta = object?.metadata ?? (options.oldObject as { metadata?: { name?: string; namespace?: string } } | undefined)?.metadata;
   return {
     apiVersion: 'admission.k8s.io/v1',
