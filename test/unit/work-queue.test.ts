@@ -100,4 +100,46 @@ describe('work queue', () => {
     expect(at).to.have.length(1);
     expect(at[0]! - start).to.be.below(100);
   });
+
+  it('takes a changed key ahead of the timed looks already waiting, and a promoted key only once', async () => {
+    const seen: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    queue = new WorkQueue(async (key) => {
+      if (key === 'block') await gate;
+      seen.push(key);
+      return done;
+    }, { workers: 1 }, () => undefined);
+    queue.start();
+    queue.add('block');
+    await sleep(5);
+    for (const key of ['ns/idle-1', 'ns/idle-2', 'ns/idle-3']) queue.addAfter(key, 0);
+    queue.add('ns/changed');
+    queue.add('ns/idle-3'); // a timed look that is now also a change
+    expect(queue.depth).to.equal(4);
+    release();
+    await sleep(30);
+    expect(seen).to.deep.equal(['block', 'ns/changed', 'ns/idle-3', 'ns/idle-1', 'ns/idle-2']);
+    expect(queue.depth).to.equal(0);
+  });
+
+  it('puts a key changed while it is processed back in the change lane, even if a timed look came too', async () => {
+    const seen: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    queue = new WorkQueue(async (key) => {
+      if (key === 'ns/busy' && seen.length === 0) await gate;
+      seen.push(key);
+      return done;
+    }, { workers: 1 }, () => undefined);
+    queue.start();
+    queue.add('ns/busy');
+    await sleep(5);
+    queue.addAfter('ns/idle', 0);
+    queue.add('ns/busy');
+    queue.addAfter('ns/busy', 0);
+    release();
+    await sleep(30);
+    expect(seen).to.deep.equal(['ns/busy', 'ns/busy', 'ns/idle']);
+  });
 });
