@@ -31,10 +31,13 @@ export function flinkStateSnapshotCache(client: KubeClient, options: CacheOption
   return startInformer(client, watchPath(FLINK_STATE_SNAPSHOT, options.namespace), options);
 }
 
+/** The operator reads a JobManager Deployment's metadata and status; its spec (the pod template) is most of its size. */
+const withoutSpec = (obj: KubernetesObject): void => void delete (obj as { spec?: unknown }).spec;
+
 /** The JobManager Deployments of Flink clusters (label-selected: only what the operator owns is cached). */
 export function jobManagerDeploymentCache(client: KubeClient, options: CacheOptions = {}): ObjectCache<KubernetesObject> {
   const labelSelector = 'component=jobmanager,type in (flink-native-kubernetes,flink-standalone-kubernetes)';
-  return startInformer(client, collection('/apis/apps/v1', 'deployments', options.namespace), { ...options, labelSelector });
+  return startInformer(client, collection('/apis/apps/v1', 'deployments', options.namespace), { ...options, labelSelector, prune: withoutSpec });
 }
 
 /** ServiceAccounts (names only matter: each is slimmed to its metadata in the cache). */

@@ -13,6 +13,8 @@ export interface InformerOptions {
   onChange?: (obj: KubernetesObject, event: 'add' | 'update' | 'delete') => void;
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Drops, in place, what no reader of the cache looks at (client-go's transform): kept objects are only weight. */
+  prune?: (obj: KubernetesObject) => void;
 }
 
 export interface ObjectCache<T extends KubernetesObject> {
@@ -58,8 +60,9 @@ class Store<T extends KubernetesObject> {
 }
 
 /** Cached objects are read, never written back: their managedFields are only weight. */
-function slim<T extends KubernetesObject>(obj: T): T {
+function slim<T extends KubernetesObject>(obj: T, prune: InformerOptions['prune']): T {
   delete (obj.metadata as { managedFields?: unknown } | undefined)?.managedFields;
+  prune?.(obj);
   return obj;
 }
 
@@ -85,7 +88,7 @@ export function startInformer<T extends KubernetesObject>(client: KubeClient, pa
     let token = '';
     do {
       page = await view.get<KubeObject & typeof page>(`${path}?limit=${PAGE_SIZE}${selector}${token ? `&continue=${encodeURIComponent(token)}` : ''}`);
-      for (const item of page.items ?? []) next.set(slim(item));
+      for (const item of page.items ?? []) next.set(slim(item, options.prune));
       token = page.metadata?.continue ?? '';
     } while (token);
     const previous = store;
@@ -107,7 +110,7 @@ export function startInformer<T extends KubernetesObject>(client: KubeClient, pa
     }
     if (event.type === 'ADDED' || event.type === 'MODIFIED') {
       const existed = store.get(obj) !== undefined;
-      store.set(slim(obj));
+      store.set(slim(obj, options.prune));
       changed(obj, existed ? 'update' : 'add');
     } else if (event.type === 'DELETED') {
       store.delete(obj);

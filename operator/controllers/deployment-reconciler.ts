@@ -18,11 +18,14 @@ import { failedStepStatus } from '../../api/reconcile/context.js';
 import { FlinkResourceReconciler, type OwnAction, observeSnapshots, type FlinkResourceObject, type ReconcilerDeps } from './resource-reconciler.js';
 
 export type FlinkDeploymentObject = KubeObject & DeploymentResource & FlinkResourceObject;
+type FlinkVersion = Awaited<ReturnType<FlinkRestClient['config']>>;
 
 /** The names of the caches this reconciler reads (the controller's watches). */
 export const CACHES = { flinkDeployments: 'flinkdeployments', jobManagers: 'jobmanagers', sessionJobs: 'flinksessionjobs' } as const;
 
 export class DeploymentReconciler extends FlinkResourceReconciler<FlinkDeploymentObject, Observation, Action> {
+  private readonly flinkVersions = new WeakMap<KubeObject, FlinkVersion>();
+
   constructor(deps: ReconcilerDeps) {
     super(deps, { kind: 'FlinkDeployment', plural: FLINK_DEPLOYMENT.plural, cache: CACHES.flinkDeployments, finalizer: FINALIZER });
   }
@@ -61,7 +64,7 @@ export class DeploymentReconciler extends FlinkResourceReconciler<FlinkDeploymen
     const flink = this.flink(namespace, name);
     let rest: RestObservation;
     try {
-      const [config, jobs] = await Promise.all([flink.config(), flink.jobs()]);
+      const [config, jobs] = await Promise.all([this.flinkVersion(flink, cached), flink.jobs()]);
       rest = { reachable: true, jobs, ...config };
     } catch (err) {
       return { ...seen, rest: { reachable: false, error: (err as Error).message } };
@@ -75,6 +78,18 @@ export class DeploymentReconciler extends FlinkResourceReconciler<FlinkDeploymen
       return { ...seen, rest, failure: await flink.failure(jobId!) };
     }
     return { ...seen, rest };
+  }
+
+  /**
+   * A JobManager's Flink version does not change while its Deployment does not: asked once per Deployment object the
+   * cache holds (an upgrade, or the JobManager going unavailable and back, brings a new object), not on every look.
+   */
+  private async flinkVersion(flink: FlinkRestClient, jobManager: KubeObject | undefined): Promise<FlinkVersion> {
+    const known = jobManager && this.flinkVersions.get(jobManager);
+    if (known) return known;
+    const answer = await flink.config();
+    if (jobManager) this.flinkVersions.set(jobManager, answer);
+    return answer;
   }
 
   /**
