@@ -9,10 +9,14 @@ export function isCanary(resource: unknown): boolean {
   return asObject(asObject(asObject(resource)?.metadata)?.labels)?.[CANARY_LABEL] === 'true';
 }
 
-/** A defaulted deep copy; the input is left untouched. Sections of the wrong type are left for validation to report. */
+/**
+ * A defaulted copy; the input is left untouched. Copy-on-write: only the objects that gain a default are copied, the
+ * rest (a pod template, the Flink configuration) is shared with the input, so diffing the two for the patch visits
+ * only what changed. Sections of the wrong type are left for validation to report.
+ */
 export function withDefaults(kind: KindInfo, resource: Json): Json {
-  const out = structuredClone(resource);
-  const spec = asObject(out.spec);
+  const out = { ...resource };
+  const spec = copied(out, 'spec');
   if (!spec) return out;
   if (kind === FLINK_STATE_SNAPSHOT) {
     snapshotDefaults(spec);
@@ -21,19 +25,14 @@ export function withDefaults(kind: KindInfo, resource: Json): Json {
   if (kind === FLINK_DEPLOYMENT) {
     setIfAbsent(spec, 'serviceAccount', 'flink');
     setIfAbsent(spec, 'mode', 'native');
-    if (spec.jobManager === undefined || spec.jobManager === null) spec.jobManager = {};
-    const jobManager = asObject(spec.jobManager);
+    const jobManager = writable(spec, 'jobManager');
     if (jobManager) setIfAbsent(jobManager, 'replicas', 1);
   } else if (typeof spec.deploymentName === 'string') {
-    if (out.metadata === undefined || out.metadata === null) out.metadata = {};
-    const metadata = asObject(out.metadata);
-    if (metadata) {
-      if (metadata.labels === undefined || metadata.labels === null) metadata.labels = {};
-      const labels = asObject(metadata.labels);
-      if (labels) labels[TARGET_SESSION_LABEL] = spec.deploymentName;
-    }
+    const metadata = writable(out, 'metadata');
+    const labels = metadata && writable(metadata, 'labels');
+    if (labels) labels[TARGET_SESSION_LABEL] = spec.deploymentName;
   }
-  const job = asObject(spec.job);
+  const job = copied(spec, 'job');
   if (job) {
     setIfAbsent(job, 'state', 'running');
     setIfAbsent(job, 'upgradeMode', 'stateless');
@@ -42,10 +41,25 @@ export function withDefaults(kind: KindInfo, resource: Json): Json {
   return out;
 }
 
+/** `parent[key]` to write to: a copy of it, or a new object where it is absent. */
+function writable(parent: Json, key: string): Json | undefined {
+  setIfAbsent(parent, key, {});
+  return copied(parent, key);
+}
+
+/** Replaces `parent[key]`, when it is an object, by a shallow copy of it and returns the copy to write to. */
+function copied(parent: Json, key: string): Json | undefined {
+  const child = asObject(parent[key]);
+  if (!child) return undefined;
+  const copy = { ...child };
+  parent[key] = copy;
+  return copy;
+}
+
 /** Upstream's model defaults, written out: retry forever, a canonical savepoint disposed of with its resource. */
 function snapshotDefaults(spec: Json): void {
   setIfAbsent(spec, 'backoffLimit', -1);
-  const savepoint = asObject(spec.savepoint);
+  const savepoint = copied(spec, 'savepoint');
   if (!savepoint) return;
   setIfAbsent(savepoint, 'formatType', 'CANONICAL');
   setIfAbsent(savepoint, 'disposeOnDelete', true);

@@ -86,7 +86,9 @@ export async function startWebhookServer(options: WebhookOptions): Promise<Webho
     const verdict: Verdict = !answer.response.allowed ? 'denied' : answer.response.patch ? 'patched' : 'allowed';
     const duration = seconds();
     metrics.record(path, request.kind.kind, request.operation, verdict, duration);
-    logger.info(
+    // A refusal is news to whoever reads the log; an admission is the API server's audit log's to keep (upstream too
+    // logs reviews at debug), and a line per review costs a write per review.
+    (verdict === 'denied' ? logger.info.bind(logger) : logger.debug.bind(logger))(
       { path, uid: request.uid, kind: request.kind.kind, operation: request.operation, namespace: request.namespace, name: request.name, verdict, dryRun: request.dryRun, ms: Math.round(duration * 1e4) / 10 },
       'admission review',
     );

@@ -87,15 +87,15 @@ function validateResourceRequirements(resources: Json | undefined, path: string)
     const entries = asObject(resources[kind]) ?? {};
     for (const [name, raw] of Object.entries(entries)) {
       if (typeof raw !== 'string' && typeof raw !== 'number') continue; // the schema reports the type
-      const field = keyPath(`${path}.${kind}`, name);
+      const field = () => keyPath(`${path}.${kind}`, name); // rendered only for a problem
       const amount = name === 'memory' ? parseMemory(raw) : parseQuantity(raw);
       if (amount === undefined) {
-        errors.push(fieldError(field, `${shown(raw)} is not a ${name === 'memory' ? 'memory size' : 'Kubernetes quantity'}`));
+        errors.push(fieldError(field(), `${shown(raw)} is not a ${name === 'memory' ? 'memory size' : 'Kubernetes quantity'}`));
         continue;
       }
       parsed[kind][name] = amount;
-      if ((name === 'memory' || name === 'cpu') && amount <= 0) errors.push(fieldError(field, `must be positive (got ${shown(raw)})`));
-      else if (amount < 0) errors.push(fieldError(field, `must not be negative (got ${shown(raw)})`));
+      if ((name === 'memory' || name === 'cpu') && amount <= 0) errors.push(fieldError(field(), `must be positive (got ${shown(raw)})`));
+      else if (amount < 0) errors.push(fieldError(field(), `must not be negative (got ${shown(raw)})`));
     }
   }
   for (const name of ['cpu', 'memory']) {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { withDefaults } from '../../api/defaults.js';
-import { FLINK_DEPLOYMENT, FLINK_SESSION_JOB } from '../../api/schema/crd.js';
+import { FLINK_DEPLOYMENT, FLINK_SESSION_JOB, FLINK_STATE_SNAPSHOT } from '../../api/schema/crd.js';
+import { asObject, type Json } from '../../api/validation/access.js';
 
 describe('defaults (SPEC §2)', () => {
   it('fills every FlinkDeployment default that is absent', () => {
@@ -42,5 +43,36 @@ describe('defaults (SPEC §2)', () => {
       metadata: { name: 'j', labels: { team: 'a', 'target.session': 's' } },
       spec: { deploymentName: 's', job: { state: 'running', upgradeMode: 'stateless', args: [] } },
     });
+  });
+
+  it('never writes into the object it was given, whatever the kind (the input is deep-frozen)', () => {
+    const freeze = <T>(value: T): T => {
+      if (value && typeof value === 'object') for (const v of Object.values(Object.freeze(value))) freeze(v);
+      return value;
+    };
+    const cases = [
+      [FLINK_DEPLOYMENT, { metadata: { name: 'x' }, spec: { jobManager: { resource: { cpu: 1 } }, job: { jarURI: 'local:///a.jar' }, podTemplate: { spec: {} } } }],
+      [FLINK_DEPLOYMENT, { spec: { jobManager: null, job: null } }],
+      [FLINK_SESSION_JOB, { metadata: { labels: { team: 'a' } }, spec: { deploymentName: 's', job: { jarURI: 'https://h/a.jar' } } }],
+      [FLINK_SESSION_JOB, { spec: { deploymentName: 's' } }],
+      [FLINK_STATE_SNAPSHOT, { spec: { savepoint: { path: 's3://b/p' }, jobReference: { kind: 'FlinkDeployment', name: 'x' } } }],
+    ] as const;
+    for (const [kind, resource] of cases) {
+      const input = freeze(structuredClone(resource) as Json);
+      const out = withDefaults(kind, input);
+      expect(input, kind.kind).to.deep.equal(resource);
+      expect(out, kind.kind).to.not.deep.equal(resource);
+    }
+  });
+
+  it('shares what it did not default with the input, so the patch diff skips it', () => {
+    const podTemplate = { spec: { containers: [{ name: 'flink-main-container' }] } };
+    const out = withDefaults(FLINK_DEPLOYMENT, { spec: { podTemplate, job: { jarURI: 'local:///a.jar' } } });
+    expect(asObject(out.spec)?.podTemplate).to.equal(podTemplate);
+  });
+
+  it('defaults a snapshot: retried forever, a canonical savepoint disposed of with its resource', () => {
+    const out = withDefaults(FLINK_STATE_SNAPSHOT, { spec: { savepoint: { path: 's3://b/p' } } });
+    expect(out.spec).to.deep.equal({ backoffLimit: -1, savepoint: { path: 's3://b/p', formatType: 'CANONICAL', disposeOnDelete: true, alreadyExists: false } });
   });
 });

@@ -80,13 +80,16 @@ describe('webhook server', () => {
       expect(metrics).to.match(/flink_webhook_admission_duration_seconds_bucket\{le="0.01",path="\/validate"\} [1-9]/);
     });
 
-    it('logs one JSON line per review, without the object', async () => {
+    it('logs one JSON line per refused review, without the object; an admitted one only at debug', async () => {
       const d = validDeployment();
       d.spec.flinkConfiguration['s3.secret-key'] = 'hunter2-very-secret';
+      await webhook.post('/validate', admissionReview(d, { uid: 'admitted' }));
+      delete d.spec.image;
       await webhook.post('/validate', admissionReview(d, { uid: 'log-check' }));
       const line = await webhook.logLine('"uid":"log-check"');
       expect(line).to.not.equal(undefined);
-      expect(JSON.parse(line!)).to.include({ kind: 'FlinkDeployment', operation: 'CREATE', verdict: 'allowed', name: 'orders' });
+      expect(JSON.parse(line!)).to.include({ kind: 'FlinkDeployment', operation: 'CREATE', verdict: 'denied', name: 'orders' });
+      expect(webhook.logs.join('\n')).to.not.include('"uid":"admitted"');
       expect(webhook.logs.join('\n')).to.not.include('hunter2');
     });
   });
