@@ -10,6 +10,22 @@ describe('work queue', () => {
   let queue: WorkQueue | undefined;
   afterEach(async () => queue?.stop());
 
+  /** One worker, held by `key`'s first run until `release()`: what is added meanwhile waits; `seen` is the order run. */
+  async function heldBy(key: string) {
+    const seen: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    queue = new WorkQueue(async (next) => {
+      if (next === key && !seen.includes(key)) await gate;
+      seen.push(next);
+      return done;
+    }, { workers: 1 }, () => undefined);
+    queue.start();
+    queue.add(key);
+    await sleep(5);
+    return { seen, release, queue };
+  }
+
   it('never processes one key on two workers at once, and runs it again when it changed meanwhile', async () => {
     let active = 0;
     let maxActive = 0;
@@ -32,17 +48,7 @@ describe('work queue', () => {
   });
 
   it('queues a key once however often it is added before a worker takes it', async () => {
-    const seen: string[] = [];
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    queue = new WorkQueue(async (key) => {
-      if (key === 'block') await gate;
-      seen.push(key);
-      return done;
-    }, { workers: 1 }, () => undefined);
-    queue.start();
-    queue.add('block');
-    await sleep(5);
+    const { seen, release, queue } = await heldBy('block');
     for (let i = 0; i < 5; i++) queue.add('ns/b');
     release();
     await sleep(30);
@@ -102,17 +108,7 @@ describe('work queue', () => {
   });
 
   it('takes a changed key ahead of the timed looks already waiting, and a promoted key only once', async () => {
-    const seen: string[] = [];
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    queue = new WorkQueue(async (key) => {
-      if (key === 'block') await gate;
-      seen.push(key);
-      return done;
-    }, { workers: 1 }, () => undefined);
-    queue.start();
-    queue.add('block');
-    await sleep(5);
+    const { seen, release, queue } = await heldBy('block');
     for (const key of ['ns/idle-1', 'ns/idle-2', 'ns/idle-3']) queue.addAfter(key, 0);
     queue.add('ns/changed');
     queue.add('ns/idle-3'); // a timed look that is now also a change
@@ -124,17 +120,7 @@ describe('work queue', () => {
   });
 
   it('puts a key changed while it is processed back in the change lane, even if a timed look came too', async () => {
-    const seen: string[] = [];
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    queue = new WorkQueue(async (key) => {
-      if (key === 'ns/busy' && seen.length === 0) await gate;
-      seen.push(key);
-      return done;
-    }, { workers: 1 }, () => undefined);
-    queue.start();
-    queue.add('ns/busy');
-    await sleep(5);
+    const { seen, release, queue } = await heldBy('ns/busy');
     queue.addAfter('ns/idle', 0);
     queue.add('ns/busy');
     queue.addAfter('ns/busy', 0);
