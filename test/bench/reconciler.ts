@@ -135,11 +135,16 @@ export async function benchScale(): Promise<void> {
   const report = new Report(`scale: ${SCALE} FlinkDeployments (upstream basic.yaml) on the bundled operator, Flink REST stand-in, twelve kwok nodes`);
   const bundleDir = mkdtempSync(join(tmpdir(), 'flink-operator-ts-bundle-'));
   await bundle(bundleDir);
-  const stack = await LocalStack.start({ stateDir: mkdtempSync(join(tmpdir(), 'flink-operator-ts-bench-')), flinkStandIn: true, nodes: 12, bundleDir });
+  const stateDir = mkdtempSync(join(tmpdir(), 'flink-operator-ts-bench-'));
+  const stack = await LocalStack.start({ stateDir, flinkStandIn: true, nodes: 12, bundleDir });
   try {
     const client = KubeClient.fromKubeConfig((await loadKubeConfig(stack.kubeconfig))!, 'bench');
     await round(stack, client, report, SCALE);
+    const passesBefore = await passDurations(stateDir);
     const latencies = await specPickups(client, `bench-${SCALE}`);
+    const passes = diffCounts(await passDurations(stateDir), passesBefore);
+    const total = passes.get(Infinity) ?? 0;
+    for (const le of [0.1, 0.5, 1]) report.add(`reconciler.${SCALE}.steady-passes-over-${le}s`, total > 0 ? (100 * (total - (passes.get(le) ?? 0))) / total : 0, '%');
     const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
     report.add(`reconciler.${SCALE}.spec-change-picked-up.p50`, q(0.5), 'ms');
     report.add(`reconciler.${SCALE}.spec-change-picked-up.p90`, q(0.9), 'ms');
@@ -155,6 +160,26 @@ export async function benchScale(): Promise<void> {
     await stack.stop();
   }
 }
+
+/**
+ * How long the operator's FlinkDeployment reconciles have taken so far: its `workqueue_work_duration_seconds` buckets
+ * (upper bound in seconds → count), read from its /metrics. A change that arrives while its resource's periodic pass
+ * is in a worker's hands waits for that pass, so the share of slow passes bounds how often a pickup can be slow.
+ */
+async function passDurations(stateDir: string): Promise<Map<number, number>> {
+  const log = readFileSync(join(stateDir, 'logs', 'flink-operator-operator.log'), 'utf8');
+  const port = /"port":(\d+)[^\n]*health and metrics listening/.exec(log)?.[1];
+  if (!port) throw new Error('the operator log does not say where its metrics are');
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const buckets = new Map<number, number>();
+  for (const [, labels, count] of text.matchAll(/^workqueue_work_duration_seconds_bucket\{([^}]*)\} (\d+)$/gm)) {
+    const le = /le="([^"]+)"/.exec(labels!)?.[1];
+    if (le && labels!.includes('name="flinkdeployment"')) buckets.set(le === '+Inf' ? Infinity : Number(le), Number(count));
+  }
+  return buckets;
+}
+
+const diffCounts = (after: Map<number, number>, before: Map<number, number>) => new Map([...after].map(([le, n]) => [le, n - (before.get(le) ?? 0)]));
 
 /** Follows a namespace's FlinkDeployments, noting when each first meets `reached`. */
 function whenReached(client: KubeClient, ns: string, reached: (obj: FlinkDeploymentObject) => boolean) {

@@ -46,7 +46,7 @@ describe('reconciler: faults', function () {
     await expectNothingOrphaned(ns);
   });
 
-  it('with two operators only the leader acts; killed, the standby takes over within lease duration + retry period', async () => {
+  it('with two operators only the leader acts; killed, the standby takes over within lease duration + two retry periods', async () => {
     const ns = namespace();
     const stack = await localStack();
     const standby = await stack.startOperator('standby');
@@ -63,7 +63,10 @@ describe('reconciler: faults', function () {
     const killedAt = Date.now();
     await untilLogged(standby, 'became leader', 30_000);
     const takeoverMs = Date.now() - killedAt;
-    expect(takeoverMs, 'takeover within 15 s lease + 2 s retry').to.be.below(17_000 + 1000);
+    // The standby times the lease from when it saw the last renewal (up to one retry period after it was made, since it
+    // looks once per retry period), then looks again one retry period later at most: 15 s + 2 × 2 s, plus 1 s for the
+    // requests themselves on a loaded machine. (A run measured 18.04 s against a bound that forgot the first period.)
+    expect(takeoverMs, 'takeover within 15 s lease + 2 × 2 s retry').to.be.below(15_000 + 2 * 2000 + 1000);
 
     await patchSpec(ns, NAME, { job: { parallelism: 3 } });
     await waitForUpgraded(ns, NAME, before.jid);
