@@ -40,7 +40,7 @@ export function jobManagerDeploymentCache(client: KubeClient, options: CacheOpti
   return startInformer(client, collection('/apis/apps/v1', 'deployments', options.namespace), { ...options, labelSelector, prune: withoutSpec });
 }
 
-/** ServiceAccounts (names only matter: each is slimmed to its metadata in the cache). */
+/** ServiceAccounts (the webhook asks only whether the one a FlinkDeployment names exists). */
 export function serviceAccountCache(client: KubeClient, options: CacheOptions = {}): ObjectCache<KubernetesObject> {
   return startInformer(client, collection('/api/v1', 'serviceaccounts', options.namespace), options);
 }

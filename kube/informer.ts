@@ -32,8 +32,12 @@ const PAGE_SIZE = 500;
 class Store<T extends KubernetesObject> {
   private readonly byNamespace = new Map<string, Map<string, T>>();
 
-  get(obj: KubernetesObject): T | undefined {
-    return this.byNamespace.get(obj.metadata?.namespace ?? '')?.get(obj.metadata?.name ?? '');
+  get(namespace: string, name: string): T | undefined {
+    return this.byNamespace.get(namespace)?.get(name);
+  }
+
+  has(obj: KubernetesObject): boolean {
+    return this.get(obj.metadata?.namespace ?? '', obj.metadata?.name ?? '') !== undefined;
   }
 
   set(obj: T): void {
@@ -94,11 +98,11 @@ export function startInformer<T extends KubernetesObject>(client: KubeClient, pa
     const previous = store;
     store = next;
     for (const obj of next.all()) {
-      const old = previous.get(obj);
+      const old = previous.get(obj.metadata?.namespace ?? '', obj.metadata?.name ?? '');
       if (!old) changed(obj, 'add');
       else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) changed(obj, 'update');
     }
-    for (const obj of previous.all()) if (!next.get(obj)) changed(obj, 'delete');
+    for (const obj of previous.all()) if (!next.has(obj)) changed(obj, 'delete');
     return page.metadata?.resourceVersion ?? '';
   };
 
@@ -109,7 +113,7 @@ export function startInformer<T extends KubernetesObject>(client: KubeClient, pa
       throw new KubeApiError(status.code ?? 500, status.reason ?? 'Unknown', `watch ${path}: ${status.message ?? 'an error event'}`);
     }
     if (event.type === 'ADDED' || event.type === 'MODIFIED') {
-      const existed = store.get(obj) !== undefined;
+      const existed = store.has(obj);
       store.set(slim(obj, options.prune));
       changed(obj, existed ? 'update' : 'add');
     } else if (event.type === 'DELETED') {
@@ -162,7 +166,7 @@ export function startInformer<T extends KubernetesObject>(client: KubeClient, pa
 
   return {
     synced: () => synced,
-    get: (namespace, name) => store.get({ metadata: { namespace, name } }),
+    get: (namespace, name) => store.get(namespace, name),
     list: (namespace) => store.list(namespace),
     stop: async () => {
       stopped = true;

@@ -302,6 +302,13 @@ export class LocalStack {
     return this.operators.get(name);
   }
 
+  /** Where an operator serves /healthz, /readyz and /metrics, once it has logged it (its latest start's, if restarted). */
+  operatorHealthPort(name = 'operator'): number | undefined {
+    const log = this.operators.get(name)?.logTail(Number.MAX_SAFE_INTEGER) ?? '';
+    const port = [...log.matchAll(/"port":(\d+).*health and metrics listening/g)].at(-1)?.[1];
+    return port === undefined ? undefined : Number(port);
+  }
+
   /** Stops an operator: gracefully (SIGTERM, it releases its lease) or by SIGKILL, as a crash would. */
   async stopOperator(name = 'operator', signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
     const operator = this.operators.get(name);

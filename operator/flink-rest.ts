@@ -57,6 +57,12 @@ export class RestAddresses {
   }
 }
 
+/** What a JobManager's `/config` says of the Flink it runs. */
+export interface FlinkVersion {
+  flinkVersion?: string;
+  flinkRevision?: string;
+}
+
 interface Overview {
   jobs: { jid: string; name: string; state: FlinkJobState; 'start-time': number; tasks?: { running?: number; total?: number } }[];
 }
@@ -79,7 +85,7 @@ export class FlinkRestClient {
     private readonly signal?: AbortSignal,
   ) {}
 
-  async config(): Promise<{ flinkVersion?: string; flinkRevision?: string }> {
+  async config(): Promise<FlinkVersion> {
     const body = await this.json<{ 'flink-version'?: string; 'flink-revision'?: string }>('GET', '/config');
     return { flinkVersion: body['flink-version'], flinkRevision: body['flink-revision'] };
   }

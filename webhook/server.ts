@@ -88,7 +88,7 @@ export async function startWebhookServer(options: WebhookOptions): Promise<Webho
     metrics.record(path, request.kind.kind, request.operation, verdict, duration);
     // A refusal is news to whoever reads the log; an admission is the API server's audit log's to keep (upstream too
     // logs reviews at debug), and a line per review costs a write per review.
-    (verdict === 'denied' ? logger.info.bind(logger) : logger.debug.bind(logger))(
+    logger[verdict === 'denied' ? 'info' : 'debug'](
       { path, uid: request.uid, kind: request.kind.kind, operation: request.operation, namespace: request.namespace, name: request.name, verdict, dryRun: request.dryRun, ms: Math.round(duration * 1e4) / 10 },
       'admission review',
     );
@@ -109,7 +109,7 @@ export async function startWebhookServer(options: WebhookOptions): Promise<Webho
   app.use((err: Error & { status?: number; type?: string }, req: Request, res: Response, _next: NextFunction) => {
     const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
     const reason = err.type === 'entity.too.large' ? `request body exceeds ${MAX_BODY_BYTES} bytes` : status === 500 ? 'internal error' : err.message;
-    (status === 500 ? logger.error.bind(logger) : logger.info.bind(logger))({ path: req.path, status, reason, err: status === 500 ? err : undefined }, 'request failed');
+    logger[status === 500 ? 'error' : 'info']({ path: req.path, status, reason, err: status === 500 ? err : undefined }, 'request failed');
     if (!res.headersSent) res.status(status).set('Connection', 'close').type('text/plain').send(`${reason}\n`);
   });
 

@@ -9,7 +9,7 @@ import { occupiesSession } from '../../api/reconcile/session-job.js';
 import type { FlinkSessionJobObject } from '../../kube/flink-resources.js';
 import { FLINK_DEPLOYMENT } from '../../api/schema/crd.js';
 import { isConflict, isNotFound, objectPath, type KubeObject } from '../../kube/client.js';
-import { FlinkRestClient } from '../flink-rest.js';
+import { FlinkRestClient, type FlinkVersion } from '../flink-rest.js';
 import { isHighAvailabilityEnabled } from '../../api/flink-config.js';
 import { haConfigMapSelector, holdsJob, isHaConfigMap, isJobGraphKey } from '../../api/cluster/ha-metadata.js';
 import { deploymentConfig } from '../../api/validation/index.js';
@@ -18,7 +18,6 @@ import { failedStepStatus } from '../../api/reconcile/context.js';
 import { FlinkResourceReconciler, type OwnAction, observeSnapshots, type FlinkResourceObject, type ReconcilerDeps } from './resource-reconciler.js';
 
 export type FlinkDeploymentObject = KubeObject & DeploymentResource & FlinkResourceObject;
-type FlinkVersion = Awaited<ReturnType<FlinkRestClient['config']>>;
 
 /** The names of the caches this reconciler reads (the controller's watches). */
 export const CACHES = { flinkDeployments: 'flinkdeployments', jobManagers: 'jobmanagers', sessionJobs: 'flinksessionjobs' } as const;

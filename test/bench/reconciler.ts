@@ -135,14 +135,13 @@ export async function benchScale(): Promise<void> {
   const report = new Report(`scale: ${SCALE} FlinkDeployments (upstream basic.yaml) on the bundled operator, Flink REST stand-in, twelve kwok nodes`);
   const bundleDir = mkdtempSync(join(tmpdir(), 'flink-operator-ts-bundle-'));
   await bundle(bundleDir);
-  const stateDir = mkdtempSync(join(tmpdir(), 'flink-operator-ts-bench-'));
-  const stack = await LocalStack.start({ stateDir, flinkStandIn: true, nodes: 12, bundleDir });
+  const stack = await LocalStack.start({ stateDir: mkdtempSync(join(tmpdir(), 'flink-operator-ts-bench-')), flinkStandIn: true, nodes: 12, bundleDir });
   try {
     const client = KubeClient.fromKubeConfig((await loadKubeConfig(stack.kubeconfig))!, 'bench');
     await round(stack, client, report, SCALE);
-    const passesBefore = await passDurations(stateDir);
+    const passesBefore = await passDurations(stack);
     const latencies = await specPickups(client, `bench-${SCALE}`);
-    const passes = diffCounts(await passDurations(stateDir), passesBefore);
+    const passes = diffCounts(await passDurations(stack), passesBefore);
     const total = passes.get(Infinity) ?? 0;
     for (const le of [0.1, 0.5, 1]) report.add(`reconciler.${SCALE}.steady-passes-over-${le}s`, total > 0 ? (100 * (total - (passes.get(le) ?? 0))) / total : 0, '%');
     const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
@@ -166,10 +165,9 @@ export async function benchScale(): Promise<void> {
  * (upper bound in seconds → count), read from its /metrics. A change that arrives while its resource's periodic pass
  * is in a worker's hands waits for that pass, so the share of slow passes bounds how often a pickup can be slow.
  */
-async function passDurations(stateDir: string): Promise<Map<number, number>> {
-  const log = readFileSync(join(stateDir, 'logs', 'flink-operator-operator.log'), 'utf8');
-  const port = /"port":(\d+)[^\n]*health and metrics listening/.exec(log)?.[1];
-  if (!port) throw new Error('the operator log does not say where its metrics are');
+async function passDurations(stack: LocalStack): Promise<Map<number, number>> {
+  const port = stack.operatorHealthPort();
+  if (port === undefined) throw new Error('the operator log does not say where its metrics are');
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const buckets = new Map<number, number>();
   for (const [, labels, count] of text.matchAll(/^workqueue_work_duration_seconds_bucket\{([^}]*)\} (\d+)$/gm)) {

@@ -82,7 +82,7 @@ describe('operator runtime: credentials, leadership, failures a user can see', f
     const dir = await scratchDir('refused');
     writeFileSync(join(dir, 'token'), 'not-a-token');
     const operator = await stack.startOperator('refused', { kubeconfig: await kubeconfigWith(join(dir, 'kubeconfig'), { tokenFile: join(dir, 'token') }) });
-    const port = await eventually('the health port', async () => /"port":(\d+).*health and metrics listening/.exec(operator.logTail(50))?.[1], 20_000);
+    const port = await eventually('the health port', async () => stack.operatorHealthPort('refused'), 20_000);
     const errors = () => operator.logTail(200).split('\n').filter((l) => l.includes('"level":50'));
     await eventually('an error line', async () => errors().length > 0, 20_000);
     await new Promise((r) => setTimeout(r, 6000)); // three more retry periods: still one line
