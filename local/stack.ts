@@ -51,6 +51,16 @@ export function chartNodeFlags(entry: string): string[] {
   return command[1]!.split(',').map((flag) => flag.trim()).filter(Boolean);
 }
 
+/**
+ * The environment the image gives its processes (its Containerfile's ENV, but PATH): running a bundle "as the image
+ * does" outside a container takes these with the chart's node flags.
+ */
+export function imageEnvironment(): Record<string, string> {
+  const containerfile = readFileSync(join(repoRoot, 'image/Containerfile'), 'utf8');
+  const pairs = [...containerfile.matchAll(/^ENV (.+)$/gm)].flatMap((line) => line[1]!.trim().split(/\s+/));
+  return Object.fromEntries(pairs.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]).filter(([key]) => key !== 'PATH'));
+}
+
 /** The chart's RBAC rules, defined once in its files (read once: every namespace a test makes needs them). */
 export function chartRbacRules(): RbacRules {
   rbacRules ??= parse(readFileSync(join(chartDir, 'files/rbac-rules.yaml'), 'utf8')) as RbacRules;
@@ -99,10 +109,10 @@ export class LocalStack {
     return stack;
   }
 
-  /** How a component runs: its bundle with the chart's node flags (benchmarks), or the development build. */
-  private entry(bundle: string, development: string): string[] {
+  /** How a component runs: its bundle as the image and the chart run it (benchmarks), or the development build. */
+  private entry(bundle: string, development: string): { args: string[]; env: Record<string, string> } {
     const dir = this.options.bundleDir;
-    return dir ? [...chartNodeFlags(bundle), join(dir, bundle)] : [join(repoRoot, development)];
+    return dir ? { args: [...chartNodeFlags(bundle), join(dir, bundle)], env: imageEnvironment() } : { args: [join(repoRoot, development)], env: {} };
   }
 
   private progress(line: string): void {
@@ -189,11 +199,13 @@ export class LocalStack {
       writeFileSync(join(certDir, 'tls.crt'), serving.certPem);
       writeFileSync(join(certDir, 'tls.key'), serving.keyPem, { mode: 0o600 });
     }
+    const entry = this.entry('flink-webhook.mjs', 'dist/webhook/main.js');
     this.webhook = new ManagedProcess({
       name: 'flink-webhook',
       command: process.execPath,
+      env: entry.env,
       args: [
-        ...this.entry('flink-webhook.mjs', 'dist/webhook/main.js'),
+        ...entry.args,
         '--port', String(this.webhookPort),
         '--bind-address', '127.0.0.1',
         '--tls-cert-file', join(certDir, 'tls.crt'),
@@ -269,11 +281,12 @@ export class LocalStack {
         '',
       ].join('\n'),
     );
+    const entry = this.entry('flink-operator.mjs', 'dist/operator/main.js');
     const operator = new ManagedProcess({
       name: `flink-operator (${name})`,
       command: process.execPath,
       args: [
-        ...this.entry('flink-operator.mjs', 'dist/operator/main.js'),
+        ...entry.args,
         '--kubeconfig', options.kubeconfig ?? this.controlPlane.kubeconfig(IDENTITIES.operator),
         '--config', this.operatorConfigFile,
         '--flink-rest-overrides', options.flinkRestOverrides ?? this.flinkRestOverridesFile,
@@ -282,7 +295,7 @@ export class LocalStack {
         '--identity', name,
       ],
       logFile: join(this.options.stateDir, 'logs', `flink-operator-${name}.log`),
-      env: { OPERATOR_NAMESPACE: LOCAL_OPERATOR_NAMESPACE, ...this.artifactEnvironment() },
+      env: { ...entry.env, OPERATOR_NAMESPACE: LOCAL_OPERATOR_NAMESPACE, ...this.artifactEnvironment() },
     });
     operator.start();
     this.operators.set(name, operator);

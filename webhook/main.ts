@@ -9,13 +9,12 @@ import { hideBin } from 'yargs/helpers';
 import { parseDurationMs } from '../api/flink-config.js';
 import { exitOnUsageError } from '../kube/cli.js';
 import { readOperatorConfig } from '../kube/operator-config.js';
-import { issueCertificates } from './certs.js';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { namespacedCache, type ObjectCache } from '../kube/informer.js';
 import { watchedNamespaces } from '../api/operator-options.js';
 import { loadKubeConfig, type LiveKubeConfig } from '../kube/kubeconfig.js';
 import { KubeClient } from '../kube/client.js';
-import { SelfProvisionedTls } from './self-provisioned-tls.js';
+import type { SelfProvisionedTls } from './self-provisioned-tls.js';
 import { certificateFiles } from './tls.js';
 import { clusterLookupsFrom, withoutKubernetesApi, type ClusterLookups } from './facts.js';
 import { startWebhookServer } from './server.js';
@@ -113,7 +112,8 @@ await yargs(hideBin(process.argv))
         .option('out', { type: 'string', demandOption: true, describe: 'directory to write to' })
         .option('host', { type: 'string', array: true, demandOption: true, describe: 'DNS name or IP address the certificate is for (repeatable)' })
         .option('days', { type: 'number', default: 365, describe: 'validity in days' }),
-    (argv) => {
+    async (argv) => {
+      const { issueCertificates } = await import('./certs.js');
       const { ca, serving } = issueCertificates(argv.host.map(String), argv.days);
       mkdirSync(argv.out, { recursive: true });
       writeFileSync(join(argv.out, 'ca.crt'), ca.certPem);
@@ -145,6 +145,8 @@ interface SelfProvisionedFlags {
 async function selfProvisioned(argv: SelfProvisionedFlags, kc: LiveKubeConfig | undefined, logger: Logger): Promise<SelfProvisionedTls> {
   const namespace = argv.tlsNamespace ?? process.env.POD_NAMESPACE;
   if (!kc || !namespace) throw new Error('--tls-secret needs the Kubernetes API and a namespace (--tls-namespace or POD_NAMESPACE)');
+  // node-forge (~4 MB of the webhook's memory) is loaded only where certificates are made: not for certificate files.
+  const { SelfProvisionedTls } = await import('./self-provisioned-tls.js');
   const tls = new SelfProvisionedTls({
     client: KubeClient.fromKubeConfig(kc, 'flink-webhook'),
     namespace,

@@ -6,7 +6,7 @@
 // Both are followed with a watch, not by listing: the benchmark must not load the API server it measures.
 import { createReadStream, mkdtempSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { API_VERSION, FLINK_DEPLOYMENT } from '../../api/schema/crd.js';
@@ -18,7 +18,7 @@ import { flinkDeploymentCache, type FlinkDeploymentObject } from '../../kube/fli
 import { startInformer } from '../../kube/informer.js';
 import { bundle } from '../../local/image.js';
 import { upstreamExamplesDir } from '../support/paths.js';
-import { memoryMb, Report, until } from './report.js';
+import { cpuSeconds, memoryMb, Report, until } from './report.js';
 import type { KubernetesObject } from '@kubernetes/client-node';
 
 const ROUNDS = [100, 1000];
@@ -48,7 +48,7 @@ export async function benchReconciler(): Promise<void> {
     for (const n of ROUNDS) {
       took.set(n, await round(stack, client, report, n));
       if (n === ROUNDS[0]) {
-        const floor = await controlPlaneFloor(stack, client, n);
+        const floor = await controlPlaneFloor(stack, client, report, n);
         report.add(`reconciler.floor.${FLOOR}.all-available`, floor / 1000, 's');
         took.set(-FLOOR, floor);
       }
@@ -62,6 +62,9 @@ export async function benchReconciler(): Promise<void> {
       'Writes exclude Leases and Events (SPEC §9). Lifecycle transitions to STABLE: CREATED → UPGRADING → DEPLOYED → STABLE (3).',
       `floor: ${FLOOR} Deployments cloned from one of ours (same pod template, relabelled so neither the operator nor the stand-in`,
       'sees them), created by 32 clients at once, until all Available; of-floor: all STABLE over that (target ≤ 1.25).',
+      'cpu-per-resource: CPU time each process spent from the first create until the last resource was STABLE (Available),',
+      'per resource (benchmark: this process, its clients and watches and the Flink stand-in); cpu-busy: all of them',
+      'together over the cores the machine has for that time.',
     ]);
   } finally {
     await stack.stop();
@@ -79,6 +82,7 @@ async function round(stack: LocalStack, client: KubeClient, report: Report, n: n
   let peakRss = 0;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, memoryMb(operatorPid, 'VmRSS'))), 250);
 
+  const cpu = cpuMeter(stack);
   const start = Date.now();
   await pool(n, 32, async (i) => {
     const name = `basic-${i}`;
@@ -91,6 +95,7 @@ async function round(stack: LocalStack, client: KubeClient, report: Report, n: n
     throw new Error(`only ${stableAt.size} of ${n} STABLE after ${timeoutMs / 1000} s`);
   });
   clearInterval(sampler);
+  cpu.report(report, `reconciler.${n}`, n);
   await watch.stop();
   const allStable = Math.max(...stableAt.values());
   const latencies = [...stableAt].map(([name, at]) => at - appliedAt.get(name)!).sort((a, b) => a - b);
@@ -216,7 +221,7 @@ async function specPickups(client: KubeClient, ns: string): Promise<number[]> {
  * The control plane alone: FLOOR Deployments shaped like ours (cloned from a JobManager Deployment of `from`'s round)
  * created by 32 clients, until a watch has seen every one Available. No webhook, no operator, no Flink.
  */
-async function controlPlaneFloor(stack: LocalStack, client: KubeClient, from: number): Promise<number> {
+async function controlPlaneFloor(stack: LocalStack, client: KubeClient, report: Report, from: number): Promise<number> {
   const ns = `floor-${FLOOR}`;
   await stack.createNamespace(ns);
   const ours = await client.get<KubeObject & { spec: { selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> } } } }>(objectPath('apps/v1', 'deployments', `bench-${from}`, 'basic-0'));
@@ -226,6 +231,7 @@ async function controlPlaneFloor(stack: LocalStack, client: KubeClient, from: nu
       if (((obj as { status?: { availableReplicas?: number } }).status?.availableReplicas ?? 0) > 0) available.add(obj.metadata!.name!);
     },
   });
+  const cpu = cpuMeter(stack);
   const start = Date.now();
   await pool(FLOOR, 32, async (i) => {
     const labels = { app: `floor-${i}`, component: 'floor' };
@@ -238,9 +244,33 @@ async function controlPlaneFloor(stack: LocalStack, client: KubeClient, from: nu
   });
   await until(async () => available.size >= FLOOR || undefined, TIMEOUT_MS, 100);
   const took = Date.now() - start;
+  cpu.report(report, `reconciler.floor.${FLOOR}`, FLOOR);
   await watch.stop();
   return took;
 }
+
+/**
+ * The CPU each process of the stack spends from now until `report`, per resource, and how busy the machine's cores
+ * were meanwhile: on one machine the control plane, the operator, the webhook and the benchmark share the cores, so
+ * when they are saturated the time to STABLE is the CPU all of them spend per resource.
+ */
+function cpuMeter(stack: LocalStack) {
+  const pids = Object.entries(stack.processIds()).filter((e): e is [string, number] => e[1] !== undefined);
+  const own = () => (process.cpuUsage().user + process.cpuUsage().system) / 1e6;
+  const sample = () => new Map([...pids.map(([name, pid]) => [name, cpuSeconds(pid)] as const), [BENCH_PROCESS, own()]]);
+  const before = sample();
+  const startedAt = Date.now();
+  return {
+    report(report: Report, prefix: string, resources: number): void {
+      const spent = [...sample()].map(([name, seconds]) => [name, seconds - before.get(name)!] as const).sort((a, b) => b[1] - a[1]);
+      for (const [name, seconds] of spent) report.add(`${prefix}.cpu-per-resource.${name.replace(' (operator)', '')}`, (seconds * 1000) / resources, 'ms');
+      const total = spent.reduce((sum, [, seconds]) => sum + seconds, 0);
+      report.add(`${prefix}.cpu-busy`, (100 * total) / (((Date.now() - startedAt) / 1000) * availableParallelism()), '%');
+    },
+  };
+}
+/** This process: its clients, its watches and the Flink REST stand-in. */
+const BENCH_PROCESS = 'benchmark';
 
 /** The completed requests `keep` accepts, read line by line: at 5,000 resources the log outgrows one string. */
 async function auditEvents(stack: LocalStack, keep: (e: Audit) => boolean): Promise<Audit[]> {

@@ -32,6 +32,13 @@ export function memoryMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   return Number(match[1]) / 1024;
 }
 
+/** CPU time (user + system) a process has used so far, in seconds; /proc counts it in USER_HZ, 100 on Linux. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** Polls `probe` until it gives a value (its errors count as "not yet"). */
 export async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 300_000, everyMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { upstreamExamples } from '../support/examples.js';
 import { admissionReview } from '../support/reviews.js';
 import { bundle } from '../../local/image.js';
-import { chartNodeFlags } from '../../local/stack.js';
+import { chartNodeFlags, imageEnvironment } from '../../local/stack.js';
 import { repoRoot } from '../support/paths.js';
 import { startWebhook, type WebhookProcess } from '../support/webhook-process.js';
 import { memoryMb, Report } from './report.js';
@@ -35,12 +35,15 @@ export async function benchWebhook(): Promise<void> {
       if (result.errors + result.non2xx + result.mismatches > 0) throw new Error(`${path}: ${result.errors} errors, ${result.non2xx} non-2xx, ${result.mismatches} wrong answers`);
       // The floor, in the same run: bare node:https answering the same review with the same answer.
       const floor = await withFloor(webhook.certDir, expected, (port) => keepAlive(port, webhook.ca, path, body, expected));
+      const parseFloor = await withFloor(webhook.certDir, expected, (port) => keepAlive(port, webhook.ca, path, body, expected), 'parse');
       report.add(`webhook.${name}.keepalive.throughput`, result.requests.average, 'reviews/s');
       report.add(`webhook.${name}.keepalive.p50`, result.latency.p50, 'ms');
       report.add(`webhook.${name}.keepalive.p99`, result.latency.p99, 'ms');
       report.add(`webhook.${name}.floor.throughput`, floor.requests.average, 'reviews/s');
       report.add(`webhook.${name}.floor.p99`, floor.latency.p99, 'ms');
       report.add(`webhook.${name}.of-floor`, result.requests.average / floor.requests.average, 'ratio');
+      report.add(`webhook.${name}.parse-floor.throughput`, parseFloor.requests.average, 'reviews/s');
+      report.add(`webhook.${name}.parse-floor.of-floor`, parseFloor.requests.average / floor.requests.average, 'ratio');
     }
 
     const body = JSON.stringify(admissionReview(defaulted, { uid: 'bench' }));
@@ -52,15 +55,17 @@ export async function benchWebhook(): Promise<void> {
     report.add('webhook.with-kubeconfig.peak-rss', await peakWithKubeconfig(body), 'MB');
     const shipped = mkdtempSync(join(tmpdir(), 'flink-webhook-bundle-'));
     await bundle(shipped);
-    const image = { bin: join(shipped, 'flink-webhook.mjs'), nodeFlags: chartNodeFlags('flink-webhook.mjs') };
+    const image = { bin: join(shipped, 'flink-webhook.mjs'), nodeFlags: chartNodeFlags('flink-webhook.mjs'), env: imageEnvironment() };
     report.add('webhook.shipped.peak-rss', await peakUnderLoad(body, [], image), 'MB');
     report.add('webhook.shipped.with-kubeconfig.peak-rss', await peakWithKubeconfig(body, image), 'MB');
     report.summary([
       'with-kubeconfig: the same /validate keep-alive load on a webhook that also runs its informers (the API server',
       'here is unreachable, so the caches stay empty). shipped: the bundle the image runs, with the node flags of the',
-      `chart's webhook container (${chartNodeFlags('flink-webhook.mjs').join(' ')}), under the same load (npm run build leaves the modules unbundled).`,
+      `chart's webhook container (${chartNodeFlags('flink-webhook.mjs').join(' ')}) and the image's environment`,
+      `(${Object.entries(imageEnvironment()).map(([k, v]) => `${k}=${v}`).join(' ')}), under the same load (npm run build leaves the modules unbundled).`,
       'floor: bare node:https in its own process, same certificate and TLS settings, reading each body and answering it',
-      'with the same AdmissionReview. Targets: ≥ 0.7 of the floor with p99 ≤ 2 ms (keep-alive), peak RSS ≤ 80 MB.',
+      'with the same AdmissionReview. parse-floor: the same server that also JSON.parses each body — the least any webhook',
+      'reading its reviews does. Targets: ≥ 0.7 of the floor with p99 ≤ 2 ms (keep-alive), peak RSS ≤ 80 MB.',
       'Every answer was checked against the expected AdmissionReview.',
     ]);
   } finally {
@@ -68,7 +73,7 @@ export async function benchWebhook(): Promise<void> {
   }
 }
 
-type Launch = { bin?: string; nodeFlags?: string[] };
+type Launch = { bin?: string; nodeFlags?: string[]; env?: Record<string, string> };
 
 async function peakWithKubeconfig(body: string, launch: Launch = {}): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'flink-webhook-bench-'));
@@ -90,10 +95,10 @@ async function peakUnderLoad(body: string, args: string[], launch: Launch): Prom
 }
 
 /** Runs `load` against a bare node:https server (test/bench/https-floor.ts) answering `answer`. */
-async function withFloor<T>(certDir: string, answer: string, load: (port: number) => Promise<T>): Promise<T> {
+async function withFloor<T>(certDir: string, answer: string, load: (port: number) => Promise<T>, mode: 'answer' | 'parse' = 'answer'): Promise<T> {
   const answerFile = join(certDir, 'floor-answer.json');
   writeFileSync(answerFile, answer);
-  const floor = spawn(process.execPath, [join(repoRoot, 'dist/test/bench/https-floor.js'), certDir, answerFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const floor = spawn(process.execPath, [join(repoRoot, 'dist/test/bench/https-floor.js'), certDir, answerFile, mode], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const port = await new Promise<number>((resolve, reject) => {
       floor.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));

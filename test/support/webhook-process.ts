@@ -38,7 +38,7 @@ export function writeCertificates(dir: string, hosts = ['localhost', '127.0.0.1'
 }
 
 /** Needs the webhook at log level info: it learns the port from the "listening" line. */
-export async function startWebhook(extraArgs: string[] = [], options: { config?: string; certDir?: string; bin?: string; nodeFlags?: string[] } = {}): Promise<WebhookProcess> {
+export async function startWebhook(extraArgs: string[] = [], options: { config?: string; certDir?: string; bin?: string; nodeFlags?: string[]; env?: Record<string, string> } = {}): Promise<WebhookProcess> {
   const certDir = options.certDir ?? mkdtempSync(join(tmpdir(), 'flink-webhook-test-'));
   if (!options.certDir) writeCertificates(certDir);
   const args = [options.bin ?? webhookBin, '--port', '0', '--bind-address', '127.0.0.1', '--tls-cert-file', join(certDir, 'tls.crt'), '--tls-private-key-file', join(certDir, 'tls.key'), ...extraArgs];
@@ -47,7 +47,7 @@ export async function startWebhook(extraArgs: string[] = [], options: { config?:
     writeFileSync(configFile, options.config);
     args.push('--config', configFile);
   }
-  const proc = spawn(process.execPath, [...(options.nodeFlags ?? []), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...(options.nodeFlags ?? []), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   const logs: string[] = [];
   const port = await new Promise<number>((resolve, reject) => {
     let buffer = '';
