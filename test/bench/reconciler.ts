@@ -256,7 +256,10 @@ async function controlPlaneFloor(stack: LocalStack, client: KubeClient, report: 
  */
 function cpuMeter(stack: LocalStack) {
   const pids = Object.entries(stack.processIds()).filter((e): e is [string, number] => e[1] !== undefined);
-  const own = () => (process.cpuUsage().user + process.cpuUsage().system) / 1e6;
+  const own = () => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1e6;
+  };
   const sample = () => new Map([...pids.map(([name, pid]) => [name, cpuSeconds(pid)] as const), [BENCH_PROCESS, own()]]);
   const before = sample();
   const startedAt = Date.now();
