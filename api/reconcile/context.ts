@@ -9,7 +9,7 @@ import { lastReconciledSpec, writeSpecEnvelope, type SpecEnvelope } from '../spe
 import type { FlinkDeploymentSpec, FlinkDeploymentStatus, FlinkSessionJobStatus } from '../types.generated.js';
 import { asObject, type Json } from '../validation/access.js';
 import { deploymentConfig } from '../validation/index.js';
-import { errorDocument, isTerminal, observeStatus, withJob, type Observation } from './observe.js';
+import { errorDocument, isTerminal, jobEnded, observeStatus, withJob, type Observation } from './observe.js';
 import type { SnapshotAction, SnapshotRequest } from './snapshots.js';
 
 export const FINALIZER = 'flinkdeployments.flink.apache.org/finalizer';
@@ -188,8 +188,13 @@ export class PlanContext {
     return this.keepError ? { ...next, error: this.keepError } : next;
   }
 
-  /** Deletes the cluster: the JobManager Deployment, with HA metadata unless it must survive; looks again in a second. */
+  /**
+   * Deletes the cluster: the JobManager Deployment, with HA metadata unless it must survive; looks again in a second.
+   * Its job ends with it, and the status written with the deletion says so.
+   */
   deleteCluster(deleteHaMetadata: boolean, events: ReconcileEvent[] = []): Plan {
+    const job = this.status.jobStatus;
+    if (job) this.status = { ...this.status, jobStatus: jobEnded(job, this.now) };
     return this.plan({ events, actions: [{ kind: 'delete-cluster', deleteHaMetadata }], requeueAfterMs: 1000 });
   }
 

@@ -156,6 +156,15 @@ export interface JobFailure {
 export const TERMINAL_JOB_STATES: readonly FlinkJobState[] = ['FAILED', 'CANCELED', 'FINISHED'];
 export const isTerminal = (state: string | undefined): boolean => TERMINAL_JOB_STATES.includes(state as FlinkJobState);
 
+/**
+ * A job whose cluster the operator deleted, or that it stopped for a suspend or an upgrade (upstream's
+ * updateStatusAfterClusterDeletion and cancelJob): what had not ended by itself is now FINISHED, as upstream reports
+ * it; FAILED, CANCELED and FINISHED keep Flink's own word, and a resource that never had a job keeps none.
+ */
+export function jobEnded(job: JobStatus, now: number): JobStatus {
+  return job.state === undefined || isTerminal(job.state) ? job : { ...job, state: 'FINISHED', updateTime: String(now) };
+}
+
 /** `status.error` as upstream writes it: a JSON document `{"type", "message"}`. */
 export function errorDocument(type: string, message: string, throwableList?: JobFailure['throwableList']): string {
   return JSON.stringify({ type, message, ...(throwableList ? { throwableList } : {}) });
@@ -217,6 +226,11 @@ export function observeStatus(name: string, generation: number, current: FlinkDe
       status.error = errorDocument('org.apache.flink.kubernetes.operator.exception.MissingJobManagerException', MISSING_JOB_MANAGER);
     }
     if (shouldRun && !isTerminal(job.state) && job.state !== undefined) setJobState('RECONCILING');
+    // Suspended with no cluster left: nothing runs, whatever an earlier status said (one written before this rule).
+    if (rs.state === 'DEPLOYED' && reconciledState === 'suspended') {
+      const ended = jobEnded(job, seen.now).state;
+      if (ended) setJobState(ended);
+    }
   } else if (!jm.available && jm.replicaFailure) {
     // Upstream's DeploymentFailedException: ERROR, the job RECONCILING, Kubernetes' reason in the error and an event —
     // written when it begins (as upstream, which throws only when not in ERROR yet), kept while it lasts.

@@ -6,7 +6,7 @@
 // Submission is exactly-once across operator restarts: the job id is chosen and written to the status (job state
 // RECONCILING) before the jar is run with that id, so a later pass finds the job on the session by its id or submits
 // it again under the same id — never a second job.
-import { isTerminal, errorDocument, withJob, type FlinkJob, type JobFailure } from './observe.js';
+import { isTerminal, errorDocument, jobEnded, withJob, type FlinkJob, type JobFailure } from './observe.js';
 import { isOperatorKey } from '../cluster/flink-configuration.js';
 import { recordSpec, restoreFrom, settlingCheckMs, specUpgradeMode, timing, type ReconcileEvent, type StopJob, type StopMechanism, type Timing } from './context.js';
 import { invalidity } from './planners/validation.js';
@@ -246,7 +246,7 @@ class SessionJobPlanner {
     // Not on the session: while the session is being redeployed it will not be, so the attempt ends here.
     if (sessionUpgrading(session.deployment)) return this.done({ status: { ...this.status, jobStatus: { ...job, state: 'CANCELED' } }, requeueAfterMs: 1000 });
     if (diffSpecs(last.spec, this.spec).type === 'IGNORE') return this.submit(last.spec, job.jobId!, job.upgradeSavepointPath, last.firstDeployment);
-    if (asObject(this.spec.job)?.state === 'suspended') return this.done({ status: this.record(this.status, this.spec, false, 'suspended') });
+    if (asObject(this.spec.job)?.state === 'suspended') return this.suspendIdle();
     const { recorded, path } = restoreFrom(this.spec, last.spec, job.upgradeSavepointPath);
     return this.submit(recorded, job.jobId!, path, last.firstDeployment);
   }
@@ -355,10 +355,17 @@ class SessionJobPlanner {
     if (!upgrading && lastJobState(this.status) === 'running' && (occupiesSession(this.status) || endedOnSession)) {
       return this.stop(this.spec, wantRunning, [{ type: 'Normal', reason: 'Suspended', message: 'Suspending existing job.' }]);
     }
-    if (!wantRunning) return this.done({ status: this.record(this.status, this.spec, false, 'suspended') });
+    if (!wantRunning) return this.suspendIdle();
     // Resume or upgrade from the state the old job left (stateless: from nothing).
     const { recorded, path } = restoreFrom(this.spec, last.spec, this.status.jobStatus?.upgradeSavepointPath);
     return this.submit(recorded, this.input.newJobId, path, false);
+  }
+
+  /** Suspended while no job of its runs on the session (never submitted, or already over): nothing to stop. */
+  private suspendIdle(): SessionJobPlan {
+    const job = this.status.jobStatus;
+    const status = job ? { ...this.status, jobStatus: jobEnded(job, this.input.observation.now) } : this.status;
+    return this.done({ status: this.record(status, this.spec, false, 'suspended') });
   }
 
   /**

@@ -60,13 +60,18 @@ describe('reconciler: upgrades, suspend and resume', function () {
     expect(await eventually('Flink to report the restore', () => restoredFrom(after.url, after.jid))).to.equal(checkpoint);
   });
 
-  it('upgrades with upgradeMode stateless by starting the new job empty', async () => {
+  it('upgrades with upgradeMode stateless by starting the new job empty; suspended, its job reads FINISHED, not RUNNING', async () => {
     const ns = namespace();
     await apply(ns, statefulDeployment('stateless'));
     await waitForLifecycle(ns, NAME, 'STABLE');
     const { after, status } = await upgradeParallelism(ns);
     expect(status.jobStatus?.upgradeSavepointPath).to.equal(undefined);
     expect(await restoredFrom(after.url, after.jid), 'nothing restored').to.equal(undefined);
+
+    await patchSpec(ns, NAME, { job: { state: 'suspended' } });
+    await eventually('the cluster to be gone', async () => (await getDeployment(ns, NAME))?.status?.jobManagerDeploymentStatus === 'MISSING' && (await restUrl(ns, NAME)) === undefined, 60_000);
+    const table = (await kubectl(['get', 'flinkdeployments', NAME, '-n', ns])).stdout;
+    expect(table, 'what kubectl get shows under JOB STATUS').to.match(new RegExp(`^${NAME}\\s+FINISHED\\s+SUSPENDED\\b`, 'm'));
   });
 
   it('suspends with a savepoint and nothing left running, then resumes from that savepoint', async () => {

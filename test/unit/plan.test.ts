@@ -205,6 +205,63 @@ describe('reconcile plan (pure)', () => {
     expect(p.actions).to.deep.equal([{ kind: 'delete-cluster', deleteHaMetadata: false }]);
   });
 
+  describe('the job state once a job is stopped tells the truth (upstream: FINISHED once stopped or its cluster deleted)', () => {
+    const HA = { 'high-availability.type': 'kubernetes', 'high-availability.storageDir': 'file:///ha' };
+    /**
+     * Drives the planner as the reconciler would, from a STABLE job to the end of a spec change: each pass's status
+     * written, a stop's status after it, Flink's word on a stopped job, and the cluster gone once deleted. Returns the
+     * status written with the cluster's deletion and the one the passes settle on.
+     */
+    function stopThrough(deployed: Record<string, any>, desired: Record<string, any>) {
+      let status: Record<string, any> = stableStatus(deployed);
+      let seen = running();
+      let atDeletion: FlinkDeploymentStatus | undefined;
+      for (let pass = 0; pass < 8 && !(atDeletion && seen === absent); pass++) {
+        const p = plan(resource(desired, status), seen);
+        status = p.status;
+        for (const action of p.actions) {
+          if (action.kind === 'stop-job') {
+            status = action.statusAfter(action.mechanism === 'savepoint' ? 'file:///sp/savepoint-9' : undefined);
+            seen = running(action.mechanism === 'savepoint' ? 'FINISHED' : 'CANCELED');
+          }
+          if (action.kind === 'delete-cluster') (atDeletion = p.status), (seen = absent);
+        }
+      }
+      return { atDeletion, settled: plan(resource(desired, status), absent).status };
+    }
+    const withHa = (s: Record<string, any>) => ((s.flinkConfiguration = { ...s.flinkConfiguration, ...HA }), s);
+    // [upgrade mode, HA, Flink's word for the stopped job: what a user reads under JOB STATUS once SUSPENDED]
+    const rows: [string, boolean, string][] = [
+      ['stateless', false, 'FINISHED'], // the cluster is deleted under the running job
+      ['savepoint', false, 'FINISHED'], // stop-with-savepoint: Flink says FINISHED
+      ['last-state', false, 'CANCELED'], // cancelled, the newest checkpoint kept: Flink says CANCELED
+      ['last-state', true, 'FINISHED'], // the cluster goes, the job lives on in HA metadata
+    ];
+    for (const [upgradeMode, ha, state] of rows) {
+      it(`suspend, upgradeMode ${upgradeMode}${ha ? ' with Kubernetes HA' : ''}: SUSPENDED, JobManager MISSING, job ${state}`, () => {
+        const deployed = spec({ upgradeMode });
+        const { atDeletion, settled } = stopThrough(ha ? withHa(deployed) : deployed, (ha ? withHa : (s: Record<string, any>) => s)(spec({ upgradeMode, state: 'suspended' })));
+        expect(atDeletion?.jobStatus?.state, 'written with the deletion').to.equal(state);
+        expect([settled.lifecycleState, settled.jobManagerDeploymentStatus, settled.jobStatus?.state]).to.deep.equal(['SUSPENDED', 'MISSING', state]);
+      });
+    }
+
+    it('an upgrade: the old job reads FINISHED while its cluster is replaced, then RECONCILING under the new deployment', () => {
+      const { atDeletion, settled } = stopThrough(spec({ upgradeMode: 'stateless' }), spec({ upgradeMode: 'stateless', parallelism: 4 }));
+      expect(atDeletion?.jobStatus?.state).to.equal('FINISHED');
+      expect([settled.lifecycleState, settled.jobStatus?.state]).to.deep.equal(['UPGRADING', 'RECONCILING']);
+    });
+
+    it('a status stored SUSPENDED with the job RUNNING and no cluster (written before this rule) reads FINISHED on the next look', () => {
+      const suspendedSpec = spec({ upgradeMode: 'stateless', state: 'suspended' });
+      const stale = { ...stableStatus(suspendedSpec, 'RUNNING'), jobManagerDeploymentStatus: 'MISSING' };
+      const p = plan(resource(suspendedSpec, stale), absent);
+      expect([p.status.lifecycleState, p.status.jobStatus?.state]).to.deep.equal(['SUSPENDED', 'FINISHED']);
+      expect(p.events.map((e) => e.message)).to.deep.equal(['Job status changed from RUNNING to FINISHED']);
+      expect(plan(resource(suspendedSpec, { ...stale, jobStatus: { jobId: JOB_ID, state: 'FAILED' } }), absent).status.jobStatus?.state, "Flink's own end is kept").to.equal('FAILED');
+    });
+  });
+
   it('resume from suspended restores from the recorded savepoint', () => {
     const status: Record<string, any> = { ...stableStatus(spec({ state: 'suspended' }), 'FINISHED'), jobManagerDeploymentStatus: 'MISSING' };
     status.jobStatus.upgradeSavepointPath = 'file:///sp/savepoint-3';

@@ -125,12 +125,23 @@ describe('FlinkSessionJob planner', () => {
     expect(stop.actions[0]).to.deep.include({ kind: 'stop-job', mechanism: 'cancel', restorePoint: false });
     r = apply(r, stop);
     expect(r.status?.lifecycleState).to.equal('SUSPENDED');
+    expect(r.status?.jobStatus?.state, "cancelled: Flink's own word, not RUNNING").to.equal('CANCELED');
     expect(recordedJob(r).state).to.equal('suspended');
     expect(pass(r, ready([running(id, 'CANCELED')])).actions).to.deep.equal([]);
     r = { ...r, spec: { ...r.spec, job: { ...r.spec.job!, state: 'running' } } };
     const resume = pass(r, ready([running(id, 'CANCELED')]));
     expect(resume.actions[0]).to.deep.include({ kind: 'submit' });
     expect((resume.actions[0] as { request: { savepointPath?: string } }).request.savepointPath).to.equal(undefined);
+  });
+
+  it('suspended while its submission never reached the session: nothing to stop, and the job reads FINISHED, not RECONCILING', () => {
+    const submitting = apply(sessionJob(), pass(sessionJob(), ready()));
+    const inFlight = { ...submitting, status: pass(sessionJob(), ready()).status };
+    // Suspended with another change at once (a suspend alone matches the spec recorded while submitting).
+    const suspendedSpec = { ...inFlight.spec, job: { ...inFlight.spec.job!, state: 'suspended' as const, parallelism: 3 } };
+    const plan = pass({ ...inFlight, spec: suspendedSpec }, ready());
+    expect(plan.actions).to.deep.equal([]);
+    expect([plan.status.lifecycleState, plan.status.jobStatus?.state]).to.deep.equal(['SUSPENDED', 'FINISHED']);
   });
 
   it('deletion cancels its own job, then lets the finalizer go; without a job on the session the finalizer goes at once', () => {
