@@ -54,7 +54,7 @@ await yargs(hideBin(process.argv))
   .command(
     'status <name>',
     'lifecycle, job, JobManager, last savepoint, error and events of one resource; exits 1 when FAILED',
-    (y) => named(y).option('watch', { alias: 'w', type: 'boolean', describe: 'follow changes; exit 0 on STABLE, 1 on FAILED or ROLLED_BACK' }),
+    (y) => named(y).option('watch', { alias: 'w', type: 'boolean', describe: 'follow changes until it settles where its spec asks: exit 0 on STABLE (or SUSPENDED with its cluster gone, when suspended), 1 on FAILED, ROLLED_BACK or a spec the operator refused' }),
     run((session, argv, name) => status(session, name, output(argv), argv.watch === true)),
   )
   .command('suspend <name>', 'suspend the job (spec.job.state: suspended)', named, specVerb('suspend'))

@@ -1,6 +1,7 @@
 // What `kubectl flink list` and `status` show, without I/O: rows of kubectl-style tables, the one-screen status,
 // and the exit code a status means (so `status` can gate a CI pipeline).
-import { asObject, type Json } from '../validation/access.js';
+import { VALIDATION_ERROR_TYPE } from '../reconcile/context.js';
+import { asInteger, asObject, asString, type Json } from '../validation/access.js';
 
 export interface Table {
   headers: string[];
@@ -153,10 +154,34 @@ const firstLine = (s: string): string => {
 };
 const eventTime = (e: Json): number => Date.parse(text(e, 'lastTimestamp') || text(e, 'eventTime') || text(e, 'metadata', 'creationTimestamp')) || 0;
 
-/** What a lifecycle state means for `status` (exit 1 on FAILED) and `status --watch` (done on STABLE, FAILED, ROLLED_BACK). */
-export function statusVerdict(lifecycle: string | undefined): { exitCode: 0 | 1; final: boolean } {
-  if (lifecycle === 'FAILED' || lifecycle === 'ROLLED_BACK') return { exitCode: 1, final: true };
-  return { exitCode: 0, final: lifecycle === 'STABLE' };
+/**
+ * What a resource's status means for `status` (exit 1 on FAILED or ROLLED_BACK) and for `status --watch`, which ends
+ * once the resource has settled where its spec asks: STABLE when it should run; SUSPENDED with its cluster gone when
+ * the spec suspends it (exit 0); FAILED, ROLLED_BACK, or a spec the operator refused (exit 1). A state from before the
+ * operator took up the current spec (observedGeneration behind generation) settles nothing.
+ */
+export function statusVerdict(resource: Json): { exitCode: 0 | 1; final: boolean } {
+  const status = asObject(resource.status);
+  const lifecycle = status?.lifecycleState;
+  const exitCode = lifecycle === 'FAILED' || lifecycle === 'ROLLED_BACK' ? 1 : 0;
+  const generation = asInteger(asObject(resource.metadata)?.generation);
+  const observed = asInteger(status?.observedGeneration);
+  // The operator keeps running the last valid spec and records the refusal without taking the new generation up.
+  if (generation !== undefined && observed !== undefined && observed < generation) return errorType(status?.error) === VALIDATION_ERROR_TYPE ? { exitCode: 1, final: true } : { exitCode, final: false };
+  if (exitCode === 1) return { exitCode, final: true };
+  if (asObject(asObject(resource.spec)?.job)?.state !== 'suspended') return { exitCode, final: lifecycle === 'STABLE' };
+  const clusterGone = resource.kind === 'FlinkSessionJob' || (status?.jobManagerDeploymentStatus ?? 'MISSING') === 'MISSING';
+  return { exitCode, final: lifecycle === 'SUSPENDED' && clusterGone };
+}
+
+/** The `type` of upstream's `status.error` document, if it is one. */
+function errorType(error: unknown): string | undefined {
+  if (typeof error !== 'string') return undefined;
+  try {
+    return asString(asObject(JSON.parse(error))?.type);
+  } catch {
+    return undefined;
+  }
 }
 
 /** A table in kubectl's own style: upper-case headers, columns padded with three spaces, no borders. */

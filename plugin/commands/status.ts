@@ -1,5 +1,5 @@
-// `kubectl flink status NAME`: one screen of what a user needs to know; `--watch` follows it to a final state.
-// Exit 1 on FAILED (and, watching, on ROLLED_BACK), so a CI pipeline can gate on it.
+// `kubectl flink status NAME`: one screen of what a user needs to know; `--watch` follows it until it settles where
+// its spec asks (api/cli/views.ts statusVerdict). Exit 1 on FAILED or ROLLED_BACK, so a CI pipeline can gate on it.
 import { errorLine, statusLines, statusVerdict } from '../../api/cli/views.js';
 import { asObject, asString, type Json } from '../../api/validation/access.js';
 import { print, printObjects, type OutputFormat } from '../output.js';
@@ -10,7 +10,7 @@ export async function status(session: Session, name: string, output: OutputForma
   if (watch) return follow(session, resource);
   if (output === 'json' || output === 'yaml' || output === 'name') printObjects(resource, output);
   else for (const line of statusLines(await gather(session, resource))) print(line);
-  return statusVerdict(lifecycleOf(resource)).exitCode;
+  return statusVerdict(resource).exitCode;
 }
 
 const lifecycleOf = (r: Json): string | undefined => asString(asObject(r.status)?.lifecycleState);
@@ -31,7 +31,7 @@ async function gather(session: Session, resource: Json) {
   return { resource, events: (await events).items, now: Date.now(), ...(newest ? { lastSnapshot: newest } : {}), ...((await cluster) ? { session: await cluster } : {}) };
 }
 
-/** One line per change of lifecycle, job state or error, until a final state; polled once a second. */
+/** One line per change of lifecycle, job state or error, until it settles; polled once a second. */
 async function follow(session: Session, first: Json): Promise<number> {
   const kind = asString(first.kind) as 'FlinkDeployment' | 'FlinkSessionJob';
   const name = asString(asObject(first.metadata)?.name) ?? '';
@@ -42,7 +42,7 @@ async function follow(session: Session, first: Json): Promise<number> {
     const line = [lifecycleOf(resource) ?? '<none>', asString(asObject(s?.jobStatus)?.state) ?? '<none>', errorLine(asString(s?.error) ?? '')].join('   ').trimEnd();
     if (line !== shown) print(`${new Date().toISOString().slice(11, 19)}   ${line}`);
     shown = line;
-    const verdict = statusVerdict(lifecycleOf(resource));
+    const verdict = statusVerdict(resource);
     if (verdict.final) return verdict.exitCode;
     await new Promise((r) => setTimeout(r, 1000));
     resource = await session.call(`get ${kind.toLowerCase()}s`, (c) => c.get<Json>(session.path(kind, name)));

@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { didYouMean, diffPaths, jobStatePatch, parseTargetName, restartPatch, rollbackPlan, savepointRequest } from '../../api/cli/operations.js';
 import { errorLine, formatTable, humanDuration, listTable, statusLines, statusVerdict } from '../../api/cli/views.js';
 import { writeSpecEnvelope } from '../../api/spec-envelope.js';
+import type { Json } from '../../api/validation/access.js';
 
 const NOW = Date.parse('2026-11-30T12:00:00Z');
 const job = (over: Record<string, unknown> = {}) => ({ jarURI: 'local:///x.jar', parallelism: 2, state: 'running', upgradeMode: 'savepoint', ...over });
@@ -115,13 +116,25 @@ describe('kubectl flink: what it shows', () => {
     expect(errorLine('plain text\nmore')).to.equal('plain text');
   });
 
-  it('exit codes: FAILED is 1; watching, STABLE ends with 0, FAILED and ROLLED_BACK with 1', () => {
-    expect(['STABLE', 'DEPLOYED', 'FAILED', 'ROLLED_BACK', undefined].map(statusVerdict)).to.deep.equal([
-      { exitCode: 0, final: true },
-      { exitCode: 0, final: false },
-      { exitCode: 1, final: true },
-      { exitCode: 1, final: true },
-      { exitCode: 0, final: false },
-    ]);
+  describe('exit codes: FAILED is 1; watching ends once the resource settles where its spec asks', () => {
+    const VALIDATION = JSON.stringify({ type: 'org.apache.flink.kubernetes.operator.exception.ValidationException', message: 'spec.job.parallelism: must be ≥ 1' });
+    const deployment = (job: string, status: Record<string, unknown>, observed = 2): Json =>
+      ({ kind: 'FlinkDeployment', metadata: { name: 'orders', generation: 2 }, spec: { job: { state: job } }, status: { observedGeneration: observed, ...status } });
+    const rows: [string, Json, { exitCode: 0 | 1; final: boolean }][] = [
+      ['running, STABLE', deployment('running', { lifecycleState: 'STABLE', jobManagerDeploymentStatus: 'READY' }), { exitCode: 0, final: true }],
+      ['running, DEPLOYED', deployment('running', { lifecycleState: 'DEPLOYED' }), { exitCode: 0, final: false }],
+      ['FAILED', deployment('running', { lifecycleState: 'FAILED' }), { exitCode: 1, final: true }],
+      ['ROLLED_BACK', deployment('running', { lifecycleState: 'ROLLED_BACK' }), { exitCode: 1, final: true }],
+      ['no status yet', { kind: 'FlinkDeployment', metadata: { generation: 1 }, spec: {} }, { exitCode: 0, final: false }],
+      ['suspended, SUSPENDED, cluster gone', deployment('suspended', { lifecycleState: 'SUSPENDED', jobManagerDeploymentStatus: 'MISSING' }), { exitCode: 0, final: true }],
+      ['suspended, SUSPENDED, cluster still being deleted', deployment('suspended', { lifecycleState: 'SUSPENDED', jobManagerDeploymentStatus: 'READY' }), { exitCode: 0, final: false }],
+      ['suspended, still STABLE (the suspend not yet taken up)', deployment('suspended', { lifecycleState: 'STABLE', jobManagerDeploymentStatus: 'READY' }, 1), { exitCode: 0, final: false }],
+      ['resumed, still SUSPENDED', deployment('running', { lifecycleState: 'SUSPENDED', jobManagerDeploymentStatus: 'MISSING' }), { exitCode: 0, final: false }],
+      ['a fix applied to a FAILED job, not yet taken up', deployment('running', { lifecycleState: 'FAILED' }, 1), { exitCode: 1, final: false }],
+      ['a spec the operator refused (observedGeneration stays behind)', deployment('running', { lifecycleState: 'STABLE', error: VALIDATION }, 1), { exitCode: 1, final: true }],
+      ['a session job suspended, SUSPENDED', { kind: 'FlinkSessionJob', metadata: { generation: 2 }, spec: { job: { state: 'suspended' } }, status: { observedGeneration: 2, lifecycleState: 'SUSPENDED' } }, { exitCode: 0, final: true }],
+      ['a session cluster, STABLE', { kind: 'FlinkDeployment', metadata: { generation: 1 }, spec: {}, status: { observedGeneration: 1, lifecycleState: 'STABLE' } }, { exitCode: 0, final: true }],
+    ];
+    for (const [what, resource, verdict] of rows) it(what, () => expect(statusVerdict(resource)).to.deep.equal(verdict));
   });
 });
