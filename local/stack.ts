@@ -1,6 +1,6 @@
 // The local stack: the control plane, our CRDs, the chart's RBAC bound to the webhook's and the operator's own
 // users, and the webhook registered with `url` + `caBundle` so every kubectl apply crosses the real admission chain.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
@@ -122,6 +122,21 @@ export class LocalStack {
   /** The admin kubeconfig. */
   get kubeconfig(): string {
     return this.controlPlane.kubeconfig();
+  }
+
+  /**
+   * The folder a user puts first on PATH (npm start prints it): the stack's kubectl and, beside it, the kubectl-flink
+   * plugin of this checkout's build, so `kubectl flink …` works as after a krew install.
+   */
+  userBinDir(): string {
+    const dir = join(this.options.stateDir, 'bin');
+    mkdirSync(dir, { recursive: true });
+    for (const [name, target] of [['kubectl', this.binaries.kubectl], ['kubectl-flink', join(repoRoot, 'dist/kubectl-flink.mjs')]] as const) {
+      const link = join(dir, name);
+      rmSync(link, { force: true });
+      symlinkSync(target, link);
+    }
+    return dir;
   }
 
   kubectl(args: string[], options: { identity?: Identity; input?: string } = {}): Promise<string> {

@@ -3,13 +3,14 @@
 // flags and KUBECONFIG, the everyday flows a user runs, and the failures a user meets — each one line, exit 1.
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { repoRoot } from '../../local/stack.js';
+import { quickStart, shellLine } from '../../local/quick-start.js';
 import { ensureKrew } from '../../local/krew.js';
 import { releasePlugin } from '../../local/plugin-release.js';
-import { eventually, localStack, scratchDir, useStackNamespace } from '../support/stack.js';
+import { eventually, kubectl, localStack, scratchDir, useStackNamespace } from '../support/stack.js';
 import { apply, getDeployment, snapshotDir, statefulDeployment, upstreamDeployment, waitForLifecycle, waitForUpgraded } from '../support/flink-deployments.js';
 
 interface Run {
@@ -18,12 +19,14 @@ interface Run {
   stderr: string;
 }
 
+/** The folder npm start tells a user to put on PATH (kubectl and the plugin), and a HOME for kubectl's cache. */
 let binDir = '';
+let home = '';
 
 /** `kubectl flink …` with the stack's kubectl and the plugin on PATH; the admin kubeconfig unless `env` says else. */
 async function flink(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<Run> {
   const stack = await localStack();
-  return run(stack.binaries.kubectl, ['flink', ...args], { PATH: `${binDir}:${process.env.PATH}`, HOME: binDir, KUBECONFIG: stack.kubeconfig, ...env }, timeoutMs);
+  return run(stack.binaries.kubectl, ['flink', ...args], { PATH: `${binDir}:${process.env.PATH}`, HOME: home, KUBECONFIG: stack.kubeconfig, ...env }, timeoutMs);
 }
 
 function run(command: string, args: string[], env: Record<string, string>, timeoutMs = 120_000): Promise<Run> {
@@ -48,11 +51,11 @@ describe('kubectl flink (the plugin, through the real kubectl)', function () {
   before(async () => {
     const bundle = join(repoRoot, 'dist/kubectl-flink.mjs');
     expect(existsSync(bundle), `${bundle} (npm run build makes it)`).to.equal(true);
-    binDir = await scratchDir('plugin-bin');
-    if (!existsSync(join(binDir, 'kubectl-flink'))) symlinkSync(bundle, join(binDir, 'kubectl-flink'));
+    binDir = (await localStack()).userBinDir();
+    home = await scratchDir('plugin-home');
   });
 
-  it('list, status, suspend, resume, restart and savepoint on a running job, in every output format; status --watch gates on STABLE', async () => {
+  it('list, status, suspend, resume, restart and savepoint on a running job, in every output format; status --watch settles on SUSPENDED (job FINISHED) and on STABLE', async () => {
     const ns = namespace();
     await apply(ns, statefulDeployment('savepoint', 'orders'));
     await waitForLifecycle(ns, 'orders', 'STABLE');
@@ -80,7 +83,13 @@ describe('kubectl flink (the plugin, through the real kubectl)', function () {
 
     const suspended = await flink(['suspend', 'orders', '-n', ns]);
     expect(suspended.stdout.trim()).to.equal('flinkdeployment.flink.apache.org/orders suspended');
-    await eventually('SUSPENDED through status', async () => (await flink(['status', 'orders', '-n', ns])).stdout.includes('Lifecycle:       SUSPENDED') || undefined, 120_000);
+    // What a user does next: watch it settle. It ends on SUSPENDED with the cluster gone, and the job is over.
+    const settled = await flink(['status', 'orders', '-n', ns, '--watch'], {}, 180_000);
+    expect(settled.code, settled.stdout + settled.stderr).to.equal(0);
+    expect(settled.stdout.trim().split('\n').at(-1)).to.match(/SUSPENDED\s+FINISHED$/);
+    expect((await flink(['status', 'orders', '-n', ns])).stdout).to.contain('Lifecycle:       SUSPENDED').and.match(/^Job:\s+FINISHED\b/m).and.contain('JobManager:      MISSING');
+    expect((await flink(['list', '-n', ns])).stdout).to.match(/^orders\s+FlinkDeployment\s+native\/application\s+v2_2\s+FINISHED\s+SUSPENDED\s+\S+$/m);
+    expect((await kubectl(['get', 'flinkdeployments', '-n', ns])).stdout).to.match(/^orders\s+FINISHED\s+SUSPENDED\b/m);
     expect((await flink(['resume', 'orders', '-n', ns])).stdout.trim()).to.equal('flinkdeployment.flink.apache.org/orders resumed');
     const watched = await flink(['status', 'orders', '-n', ns, '--watch'], {}, 180_000);
     expect(watched.code, watched.stdout + watched.stderr).to.equal(0);
@@ -179,13 +188,24 @@ describe('kubectl flink (the plugin, through the real kubectl)', function () {
     expect((await flink(['list', '-o', 'xml'])).code).to.equal(2);
   });
 
+  it("npm start's shell line puts kubectl flink on PATH: pasted into a plain shell, `kubectl flink version` and `list` work", async () => {
+    const stack = await localStack();
+    const line = shellLine(stack);
+    expect(quickStart(stack, { repoRoot, stateDir: '.local/stack', elapsed: '1s' })).to.contain(`  ${line}\n`).and.match(/^  kubectl flink status state-machine --watch$/m);
+    // The machine's PATH without anything this test run put on it: node, bash, coreutils.
+    const plainPath = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'].filter(existsSync).join(':');
+    const shell = await run('bash', ['-c', `${line} && kubectl flink version && kubectl flink list -A -o name`], { PATH: plainPath, HOME: home });
+    expect(shell.code, shell.stderr).to.equal(0);
+    expect(shell.stdout).to.match(/^kubectl-flink \d+\.\d+\.\d+ /);
+  });
+
   it('version; completion bash is a script bash sources without error', async () => {
     const version = await flink(['version']);
     expect(version.stdout.trim()).to.match(/^kubectl-flink \d+\.\d+\.\d+ \(flink\.apache\.org\/v1beta1\)$/);
     expect(JSON.parse((await flink(['version', '-o', 'json'])).stdout)).to.have.property('plugin');
     const completion = await flink(['completion', 'bash']);
     expect(completion.code).to.equal(0);
-    const script = join(binDir, 'completion.bash');
+    const script = join(home, 'completion.bash');
     writeFileSync(script, completion.stdout);
     const sourced = await new Promise<number>((resolve) => execFile('bash', ['-c', `set -e; source ${script}; complete -p kubectl-flink`], (err) => resolve(err ? 1 : 0)));
     expect(sourced).to.equal(0);
