@@ -97,8 +97,13 @@ export function isHighAvailabilityEnabled(config: FlatConfig): boolean {
 export const CHECKPOINT_DIR_KEYS = ['execution.checkpointing.dir', 'state.checkpoints.dir'] as const;
 export const SAVEPOINT_DIR_KEYS = ['execution.checkpointing.savepoint-dir', 'state.savepoints.dir'] as const;
 
-export function firstSet(config: FlatConfig, keys: readonly string[]): string | undefined {
-  return keys.map((k) => config[k]).find((v) => !isBlank(v));
+/**
+ * A directory as Flink reads its option: the key, else its deprecated names in order (a key present but blank hides
+ * the older ones, as in withFallbacks); undefined when what Flink finds is blank, for that is no directory.
+ */
+export function directoryOption(config: FlatConfig, keys: readonly [string, ...string[]]): string | undefined {
+  const value = withFallbacks(config, keys[0], keys.slice(1));
+  return isBlank(value) ? undefined : value;
 }
 
 const MEMORY_UNITS: Record<string, number> = {

@@ -4,7 +4,7 @@
 // COMPLETED at once. The trigger id is chosen here and written with IN_PROGRESS before Flink is asked, so an operator
 // restarted in between asks again under the same id instead of taking a second snapshot. On deletion a completed
 // savepoint with `disposeOnDelete` is disposed of through Flink before the finalizer goes.
-import { firstSet, SAVEPOINT_DIR_KEYS, type FlatConfig } from '../flink-config.js';
+import { directoryOption, SAVEPOINT_DIR_KEYS, type FlatConfig } from '../flink-config.js';
 import type { FlinkStateSnapshotSpec, FlinkStateSnapshotStatus } from '../types.generated.js';
 import { asObject, asString, type Json } from '../validation/access.js';
 import { deploymentConfig } from '../validation/index.js';
@@ -178,7 +178,7 @@ function triggerAction(input: StateSnapshotInput, reference: JobReference, jobId
   const { spec } = input.snapshot;
   const snapshot = snapshotKindOf(spec);
   if (snapshot === 'checkpoint') return { kind: 'trigger', reference, snapshot, jobId, triggerId };
-  const path = spec.savepoint?.path ?? firstSet(input.job.config ?? {}, SAVEPOINT_DIR_KEYS);
+  const path = spec.savepoint?.path ?? directoryOption(input.job.config ?? {}, SAVEPOINT_DIR_KEYS);
   return path ? { kind: 'trigger', reference, snapshot, jobId, triggerId, path, formatType: spec.savepoint?.formatType ?? 'CANONICAL' } : undefined;
 }
 

@@ -4,9 +4,9 @@ import type { JsonValue } from '../kubernetes-types.js';
 import { lastReconciledSpec } from '../spec-envelope.js';
 import { asObject, asString, type Json } from './access.js';
 import { validateName } from './deployment.js';
-import { fieldError, type FieldError } from './field-error.js';
+import { fieldError, shown, type FieldError } from './field-error.js';
 import { validateJarUri, type HostResolution } from './jar-uri.js';
-import { validateJobSpec } from './job.js';
+import { validateJobConfiguration, validateParallelism } from './job.js';
 
 /** What the caller knows of the target session FlinkDeployment. */
 export type SessionTarget =
@@ -46,7 +46,7 @@ export function validateFlinkSessionJob(resource: Json, config: FlatConfig, targ
 
   const last = lastReconciledSpec(resource.status)?.spec;
   if (last && last.deploymentName !== undefined && deploymentName !== last.deploymentName) {
-    errors.push(fieldError('spec.deploymentName', `cannot change after the job was submitted (was ${JSON.stringify(last.deploymentName)}); create a new FlinkSessionJob`));
+    errors.push(fieldError('spec.deploymentName', `cannot change after the job was submitted (was ${shown(last.deploymentName)}); create a new FlinkSessionJob`));
   }
 
   const jarURI = asString(job?.jarURI);
@@ -56,13 +56,16 @@ export function validateFlinkSessionJob(resource: Json, config: FlatConfig, targ
     warnings.push(...verdict.warnings);
   }
 
+  // A parallelism below 1 never runs on any session: refused whatever is known of the target (upstream checks it only
+  // once the session is found).
+  if (job) errors.push(...validateParallelism(job, undefined));
   if (target.state === 'found') {
     if (asObject(target.deployment.spec)?.job) {
-      errors.push(fieldError('spec.deploymentName', `FlinkDeployment ${JSON.stringify(deploymentName)} is an application cluster; session jobs need a session cluster (one without spec.job)`));
+      errors.push(fieldError('spec.deploymentName', `FlinkDeployment ${shown(deploymentName)} is an application cluster; session jobs need a session cluster (one without spec.job)`));
     }
-    if (job) errors.push(...validateJobSpec(job, undefined, config));
+    if (job) errors.push(...validateJobConfiguration(job, config));
   } else if (target.state === 'missing') {
-    warnings.push(`spec.deploymentName: FlinkDeployment ${JSON.stringify(deploymentName)} does not exist yet; the job starts once it does`);
+    warnings.push(`spec.deploymentName: FlinkDeployment ${shown(deploymentName)} does not exist yet; the job starts once it does`);
   } else {
     warnings.push(`spec.deploymentName: the session cluster could not be checked (${target.reason}); the operator checks it before submitting`);
   }

@@ -90,6 +90,13 @@ describe('validation rules (upstream §3, SPEC §3)', () => {
       expect(verdict.errors).to.deep.equal([]);
       expect(verdict.warnings[0]).to.match(/FlinkDeployment "session" does not exist yet/);
     });
+    it('a parallelism below 1 is refused whatever is known of the session: found, missing or not looked up', () => {
+      const j = validSessionJob();
+      j.spec.job.parallelism = 0;
+      for (const sessionTarget of [{ state: 'found', deployment: sessionCluster() }, { state: 'missing' }, { state: 'unknown', reason: 'no API access' }] as const) {
+        expect(validateResource(FLINK_SESSION_JOB, j, ctx({ sessionTarget })).errors, sessionTarget.state).to.deep.equal([{ field: 'spec.job.parallelism', message: 'must be ≥ 1 (got 0)' }]);
+      }
+    });
     it('without API access the other rules still apply, and the warning says the target was not checked', () => {
       const j = validSessionJob();
       j.spec.job.jarURI = 'ftp://x/y.jar';

@@ -96,6 +96,19 @@ const rows: Row[] = [
     changed.spec.job.savepointRedeployNonce = 7;
     return { row: '7', what: 'a session job update that sets savepointRedeployNonce', allowed: true, object: changed, oldObject: old };
   })(),
+  // Issue 27: a blank execution.checkpointing.dir present hides the deprecated state.checkpoints.dir, as Flink's
+  // Configuration#getString(CHECKPOINTS_DIRECTORY) reads it: the first key present wins, and blank is no directory.
+  { row: '27', what: 'last-state with a blank execution.checkpointing.dir beside state.checkpoints.dir', allowed: false,
+    reason: /spec\.flinkConfiguration\["execution\.checkpointing\.dir"\]: a checkpoint directory is required for upgradeMode last-state .*it is blank, which hides state\.checkpoints\.dir/,
+    object: withConf(deployment((d) => (d.spec.job.upgradeMode = 'last-state')), { 'execution.checkpointing.dir': ' ', 'state.checkpoints.dir': 'file:///cp' }) },
+  { row: '27', what: 'last-state with only the deprecated state.checkpoints.dir (positive control)', allowed: true,
+    object: withConf(deployment((d) => (d.spec.job.upgradeMode = 'last-state')), { 'state.checkpoints.dir': 'file:///cp' }) },
+  { row: '27', what: 'savepoint with a blank execution.checkpointing.savepoint-dir beside state.savepoints.dir', allowed: false,
+    reason: /spec\.flinkConfiguration\["execution\.checkpointing\.savepoint-dir"\]: a savepoint directory is required for upgradeMode savepoint; it is blank, which hides state\.savepoints\.dir/,
+    object: withConf(deployment((d) => (d.spec.job.upgradeMode = 'savepoint')), { 'execution.checkpointing.dir': 'file:///cp', 'execution.checkpointing.savepoint-dir': '', 'state.savepoints.dir': 'file:///sp' }) },
+  // Issue 27, on purpose stricter than upstream: a parallelism below 1 never runs, whatever the session.
+  { row: '27', what: 'a session job with parallelism 0 whose session could not be looked up', allowed: false, reason: /spec\.job\.parallelism: must be ≥ 1 \(got 0\)/,
+    object: sessionJob((j) => (j.spec.job.parallelism = 0)) },
   // 8: any ephemeral storage given is parsed.
   { row: '8', what: 'ephemeralStorage ""', allowed: false, reason: /spec\.jobManager\.resource\.ephemeralStorage: "" is not a Kubernetes quantity/,
     object: deployment((d) => (d.spec.jobManager.resource.ephemeralStorage = '')) },
