@@ -136,7 +136,7 @@ export function parseAdmissionReview(body: unknown): AdmissionRequest {
   const gvk = asObject(request.kind);
   const kind = KINDS.find((k) => gvk?.group === GROUP && gvk.version === VERSION && gvk.kind === k.kind);
   if (!kind) {
-    const shownKind = gvk ? `${String(gvk.kind)}.${String(gvk.group)}/${String(gvk.version)}` : 'missing';
+    const shownKind = gvk ? `${namePart(gvk.kind)}.${namePart(gvk.group)}/${namePart(gvk.version)}` : 'missing';
     throw new BadReview(`request.kind ${shownKind} is not served here; this webhook serves ${servedKinds()} ${GROUP}/${VERSION}`);
   }
   const object = optionalObject(request.object, 'request.object');
@@ -153,6 +153,11 @@ export function parseAdmissionReview(body: unknown): AdmissionRequest {
     oldObject,
     dryRun: request.dryRun === true,
   };
+}
+
+/** A kind, group or version as it is when it looks like one, else shortened like any other value. */
+function namePart(value: unknown): string {
+  return typeof value === 'string' && /^[\w.-]{1,63}$/.test(value) ? value : describe(value);
 }
 
 function describe(value: unknown): string {
@@ -222,7 +227,8 @@ export function validate(request: AdmissionRequest, ctx: ValidationContext): Adm
   const { errors, warnings, omitted } = validateResource(request.kind, resource, ctx);
   const base = { uid: request.uid, ...(warnings.length > 0 ? { warnings } : {}) };
   if (errors.length === 0) return review({ ...base, allowed: true });
-  const name = request.name ?? asString(asObject(request.object?.metadata)?.name) ?? '';
+  // request.name is bounded by parsing; an object's own name (a CREATE without one) is not until the API server checks it.
+  const name = (request.name ?? asString(asObject(request.object?.metadata)?.name) ?? '').slice(0, MAX_NAME_CHARS);
   return review({
     ...base,
     allowed: false,
@@ -244,7 +250,7 @@ export function validate(request: AdmissionRequest, ctx: ValidationContext): Adm
 export function invalidMessage(kind: KindInfo, name: string, errors: FieldError[], omitted = 0): string {
   const list = errors.map(formatFieldError);
   if (omitted > 0) list.push(`and ${omitted} more ${omitted === 1 ? 'problem' : 'problems'}`);
-  return `${kind.kind}.${GROUP} ${JSON.stringify(name)} is invalid: ${list.length === 1 ? list[0] : `[${list.join(', ')}]`}`;
+  return `${kind.kind}.${GROUP} ${shown(name)} is invalid: ${list.length === 1 ? list[0] : `[${list.join(', ')}]`}`;
 }
 
 /** Spec updates carry the stored status; if a client left it out, the old object's status is the truth. */

@@ -2,6 +2,7 @@
 // minutes, hours, day of month, month, day of week and an optional year; `*`, `?`, numbers, ranges, lists, steps and
 // the month and weekday names (weekdays 1-7, 1 = SUN, as Quartz counts). Quartz's L, W and # are refused with a
 // reason rather than guessed. Times are UTC.
+import { shown } from './validation/field-error.js';
 
 export interface CronSchedule {
   /** The first firing time strictly after `afterMs`, or undefined when there is none within five years. */
@@ -72,7 +73,7 @@ function parseField(text: string, rule: FieldRule, mayBeAny: boolean): Set<numbe
   const values = new Set<number>();
   for (const item of text.split(',')) {
     const match = /^(\*|[A-Z0-9]+(?:-[A-Z0-9]+)?)(?:\/(\d+))?$/.exec(item);
-    if (!match) return `${rule.name}: "${item}" is not a value, range or step`;
+    if (!match) return `${rule.name}: ${shown(item)} is not a value, range or step`;
     const step = match[2] === undefined ? 1 : Number(match[2]);
     if (step < 1) return `${rule.name}: a step must be at least 1`;
     let from = rule.min;
@@ -81,7 +82,7 @@ function parseField(text: string, rule: FieldRule, mayBeAny: boolean): Set<numbe
       const [a, b] = match[1]!.split('-');
       const first = value(a!, rule);
       const last = b === undefined ? (match[2] === undefined ? first : rule.max) : value(b, rule);
-      if (first === undefined || last === undefined || first > last) return `${rule.name}: "${item}" is out of ${rule.min}-${rule.max}`;
+      if (first === undefined || last === undefined || first > last) return `${rule.name}: ${shown(item)} is out of ${rule.min}-${rule.max}`;
       from = first;
       to = last;
     }

@@ -4,6 +4,8 @@ import { asObject, type Json } from './validation/access.js';
 
 export const CANARY_LABEL = 'flink.apache.org/canary';
 export const TARGET_SESSION_LABEL = 'target.session';
+/** A Kubernetes label value: at most 63 characters, alphanumeric at both ends, `-`, `_` and `.` between. */
+const LABEL_VALUE = /^(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 
 export function isCanary(resource: unknown): boolean {
   return asObject(asObject(asObject(resource)?.metadata)?.labels)?.[CANARY_LABEL] === 'true';
@@ -27,7 +29,8 @@ export function withDefaults(kind: KindInfo, resource: Json): Json {
     setIfAbsent(spec, 'mode', 'native');
     const jobManager = writable(spec, 'jobManager');
     if (jobManager) setIfAbsent(jobManager, 'replicas', 1);
-  } else if (typeof spec.deploymentName === 'string') {
+  } else if (typeof spec.deploymentName === 'string' && LABEL_VALUE.test(spec.deploymentName)) {
+    // A name no label can hold (validation refuses it, with its reason) would only make the API server refuse the label.
     const metadata = writable(out, 'metadata');
     const labels = metadata && writable(metadata, 'labels');
     if (labels) labels[TARGET_SESSION_LABEL] = spec.deploymentName;

@@ -3,6 +3,7 @@
 // start. The webhook rejects what Flink would refuse and the reconciler sizes the pods with the same number.
 // Bytes are bigints: Flink's MemorySize is a long and its overflow is an error, not a rounding.
 import { parseFlinkMemorySize, type FlatConfig } from './flink-config.js';
+import { shown } from './validation/field-error.js';
 
 export type MemoryComponent = 'jobmanager' | 'taskmanager';
 
@@ -97,7 +98,7 @@ class MemoryReader {
       return o.fallback;
     }
     const bytes = parseMemoryBytes(found[1]);
-    if (bytes === undefined) throw new MemoryConfigError(`${found[0]}: "${found[1].slice(0, 40)}" is not a memory size Flink can read`);
+    if (bytes === undefined) throw new MemoryConfigError(`${found[0]}: ${shown(found[1])} is not a memory size Flink can read`);
     return bytes;
   }
 
@@ -106,14 +107,14 @@ class MemoryReader {
     if (!found) return Math.fround(o.fallback);
     // Float.parseFloat: a decimal, optionally with an exponent and a float/double suffix.
     const match = /^\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)[fFdD]?\s*$/.exec(found[1]);
-    if (!match) throw new MemoryConfigError(`${found[0]}: "${found[1].slice(0, 40)}" is not a number`);
+    if (!match) throw new MemoryConfigError(`${found[0]}: ${shown(found[1])} is not a number`);
     return Math.fround(Number(match[1]));
   }
 
   integer(key: string): bigint | undefined {
     const value = this.config[key];
     if (value === undefined) return undefined;
-    if (!/^\s*[+-]?\d+\s*$/.test(value)) throw new MemoryConfigError(`${key}: "${value.slice(0, 40)}" is not an integer`);
+    if (!/^\s*[+-]?\d+\s*$/.test(value)) throw new MemoryConfigError(`${key}: ${shown(value)} is not an integer`);
     return BigInt(value.trim());
   }
 }

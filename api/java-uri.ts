@@ -2,6 +2,7 @@
 // jarURI (strict characters, a host only when the authority is a server, any int port) and java.net.URL for the
 // ingress template (lenient, a port is any int). Admission agreeing with upstream depends on these details.
 import { isIP } from 'node:net';
+import { shown } from './validation/field-error.js';
 
 export type JavaUri = { ok: true; scheme: string | undefined; host: string | undefined; port: number } | { ok: false; reason: string };
 
@@ -88,7 +89,7 @@ export function javaUrlProblem(url: string): string | undefined {
   }
   if (portText === '') return undefined;
   // Integer.parseInt: an optional sign, digits, within int; then URL refuses ports below -1.
-  if (!/^[+-]?\d+$/.test(portText)) return `invalid port ${JSON.stringify(portText.slice(0, 20))}`;
+  if (!/^[+-]?\d+$/.test(portText)) return `invalid port ${shown(portText)}`;
   const port = Number(portText);
-  return port > MAX_INT || port < -1 ? `invalid port ${portText.slice(0, 20)}` : undefined;
+  return port > MAX_INT || port < -1 ? `invalid port ${shown(portText)}` : undefined;
 }

@@ -2,6 +2,7 @@
 // forms Flink's file systems accept (s3/s3a/s3p, oss, gs, wasb(s), abfs(s)). Admission refuses a malformed one with
 // its field path; the operator's fetcher reads the same parse, so the two never disagree.
 import { parseJavaUri } from './java-uri.js';
+import { shown } from './validation/field-error.js';
 
 export type ObjectStoreKind = 's3' | 'oss' | 'gcs' | 'azure';
 
@@ -61,8 +62,8 @@ export function parseObjectUri(text: string): ObjectLocation | { error: string }
   const bucket = authority;
   const valid = store === 'gcs' ? GCS_BUCKET.test(bucket) && bucket.split('.').every((part) => part.length <= 63) : S3_BUCKET.test(bucket) && !bucket.includes('..');
   if (!bucket) return { error: `names no bucket: ${scheme}://<bucket>/<path to the jar>` };
-  if (!valid) return { error: `names bucket "${bucket}", which is not a valid ${STORE_NAMES[store]} bucket name` };
-  if (!key || key.endsWith('/')) return { error: `names no object in bucket "${bucket}": ${scheme}://${bucket}/<path to the jar>` };
+  if (!valid) return { error: `names bucket ${shown(bucket)}, which is not a valid ${STORE_NAMES[store]} bucket name` };
+  if (!key || key.endsWith('/')) return { error: `names no object in bucket ${shown(bucket)}: ${scheme}://${bucket}/<path to the jar>` };
   return { store, scheme, bucket, key };
 }
 
@@ -73,8 +74,8 @@ function parseAzure(scheme: string, authority: string, key: string): ObjectLocat
   const container = authority.slice(0, at);
   const host = authority.slice(at + 1).toLowerCase();
   const account = host.split('.')[0] ?? '';
-  if (!AZURE_CONTAINER.test(container)) return { error: `names container "${container}", which is not a valid Azure container name` };
-  if (!AZURE_ACCOUNT.test(account) || !host.includes('.')) return { error: `names "${host}", which is not <account>.<endpoint> with a valid storage account name: ${form}` };
-  if (!key || key.endsWith('/')) return { error: `names no object in container "${container}": ${form}` };
+  if (!AZURE_CONTAINER.test(container)) return { error: `names container ${shown(container)}, which is not a valid Azure container name` };
+  if (!AZURE_ACCOUNT.test(account) || !host.includes('.')) return { error: `names ${shown(host)}, which is not <account>.<endpoint> with a valid storage account name: ${form}` };
+  if (!key || key.endsWith('/')) return { error: `names no object in container ${shown(container)}: ${form}` };
   return { store: 'azure', scheme, bucket: container, key, account, host, secure: scheme === 'wasbs' || scheme === 'abfss' };
 }

@@ -1,6 +1,6 @@
 // FlinkDeployment rules: upstream DefaultValidator §3.2–3.5, plus our stricter required fields (SPEC §3).
 import { compareFlinkVersions, isBlank, isHighAvailabilityEnabled, type FlatConfig } from '../flink-config.js';
-import { FLINK_VERSIONS } from '../schema/flink-resources.js';
+import { DEPLOYMENT_MODES, FLINK_VERSIONS } from '../schema/flink-resources.js';
 import { option, OPTIONS } from '../operator-options.js';
 import { lastReconciledSpec } from '../spec-envelope.js';
 import { javaUrlProblem } from '../java-uri.js';
@@ -71,7 +71,7 @@ function validateFlinkVersion(spec: Json, last: Json | undefined): FieldError[] 
     return [
       fieldError(
         'spec.flinkVersion',
-        `cannot change from ${String(last.flinkVersion)} while the job is suspended with last-state; resume it on ${String(last.flinkVersion)} first, then upgrade the version`,
+        `cannot change from ${shown(last.flinkVersion)} while the job is suspended with last-state; resume it on ${shown(last.flinkVersion)} first, then upgrade the version`,
       ),
     ];
   }
@@ -129,7 +129,8 @@ function validateDeploymentSpecChange(spec: Json, last: Json): FieldError[] {
   const mode = asString(spec.mode) ?? 'native';
   const lastMode = asString(last.mode) ?? 'native';
   if (mode !== lastMode) {
-    errors.push(fieldError('spec.mode', `cannot change from ${lastMode} to ${mode} after deployment; create a new FlinkDeployment`));
+    const named = (m: string) => ((DEPLOYMENT_MODES as readonly string[]).includes(m) ? m : shown(m));
+    errors.push(fieldError('spec.mode', `cannot change from ${named(lastMode)} to ${named(mode)} after deployment; create a new FlinkDeployment`));
   }
   if (job && lastJob) errors.push(...validateSavepointRedeploy(job, lastJob));
   return errors;

@@ -3,6 +3,7 @@ import { defaultConfigFor, effectiveConfig, type FlatConfig } from '../flink-con
 import type { JsonValue } from '../kubernetes-types.js';
 import { FLINK_DEPLOYMENT, FLINK_SESSION_JOB, type KindInfo } from '../schema/crd.js';
 import { asObject, asString, type Json } from './access.js';
+import { shown } from './field-error.js';
 import { validateFlinkDeployment } from './deployment.js';
 import type { HostResolution } from './jar-uri.js';
 import { validateStructure } from './schema.js';
@@ -81,7 +82,7 @@ export interface ServiceAccountFact {
 /** A missing account is a warning, not an error: it may be created next (`kubectl apply -f dir/` orders files by name). */
 function serviceAccountWarnings(fact: ServiceAccountFact | undefined): string[] {
   if (fact?.state !== 'missing') return [];
-  return [`spec.serviceAccount: ServiceAccount ${JSON.stringify(fact.name)} does not exist in namespace ${JSON.stringify(fact.namespace)}; the JobManager pod cannot be created until it does`];
+  return [`spec.serviceAccount: ServiceAccount ${shown(fact.name)} does not exist in namespace ${shown(fact.namespace)}; the JobManager pod cannot be created until it does`];
 }
 
 const sessionTarget = (ctx: ValidationContext): SessionTarget => ctx.sessionTarget ?? { state: 'unknown', reason: 'no Kubernetes API access' };

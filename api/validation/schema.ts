@@ -3,7 +3,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { KindInfo } from '../schema/crd.js';
 import { kubernetesDefinitions } from '../schema/flink-resources.js';
 import { structural } from '../schema/json-schema.js';
-import { fieldError, keyPath, shown, type FieldError } from './field-error.js';
+import { fieldError, keyPath, MAX_SHOWN_CHARS, shown, type FieldError } from './field-error.js';
 
 // Two validators of the one schema: a fail-fast one that answers most reviews (valid ones) at once, and one that
 // collects every error, compiled only once something is invalid. Collecting costs ~12 µs per error in ajv, so it
@@ -93,7 +93,8 @@ export function fieldPathOf(instancePath: string): string {
   const segments = instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   return segments.reduce((path, segment) => {
     if (/^\d+$/.test(segment)) return `${path}[${segment}]`;
-    if (/^[A-Za-z_$][\w$]*$/.test(segment)) return path ? `${path}.${segment}` : segment;
+    // A name too long to show is a map key like any other, shortened.
+    if (/^[A-Za-z_$][\w$]*$/.test(segment) && segment.length <= MAX_SHOWN_CHARS) return path ? `${path}.${segment}` : segment;
     return keyPath(path, segment);
   }, '') || '(root)';
 }

@@ -1,7 +1,7 @@
 // FlinkStateSnapshot rules: upstream DefaultValidator#validateStateSnapshot (§3.8), plus what would otherwise only
 // fail later: a savepoint said to exist needs its path, and the job named must be one that can be snapshotted.
 import { asInteger, asObject, asString, type Json } from './access.js';
-import { fieldError, type FieldError } from './field-error.js';
+import { fieldError, shown, type FieldError } from './field-error.js';
 import type { Verdict } from './session-job.js';
 
 /** What the caller knows of the job resource a snapshot names. */
@@ -54,13 +54,13 @@ export function validateFlinkStateSnapshot(resource: Json, target: JobTarget): V
   if (!jobReference) return { errors, warnings };
   const problem = targetProblem(jobReference, target);
   if (problem) errors.push(fieldError('spec.jobReference.name', problem));
-  if (target.state === 'unknown') warnings.push(`spec.jobReference: ${jobReference.kind} ${JSON.stringify(jobReference.name)} could not be checked (${target.reason}); the operator checks it before triggering`);
+  if (target.state === 'unknown') warnings.push(`spec.jobReference: ${jobReference.kind} ${shown(jobReference.name)} could not be checked (${target.reason}); the operator checks it before triggering`);
   return { errors, warnings };
 }
 
 /** Why a snapshot of this target cannot be taken, if it cannot; the reconciler fails a snapshot for the same reasons. */
 export function targetProblem(reference: JobReference, target: JobTarget): string | undefined {
-  const named = `${reference.kind} ${JSON.stringify(reference.name)}`;
+  const named = `${reference.kind} ${shown(reference.name)}`;
   if (target.state === 'missing') return `${named} does not exist in this namespace`;
   if (target.state !== 'found') return undefined;
   const job = asObject(asObject(target.resource.spec)?.job);

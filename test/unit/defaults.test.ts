@@ -45,6 +45,14 @@ describe('defaults (SPEC §2)', () => {
     });
   });
 
+  it('copies into the label only a session name a label can hold (validation refuses the others with a reason)', () => {
+    for (const deploymentName of ['x'.repeat(64), 'a b', '-session', '\\'.repeat(100_000)]) {
+      const out = withDefaults(FLINK_SESSION_JOB, { metadata: { name: 'j' }, spec: { deploymentName, job: {} } });
+      expect(out.metadata, deploymentName.slice(0, 10)).to.deep.equal({ name: 'j' });
+    }
+    expect(withDefaults(FLINK_SESSION_JOB, { metadata: { name: 'j' }, spec: { deploymentName: 'x'.repeat(63) } }).metadata).to.deep.equal({ name: 'j', labels: { 'target.session': 'x'.repeat(63) } });
+  });
+
   it('never writes into the object it was given, whatever the kind (the input is deep-frozen)', () => {
     const freeze = <T>(value: T): T => {
       if (value && typeof value === 'object') for (const v of Object.values(Object.freeze(value))) freeze(v);

@@ -4,6 +4,9 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import fastJsonPatch from 'fast-json-patch';
 import { upstreamExamples } from '../support/examples.js';
+import { KINDS } from '../../api/schema/crd.js';
+import type { JSONSchemaProps } from '../../api/schema/json-schema.js';
+import { deployedStatus } from '../support/invalid-cases.js';
 import { admissionReview } from '../support/reviews.js';
 import { startWebhook, type HttpAnswer, type WebhookProcess } from '../support/webhook-process.js';
 
@@ -67,6 +70,48 @@ const hostileShape = fc
     return { body: JSON.stringify(review), review };
   });
 
+/** Every string field of a kind's spec in our JSON Schema, enums included (not the pod templates: Kubernetes' own). */
+function schemaStringPaths(schema: JSONSchemaProps, prefix: string[] = ['spec']): string[][] {
+  return Object.entries(schema.properties ?? {}).flatMap(([key, prop]) => {
+    if (key === 'podTemplate') return [];
+    const path = [...prefix, key];
+    if (prop.type === 'string' || prop.enum) return [path];
+    return prop.type === 'object' && prefix.length < 4 ? schemaStringPaths(prop, path) : [];
+  });
+}
+const stringFieldsOf = new Map(KINDS.map((k) => [k.kind as string, schemaStringPaths(k.schema.properties!.spec!)]));
+
+function setPath(object: Json, path: string[], value: unknown): void {
+  let node = object as Record<string, unknown>;
+  for (const key of path.slice(0, -1)) node = (node[key] = node[key] !== null && typeof node[key] === 'object' && !Array.isArray(node[key]) ? node[key] : {}) as Record<string, unknown>;
+  node[path.at(-1)!] = value;
+}
+
+/**
+ * One string or enum field — any string of an example, or any string field its kind's schema has — holding a string
+ * of up to a million characters JSON escapes (a backslash, a quote, a control character): a message that echoes it
+ * whole, or escapes it twice, outgrows the request. Updates carry an old object whose status holds the spec it
+ * replaces, so the rules that compare against the deployed spec speak too; without request.name the object's own
+ * name is the one an answer names.
+ */
+const hugeString = fc
+  .tuple(fc.nat(examples.length - 1), fc.nat(), fc.constantFrom('\\', '"', '\u0001', '\\"a', 'é', 'x'), fc.integer({ min: 100_000, max: 1_000_000 }), fc.constantFrom('CREATE', 'UPDATE'), fc.boolean())
+  .map(([i, p, piece, length, op, withName]) => {
+    const original = examples[i]!;
+    const isString = (path: string[]) => typeof path.reduce<unknown>((node, key) => (node as Json)[key], original) === 'string' && !['kind', 'apiVersion'].includes(path[0]!);
+    const paths = [...pathsOf(original).filter(isString), ...(stringFieldsOf.get(String(original.kind)) ?? []), ['metadata', 'name']];
+    // Within the 3 MiB body limit once escaped.
+    const huge = piece.repeat(Math.min(length, Math.floor(2_800_000 / (JSON.stringify(piece).length - 2))));
+    const object = structuredClone(original);
+    setPath(object, paths[p % paths.length]!, huge);
+    const oldObject = { ...structuredClone(original), status: deployedStatus((original.spec ?? {}) as Json) };
+    const review = admissionReview(object as never, { operation: op as never, ...(op === 'UPDATE' ? { oldObject } : {}) });
+    if (!withName) delete (review.request as { name?: string }).name;
+    const field = paths[p % paths.length]!.join('.');
+    // A failure names the case, not the megabytes of its body.
+    return { body: JSON.stringify(review), review, [fc.toStringMethod]: () => `${op} ${String(original.kind)} ${String(original.metadata && (original.metadata as Json).name)}: ${field} = ${JSON.stringify(piece)} × ${huge.length / piece.length}${withName ? '' : ', no request.name'}` };
+  });
+
 const randomJson = fc.jsonValue({ maxDepth: 4 }).map((v) => ({ body: JSON.stringify(v) ?? 'null', review: undefined }));
 const randomText = fc.string({ maxLength: 200 }).map((s) => ({ body: s, review: undefined }));
 
@@ -103,6 +148,7 @@ describe('webhook over HTTPS: generated requests (fast-check)', function () {
     ['upstream examples with random damage', damagedExample, 5000],
     ['random reviews', randomReview, 3000],
     ['hostile shapes: deep nesting, thousands of errors, large maps', hostileShape, 600],
+    ['a huge string in any string or enum field', hugeString, 400],
     ['random JSON', randomJson, 1500],
     ['random text', randomText, 500],
   ];
