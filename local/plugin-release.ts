@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { create as createTar } from 'tar';
 import { stringify } from 'yaml';
 import { repoRoot } from './stack.js';
+import { PINNED_NODE } from '../tools/pinned-node.js';
 
 export interface PluginRelease {
   version: string;
@@ -55,7 +56,7 @@ export function krewManifest(version: string, repository: string, sha256: string
         'savepoint --wait, with kubectl\'s flags and output formats.',
         '',
       ].join('\n'),
-      caveats: 'kubectl-flink runs on Node.js 20.19 or newer: `node` must be on PATH.\n',
+      caveats: `kubectl-flink runs on Node.js ${PINNED_NODE.split('.')[0]} (${PINNED_NODE} or newer): \`node\` must be on PATH.\n`,
       platforms: [
         {
           selector: { matchExpressions: [{ key: 'os', operator: 'In', values: ['linux', 'darwin'] }] },

@@ -126,12 +126,12 @@ export class LocalStack {
 
   /**
    * The folder a user puts first on PATH (npm start prints it): the stack's kubectl and, beside it, the kubectl-flink
-   * plugin of this checkout's build, so `kubectl flink …` works as after a krew install.
+   * plugin of this checkout's build, so `kubectl flink …` works as after a krew install, on the Node the stack runs on.
    */
   userBinDir(): string {
     const dir = join(this.options.stateDir, 'bin');
     mkdirSync(dir, { recursive: true });
-    for (const [name, target] of [['kubectl', this.binaries.kubectl], ['kubectl-flink', join(repoRoot, 'dist/kubectl-flink.mjs')]] as const) {
+    for (const [name, target] of [['kubectl', this.binaries.kubectl], ['kubectl-flink', join(repoRoot, 'dist/kubectl-flink.mjs')], ['node', process.execPath]] as const) {
       const link = join(dir, name);
       rmSync(link, { force: true });
       symlinkSync(target, link);

@@ -3,6 +3,7 @@
 // kubeconfig and authentication code is kept.
 import { build } from 'esbuild';
 import { clientNodePlugins } from './client-node-bundling.js';
+import { ESBUILD_NODE_TARGET } from './pinned-node.js';
 import { chmodSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +17,7 @@ await build({
   bundle: true,
   platform: 'node',
   format: 'esm',
-  target: 'node20',
+  target: ESBUILD_NODE_TARGET,
   outfile,
   minify: true,
   legalComments: 'none',

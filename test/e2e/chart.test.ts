@@ -142,7 +142,7 @@ describe('Helm chart on the real control plane', function () {
     }
   });
 
-  it('the image, running for real: its operator and webhook containers, configured as the chart configures the pod and alone, take a job through STABLE, a savepoint upgrade, suspend, resume and delete', async function () {
+  it('the image, running for real — on trixie, with the Node the tests run on: its operator and webhook containers, configured as the chart configures the pod and alone, take a job through STABLE, a savepoint upgrade, suspend, resume and delete', async function () {
     this.timeout(900_000);
     const stack = await localStack();
     const image = await buildImage();
@@ -170,6 +170,10 @@ describe('Helm chart on the real control plane', function () {
     const api = new URL(stack.controlPlane.server);
     const p = podman();
     const podmanRun = (args: string[]) => runTool(p.command, [...p.args, ...args], repoRoot, p.env);
+    // One Node everywhere: the image runs the Node these tests run on, on Debian trixie.
+    const inImage = (command: string[]) => podmanRun(['run', '--rm', '--read-only', '--user', '65532:65532', '--entrypoint', command[0]!, image.tag, ...command.slice(1)]);
+    expect((await inImage(['/usr/local/bin/node', '--version'])).trim(), "the image's Node").to.equal(process.version);
+    expect(await inImage(['/bin/sh', '-c', '. /etc/os-release && echo $VERSION_CODENAME'])).to.match(/^trixie\s*$/);
     const started: Record<string, number> = {};
     const run = async (container: ContainerSpec, extraArgs: string[], extraMounts: string[]) => {
       const mounts = container.volumeMounts.flatMap((m) => (volumes.has(m.name) ? ['-v', `${volumes.get(m.name)}:${m.mountPath}:ro`] : ['--tmpfs', `${m.mountPath}:rw,mode=1777`]));
