@@ -11,19 +11,46 @@ const onlyImports = (allowed, extra = []) => ({
       patterns: [
         ...ours
           .filter((f) => !allowed.includes(f))
-          .map((f) => ({ group: [`**/${f}/**`, `../${f}/**`, `../../${f}/**`], message: `SPEC §1: this folder may import only ${allowed.join(', ')} of ours` })),
+          .map((f) => ({
+            group: [`**/${f}/**`, `../${f}/**`, `../../${f}/**`],
+            message: `SPEC §1: this folder may import only ${allowed.join(', ')} of ours`,
+          })),
         ...extra,
       ],
     },
   ],
 });
-const IO_MODULES = ['node:fs', 'node:fs/promises', 'node:http', 'node:https', 'node:child_process', 'node:dns', 'node:dns/promises', 'node:dgram', 'node:worker_threads'];
+const IO_MODULES = [
+  'node:fs',
+  'node:fs/promises',
+  'node:http',
+  'node:https',
+  'node:child_process',
+  'node:dns',
+  'node:dns/promises',
+  'node:dgram',
+  'node:worker_threads',
+];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist2/**', 'node_modules/**', 'coverage/**', '.local/**', 'local/flink-runner/target/**', 'eslint.config.js', 'test/support/reporter.cjs'] },
+  {
+    ignores: [
+      'dist/**',
+      'dist2/**',
+      'node_modules/**',
+      'coverage/**',
+      '.local/**',
+      'local/flink-runner/target/**',
+      'eslint.config.js',
+      'test/support/reporter.cjs',
+    ],
+  },
   {
     files: ['**/*.ts'],
-    languageOptions: { parser: tseslint.parser, parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    languageOptions: {
+      parser: tseslint.parser,
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
     plugins: { '@typescript-eslint': tseslint.plugin },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
@@ -32,7 +59,10 @@ export default tseslint.config(
       'no-duplicate-imports': 'error',
     },
   },
-  { files: ['api/**/*.ts'], rules: onlyImports(['api'], [{ group: IO_MODULES, message: 'SPEC §1: api/ is pure: no I/O' }]) },
+  {
+    files: ['api/**/*.ts'],
+    rules: onlyImports(['api'], [{ group: IO_MODULES, message: 'SPEC §1: api/ is pure: no I/O' }]),
+  },
   { files: ['kube/**/*.ts'], rules: onlyImports(['api', 'kube']) },
   { files: ['webhook/**/*.ts'], rules: onlyImports(['api', 'kube', 'webhook']) },
   { files: ['operator/**/*.ts'], rules: onlyImports(['api', 'kube', 'operator']) },

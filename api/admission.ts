@@ -6,7 +6,13 @@ import { isCanary, withDefaults } from './defaults.js';
 import { GROUP, KINDS, VERSION, type KindInfo } from './schema/crd.js';
 import { asObject, asString, type Json } from './validation/access.js';
 import { shown } from './validation/field-error.js';
-import { formatFieldError, jarHostToResolve, validateResource, type FieldError, type ValidationContext } from './validation/index.js';
+import {
+  formatFieldError,
+  jarHostToResolve,
+  validateResource,
+  type FieldError,
+  type ValidationContext,
+} from './validation/index.js';
 import { jobReferenceOf, type JobReference } from './validation/state-snapshot.js';
 
 const { compare } = fastJsonPatch;
@@ -84,9 +90,10 @@ export function jsonShapeProblem(text: Uint8Array): string | undefined {
       keys.pop();
     } else if (c === 0x2c /* , */ && commas.length > 0) {
       // n commas separate n + 1 entries.
-      if (++commas[commas.length - 1]! >= MAX_ENTRIES) return `${shown(containerName(text, keys))} holds more than ${MAX_ENTRIES} entries`;
+      if (++commas[commas.length - 1]! >= MAX_ENTRIES)
+        return `${shown(containerName(text, keys))} holds more than ${MAX_ENTRIES} entries`;
     }
-    if (c > 0x20) afterColon = c === 0x3a /* : */;
+    if (c > 0x20) afterColon = c === 0x3a; /* : */
   }
   return undefined;
 }
@@ -118,9 +125,12 @@ const servedKinds = (): string => {
 export function parseAdmissionReview(body: unknown): AdmissionRequest {
   const review = asObject(body);
   if (!review) throw new BadReview('body is not a JSON object');
-  if (review.kind !== 'AdmissionReview') throw new BadReview(`body is not an AdmissionReview (kind: ${describe(review.kind)})`);
+  if (review.kind !== 'AdmissionReview')
+    throw new BadReview(`body is not an AdmissionReview (kind: ${describe(review.kind)})`);
   if (review.apiVersion !== ADMISSION_API_VERSION) {
-    throw new BadReview(`AdmissionReview apiVersion ${describe(review.apiVersion)} is not supported; send ${ADMISSION_API_VERSION}`);
+    throw new BadReview(
+      `AdmissionReview apiVersion ${describe(review.apiVersion)} is not supported; send ${ADMISSION_API_VERSION}`,
+    );
   }
   const request = asObject(review.request);
   if (!request) throw new BadReview('AdmissionReview has no request');
@@ -129,19 +139,24 @@ export function parseAdmissionReview(body: unknown): AdmissionRequest {
   if (uid.length > MAX_UID_CHARS) throw new BadReview(`request.uid is longer than ${MAX_UID_CHARS} characters`);
   for (const field of ['name', 'namespace'] as const) {
     const value = asString(request[field]);
-    if (value !== undefined && value.length > MAX_NAME_CHARS) throw new BadReview(`request.${field} is longer than ${MAX_NAME_CHARS} characters`);
+    if (value !== undefined && value.length > MAX_NAME_CHARS)
+      throw new BadReview(`request.${field} is longer than ${MAX_NAME_CHARS} characters`);
   }
   const operation = request.operation;
-  if (!OPERATIONS.includes(operation as Operation)) throw new BadReview(`request.operation ${describe(operation)} is not one of ${OPERATIONS.join(', ')}`);
+  if (!OPERATIONS.includes(operation as Operation))
+    throw new BadReview(`request.operation ${describe(operation)} is not one of ${OPERATIONS.join(', ')}`);
   const gvk = asObject(request.kind);
   const kind = KINDS.find((k) => gvk?.group === GROUP && gvk.version === VERSION && gvk.kind === k.kind);
   if (!kind) {
     const shownKind = gvk ? `${namePart(gvk.kind)}.${namePart(gvk.group)}/${namePart(gvk.version)}` : 'missing';
-    throw new BadReview(`request.kind ${shownKind} is not served here; this webhook serves ${servedKinds()} ${GROUP}/${VERSION}`);
+    throw new BadReview(
+      `request.kind ${shownKind} is not served here; this webhook serves ${servedKinds()} ${GROUP}/${VERSION}`,
+    );
   }
   const object = optionalObject(request.object, 'request.object');
   const oldObject = optionalObject(request.oldObject, 'request.oldObject');
-  if ((operation === 'CREATE' || operation === 'UPDATE') && !object) throw new BadReview(`request.object is required for ${operation}`);
+  if ((operation === 'CREATE' || operation === 'UPDATE') && !object)
+    throw new BadReview(`request.object is required for ${operation}`);
   if (operation === 'UPDATE' && !oldObject) throw new BadReview('request.oldObject is required for UPDATE');
   return {
     uid,
@@ -195,7 +210,10 @@ export interface ExternalFacts {
   jobReference?: JobReference;
 }
 
-export function externalFactsNeeded(request: AdmissionRequest, operatorConfig: ValidationContext['operatorConfig']): ExternalFacts {
+export function externalFactsNeeded(
+  request: AdmissionRequest,
+  operatorConfig: ValidationContext['operatorConfig'],
+): ExternalFacts {
   if (!needsValidation(request)) return {};
   const spec = asObject(request.object?.spec);
   if (request.kind.kind === 'FlinkDeployment') {
@@ -255,5 +273,7 @@ export function invalidMessage(kind: KindInfo, name: string, errors: FieldError[
 
 /** Spec updates carry the stored status; if a client left it out, the old object's status is the truth. */
 function withStatusOf(object: Json, oldObject: Json | undefined): Json {
-  return object.status === undefined && oldObject?.status !== undefined ? { ...object, status: oldObject.status } : object;
+  return object.status === undefined && oldObject?.status !== undefined
+    ? { ...object, status: oldObject.status }
+    : object;
 }

@@ -42,7 +42,8 @@ export function parseCron(text: string): CronSchedule | string {
     sets.push(parsed);
   }
   const [seconds, minutes, hours, days, months, weekdays, years] = sets;
-  if ((days === undefined) === (weekdays === undefined)) return 'exactly one of day of month and day of week must be "?"';
+  if ((days === undefined) === (weekdays === undefined))
+    return 'exactly one of day of month and day of week must be "?"';
   return {
     next(afterMs) {
       const start = new Date(Math.floor(afterMs / 1000) * 1000 + 1000);
@@ -54,10 +55,12 @@ export function parseCron(text: string): CronSchedule | string {
           (days === undefined || days.has(day.getUTCDate())) &&
           (weekdays === undefined || weekdays.has(day.getUTCDay() + 1));
         if (!matches) continue;
-        for (const h of sorted(hours!)) for (const m of sorted(minutes!)) for (const s of sorted(seconds!)) {
-          const at = day.getTime() + ((h * 60 + m) * 60 + s) * 1000;
-          if (at >= start.getTime()) return at;
-        }
+        for (const h of sorted(hours!))
+          for (const m of sorted(minutes!))
+            for (const s of sorted(seconds!)) {
+              const at = day.getTime() + ((h * 60 + m) * 60 + s) * 1000;
+              if (at >= start.getTime()) return at;
+            }
       }
       return undefined;
     },
@@ -68,8 +71,10 @@ const sorted = (set: Set<number>) => [...set].sort((a, b) => a - b);
 
 /** `undefined` stands for `?` (no constraint), allowed only in the day fields. */
 function parseField(text: string, rule: FieldRule, mayBeAny: boolean): Set<number> | undefined | string {
-  if (text === '?') return mayBeAny ? undefined : `"?" is only allowed for day of month or day of week, not ${rule.name}`;
-  if (/[LW#]/.test(text.replace(/[A-Z]{3}/g, (n) => (rule.names?.includes(n) ? '' : n)))) return `${rule.name}: L, W and # are not supported`;
+  if (text === '?')
+    return mayBeAny ? undefined : `"?" is only allowed for day of month or day of week, not ${rule.name}`;
+  if (/[LW#]/.test(text.replace(/[A-Z]{3}/g, (n) => (rule.names?.includes(n) ? '' : n))))
+    return `${rule.name}: L, W and # are not supported`;
   const values = new Set<number>();
   for (const item of text.split(',')) {
     const match = /^(\*|[A-Z0-9]+(?:-[A-Z0-9]+)?)(?:\/(\d+))?$/.exec(item);
@@ -82,7 +87,8 @@ function parseField(text: string, rule: FieldRule, mayBeAny: boolean): Set<numbe
       const [a, b] = match[1]!.split('-');
       const first = value(a!, rule);
       const last = b === undefined ? (match[2] === undefined ? first : rule.max) : value(b, rule);
-      if (first === undefined || last === undefined || first > last) return `${rule.name}: ${shown(item)} is out of ${rule.min}-${rule.max}`;
+      if (first === undefined || last === undefined || first > last)
+        return `${rule.name}: ${shown(item)} is out of ${rule.min}-${rule.max}`;
       from = first;
       to = last;
     }

@@ -34,7 +34,11 @@ const VERSION_PREFIX = 'kubernetes.operator.default-configuration.flink-version.
  * keys, then `…default-configuration.flink-version.<v>[+].<key>` in ascending version order, then
  * `…default-configuration.namespace.<ns>.<key>`.
  */
-export function defaultConfigFor(operatorConfig: FlatConfig, namespace: string | undefined, flinkVersion: string | undefined): Record<string, string> {
+export function defaultConfigFor(
+  operatorConfig: FlatConfig,
+  namespace: string | undefined,
+  flinkVersion: string | undefined,
+): Record<string, string> {
   const base: Record<string, string> = {};
   const byVersion: { version: string; orLater: boolean; key: string; value: string }[] = [];
   const byNamespace: Record<string, string> = {};
@@ -80,7 +84,11 @@ export function isBlank(value: string | undefined | null): boolean {
  * A key's value as Flink's ConfigOption#withDeprecatedKeys reads it: the key, else its older names in order; a key
  * present but blank hides the older names.
  */
-export function withFallbacks(config: FlatConfig, key: string, deprecatedKeys: readonly string[] = []): string | undefined {
+export function withFallbacks(
+  config: FlatConfig,
+  key: string,
+  deprecatedKeys: readonly string[] = [],
+): string | undefined {
   for (const name of [key, ...deprecatedKeys]) if (config[name] !== undefined) return config[name];
   return undefined;
 }
@@ -90,7 +98,9 @@ export function withFallbacks(config: FlatConfig, key: string, deprecatedKeys: r
  * mode other than NONE — `standalone`, the old default, is NONE too.
  */
 export function isHighAvailabilityEnabled(config: FlatConfig): boolean {
-  const mode = (withFallbacks(config, 'high-availability.type', ['high-availability', 'recovery.mode']) ?? '').trim().toUpperCase();
+  const mode = (withFallbacks(config, 'high-availability.type', ['high-availability', 'recovery.mode']) ?? '')
+    .trim()
+    .toUpperCase();
   return mode !== '' && mode !== 'NONE' && mode !== 'STANDALONE';
 }
 
@@ -107,11 +117,21 @@ export function directoryOption(config: FlatConfig, keys: readonly [string, ...s
 }
 
 const MEMORY_UNITS: Record<string, number> = {
-  '': 1, b: 1, bytes: 1,
-  k: 2 ** 10, kb: 2 ** 10, kibibytes: 2 ** 10,
-  m: 2 ** 20, mb: 2 ** 20, mebibytes: 2 ** 20,
-  g: 2 ** 30, gb: 2 ** 30, gibibytes: 2 ** 30,
-  t: 2 ** 40, tb: 2 ** 40, tebibytes: 2 ** 40,
+  '': 1,
+  b: 1,
+  bytes: 1,
+  k: 2 ** 10,
+  kb: 2 ** 10,
+  kibibytes: 2 ** 10,
+  m: 2 ** 20,
+  mb: 2 ** 20,
+  mebibytes: 2 ** 20,
+  g: 2 ** 30,
+  gb: 2 ** 30,
+  gibibytes: 2 ** 30,
+  t: 2 ** 40,
+  tb: 2 ** 40,
+  tebibytes: 2 ** 40,
 };
 
 /** Flink's MemorySize.parse: whole number, optional binary unit (`2048m` is 2048 MiB). Undefined when not a MemorySize. */
@@ -124,8 +144,22 @@ export function parseFlinkMemorySize(text: string): number | undefined {
 }
 
 const QUANTITY_SUFFIXES: Record<string, number> = {
-  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
-  n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+  n: 1e-9,
+  u: 1e-6,
+  m: 1e-3,
+  '': 1,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
 };
 
 /** A Kubernetes resource.Quantity as a number (`1Gi`, `500m`, `1e3`); undefined when it does not parse. */
@@ -156,7 +190,8 @@ export function parseMemory(value: string | number): number | undefined {
 export function parseOperatorConfig(yamlText: string): Record<string, string> {
   const doc = parse(yamlText);
   if (doc === null || doc === undefined) return {};
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw new Error('the configuration must be a map of `key: value` lines');
+  if (typeof doc !== 'object' || Array.isArray(doc))
+    throw new Error('the configuration must be a map of `key: value` lines');
   return flattenConfig(doc);
 }
 

@@ -22,7 +22,11 @@ interface MemoryOption {
   fallback?: bigint;
 }
 
-const option = (key: string, fallback?: bigint, deprecated?: readonly string[]): MemoryOption => ({ key, fallback, deprecated });
+const option = (key: string, fallback?: bigint, deprecated?: readonly string[]): MemoryOption => ({
+  key,
+  fallback,
+  deprecated,
+});
 
 /** The keys of one process (TaskManagerOptions / JobManagerOptions), defaults as Flink declares them. */
 const jvmOptions = (prefix: MemoryComponent) => ({
@@ -38,13 +42,21 @@ const TM = {
   ...jvmOptions('taskmanager'),
   taskHeap: option('taskmanager.memory.task.heap.size'),
   managed: option('taskmanager.memory.managed.size', undefined, ['taskmanager.memory.size']),
-  managedFraction: { key: 'taskmanager.memory.managed.fraction', deprecated: ['taskmanager.memory.fraction'], fallback: 0.4 },
+  managedFraction: {
+    key: 'taskmanager.memory.managed.fraction',
+    deprecated: ['taskmanager.memory.fraction'],
+    fallback: 0.4,
+  },
   frameworkHeap: option('taskmanager.memory.framework.heap.size', 128n * MiB),
   frameworkOffHeap: option('taskmanager.memory.framework.off-heap.size', 128n * MiB),
   taskOffHeap: option('taskmanager.memory.task.off-heap.size', 0n),
   networkMin: option('taskmanager.memory.network.min', 64n * MiB, ['taskmanager.network.memory.min']),
   networkMax: option('taskmanager.memory.network.max', 1024n * MiB, ['taskmanager.network.memory.max']),
-  networkFraction: { key: 'taskmanager.memory.network.fraction', deprecated: ['taskmanager.network.memory.fraction'], fallback: 0.1 },
+  networkFraction: {
+    key: 'taskmanager.memory.network.fraction',
+    deprecated: ['taskmanager.network.memory.fraction'],
+    fallback: 0.1,
+  },
   legacyBuffers: 'taskmanager.network.numberOfBuffers',
   segmentSize: option('taskmanager.memory.segment-size', 32n * 1024n),
   legacyHeap: ['taskmanager.heap.size', 'taskmanager.heap.mb'],
@@ -61,9 +73,13 @@ const JM = {
 export function deriveProcessMemory(config: FlatConfig, component: MemoryComponent): ProcessMemory {
   try {
     const reader = new MemoryReader(withLegacyHeap(config, component));
-    return { ok: true, processBytes: component === 'taskmanager' ? taskManagerProcess(reader) : jobManagerProcess(reader) };
+    return {
+      ok: true,
+      processBytes: component === 'taskmanager' ? taskManagerProcess(reader) : jobManagerProcess(reader),
+    };
   } catch (error) {
-    if (error instanceof MemoryConfigError) return { ok: false, problem: error.message, unset: error instanceof MemoryUnsetError };
+    if (error instanceof MemoryConfigError)
+      return { ok: false, problem: error.message, unset: error instanceof MemoryUnsetError };
     throw error;
   }
 }
@@ -83,7 +99,8 @@ class MemoryReader {
   constructor(private readonly config: FlatConfig) {}
 
   private raw(o: { key: string; deprecated?: readonly string[] }): [string, string] | undefined {
-    for (const name of [o.key, ...(o.deprecated ?? [])]) if (this.config[name] !== undefined) return [name, this.config[name]];
+    for (const name of [o.key, ...(o.deprecated ?? [])])
+      if (this.config[name] !== undefined) return [name, this.config[name]];
     return undefined;
   }
 
@@ -98,7 +115,8 @@ class MemoryReader {
       return o.fallback;
     }
     const bytes = parseMemoryBytes(found[1]);
-    if (bytes === undefined) throw new MemoryConfigError(`${found[0]}: ${shown(found[1])} is not a memory size Flink can read`);
+    if (bytes === undefined)
+      throw new MemoryConfigError(`${found[0]}: ${shown(found[1])} is not a memory size Flink can read`);
     return bytes;
   }
 
@@ -137,7 +155,9 @@ interface RangeFraction {
 
 function rangeFraction(what: string, min: bigint, max: bigint, fraction: number): RangeFraction {
   if (min > max || !(fraction >= 0 && fraction <= 1)) {
-    throw new MemoryConfigError(`${what}: fraction ${fraction} with min ${human(min)} and max ${human(max)} is inconsistent`);
+    throw new MemoryConfigError(
+      `${what}: fraction ${fraction} with min ${human(min)} and max ${human(max)} is inconsistent`,
+    );
   }
   return { min, max, fraction, what };
 }
@@ -159,7 +179,8 @@ function sum(...sizes: bigint[]): bigint {
   return total;
 }
 
-const capped = (size: bigint, range: RangeFraction) => (size > range.max ? range.max : size < range.min ? range.min : size);
+const capped = (size: bigint, range: RangeFraction) =>
+  size > range.max ? range.max : size < range.min ? range.min : size;
 const withFraction = (base: bigint, range: RangeFraction) => capped(multiply(base, range.fraction), range);
 function withInverseFraction(base: bigint, range: RangeFraction): bigint {
   if (range.fraction >= 1) throw new MemoryConfigError(`${range.what}: fraction must be below 1`);
@@ -167,20 +188,35 @@ function withInverseFraction(base: bigint, range: RangeFraction): bigint {
 }
 
 function human(bytes: bigint): string {
-  for (const [unit, size] of [['gb', 2n ** 30n], ['mb', MiB], ['kb', 1024n]] as const) if (bytes >= size && bytes % size === 0n) return `${bytes / size}${unit}`;
+  for (const [unit, size] of [
+    ['gb', 2n ** 30n],
+    ['mb', MiB],
+    ['kb', 1024n],
+  ] as const)
+    if (bytes >= size && bytes % size === 0n) return `${bytes / size}${unit}`;
   return `${bytes} bytes`;
 }
 
 type JvmOptions = ReturnType<typeof jvmOptions>;
 
 const overheadRange = (r: MemoryReader, o: JvmOptions) =>
-  rangeFraction('JVM overhead', r.size(o.overheadMin), r.size(o.overheadMax), r.fraction({ key: o.overheadFraction, fallback: 0.1 }));
+  rangeFraction(
+    'JVM overhead',
+    r.size(o.overheadMin),
+    r.size(o.overheadMax),
+    r.fraction({ key: o.overheadFraction, fallback: 0.1 }),
+  );
 
 /**
  * ProcessMemoryUtils#memoryProcessSpecFromConfig: fine-grained options first, then the total Flink memory, then the
  * total process memory. `fromFlink` splits a total Flink memory into the process's own parts (and checks them).
  */
-function processSize(r: MemoryReader, o: JvmOptions, fineGrained: () => bigint | undefined, fromFlink: (total: bigint) => void): bigint {
+function processSize(
+  r: MemoryReader,
+  o: JvmOptions,
+  fineGrained: () => bigint | undefined,
+  fromFlink: (total: bigint) => void,
+): bigint {
   const explicitFlink = fineGrained();
   if (explicitFlink !== undefined) return processFromFlink(r, o, explicitFlink);
   if (r.has(o.flink)) {
@@ -224,19 +260,28 @@ function jobManagerProcess(r: MemoryReader): bigint {
     if (!r.has(JM.heap)) return undefined;
     const total = sum(r.size(JM.heap), r.size(JM.offHeap));
     if (r.has(JM.flink) && r.size(JM.flink) !== total) {
-      throw new MemoryConfigError(`${JM.heap.key} plus ${JM.offHeap.key} (${human(total)}) differ from ${JM.flink.key} (${human(r.size(JM.flink))})`);
+      throw new MemoryConfigError(
+        `${JM.heap.key} plus ${JM.offHeap.key} (${human(total)}) differ from ${JM.flink.key} (${human(r.size(JM.flink))})`,
+      );
     }
     return total;
   };
   return processSize(r, JM, fineGrained, (flink) => {
     const offHeap = r.size(JM.offHeap);
-    if (flink <= offHeap) throw new MemoryConfigError(`the total Flink memory (${human(flink)}) is not more than ${JM.offHeap.key} (${human(offHeap)})`);
+    if (flink <= offHeap)
+      throw new MemoryConfigError(
+        `the total Flink memory (${human(flink)}) is not more than ${JM.offHeap.key} (${human(offHeap)})`,
+      );
   });
 }
 
 function taskManagerProcess(r: MemoryReader): bigint {
-  const frameworkAndTaskOffHeap = () => sum(r.size(TM.frameworkHeap), r.size(TM.frameworkOffHeap), r.size(TM.taskOffHeap));
-  const managedFrom = (flink: bigint) => (r.has(TM.managed) ? r.size(TM.managed) : withFraction(flink, rangeFraction('managed memory', 0n, MAX_LONG, r.fraction(TM.managedFraction))));
+  const frameworkAndTaskOffHeap = () =>
+    sum(r.size(TM.frameworkHeap), r.size(TM.frameworkOffHeap), r.size(TM.taskOffHeap));
+  const managedFrom = (flink: bigint) =>
+    r.has(TM.managed)
+      ? r.size(TM.managed)
+      : withFraction(flink, rangeFraction('managed memory', 0n, MAX_LONG, r.fraction(TM.managedFraction)));
 
   const fineGrained = () => {
     if (!r.has(TM.taskHeap) || !r.has(TM.managed)) return undefined;
@@ -250,14 +295,21 @@ function taskManagerProcess(r: MemoryReader): bigint {
       networkIsRest(r, flink, sum(frameworkAndTaskOffHeap(), r.size(TM.taskHeap), managedFrom(flink)));
       return;
     }
-    const withoutTaskHeap = sum(frameworkAndTaskOffHeap(), managedFrom(flink), legacyNetwork(r) ?? withFraction(flink, networkRange(r)));
+    const withoutTaskHeap = sum(
+      frameworkAndTaskOffHeap(),
+      managedFrom(flink),
+      legacyNetwork(r) ?? withFraction(flink, networkRange(r)),
+    );
     if (withoutTaskHeap > flink) {
-      throw new MemoryConfigError(`framework, task off-heap, managed and network memory (${human(withoutTaskHeap)}) exceed the total Flink memory (${human(flink)})`);
+      throw new MemoryConfigError(
+        `framework, task off-heap, managed and network memory (${human(withoutTaskHeap)}) exceed the total Flink memory (${human(flink)})`,
+      );
     }
   });
 }
 
-const networkRange = (r: MemoryReader) => rangeFraction('network memory', r.size(TM.networkMin), r.size(TM.networkMax), r.fraction(TM.networkFraction));
+const networkRange = (r: MemoryReader) =>
+  rangeFraction('network memory', r.size(TM.networkMin), r.size(TM.networkMax), r.fraction(TM.networkFraction));
 
 /** The legacy buffer count sizes the network only when none of the new network keys is set. */
 function legacyNetwork(r: MemoryReader): bigint | undefined {
@@ -269,12 +321,16 @@ function legacyNetwork(r: MemoryReader): bigint | undefined {
 /** With the total Flink memory and the heap fixed, the network gets the rest, which must fit its own range. */
 function networkIsRest(r: MemoryReader, flink: bigint, withoutNetwork: bigint): bigint {
   if (withoutNetwork > flink) {
-    throw new MemoryConfigError(`framework, task heap, task off-heap and managed memory (${human(withoutNetwork)}) exceed ${TM.flink.key} (${human(flink)})`);
+    throw new MemoryConfigError(
+      `framework, task heap, task off-heap and managed memory (${human(withoutNetwork)}) exceed ${TM.flink.key} (${human(flink)})`,
+    );
   }
   const network = flink - withoutNetwork;
   const legacy = legacyNetwork(r);
   if (legacy !== undefined ? network !== legacy : network < networkRange(r).min || network > networkRange(r).max) {
-    throw new MemoryConfigError(`the network memory left by ${TM.flink.key} (${human(network)}) is outside its configured range`);
+    throw new MemoryConfigError(
+      `the network memory left by ${TM.flink.key} (${human(network)}) is outside its configured range`,
+    );
   }
   return flink;
 }

@@ -4,11 +4,13 @@
 import { isIP } from 'node:net';
 import { shown } from './validation/field-error.js';
 
-export type JavaUri = { ok: true; scheme: string | undefined; host: string | undefined; port: number } | { ok: false; reason: string };
+export type JavaUri =
+  { ok: true; scheme: string | undefined; host: string | undefined; port: number } | { ok: false; reason: string };
 
 const MAX_INT = 2 ** 31 - 1;
 // RFC 2396 as java.net.URI applies it: unreserved, reserved, escapes and non-ASCII "other" characters.
-const LEGAL = /^(?:[A-Za-z0-9\-_.!~*'();/?:@&=+$,[\]#]|%[0-9A-Fa-f]{2}|[^\x00-\x7f\s\u00a0\u2000-\u200b\u2028\u2029\u3000])*$/u;
+const LEGAL =
+  /^(?:[A-Za-z0-9\-_.!~*'();/?:@&=+$,[\]#]|%[0-9A-Fa-f]{2}|[^\x00-\x7f\s\u00a0\u2000-\u200b\u2028\u2029\u3000])*$/u;
 const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):/;
 const HOSTNAME = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.?$/;
 const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)$/;
@@ -21,14 +23,17 @@ export function parseJavaUri(text: string): JavaUri {
   if (illegal >= 0) return { ok: false, reason: `illegal character at index ${illegal}` };
   if (/%(?![0-9A-Fa-f]{2})/.test(text)) return { ok: false, reason: 'malformed escape pair' };
   const fragmentAt = text.indexOf('#');
-  if (fragmentAt >= 0 && text.indexOf('#', fragmentAt + 1) >= 0) return { ok: false, reason: 'illegal character in fragment' };
+  if (fragmentAt >= 0 && text.indexOf('#', fragmentAt + 1) >= 0)
+    return { ok: false, reason: 'illegal character in fragment' };
   const scheme = SCHEME.exec(text)?.[1];
   const rest = scheme === undefined ? text : text.slice(scheme.length + 1);
   if (scheme !== undefined && rest.length === 0) return { ok: false, reason: 'expected scheme-specific part' };
   if (scheme === undefined && /^[^/?#]*:/.test(text)) return { ok: false, reason: 'expected scheme name' };
   if (!rest.startsWith('//')) {
     // Opaque (`mailto:x`) or a path alone: no authority, no host.
-    return /[[\]]/.test(rest) ? { ok: false, reason: 'illegal character in path' } : { ok: true, scheme, host: undefined, port: -1 };
+    return /[[\]]/.test(rest)
+      ? { ok: false, reason: 'illegal character in path' }
+      : { ok: true, scheme, host: undefined, port: -1 };
   }
   const authority = /^\/\/([^/?#]*)/.exec(rest)![1]!;
   // An empty authority is allowed only before a path, query or fragment (`https:///x.jar`, not `https://`).

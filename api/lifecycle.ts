@@ -15,7 +15,10 @@ export const TERMINAL_ERROR_MARKERS = [
 
 type Status = FlinkDeploymentStatus | FlinkSessionJobStatus;
 
-export function deriveLifecycleState(status: Status | undefined, kind: 'FlinkDeployment' | 'FlinkSessionJob'): LifecycleState {
+export function deriveLifecycleState(
+  status: Status | undefined,
+  kind: 'FlinkDeployment' | 'FlinkSessionJob',
+): LifecycleState {
   const stored = status?.lifecycleState;
   if (stored === 'DELETING' || stored === 'DELETED') return stored;
 
@@ -33,7 +36,11 @@ export function deriveLifecycleState(status: Status | undefined, kind: 'FlinkDep
   if (kind === 'FlinkDeployment') {
     const jm = (status as FlinkDeploymentStatus).jobManagerDeploymentStatus ?? 'MISSING';
     const error = status?.error;
-    if ((jm === 'MISSING' || jm === 'ERROR') && error && TERMINAL_ERROR_MARKERS.some((marker) => error.includes(marker))) {
+    if (
+      (jm === 'MISSING' || jm === 'ERROR') &&
+      error &&
+      TERMINAL_ERROR_MARKERS.some((marker) => error.includes(marker))
+    ) {
       return 'FAILED';
     }
   }

@@ -34,7 +34,8 @@ export interface ObjectLocation {
   secure?: boolean;
 }
 
-export const isObjectStoreScheme = (scheme: string): boolean => Object.hasOwn(OBJECT_STORE_SCHEMES, scheme.toLowerCase());
+export const isObjectStoreScheme = (scheme: string): boolean =>
+  Object.hasOwn(OBJECT_STORE_SCHEMES, scheme.toLowerCase());
 
 /** S3 and OSS bucket names (3–63 lower-case letters, digits, dots, hyphens; alphanumeric at both ends). */
 const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -50,7 +51,8 @@ export function parseObjectUri(text: string): ObjectLocation | { error: string }
   const scheme = uri.scheme?.toLowerCase() ?? '';
   const store = OBJECT_STORE_SCHEMES[scheme];
   const parts = /^[a-z0-9+.-]+:\/\/([^/?#]*)([^?#]*)/i.exec(text);
-  if (!store || !parts) return { error: `is not an object-store URI (${Object.keys(OBJECT_STORE_SCHEMES).join(', ')}://…)` };
+  if (!store || !parts)
+    return { error: `is not an object-store URI (${Object.keys(OBJECT_STORE_SCHEMES).join(', ')}://…)` };
   const [, authority = '', path = ''] = parts;
   let key: string;
   try {
@@ -60,10 +62,14 @@ export function parseObjectUri(text: string): ObjectLocation | { error: string }
   }
   if (store === 'azure') return parseAzure(scheme, authority, key);
   const bucket = authority;
-  const valid = store === 'gcs' ? GCS_BUCKET.test(bucket) && bucket.split('.').every((part) => part.length <= 63) : S3_BUCKET.test(bucket) && !bucket.includes('..');
+  const valid =
+    store === 'gcs'
+      ? GCS_BUCKET.test(bucket) && bucket.split('.').every((part) => part.length <= 63)
+      : S3_BUCKET.test(bucket) && !bucket.includes('..');
   if (!bucket) return { error: `names no bucket: ${scheme}://<bucket>/<path to the jar>` };
   if (!valid) return { error: `names bucket ${shown(bucket)}, which is not a valid ${STORE_NAMES[store]} bucket name` };
-  if (!key || key.endsWith('/')) return { error: `names no object in bucket ${shown(bucket)}: ${scheme}://${bucket}/<path to the jar>` };
+  if (!key || key.endsWith('/'))
+    return { error: `names no object in bucket ${shown(bucket)}: ${scheme}://${bucket}/<path to the jar>` };
   return { store, scheme, bucket, key };
 }
 
@@ -74,8 +80,20 @@ function parseAzure(scheme: string, authority: string, key: string): ObjectLocat
   const container = authority.slice(0, at);
   const host = authority.slice(at + 1).toLowerCase();
   const account = host.split('.')[0] ?? '';
-  if (!AZURE_CONTAINER.test(container)) return { error: `names container ${shown(container)}, which is not a valid Azure container name` };
-  if (!AZURE_ACCOUNT.test(account) || !host.includes('.')) return { error: `names ${shown(host)}, which is not <account>.<endpoint> with a valid storage account name: ${form}` };
+  if (!AZURE_CONTAINER.test(container))
+    return { error: `names container ${shown(container)}, which is not a valid Azure container name` };
+  if (!AZURE_ACCOUNT.test(account) || !host.includes('.'))
+    return {
+      error: `names ${shown(host)}, which is not <account>.<endpoint> with a valid storage account name: ${form}`,
+    };
   if (!key || key.endsWith('/')) return { error: `names no object in container ${shown(container)}: ${form}` };
-  return { store: 'azure', scheme, bucket: container, key, account, host, secure: scheme === 'wasbs' || scheme === 'abfss' };
+  return {
+    store: 'azure',
+    scheme,
+    bucket: container,
+    key,
+    account,
+    host,
+    secure: scheme === 'wasbs' || scheme === 'abfss',
+  };
 }

@@ -48,27 +48,39 @@ export type WebhookTlsStep =
   | { kind: 'keep'; recheckAt: number };
 
 /** Two thirds into a certificate's life: when it is renewed. */
-export const renewalAt = (c: CertificateFacts): number => c.notBefore + Math.floor(((c.notAfter - c.notBefore) * 2) / 3);
+export const renewalAt = (c: CertificateFacts): number =>
+  c.notBefore + Math.floor(((c.notAfter - c.notBefore) * 2) / 3);
 
 export function nextTlsStep(state: WebhookTlsState, policy: WebhookTlsPolicy, now: number): WebhookTlsStep {
   const { ca, nextCa, serving } = state;
   if (!ca || ca.notAfter <= now) return { kind: 'new-ca', why: ca ? 'the CA has expired' : 'no CA yet' };
-  if (!state.bundle.some((b) => b.id === ca.id)) return { kind: 'new-ca', why: 'the published bundle does not trust the CA' };
+  if (!state.bundle.some((b) => b.id === ca.id))
+    return { kind: 'new-ca', why: 'the published bundle does not trust the CA' };
   const settled = (state.changedAt ?? 0) + policy.propagationMs;
   // A CA ending before a successor could be trusted everywhere (a webhook down for most of its life): waiting only
   // ensures a gap when it ends, and what it signs now would end with it — replace it at once.
-  if (ca.notAfter <= now + policy.propagationMs && !(nextCa && now >= settled)) return { kind: 'new-ca', why: 'the CA ends before a successor could be trusted' };
+  if (ca.notAfter <= now + policy.propagationMs && !(nextCa && now >= settled))
+    return { kind: 'new-ca', why: 'the CA ends before a successor could be trusted' };
   const live = state.bundle.filter((b) => b.notAfter > now);
   if (live.length < state.bundle.length) return { kind: 'trim-bundle', keep: live.map((b) => b.id) };
   if (!nextCa && now >= renewalAt(ca)) return { kind: 'add-next-ca' };
   if (nextCa && now >= settled) return { kind: 'promote-next-ca' };
   const servingProblem = problemOf(serving, ca, policy, now);
   if (servingProblem) return { kind: 'issue-serving', why: servingProblem };
-  const times = [renewalAt(serving!), ...(nextCa ? [settled] : [renewalAt(ca)]), ...state.bundle.map((b) => b.notAfter)];
+  const times = [
+    renewalAt(serving!),
+    ...(nextCa ? [settled] : [renewalAt(ca)]),
+    ...state.bundle.map((b) => b.notAfter),
+  ];
   return { kind: 'keep', recheckAt: Math.min(...times.filter((t) => t > now)) };
 }
 
-function problemOf(serving: ServingFacts | undefined, ca: CertificateFacts, policy: WebhookTlsPolicy, now: number): string | undefined {
+function problemOf(
+  serving: ServingFacts | undefined,
+  ca: CertificateFacts,
+  policy: WebhookTlsPolicy,
+  now: number,
+): string | undefined {
   if (!serving) return 'no serving certificate yet';
   if (serving.issuerId !== ca.id) return 'the serving certificate is not signed by the current CA';
   const missing = policy.hosts.filter((h) => !serving.hosts.includes(h));

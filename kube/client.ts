@@ -23,14 +23,19 @@ export class KubeApiError extends Error {
 export const isNotFound = (err: unknown): boolean => err instanceof KubeApiError && err.status === 404;
 export const isConflict = (err: unknown): boolean => err instanceof KubeApiError && err.status === 409;
 /** The API server refused who we are (401) or what we may do (403) — not a namespace that is being deleted. */
-export const isAuthFailure = (err: unknown): boolean => err instanceof KubeApiError && isAuthRefusal(err.status, err.message);
+export const isAuthFailure = (err: unknown): boolean =>
+  err instanceof KubeApiError && isAuthRefusal(err.status, err.message);
 
 /** A status and message that say the API server refused the credentials or their permissions (for calls and watches alike). */
 export const isAuthRefusal = (status: number | undefined, message: string): boolean =>
   status === 401 || (status === 403 && !message.includes('because it is being terminated'));
 
 export type PatchType = 'merge' | 'json' | 'apply';
-const PATCH_CONTENT_TYPES: Record<PatchType, string> = { merge: 'application/merge-patch+json', json: 'application/json-patch+json', apply: 'application/apply-patch+yaml' };
+const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
+  merge: 'application/merge-patch+json',
+  json: 'application/json-patch+json',
+  apply: 'application/apply-patch+yaml',
+};
 
 export interface KubeObject {
   apiVersion?: string;
@@ -91,7 +96,13 @@ class Transport {
     } catch (err) {
       throw credentialsError(this.kc, err);
     }
-    const tls: TlsMaterial = { ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: opts.rejectUnauthorized, servername: opts.servername };
+    const tls: TlsMaterial = {
+      ca: opts.ca,
+      cert: opts.cert,
+      key: opts.key,
+      rejectUnauthorized: opts.rejectUnauthorized,
+      servername: opts.servername,
+    };
     if (!this.agent || !sameTls(this.agent.tls, tls)) {
       this.agent?.agent.destroy();
       // 16 in flight: with a thousand resources, 64 took 115 s instead of 129 s to STABLE but 210 MB instead of 192 MB.
@@ -110,7 +121,11 @@ class Transport {
 /** The kubeconfig user's credentials could not be had (an `exec` plugin failed, an unreadable file): say whose and how. */
 function credentialsError(kc: KubeConfig, err: unknown): Error {
   const user = kc.getCurrentUser();
-  const how = user?.exec?.command ? `its exec plugin ${JSON.stringify(user.exec.command)}` : user?.authProvider ? `its auth provider ${JSON.stringify(user.authProvider.name)}` : 'its credentials';
+  const how = user?.exec?.command
+    ? `its exec plugin ${JSON.stringify(user.exec.command)}`
+    : user?.authProvider
+      ? `its auth provider ${JSON.stringify(user.authProvider.name)}`
+      : 'its credentials';
   const detail = ((err as Error).message ?? '').trim().split('\n')[0] || 'no message';
   return new Error(`kubeconfig user ${JSON.stringify(user?.name ?? '')}: ${how} failed (${detail})`);
 }
@@ -124,7 +139,13 @@ export class KubeClient {
   static fromKubeConfig(kc: KubeConfig, userAgent: string, options: KubeClientOptions = {}): KubeClient {
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error('the kubeconfig has no current cluster');
-    return new KubeClient(new Transport(new URL(cluster.server), kc, userAgent, { timeoutMs: 30_000, maxResponseBytes: 64 * 2 ** 20, ...options }));
+    return new KubeClient(
+      new Transport(new URL(cluster.server), kc, userAgent, {
+        timeoutMs: 30_000,
+        maxResponseBytes: 64 * 2 ** 20,
+        ...options,
+      }),
+    );
   }
 
   /** The same client, every call of which is refused once the fence closes and aborted when it closes in flight. */
@@ -182,7 +203,12 @@ export class KubeClient {
    * refusal, an event `onEvent` throws on, a line over the size cap, or no byte for `idleMs` — a stalled connection,
    * as bookmarks and the server's own timeout keep a live one talking. `onOpen`: the API server accepted the watch.
    */
-  async watch<T>(path: string, onEvent: (event: WatchEvent<T>) => void, idleMs: number, onOpen?: () => void): Promise<void> {
+  async watch<T>(
+    path: string,
+    onEvent: (event: WatchEvent<T>) => void,
+    idleMs: number,
+    onOpen?: () => void,
+  ): Promise<void> {
     this.fence?.check();
     const { headers, tls } = await this.transport.credentials();
     this.fence?.check();
@@ -200,7 +226,10 @@ export class KubeClient {
             headers: { ...headers, accept: 'application/json', 'user-agent': userAgent },
           },
           (res) => {
-            if (res.statusCode !== 200) return void readCapped(res, options.maxResponseBytes, (raw) => reject(statusError(what, res.statusCode ?? 0, raw.toString('utf8'))));
+            if (res.statusCode !== 200)
+              return void readCapped(res, options.maxResponseBytes, (raw) =>
+                reject(statusError(what, res.statusCode ?? 0, raw.toString('utf8'))),
+              );
             onOpen?.();
             let pending = '';
             res.setEncoding('utf8');
@@ -215,11 +244,14 @@ export class KubeClient {
                 try {
                   onEvent(JSON.parse(line) as WatchEvent<T>);
                 } catch (err) {
-                  return void req.destroy(err instanceof SyntaxError ? new Error(`${what}: a line that is not JSON`) : (err as Error));
+                  return void req.destroy(
+                    err instanceof SyntaxError ? new Error(`${what}: a line that is not JSON`) : (err as Error),
+                  );
                 }
               }
               pending = pending.slice(start);
-              if (pending.length > options.maxResponseBytes) req.destroy(new Error(`${what}: an event exceeds ${options.maxResponseBytes} bytes`));
+              if (pending.length > options.maxResponseBytes)
+                req.destroy(new Error(`${what}: an event exceeds ${options.maxResponseBytes} bytes`));
             });
             res.on('end', () => {
               clearTimeout(idle);
@@ -238,18 +270,30 @@ export class KubeClient {
     } catch (err) {
       // A rotated token: the next watch (the informer restarts it) uses the kubeconfig's credentials read afresh.
       if (isAuthFailure(err)) {
-        if ((err as KubeApiError).status === 401 && isLiveKubeConfig(this.transport.kc)) this.transport.kc.refreshCredentials();
+        if ((err as KubeApiError).status === 401 && isLiveKubeConfig(this.transport.kc))
+          this.transport.kc.refreshCredentials();
         this.transport.options.onAuthFailure?.(err as KubeApiError);
       }
       throw err;
     }
   }
 
-  private async call<T>(method: string, path: string, body?: unknown, contentType = 'application/json', parse: AnswerParser<T> = parseAnswer): Promise<T> {
+  private async call<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType = 'application/json',
+    parse: AnswerParser<T> = parseAnswer,
+  ): Promise<T> {
     try {
       return await this.send<T>(method, path, body, contentType, parse);
     } catch (err) {
-      if (!(err instanceof KubeApiError) || err.status !== 401 || !isLiveKubeConfig(this.transport.kc) || !this.transport.kc.refreshCredentials()) {
+      if (
+        !(err instanceof KubeApiError) ||
+        err.status !== 401 ||
+        !isLiveKubeConfig(this.transport.kc) ||
+        !this.transport.kc.refreshCredentials()
+      ) {
         if (isAuthFailure(err)) this.transport.options.onAuthFailure?.(err as KubeApiError);
         throw err;
       }
@@ -263,7 +307,13 @@ export class KubeClient {
     }
   }
 
-  private async send<T>(method: string, path: string, body: unknown, contentType: string, parse: AnswerParser<T>): Promise<T> {
+  private async send<T>(
+    method: string,
+    path: string,
+    body: unknown,
+    contentType: string,
+    parse: AnswerParser<T>,
+  ): Promise<T> {
     this.fence?.check();
     const { headers, agent, tls } = await this.transport.credentials();
     this.fence?.check(); // an exec plugin may have taken a while
@@ -291,7 +341,8 @@ export class KubeClient {
           let size = 0;
           res.on('data', (chunk: Buffer) => {
             size += chunk.length;
-            if (size > options.maxResponseBytes) return void req.destroy(new Error(`${what}: the answer exceeds ${options.maxResponseBytes} bytes`));
+            if (size > options.maxResponseBytes)
+              return void req.destroy(new Error(`${what}: the answer exceeds ${options.maxResponseBytes} bytes`));
             chunks.push(chunk);
           });
           res.on('end', () => {
@@ -305,7 +356,10 @@ export class KubeClient {
           res.on('error', reject);
         },
       );
-      const deadline = setTimeout(() => req.destroy(new Error(`${what}: no complete answer within ${options.timeoutMs} ms`)), options.timeoutMs);
+      const deadline = setTimeout(
+        () => req.destroy(new Error(`${what}: no complete answer within ${options.timeoutMs} ms`)),
+        options.timeoutMs,
+      );
       req.on('error', (err) => {
         clearTimeout(deadline);
         reject(err);
@@ -334,7 +388,8 @@ function parseAnswer<T>(what: string, status: number, raw: Buffer): T {
   const text = raw.toString('utf8');
   if (status >= 200 && status < 300) {
     const parsed = text ? jsonOrUndefined(text) : {};
-    if (typeof parsed !== 'object' || parsed === null) throw new KubeApiError(status, 'InvalidAnswer', `${what}: ${status} with a body that is not a JSON object`);
+    if (typeof parsed !== 'object' || parsed === null)
+      throw new KubeApiError(status, 'InvalidAnswer', `${what}: ${status} with a body that is not a JSON object`);
     return parsed as T;
   }
   throw statusError(what, status, text);
@@ -349,9 +404,15 @@ function parseText(what: string, status: number, raw: Buffer): string {
 /** A refusal: the API server's Status, or the first line of whatever else answered. */
 function statusError(what: string, status: number, text: string): KubeApiError {
   const parsed = jsonOrUndefined(text);
-  const s = (typeof parsed === 'object' && parsed !== null ? parsed : { message: text.split('\n')[0]!.slice(0, 200) }) as { reason?: string; message?: string };
+  const s = (
+    typeof parsed === 'object' && parsed !== null ? parsed : { message: text.split('\n')[0]!.slice(0, 200) }
+  ) as { reason?: string; message?: string };
   const message = typeof s.message === 'string' ? s.message.slice(0, 1000) : '';
-  return new KubeApiError(status, typeof s.reason === 'string' ? s.reason : 'Unknown', `${what}: ${status} ${message}`.trim());
+  return new KubeApiError(
+    status,
+    typeof s.reason === 'string' ? s.reason : 'Unknown',
+    `${what}: ${status} ${message}`.trim(),
+  );
 }
 
 function jsonOrUndefined(text: string): unknown {
@@ -363,8 +424,16 @@ function jsonOrUndefined(text: string): unknown {
 }
 
 /** The REST path of an object (or of its collection when `name` is absent). */
-export function objectPath(apiVersion: string, plural: string, namespace: string, name?: string, subresource?: string): string {
+export function objectPath(
+  apiVersion: string,
+  plural: string,
+  namespace: string,
+  name?: string,
+  subresource?: string,
+): string {
   const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
   // An empty namespace: a cluster-scoped object (a CRD, a webhook configuration).
-  return [namespace ? `${base}/namespaces/${namespace}/${plural}` : `${base}/${plural}`, name, subresource].filter(Boolean).join('/');
+  return [namespace ? `${base}/namespaces/${namespace}/${plural}` : `${base}/${plural}`, name, subresource]
+    .filter(Boolean)
+    .join('/');
 }

@@ -70,7 +70,11 @@ function slim<T extends KubernetesObject>(obj: T, prune: InformerOptions['prune'
   return obj;
 }
 
-export function startInformer<T extends KubernetesObject>(client: KubeClient, path: string, options: InformerOptions = {}): ObjectCache<T> {
+export function startInformer<T extends KubernetesObject>(
+  client: KubeClient,
+  path: string,
+  options: InformerOptions = {},
+): ObjectCache<T> {
   const minBackoff = options.minBackoffMs ?? 500;
   const maxBackoff = options.maxBackoffMs ?? 30_000;
   const selector = options.labelSelector ? `&labelSelector=${encodeURIComponent(options.labelSelector)}` : '';
@@ -91,7 +95,9 @@ export function startInformer<T extends KubernetesObject>(client: KubeClient, pa
     let page: { items: T[]; metadata?: { continue?: string; resourceVersion?: string } };
     let token = '';
     do {
-      page = await view.get<KubeObject & typeof page>(`${path}?limit=${PAGE_SIZE}${selector}${token ? `&continue=${encodeURIComponent(token)}` : ''}`);
+      page = await view.get<KubeObject & typeof page>(
+        `${path}?limit=${PAGE_SIZE}${selector}${token ? `&continue=${encodeURIComponent(token)}` : ''}`,
+      );
       for (const item of page.items ?? []) next.set(slim(item, options.prune));
       token = page.metadata?.continue ?? '';
     } while (token);
@@ -110,7 +116,11 @@ export function startInformer<T extends KubernetesObject>(client: KubeClient, pa
     const obj = event.object;
     if (event.type === 'ERROR') {
       const status = obj as unknown as { code?: number; reason?: string; message?: string };
-      throw new KubeApiError(status.code ?? 500, status.reason ?? 'Unknown', `watch ${path}: ${status.message ?? 'an error event'}`);
+      throw new KubeApiError(
+        status.code ?? 500,
+        status.reason ?? 'Unknown',
+        `watch ${path}: ${status.message ?? 'an error event'}`,
+      );
     }
     if (event.type === 'ADDED' || event.type === 'MODIFIED') {
       const existed = store.has(obj);
@@ -140,7 +150,12 @@ export function startInformer<T extends KubernetesObject>(client: KubeClient, pa
           synced = true;
           backoff = minBackoff;
         };
-        await view.watch<T>(`${path}${query}`, (event) => void (resourceVersion = apply(event) ?? resourceVersion), (timeoutSeconds + 30) * 1000, opened);
+        await view.watch<T>(
+          `${path}${query}`,
+          (event) => void (resourceVersion = apply(event) ?? resourceVersion),
+          (timeoutSeconds + 30) * 1000,
+          opened,
+        );
       } catch (err) {
         if (!(err instanceof KubeApiError && err.status === 410)) throw err;
         resourceVersion = '';
@@ -186,13 +201,19 @@ export function statusOf(err: unknown): number | undefined {
  * One cache over the given namespaces (one informer each: RBAC per namespace needs no cluster-wide list), or over all
  * of them when none are given. An object in a namespace not watched is not there.
  */
-export function namespacedCache<T extends KubernetesObject>(namespaces: readonly string[], start: (namespace?: string) => ObjectCache<T>): ObjectCache<T> {
+export function namespacedCache<T extends KubernetesObject>(
+  namespaces: readonly string[],
+  start: (namespace?: string) => ObjectCache<T>,
+): ObjectCache<T> {
   if (namespaces.length === 0) return start();
   const caches = new Map(namespaces.map((namespace) => [namespace, start(namespace)]));
   return {
     synced: () => [...caches.values()].every((c) => c.synced()),
     get: (namespace, name) => caches.get(namespace)?.get(namespace, name),
-    list: (namespace) => (namespace === undefined ? [...caches.values()].flatMap((c) => c.list()) : (caches.get(namespace)?.list(namespace) ?? [])),
+    list: (namespace) =>
+      namespace === undefined
+        ? [...caches.values()].flatMap((c) => c.list())
+        : (caches.get(namespace)?.list(namespace) ?? []),
     stop: async () => void (await Promise.all([...caches.values()].map((c) => c.stop()))),
   };
 }

@@ -16,7 +16,8 @@ export interface LiveKubeConfig extends KubeConfig {
   refreshCredentials(): boolean;
 }
 
-export const isLiveKubeConfig = (kc: KubeConfig): kc is LiveKubeConfig => typeof (kc as Partial<LiveKubeConfig>).refreshCredentials === 'function';
+export const isLiveKubeConfig = (kc: KubeConfig): kc is LiveKubeConfig =>
+  typeof (kc as Partial<LiveKubeConfig>).refreshCredentials === 'function';
 
 /** Undefined when there is no configuration anywhere (local runs without a cluster). */
 export async function loadKubeConfig(path: string | undefined, context?: string): Promise<LiveKubeConfig | undefined> {
@@ -113,5 +114,10 @@ function withTokenFiles(kc: KubeConfig, files: string[]): void {
     if (!tokenFile || user.token || user.exec || user.authProvider) return user;
     return { ...user, authProvider: { name: 'tokenFile', config: { tokenFile } } };
   });
-  kc.loadFromOptions({ clusters: kc.getClusters(), contexts: kc.getContexts(), users, currentContext: kc.getCurrentContext() });
+  kc.loadFromOptions({
+    clusters: kc.getClusters(),
+    contexts: kc.getContexts(),
+    users,
+    currentContext: kc.getCurrentContext(),
+  });
 }

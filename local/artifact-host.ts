@@ -23,7 +23,9 @@ export interface ConnectProxy {
  * A forward proxy that only tunnels (CONNECT) to the targets `route` maps to a local port, and answers 403 to
  * anything else — so a test or the stack can tell exactly where a download went.
  */
-export async function startConnectProxy(route: (host: string, port: number) => number | undefined): Promise<ConnectProxy> {
+export async function startConnectProxy(
+  route: (host: string, port: number) => number | undefined,
+): Promise<ConnectProxy> {
   const tunnels = new Map<string, number>();
   const open = new Set<Socket>();
   const server = createHttpServer((_req, res) => res.writeHead(403).end('this proxy only tunnels (CONNECT)\n'));
@@ -88,10 +90,16 @@ export async function startArtifactHost(jar: string, stateDir: string): Promise<
   const https = createHttpsServer({ cert: serving.certPem, key: serving.keyPem, minVersion: 'TLSv1.2' }, (req, res) => {
     const path = (req.url ?? '').split('?')[0]!;
     if (req.method !== 'GET' && req.method !== 'HEAD') return res.writeHead(405).end();
-    if (!path.startsWith('/maven2/') || !path.endsWith('.jar')) return res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    if (!path.startsWith('/maven2/') || !path.endsWith('.jar'))
+      return res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     if (req.headers['if-none-match'] === etag) return res.writeHead(304, { etag }).end();
     if (req.method === 'GET') served++;
-    res.writeHead(200, { 'content-type': 'application/java-archive', 'content-length': body.length, etag, 'last-modified': lastModified });
+    res.writeHead(200, {
+      'content-type': 'application/java-archive',
+      'content-length': body.length,
+      etag,
+      'last-modified': lastModified,
+    });
     res.end(req.method === 'GET' ? body : undefined);
   });
   const hosts = new Map<string, number>([[ARTIFACT_HOST, await listen(https)]]);

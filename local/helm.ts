@@ -23,10 +23,16 @@ export function ensureHelm(): string {
 }
 
 /** Runs helm to the end, never throwing: callers assert on the exit code and output. */
-export function runHelm(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+export function runHelm(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) =>
-    execFile(ensureHelm(), args, { env: { ...process.env, HOME: process.env.HOME ?? '/tmp', ...env }, maxBuffer: 64 * 2 ** 20 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      ensureHelm(),
+      args,
+      { env: { ...process.env, HOME: process.env.HOME ?? '/tmp', ...env }, maxBuffer: 64 * 2 ** 20 },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     ),
   );
 }

@@ -10,7 +10,10 @@ export interface HttpAnswer {
 /** TLS options as node:https takes them (`ca`, client `cert`/`key`, or `rejectUnauthorized: false`). */
 export type TlsOptions = Pick<RequestOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized'>;
 
-export function httpCall(url: string, options: { method?: string; json?: unknown; tls?: TlsOptions; timeoutMs?: number } = {}): Promise<HttpAnswer> {
+export function httpCall(
+  url: string,
+  options: { method?: string; json?: unknown; tls?: TlsOptions; timeoutMs?: number } = {},
+): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const request = url.startsWith('https:') ? httpsRequest : httpRequest;
     const body = options.json === undefined ? undefined : JSON.stringify(options.json);

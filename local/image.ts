@@ -18,7 +18,13 @@ const SUITE = 'trixie';
 const PACKAGES = ['libatomic1'];
 const APT_SOURCES = '/etc/apt/sources.list.d/debian.sources';
 /** Documentation, manuals and translations a container never reads (the copyright files stay). */
-const EXCLUDED_PATHS = ['/usr/share/doc/*', '/usr/share/man/*', '/usr/share/info/*', '/usr/share/locale/*', '/usr/share/lintian/*'];
+const EXCLUDED_PATHS = [
+  '/usr/share/doc/*',
+  '/usr/share/man/*',
+  '/usr/share/info/*',
+  '/usr/share/locale/*',
+  '/usr/share/lintian/*',
+];
 const PODMAN_CONF = `[containers]
 default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
 [engine]
@@ -40,7 +46,11 @@ export function podman(): { command: string; args: string[]; env: Record<string,
   const dir = join(cacheRoot(), 'podman');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'containers.conf'), PODMAN_CONF);
-  return { command: 'podman', args: ['--root', join(dir, 'storage'), '--runroot', join(dir, 'run')], env: { CONTAINERS_CONF: join(dir, 'containers.conf') } };
+  return {
+    command: 'podman',
+    args: ['--root', join(dir, 'storage'), '--runroot', join(dir, 'run')],
+    env: { CONTAINERS_CONF: join(dir, 'containers.conf') },
+  };
 }
 
 export async function buildImage(): Promise<BuiltImage> {
@@ -62,38 +72,82 @@ export async function buildImage(): Promise<BuiltImage> {
     await bundle(join(context, 'app'));
   });
   const tag = `localhost/flink-operator-ts:${version}`;
-  const [, buildMs] = await timed(() => run(['build', '--runtime', 'runc', '--build-arg', `BASE=${base.tag}`, '-f', join(repoRoot, 'image/Containerfile'), '-t', tag, context]));
+  const [, buildMs] = await timed(() =>
+    run([
+      'build',
+      '--runtime',
+      'runc',
+      '--build-arg',
+      `BASE=${base.tag}`,
+      '-f',
+      join(repoRoot, 'image/Containerfile'),
+      '-t',
+      tag,
+      context,
+    ]),
+  );
   const archive = join(repoRoot, 'dist', `flink-operator-ts-${version}.oci.tar`);
   mkdirSync(join(repoRoot, 'dist'), { recursive: true });
   rmSync(archive, { force: true });
   const [, saveMs] = await timed(() => run(['save', '--format', 'oci-archive', '-o', archive, tag]));
-  return { tag, archive, timingsMs: { base: baseMs, bundles: bundlesMs, build: buildMs, save: saveMs }, baseCached: base.cached };
+  return {
+    tag,
+    archive,
+    timingsMs: { base: baseMs, bundles: bundlesMs, build: buildMs, save: saveMs },
+    baseCached: base.cached,
+  };
 }
 
 /** podman, runc and mmdebstrap from Debian, installed when missing (as root; else one line saying what to install). */
 function ensureTools(): void {
-  const missing = ['podman', 'runc', 'mmdebstrap'].filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
+  const missing = ['podman', 'runc', 'mmdebstrap'].filter(
+    (t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0,
+  );
   if (missing.length === 0) return;
   const root = process.getuid?.() === 0;
   const sudo = root ? [] : ['sudo', '-n'];
-  const install = (args: string[]) => spawnSync(sudo[0] ?? args[0]!, [...sudo.slice(1), ...(root ? args.slice(1) : args)], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  if (install(['apt-get', 'update']).status !== 0 || install(['apt-get', 'install', '-y', '--no-install-recommends', ...missing, 'uidmap']).status !== 0) {
+  const install = (args: string[]) =>
+    spawnSync(sudo[0] ?? args[0]!, [...sudo.slice(1), ...(root ? args.slice(1) : args)], {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+  if (
+    install(['apt-get', 'update']).status !== 0 ||
+    install(['apt-get', 'install', '-y', '--no-install-recommends', ...missing, 'uidmap']).status !== 0
+  ) {
     throw new Error(`cannot install ${missing.join(', ')}: run apt-get install ${missing.join(' ')} as root`);
   }
   for (const tool of missing) requireTool(tool, ['--version'], 'the image build');
 }
 
 /** The minbase root as an image, tagged by a digest of what makes it: rebuilt only when one of those changes. */
-async function ensureBase(p: ReturnType<typeof podman>, run: (args: string[]) => Promise<string>): Promise<{ tag: string; cached: boolean }> {
+async function ensureBase(
+  p: ReturnType<typeof podman>,
+  run: (args: string[]) => Promise<string>,
+): Promise<{ tag: string; cached: boolean }> {
   const sources = suiteSources(readFileSync(APT_SOURCES, 'utf8'));
   const inputs = [SUITE, 'minbase', sources, ...PACKAGES, ...EXCLUDED_PATHS].join('\n');
   const tag = `localhost/flink-operator-ts-base:${createHash('sha256').update(inputs).digest('hex').slice(0, 16)}`;
-  if (spawnSync(p.command, [...p.args, 'image', 'exists', tag], { env: { ...process.env, ...p.env } }).status === 0) return { tag, cached: true };
+  if (spawnSync(p.command, [...p.args, 'image', 'exists', tag], { env: { ...process.env, ...p.env } }).status === 0)
+    return { tag, cached: true };
   const tar = join(cacheRoot(), 'image-base.tar');
   const exclude = EXCLUDED_PATHS.map((p) => `--dpkgopt=path-exclude=${p}`);
   const sourcesFile = join(cacheRoot(), `${SUITE}.sources`);
   writeFileSync(sourcesFile, sources);
-  await runTool('mmdebstrap', ['--variant=minbase', '--quiet', `--include=${PACKAGES.join(',')}`, '--dpkgopt=path-include=/usr/share/doc/*/copyright', ...exclude, SUITE, tar, sourcesFile], repoRoot);
+  await runTool(
+    'mmdebstrap',
+    [
+      '--variant=minbase',
+      '--quiet',
+      `--include=${PACKAGES.join(',')}`,
+      '--dpkgopt=path-include=/usr/share/doc/*/copyright',
+      ...exclude,
+      SUITE,
+      tar,
+      sourcesFile,
+    ],
+    repoRoot,
+  );
   await run(['import', tar, tag]);
   rmSync(tar, { force: true });
   return { tag, cached: false };
@@ -104,7 +158,9 @@ async function ensureBase(p: ReturnType<typeof podman>, run: (args: string[]) =>
  * sources names that release's suites (`bookworm bookworm-updates`, `bookworm-security`).
  */
 export function suiteSources(hostSources: string, hostCodename = osCodename()): string {
-  return hostSources.replace(/^(Suites:.*)$/gm, (line) => line.replace(new RegExp(`\\b${hostCodename}\\b`, 'g'), SUITE));
+  return hostSources.replace(/^(Suites:.*)$/gm, (line) =>
+    line.replace(new RegExp(`\\b${hostCodename}\\b`, 'g'), SUITE),
+  );
 }
 
 function osCodename(): string {
@@ -117,7 +173,10 @@ function osCodename(): string {
  * split between them: a chunk shared by both would load the webhook's code into the reconciler and back.
  */
 export async function bundle(outDir: string): Promise<void> {
-  for (const [entry, name] of [['operator/main.ts', 'flink-operator'], ['webhook/main.ts', 'flink-webhook']] as const) {
+  for (const [entry, name] of [
+    ['operator/main.ts', 'flink-operator'],
+    ['webhook/main.ts', 'flink-webhook'],
+  ] as const) {
     await build({
       entryPoints: { [name]: join(repoRoot, entry) },
       bundle: true,
@@ -133,7 +192,9 @@ export async function bundle(outDir: string): Promise<void> {
       legalComments: 'none',
       logLevel: 'warning',
       // CommonJS dependencies call require(): give every ES module file one.
-      banner: { js: "import { createRequire as __flinkOperatorRequire } from 'node:module'; const require = __flinkOperatorRequire(import.meta.url);" },
+      banner: {
+        js: "import { createRequire as __flinkOperatorRequire } from 'node:module'; const require = __flinkOperatorRequire(import.meta.url);",
+      },
     });
   }
 }

@@ -15,7 +15,10 @@ export async function ensureKrew(): Promise<string> {
   requireTool('go', ['version'], `krew ${KREW_VERSION} is built from its Go module`);
   const staging = `${dir}.part`;
   mkdirSync(staging, { recursive: true });
-  await runTool('go', ['install', `${KREW_MODULE}/cmd/krew@${KREW_VERSION}`], staging, { GOBIN: staging, GOFLAGS: '-buildvcs=false' });
+  await runTool('go', ['install', `${KREW_MODULE}/cmd/krew@${KREW_VERSION}`], staging, {
+    GOBIN: staging,
+    GOFLAGS: '-buildvcs=false',
+  });
   renameSync(staging, dir);
   return krew;
 }

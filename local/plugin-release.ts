@@ -21,11 +21,17 @@ const EPOCH = new Date(0);
 
 /** Packs dist/kubectl-flink.mjs (run `npm run build` first) into `outDir` and writes nothing else. */
 export async function releasePlugin(outDir: string): Promise<PluginRelease> {
-  const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string; repository: { url: string } };
+  const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+    version: string;
+    repository: { url: string };
+  };
   const staging = join(outDir, 'staging');
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(join(staging, ARCHIVE_DIR), { recursive: true });
-  const files = [['dist/kubectl-flink.mjs', 'kubectl-flink', 0o755], ['LICENSE', 'LICENSE', 0o644]] as const;
+  const files = [
+    ['dist/kubectl-flink.mjs', 'kubectl-flink', 0o755],
+    ['LICENSE', 'LICENSE', 0o644],
+  ] as const;
   for (const [from, to, mode] of files) {
     const target = join(staging, ARCHIVE_DIR, to);
     copyFileSync(join(repoRoot, from), target);
@@ -33,10 +39,18 @@ export async function releasePlugin(outDir: string): Promise<PluginRelease> {
     utimesSync(target, EPOCH, EPOCH);
   }
   const archive = join(outDir, `kubectl-flink-v${pkg.version}.tar.gz`);
-  await createTar({ file: archive, cwd: staging, gzip: { level: 9 }, portable: true, mtime: EPOCH }, files.map(([, to]) => `${ARCHIVE_DIR}/${to}`));
+  await createTar(
+    { file: archive, cwd: staging, gzip: { level: 9 }, portable: true, mtime: EPOCH },
+    files.map(([, to]) => `${ARCHIVE_DIR}/${to}`),
+  );
   rmSync(staging, { recursive: true, force: true });
   const sha256 = createHash('sha256').update(readFileSync(archive)).digest('hex');
-  return { version: pkg.version, archive, sha256, manifest: krewManifest(pkg.version, pkg.repository.url.replace(/\.git$/, ''), sha256) };
+  return {
+    version: pkg.version,
+    archive,
+    sha256,
+    manifest: krewManifest(pkg.version, pkg.repository.url.replace(/\.git$/, ''), sha256),
+  };
 }
 
 /** krew's Plugin manifest (krew.googlecontainertools.github.com/v1alpha2): Linux and macOS, where `node` runs it. */
@@ -53,7 +67,7 @@ export function krewManifest(version: string, repository: string, sha256: string
         'Everyday operations on Apache Flink on Kubernetes (FlinkDeployment and',
         'FlinkSessionJob, flink.apache.org/v1beta1): list, status (--watch gates a',
         'pipeline on STABLE or FAILED), suspend, resume, restart, rollback and',
-        'savepoint --wait, with kubectl\'s flags and output formats.',
+        "savepoint --wait, with kubectl's flags and output formats.",
         '',
       ].join('\n'),
       caveats: `kubectl-flink runs on Node.js ${PINNED_NODE.split('.')[0]} (${PINNED_NODE} or newer): \`node\` must be on PATH.\n`,

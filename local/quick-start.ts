@@ -8,7 +8,10 @@ export function shellLine(stack: LocalStack): string {
   return `export KUBECONFIG=${stack.kubeconfig} PATH=${stack.userBinDir()}:$PATH`;
 }
 
-export function quickStart(stack: LocalStack, options: { repoRoot: string; stateDir: string; elapsed: string }): string {
+export function quickStart(
+  stack: LocalStack,
+  options: { repoRoot: string; stateDir: string; elapsed: string },
+): string {
   const rel = (path: string) => relative(process.cwd(), path) || '.';
   return `
 Local stack up in ${options.elapsed}: Kubernetes ${stack.controlPlane.server}, admission webhook, flink-operator, one kwok node,

@@ -40,15 +40,23 @@ interface PolicyRule {
   verbs: string[];
 }
 
-type RbacRules = Record<'webhook' | 'operator' | 'operatorLease' | 'operatorArtifactCredentials' | 'flink', PolicyRule[]>;
+type RbacRules = Record<
+  'webhook' | 'operator' | 'operatorLease' | 'operatorArtifactCredentials' | 'flink',
+  PolicyRule[]
+>;
 let rbacRules: RbacRules | undefined;
 
 /** The node flags the chart's Deployment gives the container that runs the bundle `entry` (e.g. flink-webhook.mjs). */
 export function chartNodeFlags(entry: string): string[] {
   const deployment = readFileSync(join(chartDir, 'templates/deployment.yaml'), 'utf8');
-  const command = new RegExp(`command: \\[/usr/local/bin/node, (.*)/opt/flink-operator-ts/${entry}\\]`).exec(deployment);
+  const command = new RegExp(`command: \\[/usr/local/bin/node, (.*)/opt/flink-operator-ts/${entry}\\]`).exec(
+    deployment,
+  );
   if (!command) throw new Error(`the chart runs no container with ${entry}`);
-  return command[1]!.split(',').map((flag) => flag.trim()).filter(Boolean);
+  return command[1]!
+    .split(',')
+    .map((flag) => flag.trim())
+    .filter(Boolean);
 }
 
 /**
@@ -58,7 +66,11 @@ export function chartNodeFlags(entry: string): string[] {
 export function imageEnvironment(): Record<string, string> {
   const containerfile = readFileSync(join(repoRoot, 'image/Containerfile'), 'utf8');
   const pairs = [...containerfile.matchAll(/^ENV (.+)$/gm)].flatMap((line) => line[1]!.trim().split(/\s+/));
-  return Object.fromEntries(pairs.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]).filter(([key]) => key !== 'PATH'));
+  return Object.fromEntries(
+    pairs
+      .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)])
+      .filter(([key]) => key !== 'PATH'),
+  );
 }
 
 /** The chart's RBAC rules, defined once in its files (read once: every namespace a test makes needs them). */
@@ -85,12 +97,21 @@ export class LocalStack {
     private readonly options: StackOptions,
     readonly binaries: KubeBinaries,
   ) {
-    this.controlPlane = new ControlPlane({ stateDir: options.stateDir, binaries, watchCache: options.watchCache, nodes: options.nodes, progress: options.progress });
+    this.controlPlane = new ControlPlane({
+      stateDir: options.stateDir,
+      binaries,
+      watchCache: options.watchCache,
+      nodes: options.nodes,
+      progress: options.progress,
+    });
   }
 
   static async start(options: StackOptions): Promise<LocalStack> {
     mkdirSync(options.stateDir, { recursive: true });
-    const binaries = await ensureKubeBinaries(join(repoRoot, 'local/kube-binaries'), options.progress ?? (() => undefined));
+    const binaries = await ensureKubeBinaries(
+      join(repoRoot, 'local/kube-binaries'),
+      options.progress ?? (() => undefined),
+    );
     const stack = new LocalStack(options, binaries);
     try {
       await stack.controlPlane.start();
@@ -112,7 +133,9 @@ export class LocalStack {
   /** How a component runs: its bundle as the image and the chart run it (benchmarks), or the development build. */
   private entry(bundle: string, development: string): { args: string[]; env: Record<string, string> } {
     const dir = this.options.bundleDir;
-    return dir ? { args: [...chartNodeFlags(bundle), join(dir, bundle)], env: imageEnvironment() } : { args: [join(repoRoot, development)], env: {} };
+    return dir
+      ? { args: [...chartNodeFlags(bundle), join(dir, bundle)], env: imageEnvironment() }
+      : { args: [join(repoRoot, development)], env: {} };
   }
 
   private progress(line: string): void {
@@ -131,7 +154,11 @@ export class LocalStack {
   userBinDir(): string {
     const dir = join(this.options.stateDir, 'bin');
     mkdirSync(dir, { recursive: true });
-    for (const [name, target] of [['kubectl', this.binaries.kubectl], ['kubectl-flink', join(repoRoot, 'dist/kubectl-flink.mjs')], ['node', process.execPath]] as const) {
+    for (const [name, target] of [
+      ['kubectl', this.binaries.kubectl],
+      ['kubectl-flink', join(repoRoot, 'dist/kubectl-flink.mjs')],
+      ['node', process.execPath],
+    ] as const) {
       const link = join(dir, name);
       rmSync(link, { force: true });
       symlinkSync(target, link);
@@ -144,10 +171,21 @@ export class LocalStack {
   }
 
   private async installCrds(): Promise<void> {
-    await this.kubectl(['apply', '--server-side', '--field-manager=flink-operator-ts-local', '-f', join(chartDir, 'crds')]);
+    await this.kubectl([
+      'apply',
+      '--server-side',
+      '--field-manager=flink-operator-ts-local',
+      '-f',
+      join(chartDir, 'crds'),
+    ]);
     for (const kind of KINDS) {
       const established = `{.status.conditions[?(@.type=="Established")].status}`;
-      await this.controlPlane.waitFor(`CRD ${kind.plural} to be established`, async () => (await this.kubectl(['get', `crd/${kind.plural}.flink.apache.org`, '-o', `jsonpath=${established}`])) === 'True');
+      await this.controlPlane.waitFor(
+        `CRD ${kind.plural} to be established`,
+        async () =>
+          (await this.kubectl(['get', `crd/${kind.plural}.flink.apache.org`, '-o', `jsonpath=${established}`])) ===
+          'True',
+      );
     }
   }
 
@@ -169,12 +207,21 @@ export class LocalStack {
       );
     };
     for (const identity of [IDENTITIES.webhook, IDENTITIES.operator]) {
-      docs.push({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: identity.name, namespace: LOCAL_OPERATOR_NAMESPACE } });
+      docs.push({
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: { name: identity.name, namespace: LOCAL_OPERATOR_NAMESPACE },
+      });
     }
     bind('ClusterRole', 'flink-operator-ts-webhook', IDENTITIES.webhook, rules.webhook);
     bind('ClusterRole', 'flink-operator-ts-operator', IDENTITIES.operator, rules.operator);
     bind('Role', 'flink-operator-ts-operator-lease', IDENTITIES.operator, rules.operatorLease);
-    bind('Role', 'flink-operator-ts-operator-artifact-credentials', IDENTITIES.operator, rules.operatorArtifactCredentials);
+    bind(
+      'Role',
+      'flink-operator-ts-operator-artifact-credentials',
+      IDENTITIES.operator,
+      rules.operatorArtifactCredentials,
+    );
     await this.apply(docs);
   }
 
@@ -183,7 +230,12 @@ export class LocalStack {
     await this.apply([
       { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
       { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'flink', namespace: name } },
-      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'flink', namespace: name }, rules: chartRbacRules().flink },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: { name: 'flink', namespace: name },
+        rules: chartRbacRules().flink,
+      },
       {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'RoleBinding',
@@ -195,7 +247,9 @@ export class LocalStack {
   }
 
   async apply(docs: unknown[]): Promise<void> {
-    await this.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: docs }) });
+    await this.kubectl(['apply', '-f', '-'], {
+      input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: docs }),
+    });
   }
 
   private webhookCertDir(): string {
@@ -205,7 +259,13 @@ export class LocalStack {
   /** Starts the webhook; `config`: an operator configuration for it (a test's allowed jar schemes). */
   async startWebhook(options: { config?: Record<string, string> } = {}): Promise<void> {
     const configFile = join(this.options.stateDir, 'flink-webhook.yaml');
-    if (options.config) writeFileSync(configFile, Object.entries(options.config).map(([key, value]) => `${key}: ${value}\n`).join(''));
+    if (options.config)
+      writeFileSync(
+        configFile,
+        Object.entries(options.config)
+          .map(([key, value]) => `${key}: ${value}\n`)
+          .join(''),
+      );
     const certDir = this.webhookCertDir();
     mkdirSync(certDir, { recursive: true });
     if (!existsSync(join(certDir, 'tls.crt'))) {
@@ -221,18 +281,25 @@ export class LocalStack {
       env: entry.env,
       args: [
         ...entry.args,
-        '--port', String(this.webhookPort),
-        '--bind-address', '127.0.0.1',
-        '--tls-cert-file', join(certDir, 'tls.crt'),
-        '--tls-private-key-file', join(certDir, 'tls.key'),
-        '--kubeconfig', this.controlPlane.kubeconfig(IDENTITIES.webhook),
+        '--port',
+        String(this.webhookPort),
+        '--bind-address',
+        '127.0.0.1',
+        '--tls-cert-file',
+        join(certDir, 'tls.crt'),
+        '--tls-private-key-file',
+        join(certDir, 'tls.key'),
+        '--kubeconfig',
+        this.controlPlane.kubeconfig(IDENTITIES.webhook),
         ...(options.config ? ['--config', configFile] : []),
       ],
       logFile: join(this.options.stateDir, 'logs', 'flink-webhook.log'),
     });
     this.webhook.start();
     const ca = readFileSync(join(certDir, 'ca.crt'));
-    await this.webhook.waitReady(async () => (await httpCall(`https://127.0.0.1:${this.webhookPort}/readyz`, { tls: { ca } })).status === 200);
+    await this.webhook.waitReady(
+      async () => (await httpCall(`https://127.0.0.1:${this.webhookPort}/readyz`, { tls: { ca } })).status === 200,
+    );
   }
 
   async stopWebhook(): Promise<void> {
@@ -241,7 +308,12 @@ export class LocalStack {
 
   /** Takes both webhooks out of the admission chain (what `failurePolicy: Ignore` with a dead webhook amounts to). */
   async unregisterWebhook(): Promise<void> {
-    await this.kubectl(['delete', 'mutatingwebhookconfiguration,validatingwebhookconfiguration', 'flink-operator-ts', '--ignore-not-found']);
+    await this.kubectl([
+      'delete',
+      'mutatingwebhookconfiguration,validatingwebhookconfiguration',
+      'flink-operator-ts',
+      '--ignore-not-found',
+    ]);
   }
 
   async registerWebhook(): Promise<void> {
@@ -253,15 +325,34 @@ export class LocalStack {
       failurePolicy: 'Fail',
       timeoutSeconds: 10,
       // Never gate the operator's own namespace or kube-system: a broken webhook must not lock out its own repair.
-      namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', LOCAL_OPERATOR_NAMESPACE] }] },
-      rules: [{ apiGroups: ['flink.apache.org'], apiVersions: ['v1beta1'], operations: ['CREATE', 'UPDATE'], resources: KINDS.map((k) => k.plural), scope: 'Namespaced' }],
+      namespaceSelector: {
+        matchExpressions: [
+          { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', LOCAL_OPERATOR_NAMESPACE] },
+        ],
+      },
+      rules: [
+        {
+          apiGroups: ['flink.apache.org'],
+          apiVersions: ['v1beta1'],
+          operations: ['CREATE', 'UPDATE'],
+          resources: KINDS.map((k) => k.plural),
+          scope: 'Namespaced',
+        },
+      ],
     };
     await this.apply([
       {
         apiVersion: 'admissionregistration.k8s.io/v1',
         kind: 'MutatingWebhookConfiguration',
         metadata: { name: 'flink-operator-ts' },
-        webhooks: [{ name: 'mutate.flink.apache.org', clientConfig: { url: url('/mutate'), caBundle }, reinvocationPolicy: 'Never', ...common }],
+        webhooks: [
+          {
+            name: 'mutate.flink.apache.org',
+            clientConfig: { url: url('/mutate'), caBundle },
+            reinvocationPolicy: 'Never',
+            ...common,
+          },
+        ],
       },
       {
         apiVersion: 'admissionregistration.k8s.io/v1',
@@ -283,7 +374,10 @@ export class LocalStack {
    * credentials (a token file, an `exec` plugin), another REST-address file (a fault-injecting proxy) or more
    * configuration (object-store endpoints).
    */
-  async startOperator(name = 'operator', options: { kubeconfig?: string; flinkRestOverrides?: string; config?: Record<string, string> } = {}): Promise<ManagedProcess> {
+  async startOperator(
+    name = 'operator',
+    options: { kubeconfig?: string; flinkRestOverrides?: string; config?: Record<string, string> } = {},
+  ): Promise<ManagedProcess> {
     writeFileSync(
       this.operatorConfigFile,
       [
@@ -302,12 +396,18 @@ export class LocalStack {
       command: process.execPath,
       args: [
         ...entry.args,
-        '--kubeconfig', options.kubeconfig ?? this.controlPlane.kubeconfig(IDENTITIES.operator),
-        '--config', this.operatorConfigFile,
-        '--flink-rest-overrides', options.flinkRestOverrides ?? this.flinkRestOverridesFile,
-        '--health-port', '0',
-        '--health-bind-address', '127.0.0.1',
-        '--identity', name,
+        '--kubeconfig',
+        options.kubeconfig ?? this.controlPlane.kubeconfig(IDENTITIES.operator),
+        '--config',
+        this.operatorConfigFile,
+        '--flink-rest-overrides',
+        options.flinkRestOverrides ?? this.flinkRestOverridesFile,
+        '--health-port',
+        '0',
+        '--health-bind-address',
+        '127.0.0.1',
+        '--identity',
+        name,
       ],
       logFile: join(this.options.stateDir, 'logs', `flink-operator-${name}.log`),
       env: { ...entry.env, OPERATOR_NAMESPACE: LOCAL_OPERATOR_NAMESPACE, ...this.artifactEnvironment() },
@@ -323,7 +423,11 @@ export class LocalStack {
    */
   private artifactEnvironment(): Record<string, string> {
     if (!this.artifactHost) return {};
-    return { HTTPS_PROXY: this.artifactHost.proxyUrl, NO_PROXY: '127.0.0.1,localhost', NODE_EXTRA_CA_CERTS: this.artifactHost.caFile };
+    return {
+      HTTPS_PROXY: this.artifactHost.proxyUrl,
+      NO_PROXY: '127.0.0.1,localhost',
+      NODE_EXTRA_CA_CERTS: this.artifactHost.caFile,
+    };
   }
 
   operator(name = 'operator'): ManagedProcess | undefined {
@@ -361,7 +465,10 @@ export class LocalStack {
     const kc = await loadKubeConfig(this.controlPlane.kubeconfig(IDENTITIES.kwok));
     const { CoreV1Api } = await import('@kubernetes/client-node');
     if (this.options.flinkStandIn) {
-      const standIn = new FlinkRestStandIn({ filesRoot: join(this.options.stateDir, 'files'), flinkVersion: pinnedFlinkVersion(join(repoRoot, 'local/flink-runner')) });
+      const standIn = new FlinkRestStandIn({
+        filesRoot: join(this.options.stateDir, 'files'),
+        flinkVersion: pinnedFlinkVersion(join(repoRoot, 'local/flink-runner')),
+      });
       await standIn.start();
       const stopPods = await standInForPods(kc!, kc!.makeApiClient(CoreV1Api), standIn, this.flinkRestOverridesFile);
       this.stopStandIn = async () => {

@@ -12,7 +12,12 @@ export function requireTool(command: string, versionArgs: string[], purpose: str
 }
 
 /** Runs a build tool to completion: its stdout on success; on failure an error carrying the tail of its output. */
-export function runTool(command: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<string> {
+export function runTool(
+  command: string,
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -23,6 +28,17 @@ export function runTool(command: string, args: string[], cwd: string, env: Recor
     });
     child.stderr.on('data', (c: Buffer) => (tail = (tail + c.toString()).slice(-8000)));
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`${command} ${args.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ')} failed (exit ${code}):\n${tail}`))));
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve(stdout)
+        : reject(
+            new Error(
+              `${command} ${args
+                .filter((a) => !a.startsWith('-'))
+                .slice(0, 2)
+                .join(' ')} failed (exit ${code}):\n${tail}`,
+            ),
+          ),
+    );
   });
 }

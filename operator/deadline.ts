@@ -14,7 +14,10 @@ export interface Deadline {
 export function deadline(ms: number, parent?: AbortSignal): Deadline {
   const controller = new AbortController();
   const onParentAbort = () => controller.abort(parent?.reason);
-  const timer = setTimeout(() => controller.abort(new DOMException(`no complete answer within ${ms} ms`, 'TimeoutError')), ms);
+  const timer = setTimeout(
+    () => controller.abort(new DOMException(`no complete answer within ${ms} ms`, 'TimeoutError')),
+    ms,
+  );
   if (parent?.aborted) onParentAbort();
   else parent?.addEventListener('abort', onParentAbort, { once: true });
   return {
@@ -27,7 +30,11 @@ export function deadline(ms: number, parent?: AbortSignal): Deadline {
 }
 
 /** Runs `call` under a deadline and releases it however the call ends. */
-export async function withDeadline<T>(ms: number, parent: AbortSignal | undefined, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function withDeadline<T>(
+  ms: number,
+  parent: AbortSignal | undefined,
+  call: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   const d = deadline(ms, parent);
   try {
     return await call(d.signal);

@@ -24,7 +24,10 @@ export class EventRecorder {
     const previous = this.seen.get(key);
     if (previous) {
       try {
-        await this.client.patch(objectPath('v1', 'events', namespace, previous.name), 'merge', { count: previous.count + 1, lastTimestamp: now });
+        await this.client.patch(objectPath('v1', 'events', namespace, previous.name), 'merge', {
+          count: previous.count + 1,
+          lastTimestamp: now,
+        });
         this.remember(key, { name: previous.name, count: previous.count + 1 });
         return;
       } catch (err) {
@@ -36,7 +39,14 @@ export class EventRecorder {
       apiVersion: 'v1',
       kind: 'Event',
       metadata: { name, namespace },
-      involvedObject: { apiVersion: object.apiVersion, kind: object.kind, name: meta.name, namespace, uid: meta.uid, resourceVersion: meta.resourceVersion },
+      involvedObject: {
+        apiVersion: object.apiVersion,
+        kind: object.kind,
+        name: meta.name,
+        namespace,
+        uid: meta.uid,
+        resourceVersion: meta.resourceVersion,
+      },
       reason: event.reason,
       message: event.message,
       type: event.type,

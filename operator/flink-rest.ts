@@ -48,7 +48,11 @@ export class RestAddresses {
     const now = Date.now();
     if (this.cache?.version !== version || now - this.cache.readAt >= 1000) {
       try {
-        this.cache = { version, readAt: now, entries: JSON.parse(readFileSync(this.overridesFile, 'utf8')) as Record<string, string> };
+        this.cache = {
+          version,
+          readAt: now,
+          entries: JSON.parse(readFileSync(this.overridesFile, 'utf8')) as Record<string, string>,
+        };
       } catch {
         return this.cache?.entries ?? {}; // replaced under us: keep the last good one until the next change
       }
@@ -64,12 +68,22 @@ export interface FlinkVersion {
 }
 
 interface Overview {
-  jobs: { jid: string; name: string; state: FlinkJobState; 'start-time': number; tasks?: { running?: number; total?: number } }[];
+  jobs: {
+    jid: string;
+    name: string;
+    state: FlinkJobState;
+    'start-time': number;
+    tasks?: { running?: number; total?: number };
+  }[];
 }
 
 interface AsyncOperation {
   status: { id: 'IN_PROGRESS' | 'COMPLETED' };
-  operation?: { location?: string; checkpointId?: number; 'failure-cause'?: { class?: string; 'stack-trace'?: string } };
+  operation?: {
+    location?: string;
+    checkpointId?: number;
+    'failure-cause'?: { class?: string; 'stack-trace'?: string };
+  };
 }
 
 interface CheckpointRef {
@@ -103,21 +117,31 @@ export class FlinkRestClient {
 
   /** Why a job failed: its root exception (class and first line), as Flink's exception history reports it. */
   async failure(jobId: string): Promise<JobFailure> {
-    return this.failureCause(jobId).catch(() => ({ type: 'org.apache.flink.runtime.JobException', message: 'The job failed; Flink did not say why' }));
+    return this.failureCause(jobId).catch(() => ({
+      type: 'org.apache.flink.runtime.JobException',
+      message: 'The job failed; Flink did not say why',
+    }));
   }
 
   private async failureCause(jobId: string): Promise<JobFailure> {
     try {
-      const result = await this.json<{ 'job-execution-result'?: { 'failure-cause'?: { class?: string; 'stack-trace'?: string } } }>('GET', `/jobs/${jobId}/execution-result`);
+      const result = await this.json<{
+        'job-execution-result'?: { 'failure-cause'?: { class?: string; 'stack-trace'?: string } };
+      }>('GET', `/jobs/${jobId}/execution-result`);
       const cause = result['job-execution-result']?.['failure-cause'];
       if (cause?.['stack-trace']) return throwable(cause['stack-trace'], cause.class);
     } catch {
       // The result of an application whose main failed is not served (500); the exception history is.
     }
-    const history = await this.json<{ 'root-exception'?: string; exceptionHistory?: { entries?: { exceptionName?: string; stacktrace?: string }[] } }>('GET', `/jobs/${jobId}/exceptions`);
+    const history = await this.json<{
+      'root-exception'?: string;
+      exceptionHistory?: { entries?: { exceptionName?: string; stacktrace?: string }[] };
+    }>('GET', `/jobs/${jobId}/exceptions`);
     const entry = history.exceptionHistory?.entries?.[0];
     const trace = entry?.stacktrace ?? history['root-exception'];
-    return trace ? throwable(trace, entry?.exceptionName) : { type: 'org.apache.flink.runtime.JobException', message: 'The job failed; Flink reported no cause' };
+    return trace
+      ? throwable(trace, entry?.exceptionName)
+      : { type: 'org.apache.flink.runtime.JobException', message: 'The job failed; Flink reported no cause' };
   }
 
   /**
@@ -132,7 +156,9 @@ export class FlinkRestClient {
     if (!how.restorePoint) return undefined;
     await this.pause(how.checkpointStatsTtlMs); // outlive any answer Flink cached while the job still ran
     return this.latestCheckpoint(jobId).catch((err: Error) => {
-      throw new FlinkRestError(`cannot tell the newest checkpoint of job ${jobId} to restore from, so the upgrade waits: ${err.message}`);
+      throw new FlinkRestError(
+        `cannot tell the newest checkpoint of job ${jobId} to restore from, so the upgrade waits: ${err.message}`,
+      );
     });
   }
 
@@ -140,10 +166,20 @@ export class FlinkRestClient {
    * Triggers a savepoint (into the configured directory, the job keeps running) or a full checkpoint under the
    * operator's trigger id, so the same snapshot can be asked about — or asked for again — after a restart.
    */
-  async triggerSnapshot(kind: SnapshotKind, jobId: string, triggerId: string, savepoint: { path?: string; formatType?: string } = {}): Promise<void> {
+  async triggerSnapshot(
+    kind: SnapshotKind,
+    jobId: string,
+    triggerId: string,
+    savepoint: { path?: string; formatType?: string } = {},
+  ): Promise<void> {
     const body =
       kind === 'savepoint'
-        ? { 'cancel-job': false, formatType: savepoint.formatType ?? 'CANONICAL', triggerId, ...(savepoint.path ? { 'target-directory': savepoint.path } : {}) }
+        ? {
+            'cancel-job': false,
+            formatType: savepoint.formatType ?? 'CANONICAL',
+            triggerId,
+            ...(savepoint.path ? { 'target-directory': savepoint.path } : {}),
+          }
         : { checkpointType: 'FULL', triggerId };
     await this.json('POST', `/jobs/${jobId}/${kind}s`, body);
   }
@@ -159,7 +195,13 @@ export class FlinkRestClient {
     }
     if (result.status.id !== 'COMPLETED') return { kind, triggerId, state: 'pending' };
     const failure = result.operation?.['failure-cause'];
-    if (failure) return { kind, triggerId, state: 'failed', reason: oneLine(throwable(failure['stack-trace'] ?? '', failure.class)) };
+    if (failure)
+      return {
+        kind,
+        triggerId,
+        state: 'failed',
+        reason: oneLine(throwable(failure['stack-trace'] ?? '', failure.class)),
+      };
     const location = result.operation?.location ?? (await this.checkpointPath(jobId, result.operation?.checkpointId));
     return { kind, triggerId, state: 'completed', ...(location ? { location } : {}) };
   }
@@ -178,13 +220,18 @@ export class FlinkRestClient {
 
   /** Stop-with-savepoint into the configured savepoint directory; resolves with the savepoint's location. */
   async stopWithSavepoint(jobId: string, drain: boolean, deadlineMs: number): Promise<string> {
-    const { 'request-id': trigger } = await this.json<{ 'request-id': string }>('POST', `/jobs/${jobId}/stop`, { drain, formatType: 'CANONICAL' });
+    const { 'request-id': trigger } = await this.json<{ 'request-id': string }>('POST', `/jobs/${jobId}/stop`, {
+      drain,
+      formatType: 'CANONICAL',
+    });
     while (Date.now() < deadlineMs) {
       const result = await this.json<AsyncOperation>('GET', `/jobs/${jobId}/savepoints/${trigger}`);
       if (result.status.id === 'COMPLETED') {
         const failure = result.operation?.['failure-cause'];
         if (failure || !result.operation?.location) {
-          throw new FlinkRestError(`the savepoint of job ${jobId} failed: ${failure ? oneLine(throwable(failure['stack-trace'] ?? '', failure.class)) : 'no location'}`);
+          throw new FlinkRestError(
+            `the savepoint of job ${jobId} failed: ${failure ? oneLine(throwable(failure['stack-trace'] ?? '', failure.class)) : 'no location'}`,
+          );
         }
         return result.operation.location;
       }
@@ -212,8 +259,12 @@ export class FlinkRestClient {
    * says there is none. A failed lookup throws: an unknown restore point must never become an older one.
    */
   async latestCheckpoint(jobId: string): Promise<string | undefined> {
-    const stats = await this.json<{ latest?: { completed?: CheckpointRef; savepoint?: CheckpointRef; restored?: CheckpointRef } }>('GET', `/jobs/${jobId}/checkpoints`);
-    const candidates = [stats.latest?.completed, stats.latest?.savepoint, stats.latest?.restored].filter((c): c is CheckpointRef => Boolean(c?.external_path));
+    const stats = await this.json<{
+      latest?: { completed?: CheckpointRef; savepoint?: CheckpointRef; restored?: CheckpointRef };
+    }>('GET', `/jobs/${jobId}/checkpoints`);
+    const candidates = [stats.latest?.completed, stats.latest?.savepoint, stats.latest?.restored].filter(
+      (c): c is CheckpointRef => Boolean(c?.external_path),
+    );
     candidates.sort((a, b) => b.id - a.id);
     return candidates[0]?.external_path;
   }
@@ -238,13 +289,17 @@ export class FlinkRestClient {
       programArgsList: run.args,
       ...(run.entryClass ? { entryClass: run.entryClass } : {}),
       ...(run.parallelism ? { parallelism: run.parallelism } : {}),
-      ...(run.savepointPath ? { savepointPath: run.savepointPath, allowNonRestoredState: run.allowNonRestoredState ?? false } : {}),
+      ...(run.savepointPath
+        ? { savepointPath: run.savepointPath, allowNonRestoredState: run.allowNonRestoredState ?? false }
+        : {}),
       ...(Object.keys(flinkConfiguration).length > 0 ? { flinkConfiguration } : {}),
     };
     try {
-      return (await this.json<{ jobid: string }>('POST', `/jars/${encodeURIComponent(jarId)}/run`, body, timeoutMs)).jobid;
+      return (await this.json<{ jobid: string }>('POST', `/jars/${encodeURIComponent(jarId)}/run`, body, timeoutMs))
+        .jobid;
     } catch (err) {
-      if (err instanceof FlinkRestError && /DuplicateJobSubmission|already been submitted/i.test(err.detail)) return run.jobId;
+      if (err instanceof FlinkRestError && /DuplicateJobSubmission|already been submitted/i.test(err.detail))
+        return run.jobId;
       throw err;
     }
   }
@@ -252,7 +307,8 @@ export class FlinkRestClient {
   /** `DELETE /jars/:id`; a jar already gone is fine. */
   async deleteJar(jarId: string): Promise<void> {
     const status = await this.status('DELETE', `/jars/${encodeURIComponent(jarId)}`);
-    if ((status < 200 || status > 299) && status !== 404) throw new FlinkRestError(`Flink REST DELETE /jars/${jarId}: HTTP ${status}`, status);
+    if ((status < 200 || status > 299) && status !== 404)
+      throw new FlinkRestError(`Flink REST DELETE /jars/${jarId}: HTTP ${status}`, status);
   }
 
   private async pause(ms: number): Promise<void> {
@@ -262,8 +318,19 @@ export class FlinkRestClient {
   }
 
   /** One call, connection to last byte read by `read`, under the client's deadline and abort signal. */
-  private async exchange<T>(method: string, path: string, body: unknown, timeoutMs: number, read: (response: Response) => Promise<T>): Promise<T> {
-    const payload = body === undefined ? {} : body instanceof FormData ? { body } : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+  private async exchange<T>(
+    method: string,
+    path: string,
+    body: unknown,
+    timeoutMs: number,
+    read: (response: Response) => Promise<T>,
+  ): Promise<T> {
+    const payload =
+      body === undefined
+        ? {}
+        : body instanceof FormData
+          ? { body }
+          : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
     return withDeadline(timeoutMs, this.signal, async (signal) => {
       let response: Response;
       try {
@@ -271,7 +338,9 @@ export class FlinkRestClient {
       } catch (err) {
         // fetch says only "fetch failed"; the reason (ECONNREFUSED, a timeout) is its cause.
         const cause = (err as { cause?: { message?: string } }).cause;
-        throw new FlinkRestError(`Flink REST ${method} ${this.baseUrl}${path}: ${cause?.message ?? (err as Error).message}`);
+        throw new FlinkRestError(
+          `Flink REST ${method} ${this.baseUrl}${path}: ${cause?.message ?? (err as Error).message}`,
+        );
       }
       return read(response);
     });
@@ -291,7 +360,11 @@ export class FlinkRestClient {
       if (!response.ok) {
         const detail = await readCapped(response, what).catch(() => '');
         const reason = flinkErrorLine(detail);
-        throw new FlinkRestError(`${what}: HTTP ${response.status}${reason ? `: ${reason}` : ''}`, response.status, detail);
+        throw new FlinkRestError(
+          `${what}: HTTP ${response.status}${reason ? `: ${reason}` : ''}`,
+          response.status,
+          detail,
+        );
       }
       const text = await readCapped(response, what);
       try {
@@ -332,7 +405,13 @@ function flinkErrorLine(text: string): string {
   try {
     const errors = (JSON.parse(text) as { errors?: unknown[] }).errors;
     const lines = (typeof errors?.[0] === 'string' ? errors[0] : '').split('\n');
-    const cause = lines.filter((l) => l.startsWith('Caused by: ')).pop()?.slice('Caused by: '.length) ?? lines[0] ?? '';
+    const cause =
+      lines
+        .filter((l) => l.startsWith('Caused by: '))
+        .pop()
+        ?.slice('Caused by: '.length) ??
+      lines[0] ??
+      '';
     return cause.trim().slice(0, 300);
   } catch {
     return '';
@@ -348,13 +427,19 @@ function throwable(trace: string, className: string | undefined): JobFailure {
   const lines = trace.split('\n');
   const head = parse(lines[0] ?? '');
   const causes = lines.filter((l) => l.startsWith('Caused by: ')).map((l) => parse(l.slice('Caused by: '.length)));
-  return { type: className ?? head.type, message: head.message, ...(causes.length > 0 ? { throwableList: causes } : {}) };
+  return {
+    type: className ?? head.type,
+    message: head.message,
+    ...(causes.length > 0 ? { throwableList: causes } : {}),
+  };
 }
 
 /** A failure in one line: Flink's message and, when it wraps others, the root cause (what a user can act on). */
 function oneLine(failure: JobFailure): string {
   const root = failure.throwableList?.at(-1);
-  return root && root.message !== failure.message ? `${failure.message} (caused by ${root.type}: ${root.message})` : failure.message;
+  return root && root.message !== failure.message
+    ? `${failure.message} (caused by ${root.type}: ${root.message})`
+    : failure.message;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

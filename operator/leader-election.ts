@@ -22,7 +22,13 @@ export interface LeaderElectionOptions {
 }
 
 interface Lease extends KubeObject {
-  spec?: { holderIdentity?: string; leaseDurationSeconds?: number; acquireTime?: string; renewTime?: string; leaseTransitions?: number };
+  spec?: {
+    holderIdentity?: string;
+    leaseDurationSeconds?: number;
+    acquireTime?: string;
+    renewTime?: string;
+    leaseTransitions?: number;
+  };
 }
 
 export class LeadershipLost extends Error {
@@ -120,7 +126,10 @@ export class LeaderElector {
     const lease = await client.get<Lease>(this.path(this.options.name)).catch(() => undefined);
     if (lease?.spec?.holderIdentity !== this.options.identity) return;
     await client
-      .replace(this.path(this.options.name), { ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(Date.now()) } })
+      .replace(this.path(this.options.name), {
+        ...lease,
+        spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(Date.now()) },
+      })
       .catch(() => undefined);
   }
 
@@ -134,7 +143,8 @@ export class LeaderElector {
     return this.options.client.fenced({
       signal,
       check: () => {
-        if (signal.aborted) throw new Error(`lease ${this.options.namespace}/${this.options.name}: no answer within the renew deadline`);
+        if (signal.aborted)
+          throw new Error(`lease ${this.options.namespace}/${this.options.name}: no answer within the renew deadline`);
       },
     });
   }
@@ -143,14 +153,25 @@ export class LeaderElector {
     const { identity, leaseDurationMs, name, namespace } = this.options;
     const client = this.bounded();
     const now = Date.now();
-    const spec = { holderIdentity: identity, leaseDurationSeconds: Math.ceil(leaseDurationMs / 1000), acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 };
+    const spec = {
+      holderIdentity: identity,
+      leaseDurationSeconds: Math.ceil(leaseDurationMs / 1000),
+      acquireTime: microTime(now),
+      renewTime: microTime(now),
+      leaseTransitions: 0,
+    };
     try {
       let lease: Lease;
       try {
         lease = await client.get<Lease>(this.path(name));
       } catch (err) {
         if (!isNotFound(err)) throw err;
-        await client.create(this.path(), { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec });
+        await client.create(this.path(), {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: { name, namespace },
+          spec,
+        });
         this.problem = undefined;
         return true;
       }

@@ -28,14 +28,32 @@ setFlagsFromString('--heap-growing-percent=50');
 
 const argv = await yargs(hideBin(process.argv))
   .scriptName('flink-operator')
-  .usage('$0 [--kubeconfig FILE] [--config FILE] [--namespaces a,b]\n\nReconciles FlinkDeployments, FlinkSessionJobs and FlinkStateSnapshots (flink.apache.org/v1beta1).')
+  .usage(
+    '$0 [--kubeconfig FILE] [--config FILE] [--namespaces a,b]\n\nReconciles FlinkDeployments, FlinkSessionJobs and FlinkStateSnapshots (flink.apache.org/v1beta1).',
+  )
   .option('kubeconfig', { type: 'string', describe: 'kubeconfig (default: KUBECONFIG, ~/.kube/config, in-cluster)' })
-  .option('config', { type: 'string', describe: 'operator configuration: flat `key: value` YAML of kubernetes.operator.* and default Flink keys' })
-  .option('namespaces', { type: 'string', describe: `comma-separated namespaces to watch (default: ${OPTIONS.watchedNamespaces.key}, else all)` })
-  .option('flink-rest-overrides', { type: 'string', describe: 'JSON file {"<namespace>/<name>": "http://host:port"} of Flink REST addresses, re-read when it changes' })
-  .option('health-port', { type: 'number', default: 8085, describe: 'port of /healthz, /readyz and /metrics (0: any free port)' })
+  .option('config', {
+    type: 'string',
+    describe: 'operator configuration: flat `key: value` YAML of kubernetes.operator.* and default Flink keys',
+  })
+  .option('namespaces', {
+    type: 'string',
+    describe: `comma-separated namespaces to watch (default: ${OPTIONS.watchedNamespaces.key}, else all)`,
+  })
+  .option('flink-rest-overrides', {
+    type: 'string',
+    describe: 'JSON file {"<namespace>/<name>": "http://host:port"} of Flink REST addresses, re-read when it changes',
+  })
+  .option('health-port', {
+    type: 'number',
+    default: 8085,
+    describe: 'port of /healthz, /readyz and /metrics (0: any free port)',
+  })
   .option('health-bind-address', { type: 'string', default: '0.0.0.0' })
-  .option('crds', { type: 'string', describe: 'directory of the chart\'s CRDs (a mounted ConfigMap), server-side applied at start' })
+  .option('crds', {
+    type: 'string',
+    describe: "directory of the chart's CRDs (a mounted ConfigMap), server-side applied at start",
+  })
   .option('identity', { type: 'string', describe: 'leader-election identity (default: host name and a random suffix)' })
   .option('log-level', { type: 'string', default: 'info', choices: ['debug', 'info', 'warn', 'error'] })
   .strict()
@@ -58,11 +76,16 @@ try {
 const conf = <T>(opt: Parameters<typeof option<T>>[1]) => option(operatorConfig, opt);
 const namespaces = watchedNamespaces(operatorConfig, argv.namespaces);
 
-const kc = (await loadKubeConfig(argv.kubeconfig).catch((err: Error) => fail(err.message))) ?? fail('no kubeconfig found (--kubeconfig, KUBECONFIG, ~/.kube/config) and not running in a cluster');
+const kc =
+  (await loadKubeConfig(argv.kubeconfig).catch((err: Error) => fail(err.message))) ??
+  fail('no kubeconfig found (--kubeconfig, KUBECONFIG, ~/.kube/config) and not running in a cluster');
 if (argv.crds) {
   const client = KubeClient.fromKubeConfig(kc, 'flink-operator');
   try {
-    logger.info({ crds: await applyCrds(client, readCrds(argv.crds), 'flink-operator-ts') }, 'CRDs applied from the chart');
+    logger.info(
+      { crds: await applyCrds(client, readCrds(argv.crds), 'flink-operator-ts') },
+      'CRDs applied from the chart',
+    );
   } catch (err) {
     fail(`cannot apply the CRDs in ${argv.crds}: ${(err as Error).message}`);
   } finally {

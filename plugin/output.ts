@@ -29,7 +29,8 @@ export function printTable(table: Table, emptyNote: string): void {
 }
 
 /** `kind.group/name`, as `kubectl get -o name` prints it. */
-export const nameOf = (resource: Json): string => `${String(resource.kind ?? '').toLowerCase()}.${GROUP}/${String((resource.metadata as { name?: string } | undefined)?.name ?? '')}`;
+export const nameOf = (resource: Json): string =>
+  `${String(resource.kind ?? '').toLowerCase()}.${GROUP}/${String((resource.metadata as { name?: string } | undefined)?.name ?? '')}`;
 
 /** One object, or a listing (always kubectl's `List`, as `kubectl get` prints a collection), as json, yaml or name. */
 export function printObjects(objects: Json | Json[], format: 'json' | 'yaml' | 'name'): void {
@@ -38,7 +39,9 @@ export function printObjects(objects: Json | Json[], format: 'json' | 'yaml' | '
     for (const o of many) print(nameOf(o));
     return;
   }
-  const value = Array.isArray(objects) ? { apiVersion: 'v1', kind: 'List', items: objects, metadata: { resourceVersion: '' } } : objects;
+  const value = Array.isArray(objects)
+    ? { apiVersion: 'v1', kind: 'List', items: objects, metadata: { resourceVersion: '' } }
+    : objects;
   process.stdout.write(format === 'json' ? `${JSON.stringify(value, null, 4)}\n` : stringify(value, { lineWidth: 0 }));
 }
 

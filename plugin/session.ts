@@ -16,7 +16,10 @@ export interface GlobalOptions {
   kubeconfig?: string;
 }
 
-export const KINDS: Record<FlinkKind, KindInfo> = { FlinkDeployment: FLINK_DEPLOYMENT, FlinkSessionJob: FLINK_SESSION_JOB };
+export const KINDS: Record<FlinkKind, KindInfo> = {
+  FlinkDeployment: FLINK_DEPLOYMENT,
+  FlinkSessionJob: FLINK_SESSION_JOB,
+};
 
 export class Session {
   private constructor(
@@ -36,9 +39,18 @@ export class Session {
     if (!kc) throw new PluginError('no kubeconfig: set KUBECONFIG, pass --kubeconfig, or create ~/.kube/config');
     const context = kc.getContextObject(kc.getCurrentContext());
     const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new PluginError(`the kubeconfig has no cluster for context ${JSON.stringify(kc.getCurrentContext())}`);
-    const client = KubeClient.fromKubeConfig(kc, `kubectl-flink/${PLUGIN_VERSION}`, { timeoutMs: 15_000, maxResponseBytes: 32 * 2 ** 20 });
-    return new Session(client, options.namespace ?? context?.namespace ?? 'default', options.allNamespaces === true, cluster.server);
+    if (!cluster)
+      throw new PluginError(`the kubeconfig has no cluster for context ${JSON.stringify(kc.getCurrentContext())}`);
+    const client = KubeClient.fromKubeConfig(kc, `kubectl-flink/${PLUGIN_VERSION}`, {
+      timeoutMs: 15_000,
+      maxResponseBytes: 32 * 2 ** 20,
+    });
+    return new Session(
+      client,
+      options.namespace ?? context?.namespace ?? 'default',
+      options.allNamespaces === true,
+      cluster.server,
+    );
   }
 
   path(kind: FlinkKind | 'FlinkStateSnapshot', name?: string, namespace = this.namespace): string {
@@ -66,24 +78,44 @@ export class Session {
         if (!isNotFound(err)) throw this.explain(`get ${KINDS[kind].plural}`, err);
       }
     }
-    const names = (await Promise.all(target.kinds.map((kind) => this.call(`list ${KINDS[kind].plural}`, (c) => c.list(this.path(kind)))))).flat().map((o) => o.metadata?.name ?? '');
+    const names = (
+      await Promise.all(
+        target.kinds.map((kind) => this.call(`list ${KINDS[kind].plural}`, (c) => c.list(this.path(kind)))),
+      )
+    )
+      .flat()
+      .map((o) => o.metadata?.name ?? '');
     const guess = didYouMean(target.name, names);
     const kinds = target.kinds.join(' or ');
-    throw new PluginError(`no ${kinds} ${JSON.stringify(target.name)} in namespace ${JSON.stringify(this.namespace)}${guess ? `; did you mean ${JSON.stringify(guess)}?` : '; kubectl flink list shows what there is'}`);
+    throw new PluginError(
+      `no ${kinds} ${JSON.stringify(target.name)} in namespace ${JSON.stringify(this.namespace)}${guess ? `; did you mean ${JSON.stringify(guess)}?` : '; kubectl flink list shows what there is'}`,
+    );
   }
 
   private explain(what: string, err: unknown): PluginError {
     if (err instanceof PluginError) return err;
     if (err instanceof KubeApiError) {
       const detail = err.message.replace(/^\S+ \S+: \d+ /, '');
-      if (err.status === 403) return new PluginError(`forbidden: ${detail}; ask for the RBAC verb to ${what} (kubectl auth can-i ${what} -n ${this.namespace})`);
-      if (err.status === 401) return new PluginError(`unauthorized: the API server at ${this.server} refused these credentials; log in again or check the kubeconfig's user`);
-      if (err.status === 404 && /the server could not find the requested resource/i.test(detail)) return new PluginError(`the Flink CRDs (${API_VERSION}) are not installed in this cluster; install the flink-operator-ts chart`);
+      if (err.status === 403)
+        return new PluginError(
+          `forbidden: ${detail}; ask for the RBAC verb to ${what} (kubectl auth can-i ${what} -n ${this.namespace})`,
+        );
+      if (err.status === 401)
+        return new PluginError(
+          `unauthorized: the API server at ${this.server} refused these credentials; log in again or check the kubeconfig's user`,
+        );
+      if (err.status === 404 && /the server could not find the requested resource/i.test(detail))
+        return new PluginError(
+          `the Flink CRDs (${API_VERSION}) are not installed in this cluster; install the flink-operator-ts chart`,
+        );
       return new PluginError(`${what}: ${detail}`);
     }
     const message = (err as Error).message ?? String(err);
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ETIMEDOUT') return new PluginError(`cannot reach the Kubernetes API server at ${this.server} (${code}); is the cluster up, and is this the right context?`);
+    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ETIMEDOUT')
+      return new PluginError(
+        `cannot reach the Kubernetes API server at ${this.server} (${code}); is the cluster up, and is this the right context?`,
+      );
     return new PluginError(`${what}: ${message.split('\n')[0]}`);
   }
 

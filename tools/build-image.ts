@@ -5,5 +5,7 @@ import { buildImage } from '../local/image.js';
 const started = Date.now();
 const image = await buildImage();
 const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
-console.log(`built ${image.tag} in ${((Date.now() - started) / 1000).toFixed(1)} s (base ${image.baseCached ? 'cached' : `made in ${(image.timingsMs.base / 1000).toFixed(1)} s`}); ${image.archive}: ${mb(statSync(image.archive).size)} MB`);
+console.log(
+  `built ${image.tag} in ${((Date.now() - started) / 1000).toFixed(1)} s (base ${image.baseCached ? 'cached' : `made in ${(image.timingsMs.base / 1000).toFixed(1)} s`}); ${image.archive}: ${mb(statSync(image.archive).size)} MB`,
+);
 console.log(JSON.stringify(image.timingsMs));

@@ -25,6 +25,8 @@ await build({
   define: { PLUGIN_BUILD_VERSION: JSON.stringify(version) },
   plugins: clientNodePlugins,
   // CommonJS dependencies call require(): give the ES module bundle one.
-  banner: { js: "import { createRequire as __kubectlFlinkRequire } from 'node:module'; const require = __kubectlFlinkRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __kubectlFlinkRequire } from 'node:module'; const require = __kubectlFlinkRequire(import.meta.url);",
+  },
 });
 chmodSync(outfile, 0o755);

@@ -12,9 +12,20 @@ const clientNodeWithoutSideEffects: Plugin = {
   name: 'client-node-without-side-effects',
   setup(b) {
     b.onResolve({ filter: /.*/ }, async (args) => {
-      if (args.pluginData === 'resolved' || !(args.path.startsWith('@kubernetes/client-node') || args.importer.includes('/@kubernetes/client-node/'))) return undefined;
-      const resolved = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'resolved' });
-      return resolved.errors.length > 0 ? undefined : { path: resolved.path, namespace: resolved.namespace, external: resolved.external, sideEffects: false };
+      if (
+        args.pluginData === 'resolved' ||
+        !(args.path.startsWith('@kubernetes/client-node') || args.importer.includes('/@kubernetes/client-node/'))
+      )
+        return undefined;
+      const resolved = await b.resolve(args.path, {
+        kind: args.kind,
+        resolveDir: args.resolveDir,
+        importer: args.importer,
+        pluginData: 'resolved',
+      });
+      return resolved.errors.length > 0
+        ? undefined
+        : { path: resolved.path, namespace: resolved.namespace, external: resolved.external, sideEffects: false };
     });
   },
 };
@@ -27,7 +38,9 @@ const configWithoutGeneratedIndex: Plugin = {
   name: 'config-without-generated-index',
   setup(b) {
     b.onResolve({ filter: /^\.\/gen\/index\.js$/ }, (args) =>
-      args.importer.endsWith('/@kubernetes/client-node/dist/config.js') ? { path: join(args.resolveDir, 'gen'), namespace: 'generated-index' } : undefined,
+      args.importer.endsWith('/@kubernetes/client-node/dist/config.js')
+        ? { path: join(args.resolveDir, 'gen'), namespace: 'generated-index' }
+        : undefined,
     );
     b.onLoad({ filter: /.*/, namespace: 'generated-index' }, (args) => ({
       contents: `export { createConfiguration } from './configuration.js'; export { ServerConfiguration } from './servers.js';`,
@@ -46,7 +59,8 @@ const builtInFetch: Plugin = {
   setup(b) {
     b.onResolve({ filter: /^node-fetch$/ }, () => ({ path: 'node-fetch', namespace: 'built-in-fetch' }));
     b.onLoad({ filter: /.*/, namespace: 'built-in-fetch' }, () => ({
-      contents: 'export class Headers { constructor(init) { return new globalThis.Headers(init); } } export default (...args) => globalThis.fetch(...args);',
+      contents:
+        'export class Headers { constructor(init) { return new globalThis.Headers(init); } } export default (...args) => globalThis.fetch(...args);',
       loader: 'js',
     }));
   },

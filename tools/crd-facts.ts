@@ -21,7 +21,11 @@ export interface CrdFacts {
 }
 
 export function typedPaths(schema: SchemaNode, path = '', out = new Map<string, string>()): Map<string, string> {
-  const type = schema['x-kubernetes-int-or-string'] ? 'int-or-string' : schema['x-kubernetes-preserve-unknown-fields'] && !schema.type ? 'any' : (schema.type ?? 'untyped');
+  const type = schema['x-kubernetes-int-or-string']
+    ? 'int-or-string'
+    : schema['x-kubernetes-preserve-unknown-fields'] && !schema.type
+      ? 'any'
+      : (schema.type ?? 'untyped');
   out.set(path || '.', type);
   for (const [key, child] of Object.entries(schema.properties ?? {})) typedPaths(child, `${path}.${key}`, out);
   if (schema.items) typedPaths(schema.items, `${path}[]`, out);
@@ -31,7 +35,9 @@ export function typedPaths(schema: SchemaNode, path = '', out = new Map<string, 
 
 /** The facts of a CRD's first version. */
 export function crdFacts(crdYaml: string): CrdFacts {
-  const version = (parse(crdYaml) as { spec: { versions: { schema: { openAPIV3Schema: SchemaNode }; subresources?: unknown }[] } }).spec.versions[0]!;
+  const version = (
+    parse(crdYaml) as { spec: { versions: { schema: { openAPIV3Schema: SchemaNode }; subresources?: unknown }[] } }
+  ).spec.versions[0]!;
   return { paths: typedPaths(version.schema.openAPIV3Schema), subresources: version.subresources ?? {} };
 }
 
@@ -43,7 +49,10 @@ export function readFacts(text: string): CrdFacts {
   const lines = text.split('\n').filter((line) => line !== '' && !line.startsWith('#'));
   const [first, ...rest] = lines;
   if (!first?.startsWith('subresources ')) throw new Error('a CRD facts file starts with its subresources line');
-  return { subresources: JSON.parse(first.slice('subresources '.length)), paths: new Map(rest.map((line) => line.split(' ') as [string, string])) };
+  return {
+    subresources: JSON.parse(first.slice('subresources '.length)),
+    paths: new Map(rest.map((line) => line.split(' ') as [string, string])),
+  };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
@@ -52,5 +61,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     console.error('usage: node dist/tools/crd-facts.js <CRD YAML>');
     process.exit(2);
   }
-  process.stdout.write(writeFacts(crdFacts(readFileSync(file, 'utf8')), `# The property paths and types of ${file.split('/').at(-1)}, then its subresources.`));
+  process.stdout.write(
+    writeFacts(
+      crdFacts(readFileSync(file, 'utf8')),
+      `# The property paths and types of ${file.split('/').at(-1)}, then its subresources.`,
+    ),
+  );
 }

@@ -15,7 +15,9 @@ const targets = args.filter((a) => !a.startsWith('--'));
 const wanted = targets.length > 0 ? targets : ['crds', 'types', 'readme'];
 const files = [
   ...(wanted.includes('kubernetes-schemas') ? [kubernetesSchemasFile(repoRoot)] : []),
-  ...(wanted.some((t) => t !== 'kubernetes-schemas') ? (await generatedFiles()).filter((f) => wanted.includes(f.target)) : []),
+  ...(wanted.some((t) => t !== 'kubernetes-schemas')
+    ? (await generatedFiles()).filter((f) => wanted.includes(f.target))
+    : []),
 ];
 
 const stale: string[] = [];

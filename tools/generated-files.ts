@@ -39,8 +39,15 @@ export async function typeFiles(): Promise<GeneratedFile[]> {
     strictIndexSignatures: true,
   });
   const declarations = source.replace(/^export interface FlinkResources \{[^}]*\}\n/m, '');
-  const imports = "import type { FlinkConfiguration, IngressTLS, ObjectMeta, PodTemplate, ResourceRequirements } from './kubernetes-types.js';";
-  return [{ target: 'types', path: 'api/types.generated.ts', content: `// ${HEADER}\n${imports}\n\n${declarations.trim()}\n` }];
+  const imports =
+    "import type { FlinkConfiguration, IngressTLS, ObjectMeta, PodTemplate, ResourceRequirements } from './kubernetes-types.js';";
+  return [
+    {
+      target: 'types',
+      path: 'api/types.generated.ts',
+      content: `// ${HEADER}\n${imports}\n\n${declarations.trim()}\n`,
+    },
+  ];
 }
 
 const README_BEGIN = '<!-- operator-options: generated from api/operator-options.ts by npm run generate -->';
@@ -65,8 +72,13 @@ export function kubernetesSchemasFile(repoRoot: string): GeneratedFile {
   const version = pinnedKubernetesVersion(repoRoot);
   const dir = kubernetesOpenApiDir(version);
   const definitions = {
-    ...collectDefinitions(join(dir, 'api__v1_openapi.json'), ['io.k8s.api.core.v1.Pod', 'io.k8s.api.core.v1.ResourceRequirements']),
-    ...collectDefinitions(join(dir, 'apis__networking.k8s.io__v1_openapi.json'), ['io.k8s.api.networking.v1.IngressTLS']),
+    ...collectDefinitions(join(dir, 'api__v1_openapi.json'), [
+      'io.k8s.api.core.v1.Pod',
+      'io.k8s.api.core.v1.ResourceRequirements',
+    ]),
+    ...collectDefinitions(join(dir, 'apis__networking.k8s.io__v1_openapi.json'), [
+      'io.k8s.api.networking.v1.IngressTLS',
+    ]),
   };
   return {
     target: 'kubernetes-schemas',
@@ -89,9 +101,11 @@ function forTypes(schema: JSONSchemaProps): JSONSchemaProps {
 }
 
 function convertForTypes(schema: JSONSchemaProps): JSONSchemaProps {
-  if (schema.tsType) return { tsType: schema.tsType, ...(schema.description ? { description: schema.description } : {}) };
+  if (schema.tsType)
+    return { tsType: schema.tsType, ...(schema.description ? { description: schema.description } : {}) };
   const out: JSONSchemaProps = { ...schema };
-  if (schema.properties) out.properties = Object.fromEntries(Object.entries(schema.properties).map(([k, v]) => [k, forTypes(v)]));
+  if (schema.properties)
+    out.properties = Object.fromEntries(Object.entries(schema.properties).map(([k, v]) => [k, forTypes(v)]));
   if (schema.items) out.items = forTypes(schema.items);
   if (typeof schema.additionalProperties === 'object') out.additionalProperties = forTypes(schema.additionalProperties);
   return out;

@@ -32,7 +32,9 @@ export function kubernetesOpenApiDir(version: string): string {
  * kept (`#/$defs/<name>`) so that each is validated by one compiled function; the CRD writer inlines them.
  */
 export function collectDefinitions(openApiFile: string, roots: string[]): Record<string, JSONSchemaProps> {
-  const doc = JSON.parse(readFileSync(openApiFile, 'utf8')) as { components: { schemas: Record<string, OpenApiSchema> } };
+  const doc = JSON.parse(readFileSync(openApiFile, 'utf8')) as {
+    components: { schemas: Record<string, OpenApiSchema> };
+  };
   const schemas = doc.components.schemas;
   const out: Record<string, JSONSchemaProps> = {};
   const pending = [...roots];
@@ -70,23 +72,33 @@ export function collectDefinitions(openApiFile: string, roots: string[]): Record
     if (!def) throw new Error(`${openApiFile}: no definition ${name}`);
     out[name] = convert(def, name);
   }
-  return Object.fromEntries(Object.keys(out).sort().map((k) => [k, out[k]!]));
+  return Object.fromEntries(
+    Object.keys(out)
+      .sort()
+      .map((k) => [k, out[k]!]),
+  );
 }
 
 /** Kubernetes types that a CRD spells its own way. */
 function special(name: string | undefined, node?: OpenApiSchema): JSONSchemaProps | undefined {
   // Quantities and IntOrStrings are int-or-string in a CRD, as upstream's generator writes them.
-  if (name === 'io.k8s.apimachinery.pkg.api.resource.Quantity' || name === 'io.k8s.apimachinery.pkg.util.intstr.IntOrString' || node?.format === 'int-or-string') {
+  if (
+    name === 'io.k8s.apimachinery.pkg.api.resource.Quantity' ||
+    name === 'io.k8s.apimachinery.pkg.util.intstr.IntOrString' ||
+    node?.format === 'int-or-string'
+  ) {
     return { anyOf: [{ type: 'integer' }, { type: 'string' }], 'x-kubernetes-int-or-string': true };
   }
   // managedFields' field sets are free-form; keep them instead of pruning them away.
-  if (name === 'io.k8s.apimachinery.pkg.apis.meta.v1.FieldsV1') return { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
+  if (name === 'io.k8s.apimachinery.pkg.apis.meta.v1.FieldsV1')
+    return { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
   return undefined;
 }
 
 function refOf(node: OpenApiSchema): string | undefined {
   const direct = node.$ref;
-  const viaAllOf = Array.isArray(node.allOf) && node.allOf.length === 1 ? (node.allOf[0] as OpenApiSchema).$ref : undefined;
+  const viaAllOf =
+    Array.isArray(node.allOf) && node.allOf.length === 1 ? (node.allOf[0] as OpenApiSchema).$ref : undefined;
   const ref = (direct ?? viaAllOf) as string | undefined;
   return ref?.replace('#/components/schemas/', '');
 }

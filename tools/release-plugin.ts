@@ -8,4 +8,6 @@ const outDir = join(repoRoot, 'dist/release');
 mkdirSync(outDir, { recursive: true });
 const release = await releasePlugin(outDir);
 writeFileSync(join(repoRoot, 'plugins/flink.yaml'), release.manifest);
-console.log(`${release.archive}\nsha256 ${release.sha256}\nplugins/flink.yaml written: publish the archive as the release asset it names`);
+console.log(
+  `${release.archive}\nsha256 ${release.sha256}\nplugins/flink.yaml written: publish the archive as the release asset it names`,
+);

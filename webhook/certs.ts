@@ -20,12 +20,19 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** An RSA key pair made by OpenSSL on libuv's thread pool: node-forge's own takes the event loop for a second. */
 export async function generateKeys(): Promise<forge.pki.rsa.KeyPair> {
   const { privateKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048, publicExponent: 0x10001 });
-  const forgeKey = forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()) as forge.pki.rsa.PrivateKey;
+  const forgeKey = forge.pki.privateKeyFromPem(
+    privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
+  ) as forge.pki.rsa.PrivateKey;
   return { privateKey: forgeKey, publicKey: forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e) };
 }
 
 /** `days` may be a fraction (a test's short-lived certificates); `keys` default to a pair made here, synchronously. */
-export function createCertificateAuthority(commonName: string, days: number, now = new Date(), keys = forge.pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 })): CertificateAuthority {
+export function createCertificateAuthority(
+  commonName: string,
+  days: number,
+  now = new Date(),
+  keys = forge.pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 }),
+): CertificateAuthority {
   const cert = baseCertificate(keys.publicKey, days, now);
   const subject = [{ name: 'commonName', value: commonName }];
   cert.setSubject(subject);
@@ -49,9 +56,16 @@ export interface LeafOptions {
 }
 
 /** A leaf certificate signed by `ca`: a TLS server's (with `hosts`) or a client's (CN = user, O = groups). */
-export function issueCertificate(ca: CertificateAuthority, options: LeafOptions, days: number, now = new Date(), keys = forge.pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 })): { certPem: string; keyPem: string } {
+export function issueCertificate(
+  ca: CertificateAuthority,
+  options: LeafOptions,
+  days: number,
+  now = new Date(),
+  keys = forge.pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 }),
+): { certPem: string; keyPem: string } {
   const hosts = options.hosts ?? [];
-  if (options.usage === 'server' && hosts.length === 0) throw new Error('a serving certificate needs at least one host');
+  if (options.usage === 'server' && hosts.length === 0)
+    throw new Error('a serving certificate needs at least one host');
   const caCert = forge.pki.certificateFromPem(ca.certPem);
   const caKey = forge.pki.privateKeyFromPem(ca.keyPem);
   const cert = baseCertificate(keys.publicKey, days, now);
@@ -65,19 +79,37 @@ export function issueCertificate(ca: CertificateAuthority, options: LeafOptions,
     { name: 'basicConstraints', cA: false },
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
     options.usage === 'server' ? { name: 'extKeyUsage', serverAuth: true } : { name: 'extKeyUsage', clientAuth: true },
-    ...(hosts.length > 0 ? [{ name: 'subjectAltName', altNames: hosts.map((h) => (isIP(h) ? { type: 7, ip: h } : { type: 2, value: h })) }] : []),
+    ...(hosts.length > 0
+      ? [{ name: 'subjectAltName', altNames: hosts.map((h) => (isIP(h) ? { type: 7, ip: h } : { type: 2, value: h })) }]
+      : []),
   ]);
   cert.sign(caKey, forge.md.sha256.create());
   return { certPem: forge.pki.certificateToPem(cert), keyPem: forge.pki.privateKeyToPem(keys.privateKey) };
 }
 
-export function issueServingCertificate(ca: CertificateAuthority, hosts: string[], days: number, now = new Date(), keys?: forge.pki.rsa.KeyPair): { certPem: string; keyPem: string } {
+export function issueServingCertificate(
+  ca: CertificateAuthority,
+  hosts: string[],
+  days: number,
+  now = new Date(),
+  keys?: forge.pki.rsa.KeyPair,
+): { certPem: string; keyPem: string } {
   return issueCertificate(ca, { commonName: hosts[0] ?? '', hosts, usage: 'server' }, days, now, keys);
 }
 
 /** A CA with a name of its own: a bundle holding an old and a new CA during rotation must tell them apart. */
-export function createUniqueCertificateAuthority(purpose: string, days: number, now = new Date(), keys?: forge.pki.rsa.KeyPair): CertificateAuthority {
-  return createCertificateAuthority(`${purpose} ${now.toISOString()} ${randomBytes(4).toString('hex')}`, days, now, keys);
+export function createUniqueCertificateAuthority(
+  purpose: string,
+  days: number,
+  now = new Date(),
+  keys?: forge.pki.rsa.KeyPair,
+): CertificateAuthority {
+  return createCertificateAuthority(
+    `${purpose} ${now.toISOString()} ${randomBytes(4).toString('hex')}`,
+    days,
+    now,
+    keys,
+  );
 }
 
 export function issueCertificates(hosts: string[], days: number, now = new Date()): IssuedCertificates {

@@ -24,9 +24,14 @@ export const withoutKubernetesApi: ClusterLookups = {
 };
 
 /** Lookups in informer caches: an unsynced cache is "unknown", never "missing". */
-export function clusterLookupsFrom(deployments: ObjectCache<FlinkDeploymentObject>, sessionJobs: ObjectCache<FlinkSessionJobObject>, serviceAccounts: ObjectCache<KubernetesObject>): ClusterLookups {
+export function clusterLookupsFrom(
+  deployments: ObjectCache<FlinkDeploymentObject>,
+  sessionJobs: ObjectCache<FlinkSessionJobObject>,
+  serviceAccounts: ObjectCache<KubernetesObject>,
+): ClusterLookups {
   const find = (cache: ObjectCache<KubernetesObject>, kind: string, namespace: string, name: string): JobTarget => {
-    if (!cache.synced()) return { state: 'unknown', reason: `the ${kind} cache is not in sync with the API server yet` };
+    if (!cache.synced())
+      return { state: 'unknown', reason: `the ${kind} cache is not in sync with the API server yet` };
     const found = cache.get(namespace, name);
     return found ? { state: 'found', resource: found as unknown as Record<string, unknown> } : { state: 'missing' };
   };
@@ -36,7 +41,12 @@ export function clusterLookupsFrom(deployments: ObjectCache<FlinkDeploymentObjec
       return found.state === 'found' ? { state: 'found', deployment: found.resource } : found;
     },
     job(namespace, reference) {
-      return find(reference.kind === 'FlinkDeployment' ? deployments : sessionJobs, reference.kind, namespace, reference.name);
+      return find(
+        reference.kind === 'FlinkDeployment' ? deployments : sessionJobs,
+        reference.kind,
+        namespace,
+        reference.name,
+      );
     },
     serviceAccount(namespace, name) {
       const state = !serviceAccounts.synced() ? 'unknown' : serviceAccounts.get(namespace, name) ? 'found' : 'missing';
@@ -52,7 +62,13 @@ export interface ResolvedFacts {
   jarHost?: HostResolution;
 }
 
-export async function resolveFacts(needed: ExternalFacts, namespace: string | undefined, cluster: ClusterLookups, dnsTimeoutMs: number, resolve: Lookup = systemLookup): Promise<ResolvedFacts> {
+export async function resolveFacts(
+  needed: ExternalFacts,
+  namespace: string | undefined,
+  cluster: ClusterLookups,
+  dnsTimeoutMs: number,
+  resolve: Lookup = systemLookup,
+): Promise<ResolvedFacts> {
   const facts: ResolvedFacts = {};
   const ns = namespace ?? 'default';
   if (needed.sessionDeploymentName) facts.sessionTarget = cluster.session(ns, needed.sessionDeploymentName);
@@ -73,15 +89,22 @@ const NOT_FOUND = new Set(['ENOTFOUND', 'ENODATA', 'EAI_NONAME']);
  * All addresses of a host; `addresses: undefined` when the name does not exist; `unchecked` when resolution gave
  * no answer in time or failed otherwise (the validating rule then refuses the host).
  */
-export async function resolveHost(host: string, timeoutMs: number, resolve: Lookup = systemLookup): Promise<HostResolution> {
+export async function resolveHost(
+  host: string,
+  timeoutMs: number,
+  resolve: Lookup = systemLookup,
+): Promise<HostResolution> {
   if (isIP(host)) return { host, addresses: [host] };
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<'timeout'>((done) => (timer = setTimeout(() => done('timeout'), timeoutMs)));
   try {
     const answer = await Promise.race([resolve(host).catch((err: NodeJS.ErrnoException) => err), timeout]);
-    if (answer === 'timeout') return { host, addresses: undefined, unchecked: `no answer from name resolution within ${timeoutMs} ms` };
+    if (answer === 'timeout')
+      return { host, addresses: undefined, unchecked: `no answer from name resolution within ${timeoutMs} ms` };
     if (answer instanceof Error) {
-      return NOT_FOUND.has(answer.code ?? '') ? { host, addresses: undefined } : { host, addresses: undefined, unchecked: `name resolution failed: ${answer.code ?? answer.message}` };
+      return NOT_FOUND.has(answer.code ?? '')
+        ? { host, addresses: undefined }
+        : { host, addresses: undefined, unchecked: `name resolution failed: ${answer.code ?? answer.message}` };
     }
     return { host, addresses: answer.map((a) => a.address) };
   } finally {

@@ -26,7 +26,9 @@ setFlagsFromString('--heap-growing-percent=50');
 
 await yargs(hideBin(process.argv))
   .scriptName('flink-webhook')
-  .usage('$0 [serve] (--tls-cert-file FILE --tls-private-key-file FILE | --tls-secret NAME --tls-host DNS ...)\n\nAdmission webhook for FlinkDeployment, FlinkSessionJob and FlinkStateSnapshot.')
+  .usage(
+    '$0 [serve] (--tls-cert-file FILE --tls-private-key-file FILE | --tls-secret NAME --tls-host DNS ...)\n\nAdmission webhook for FlinkDeployment, FlinkSessionJob and FlinkStateSnapshot.',
+  )
   .command(
     ['serve', '$0'],
     'serve /mutate and /validate over HTTPS',
@@ -34,26 +36,74 @@ await yargs(hideBin(process.argv))
       y
         .option('port', { type: 'number', default: 9443, describe: 'HTTPS port' })
         .option('bind-address', { type: 'string', default: '0.0.0.0', describe: 'address to listen on' })
-        .option('tls-cert-file', { type: 'string', describe: 'serving certificate (PEM), reloaded when it changes (cert-manager, local use)' })
+        .option('tls-cert-file', {
+          type: 'string',
+          describe: 'serving certificate (PEM), reloaded when it changes (cert-manager, local use)',
+        })
         .option('tls-private-key-file', { type: 'string', describe: 'private key of the certificate (PEM)' })
-        .option('tls-secret', { type: 'string', describe: 'self-provisioned TLS: the Secret (in --tls-namespace) that keeps its CA and certificate' })
+        .option('tls-secret', {
+          type: 'string',
+          describe: 'self-provisioned TLS: the Secret (in --tls-namespace) that keeps its CA and certificate',
+        })
         .option('tls-namespace', { type: 'string', describe: 'namespace of --tls-secret (default: POD_NAMESPACE)' })
-        .option('tls-host', { type: 'string', array: true, describe: 'DNS name the self-provisioned certificate is for (repeatable)' })
-        .option('mutating-webhook-configuration', { type: 'string', default: 'flink-operator-ts', describe: 'whose caBundle self-provisioned TLS keeps current' })
-        .option('validating-webhook-configuration', { type: 'string', default: 'flink-operator-ts', describe: 'whose caBundle self-provisioned TLS keeps current' })
-        .option('tls-ca-lifetime', { type: 'string', default: '87600h', describe: 'lifetime of a self-provisioned CA (renewed two thirds in)' })
-        .option('tls-serving-lifetime', { type: 'string', default: '8760h', describe: 'lifetime of a self-provisioned serving certificate (renewed two thirds in)' })
-        .option('tls-propagation', { type: 'string', default: '60s', describe: 'how long a new caBundle is trusted before a certificate it signs is served' })
-        .option('tls-poll', { type: 'string', default: '10s', describe: 'how often each replica looks at --tls-secret' })
+        .option('tls-host', {
+          type: 'string',
+          array: true,
+          describe: 'DNS name the self-provisioned certificate is for (repeatable)',
+        })
+        .option('mutating-webhook-configuration', {
+          type: 'string',
+          default: 'flink-operator-ts',
+          describe: 'whose caBundle self-provisioned TLS keeps current',
+        })
+        .option('validating-webhook-configuration', {
+          type: 'string',
+          default: 'flink-operator-ts',
+          describe: 'whose caBundle self-provisioned TLS keeps current',
+        })
+        .option('tls-ca-lifetime', {
+          type: 'string',
+          default: '87600h',
+          describe: 'lifetime of a self-provisioned CA (renewed two thirds in)',
+        })
+        .option('tls-serving-lifetime', {
+          type: 'string',
+          default: '8760h',
+          describe: 'lifetime of a self-provisioned serving certificate (renewed two thirds in)',
+        })
+        .option('tls-propagation', {
+          type: 'string',
+          default: '60s',
+          describe: 'how long a new caBundle is trusted before a certificate it signs is served',
+        })
+        .option('tls-poll', {
+          type: 'string',
+          default: '10s',
+          describe: 'how often each replica looks at --tls-secret',
+        })
         .check((a) => {
-          if (Boolean(a.tlsCertFile) !== Boolean(a.tlsPrivateKeyFile)) throw new Error('--tls-cert-file and --tls-private-key-file go together');
-          if (Boolean(a.tlsCertFile) === Boolean(a.tlsSecret)) throw new Error('give either --tls-cert-file/--tls-private-key-file or --tls-secret');
-          if (a.tlsSecret && !(a.tlsHost as string[] | undefined)?.length) throw new Error('--tls-secret needs --tls-host (the webhook Service\'s DNS names)');
+          if (Boolean(a.tlsCertFile) !== Boolean(a.tlsPrivateKeyFile))
+            throw new Error('--tls-cert-file and --tls-private-key-file go together');
+          if (Boolean(a.tlsCertFile) === Boolean(a.tlsSecret))
+            throw new Error('give either --tls-cert-file/--tls-private-key-file or --tls-secret');
+          if (a.tlsSecret && !(a.tlsHost as string[] | undefined)?.length)
+            throw new Error("--tls-secret needs --tls-host (the webhook Service's DNS names)");
           return true;
         })
-        .option('kubeconfig', { type: 'string', describe: 'kubeconfig for looking up session clusters (default: KUBECONFIG, ~/.kube/config, in-cluster; none: run without API access)' })
-        .option('config', { type: 'string', describe: 'operator configuration: flat `key: value` YAML of kubernetes.operator.* and default Flink keys' })
-        .option('request-timeout', { type: 'string', default: '10s', describe: 'a client that has not sent its whole request by then gets 408 (e.g. 10s)' })
+        .option('kubeconfig', {
+          type: 'string',
+          describe:
+            'kubeconfig for looking up session clusters (default: KUBECONFIG, ~/.kube/config, in-cluster; none: run without API access)',
+        })
+        .option('config', {
+          type: 'string',
+          describe: 'operator configuration: flat `key: value` YAML of kubernetes.operator.* and default Flink keys',
+        })
+        .option('request-timeout', {
+          type: 'string',
+          default: '10s',
+          describe: 'a client that has not sent its whole request by then gets 408 (e.g. 10s)',
+        })
         .option('log-level', { type: 'string', default: 'info', choices: ['debug', 'info', 'warn', 'error'] }),
     async (argv) => {
       const logger = pino({ level: argv.logLevel, base: { component: 'flink-webhook' } });
@@ -64,20 +114,40 @@ await yargs(hideBin(process.argv))
         const operatorConfig = readOperatorConfig(argv.config);
         const kc = await loadKubeConfig(argv.kubeconfig);
         if (kc) {
-          const { flinkDeploymentCache, flinkSessionJobCache, serviceAccountCache } = await import('../kube/flink-resources.js');
+          const { flinkDeploymentCache, flinkSessionJobCache, serviceAccountCache } =
+            await import('../kube/flink-resources.js');
           const client = KubeClient.fromKubeConfig(kc, 'flink-webhook');
-          const onError = (what: string) => (err: unknown, retryInMs: number) => logger.warn({ reason: errorLine(err), retryInMs }, `${what} watch failed; ${what}s are not checked until it recovers`);
+          const onError = (what: string) => (err: unknown, retryInMs: number) =>
+            logger.warn(
+              { reason: errorLine(err), retryInMs },
+              `${what} watch failed; ${what}s are not checked until it recovers`,
+            );
           // Only the watched namespaces (the chart's webhooks gate only those, and its RBAC grants only those).
           const namespaces = watchedNamespaces(operatorConfig);
-          const deployments = namespacedCache(namespaces, (namespace) => flinkDeploymentCache(client, { namespace, onError: onError('FlinkDeployment') }));
-          const sessionJobs = namespacedCache(namespaces, (namespace) => flinkSessionJobCache(client, { namespace, onError: onError('FlinkSessionJob') }));
-          const serviceAccounts = namespacedCache(namespaces, (namespace) => serviceAccountCache(client, { namespace, onError: onError('ServiceAccount') }));
+          const deployments = namespacedCache(namespaces, (namespace) =>
+            flinkDeploymentCache(client, { namespace, onError: onError('FlinkDeployment') }),
+          );
+          const sessionJobs = namespacedCache(namespaces, (namespace) =>
+            flinkSessionJobCache(client, { namespace, onError: onError('FlinkSessionJob') }),
+          );
+          const serviceAccounts = namespacedCache(namespaces, (namespace) =>
+            serviceAccountCache(client, { namespace, onError: onError('ServiceAccount') }),
+          );
           caches.push(deployments, sessionJobs, serviceAccounts);
           cluster = clusterLookupsFrom(deployments, sessionJobs, serviceAccounts);
         } else {
-          logger.warn('no kubeconfig and not in a cluster: session clusters and ServiceAccounts cannot be checked; session jobs are admitted with a warning');
+          logger.warn(
+            'no kubeconfig and not in a cluster: session clusters and ServiceAccounts cannot be checked; session jobs are admitted with a warning',
+          );
         }
-        const certificates = argv.tlsSecret ? await selfProvisioned(argv, kc, logger) : certificateFiles(argv.tlsCertFile!, argv.tlsPrivateKeyFile!, (err) => logger.warn({ reason: err.message }, 'new certificate files are not usable yet; still serving the previous certificate'));
+        const certificates = argv.tlsSecret
+          ? await selfProvisioned(argv, kc, logger)
+          : certificateFiles(argv.tlsCertFile!, argv.tlsPrivateKeyFile!, (err) =>
+              logger.warn(
+                { reason: err.message },
+                'new certificate files are not usable yet; still serving the previous certificate',
+              ),
+            );
         webhook = await startWebhookServer({
           cluster,
           port: argv.port,
@@ -110,7 +180,12 @@ await yargs(hideBin(process.argv))
     (y) =>
       y
         .option('out', { type: 'string', demandOption: true, describe: 'directory to write to' })
-        .option('host', { type: 'string', array: true, demandOption: true, describe: 'DNS name or IP address the certificate is for (repeatable)' })
+        .option('host', {
+          type: 'string',
+          array: true,
+          demandOption: true,
+          describe: 'DNS name or IP address the certificate is for (repeatable)',
+        })
         .option('days', { type: 'number', default: 365, describe: 'validity in days' }),
     async (argv) => {
       const { issueCertificates } = await import('./certs.js');
@@ -142,9 +217,14 @@ interface SelfProvisionedFlags {
 }
 
 /** The Secret-kept CA and certificate, provisioned (or picked up) before the server listens. */
-async function selfProvisioned(argv: SelfProvisionedFlags, kc: LiveKubeConfig | undefined, logger: Logger): Promise<SelfProvisionedTls> {
+async function selfProvisioned(
+  argv: SelfProvisionedFlags,
+  kc: LiveKubeConfig | undefined,
+  logger: Logger,
+): Promise<SelfProvisionedTls> {
   const namespace = argv.tlsNamespace ?? process.env.POD_NAMESPACE;
-  if (!kc || !namespace) throw new Error('--tls-secret needs the Kubernetes API and a namespace (--tls-namespace or POD_NAMESPACE)');
+  if (!kc || !namespace)
+    throw new Error('--tls-secret needs the Kubernetes API and a namespace (--tls-namespace or POD_NAMESPACE)');
   // node-forge (~4 MB of the webhook's memory) is loaded only where certificates are made: not for certificate files.
   const { SelfProvisionedTls } = await import('./self-provisioned-tls.js');
   const tls = new SelfProvisionedTls({
@@ -168,7 +248,8 @@ async function selfProvisioned(argv: SelfProvisionedFlags, kc: LiveKubeConfig | 
 
 function durationFlag(flag: string, value: string): number {
   const ms = parseDurationMs(value);
-  if (ms === undefined || ms <= 0) throw new Error(`${flag} ${JSON.stringify(value)} is not a duration such as 10s or 500ms`);
+  if (ms === undefined || ms <= 0)
+    throw new Error(`${flag} ${JSON.stringify(value)} is not a duration such as 10s or 500ms`);
   return ms;
 }
 

@@ -30,7 +30,9 @@ export function createMetrics() {
   return {
     registry,
     record(path: string, kind: string, operation: string, verdict: Verdict, seconds: number): void {
-      series(counters, `${path} ${kind} ${operation} ${verdict}`, () => requests.labels({ path, kind, operation, verdict })).inc();
+      series(counters, `${path} ${kind} ${operation} ${verdict}`, () =>
+        requests.labels({ path, kind, operation, verdict }),
+      ).inc();
       series(histograms, path, () => latency.labels({ path })).observe(seconds);
     },
   };

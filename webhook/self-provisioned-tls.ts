@@ -4,9 +4,22 @@
 // both webhook configurations trust the Secret's bundle, and serves the Secret's certificate.
 import { X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
-import { nextTlsStep, servingLifetimeMs, type CertificateFacts, type ServingFacts, type WebhookTlsPolicy, type WebhookTlsState, type WebhookTlsStep } from '../api/webhook-tls.js';
+import {
+  nextTlsStep,
+  servingLifetimeMs,
+  type CertificateFacts,
+  type ServingFacts,
+  type WebhookTlsPolicy,
+  type WebhookTlsState,
+  type WebhookTlsStep,
+} from '../api/webhook-tls.js';
 import { isConflict, objectPath, type KubeClient, type KubeObject } from '../kube/client.js';
-import { createUniqueCertificateAuthority, generateKeys, issueServingCertificate, type CertificateAuthority } from './certs.js';
+import {
+  createUniqueCertificateAuthority,
+  generateKeys,
+  issueServingCertificate,
+  type CertificateAuthority,
+} from './certs.js';
 import type { CertificateSource, ServingCertificate } from './tls.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -33,7 +46,9 @@ interface WebhookConfiguration extends KubeObject {
 }
 
 /** The Secret's PEMs by key, decoded. */
-type Material = Partial<Record<'ca.crt' | 'ca.key' | 'next-ca.crt' | 'next-ca.key' | 'ca-bundle.crt' | 'tls.crt' | 'tls.key', string>>;
+type Material = Partial<
+  Record<'ca.crt' | 'ca.key' | 'next-ca.crt' | 'next-ca.key' | 'ca-bundle.crt' | 'tls.crt' | 'tls.key', string>
+>;
 
 export class SelfProvisionedTls implements CertificateSource {
   private serving: ServingCertificate | undefined;
@@ -77,7 +92,10 @@ export class SelfProvisionedTls implements CertificateSource {
       this.pass().then(
         (next) => this.schedule(next),
         (err: Error) => {
-          this.options.log.warn({ reason: err.message }, 'webhook TLS check failed; still serving the current certificate');
+          this.options.log.warn(
+            { reason: err.message },
+            'webhook TLS check failed; still serving the current certificate',
+          );
           this.schedule(this.options.pollMs);
         },
       );
@@ -102,18 +120,41 @@ export class SelfProvisionedTls implements CertificateSource {
       const next = await this.take(step, material, now);
       this.options.log.info({ step: step.kind, ...('why' in step ? { why: step.why } : {}) }, 'webhook TLS step');
       try {
-        await client.replace<SecretObject>(path, { ...secret, metadata: { ...secret.metadata, annotations: { ...secret.metadata?.annotations, [CHANGED_AT]: new Date(now).toISOString() } }, data: encode(next) });
+        await client.replace<SecretObject>(path, {
+          ...secret,
+          metadata: {
+            ...secret.metadata,
+            annotations: { ...secret.metadata?.annotations, [CHANGED_AT]: new Date(now).toISOString() },
+          },
+          data: encode(next),
+        });
       } catch (err) {
         if (!isConflict(err)) throw err; // another replica stepped first: read what it wrote
       }
     }
   }
 
-  private async take(step: Exclude<WebhookTlsStep, { kind: 'keep' }>, material: Material, now: number): Promise<Material> {
+  private async take(
+    step: Exclude<WebhookTlsStep, { kind: 'keep' }>,
+    material: Material,
+    now: number,
+  ): Promise<Material> {
     const { policy } = this.options;
-    const newCa = async (): Promise<CertificateAuthority> => createUniqueCertificateAuthority('flink-operator-ts webhook CA', policy.caLifetimeMs / DAY_MS, new Date(now), await generateKeys());
+    const newCa = async (): Promise<CertificateAuthority> =>
+      createUniqueCertificateAuthority(
+        'flink-operator-ts webhook CA',
+        policy.caLifetimeMs / DAY_MS,
+        new Date(now),
+        await generateKeys(),
+      );
     const serving = async (ca: CertificateAuthority): Promise<Material> => {
-      const pair = issueServingCertificate(ca, policy.hosts, servingLifetimeMs(certificateFacts(ca.certPem), policy, now) / DAY_MS, new Date(now), await generateKeys());
+      const pair = issueServingCertificate(
+        ca,
+        policy.hosts,
+        servingLifetimeMs(certificateFacts(ca.certPem), policy, now) / DAY_MS,
+        new Date(now),
+        await generateKeys(),
+      );
       return { 'tls.crt': pair.certPem, 'tls.key': pair.keyPem };
     };
     const current = (): CertificateAuthority => ({ certPem: material['ca.crt']!, keyPem: material['ca.key']! });
@@ -125,14 +166,24 @@ export class SelfProvisionedTls implements CertificateSource {
       }
       case 'add-next-ca': {
         const next = await newCa();
-        return { ...material, 'next-ca.crt': next.certPem, 'next-ca.key': next.keyPem, 'ca-bundle.crt': `${material['ca-bundle.crt']!.trim()}\n${next.certPem}` };
+        return {
+          ...material,
+          'next-ca.crt': next.certPem,
+          'next-ca.key': next.keyPem,
+          'ca-bundle.crt': `${material['ca-bundle.crt']!.trim()}\n${next.certPem}`,
+        };
       }
       case 'promote-next-ca': {
         const ca = { certPem: material['next-ca.crt']!, keyPem: material['next-ca.key']! };
         return { ...withoutNext, 'ca.crt': ca.certPem, 'ca.key': ca.keyPem, ...(await serving(ca)) };
       }
       case 'trim-bundle':
-        return { ...material, 'ca-bundle.crt': splitPem(material['ca-bundle.crt']).filter((pem) => step.keep.includes(certificateFacts(pem).id)).join('') };
+        return {
+          ...material,
+          'ca-bundle.crt': splitPem(material['ca-bundle.crt'])
+            .filter((pem) => step.keep.includes(certificateFacts(pem).id))
+            .join(''),
+        };
       case 'issue-serving':
         return { ...material, ...(await serving(current())) };
     }
@@ -142,7 +193,10 @@ export class SelfProvisionedTls implements CertificateSource {
   private async publish(bundlePem: string): Promise<void> {
     const caBundle = Buffer.from(bundlePem).toString('base64');
     const { client, mutatingWebhookConfiguration, validatingWebhookConfiguration } = this.options;
-    for (const [plural, name] of [['mutatingwebhookconfigurations', mutatingWebhookConfiguration], ['validatingwebhookconfigurations', validatingWebhookConfiguration]] as const) {
+    for (const [plural, name] of [
+      ['mutatingwebhookconfigurations', mutatingWebhookConfiguration],
+      ['validatingwebhookconfigurations', validatingWebhookConfiguration],
+    ] as const) {
       const path = objectPath('admissionregistration.k8s.io/v1', plural, '', name);
       const configuration = await client.get<WebhookConfiguration>(path);
       const patch = (configuration.webhooks ?? []).flatMap((w, i) =>
@@ -168,7 +222,8 @@ export class SelfProvisionedTls implements CertificateSource {
 }
 
 function stateOf(material: Material, secret: SecretObject): WebhookTlsState {
-  const parse = (pem: string | undefined, key: string | undefined) => (pem && key ? new X509Certificate(pem) : undefined);
+  const parse = (pem: string | undefined, key: string | undefined) =>
+    pem && key ? new X509Certificate(pem) : undefined;
   const ca = parse(material['ca.crt'], material['ca.key']);
   const nextCa = parse(material['next-ca.crt'], material['next-ca.key']);
   const changedAt = Date.parse(secret.metadata?.annotations?.[CHANGED_AT] ?? '');
@@ -177,11 +232,17 @@ function stateOf(material: Material, secret: SecretObject): WebhookTlsState {
     ...(nextCa ? { nextCa: facts(nextCa) } : {}),
     bundle: splitPem(material['ca-bundle.crt']).map(certificateFacts),
     ...(Number.isFinite(changedAt) ? { changedAt } : {}),
-    ...(material['tls.crt'] && material['tls.key'] ? { serving: servingFacts(new X509Certificate(material['tls.crt']), [ca, nextCa]) } : {}),
+    ...(material['tls.crt'] && material['tls.key']
+      ? { serving: servingFacts(new X509Certificate(material['tls.crt']), [ca, nextCa]) }
+      : {}),
   };
 }
 
-const facts = (cert: X509Certificate): CertificateFacts => ({ id: cert.fingerprint256, notBefore: Date.parse(cert.validFrom), notAfter: Date.parse(cert.validTo) });
+const facts = (cert: X509Certificate): CertificateFacts => ({
+  id: cert.fingerprint256,
+  notBefore: Date.parse(cert.validFrom),
+  notAfter: Date.parse(cert.validTo),
+});
 
 const certificateFacts = (pem: string): CertificateFacts => facts(new X509Certificate(pem));
 
@@ -195,7 +256,10 @@ function servingFacts(cert: X509Certificate, cas: (X509Certificate | undefined)[
 }
 
 function splitPem(bundle: string | undefined): string[] {
-  return (bundle ?? '').split(/(?<=-----END CERTIFICATE-----)\s*/).filter((pem) => pem.includes('BEGIN CERTIFICATE')).map((pem) => `${pem.trim()}\n`);
+  return (bundle ?? '')
+    .split(/(?<=-----END CERTIFICATE-----)\s*/)
+    .filter((pem) => pem.includes('BEGIN CERTIFICATE'))
+    .map((pem) => `${pem.trim()}\n`);
 }
 
 function decode(data: Record<string, string> | undefined): Material {

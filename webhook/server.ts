@@ -4,7 +4,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import { setImmediate } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { BadReview, externalFactsNeeded, jsonShapeProblem, mutate, parseAdmissionReview, validate, type AdmissionRequest, type AdmissionReviewOut } from '../api/admission.js';
+import {
+  BadReview,
+  externalFactsNeeded,
+  jsonShapeProblem,
+  mutate,
+  parseAdmissionReview,
+  validate,
+  type AdmissionRequest,
+  type AdmissionReviewOut,
+} from '../api/admission.js';
 import type { FlatConfig } from '../api/flink-config.js';
 import { validateResource } from '../api/validation/index.js';
 import { KINDS } from '../api/schema/crd.js';
@@ -54,8 +63,17 @@ export async function startWebhookServer(options: WebhookOptions): Promise<Webho
   app.disable('x-powered-by');
   app.set('etag', false);
   app.get('/healthz', (_req, res) => void res.type('text/plain').send('ok'));
-  app.get('/readyz', (_req, res) => void (shuttingDown ? res.status(503).type('text/plain').send('shutting down') : res.type('text/plain').send('ok')));
-  app.get('/metrics', async (_req, res) => void res.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  app.get(
+    '/readyz',
+    (_req, res) =>
+      void (shuttingDown
+        ? res.status(503).type('text/plain').send('shutting down')
+        : res.type('text/plain').send('ok')),
+  );
+  app.get(
+    '/metrics',
+    async (_req, res) => void res.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
 
   /** One review, from its body to the answer to send: shared by the direct route and express's. */
   const review = async (path: AdmissionPath, raw: Buffer): Promise<Answer> => {
@@ -73,14 +91,23 @@ export async function startWebhookServer(options: WebhookOptions): Promise<Webho
     } catch (err) {
       if (!(err instanceof BadReview)) throw err;
       metrics.record(path, 'unknown', 'unknown', 'bad_request', seconds());
-      logger.info({ path, status: 400, reason: err.message }, 'rejected a request that is not a usable AdmissionReview');
+      logger.info(
+        { path, status: 400, reason: err.message },
+        'rejected a request that is not a usable AdmissionReview',
+      );
       return { status: 400, type: 'text/plain; charset=utf-8', body: `${err.message}\n` };
     }
     let answer: AdmissionReviewOut;
     if (path === '/mutate') {
       answer = mutate(request);
     } else {
-      const facts = await resolveFacts(externalFactsNeeded(request, options.operatorConfig), request.namespace, cluster, options.dnsTimeoutMs ?? 2000, options.lookup);
+      const facts = await resolveFacts(
+        externalFactsNeeded(request, options.operatorConfig),
+        request.namespace,
+        cluster,
+        options.dnsTimeoutMs ?? 2000,
+        options.lookup,
+      );
       answer = validate(request, { operatorConfig: options.operatorConfig, ...facts });
     }
     const verdict: Verdict = !answer.response.allowed ? 'denied' : answer.response.patch ? 'patched' : 'allowed';
@@ -89,7 +116,17 @@ export async function startWebhookServer(options: WebhookOptions): Promise<Webho
     // A refusal is news to whoever reads the log; an admission is the API server's audit log's to keep (upstream too
     // logs reviews at debug), and a line per review costs a write per review.
     logger[verdict === 'denied' ? 'info' : 'debug'](
-      { path, uid: request.uid, kind: request.kind.kind, operation: request.operation, namespace: request.namespace, name: request.name, verdict, dryRun: request.dryRun, ms: Math.round(duration * 1e4) / 10 },
+      {
+        path,
+        uid: request.uid,
+        kind: request.kind.kind,
+        operation: request.operation,
+        namespace: request.namespace,
+        name: request.name,
+        verdict,
+        dryRun: request.dryRun,
+        ms: Math.round(duration * 1e4) / 10,
+      },
       'admission review',
     );
     return { status: 200, type: 'application/json; charset=utf-8', body: JSON.stringify(answer) };
@@ -103,13 +140,24 @@ export async function startWebhookServer(options: WebhookOptions): Promise<Webho
   const readBody = express.raw({ type: () => true, limit: MAX_BODY_BYTES, inflate: false });
   for (const path of ['/mutate', '/validate'] as const) app.post(path, requireJson, readBody, admission(path));
   app.use((req: Request, res: Response) => {
-    res.status(404).type('text/plain').send(`no route ${req.method} ${req.path}; POST AdmissionReviews to /mutate or /validate\n`);
+    res
+      .status(404)
+      .type('text/plain')
+      .send(`no route ${req.method} ${req.path}; POST AdmissionReviews to /mutate or /validate\n`);
   });
   // Body-reading failures (too large, aborted, bad encoding) and anything unforeseen: one line, never a stack trace.
   app.use((err: Error & { status?: number; type?: string }, req: Request, res: Response, _next: NextFunction) => {
     const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
-    const reason = err.type === 'entity.too.large' ? `request body exceeds ${MAX_BODY_BYTES} bytes` : status === 500 ? 'internal error' : err.message;
-    logger[status === 500 ? 'error' : 'info']({ path: req.path, status, reason, err: status === 500 ? err : undefined }, 'request failed');
+    const reason =
+      err.type === 'entity.too.large'
+        ? `request body exceeds ${MAX_BODY_BYTES} bytes`
+        : status === 500
+          ? 'internal error'
+          : err.message;
+    logger[status === 500 ? 'error' : 'info'](
+      { path: req.path, status, reason, err: status === 500 ? err : undefined },
+      'request failed',
+    );
     if (!res.headersSent) res.status(status).set('Connection', 'close').type('text/plain').send(`${reason}\n`);
   });
 
@@ -121,17 +169,32 @@ export async function startWebhookServer(options: WebhookOptions): Promise<Webho
   const direct = (req: IncomingMessage, res: ServerResponse): boolean => {
     const path = req.url === '/validate' || req.url === '/mutate' ? req.url : undefined;
     const length = Number(req.headers['content-length']);
-    const plain = (req.headers['content-encoding'] ?? 'identity') === 'identity' && req.headers['transfer-encoding'] === undefined;
-    if (req.method !== 'POST' || !path || !plain || !Number.isInteger(length) || length > MAX_BODY_BYTES || !JSON_TYPE.test(req.headers['content-type'] ?? '')) return false;
+    const plain =
+      (req.headers['content-encoding'] ?? 'identity') === 'identity' && req.headers['transfer-encoding'] === undefined;
+    if (
+      req.method !== 'POST' ||
+      !path ||
+      !plain ||
+      !Number.isInteger(length) ||
+      length > MAX_BODY_BYTES ||
+      !JSON_TYPE.test(req.headers['content-type'] ?? '')
+    )
+      return false;
     const chunks: Buffer[] = [];
     req.on('error', () => res.destroy()); // a client gone mid-body: nothing to answer
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       review(path, Buffer.concat(chunks)).then(
-        (answer) => res.writeHead(answer.status, { 'content-type': answer.type, 'content-length': Buffer.byteLength(answer.body) }).end(answer.body),
+        (answer) =>
+          res
+            .writeHead(answer.status, { 'content-type': answer.type, 'content-length': Buffer.byteLength(answer.body) })
+            .end(answer.body),
         (err: Error) => {
           logger.error({ path, status: 500, reason: 'internal error', err }, 'request failed');
-          if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }).end('internal error\n');
+          if (!res.headersSent)
+            res
+              .writeHead(500, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' })
+              .end('internal error\n');
         },
       );
     });
@@ -182,7 +245,11 @@ export async function startWebhookServer(options: WebhookOptions): Promise<Webho
 /** The API server sends `application/json`; anything else is a client that is not the API server. */
 function requireJson(req: Request, res: Response, next: NextFunction): void {
   if (req.is('application/json')) return next();
-  res.status(415).set('Connection', 'close').type('text/plain').send(`Content-Type must be application/json (got ${req.get('content-type') ?? 'none'})\n`);
+  res
+    .status(415)
+    .set('Connection', 'close')
+    .type('text/plain')
+    .send(`Content-Type must be application/json (got ${req.get('content-type') ?? 'none'})\n`);
 }
 
 type AdmissionPath = '/mutate' | '/validate';

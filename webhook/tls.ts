@@ -40,7 +40,8 @@ export function loadCertificate(certFile: string, keyFile: string): ServingCerti
   const pair = { cert: read(certFile, '--tls-cert-file'), key: read(keyFile, '--tls-private-key-file') };
   try {
     // An empty or half-written file can still make a context; a certificate that parses and matches its key cannot lie.
-    if (!new X509Certificate(pair.cert).checkPrivateKey(createPrivateKey(pair.key))) throw new Error('the key does not belong to the certificate');
+    if (!new X509Certificate(pair.cert).checkPrivateKey(createPrivateKey(pair.key)))
+      throw new Error('the key does not belong to the certificate');
     createSecureContext(secureContextOptions(pair));
   } catch (err) {
     throw new Error(`${certFile} and ${keyFile} are not a usable certificate and key: ${(err as Error).message}`);
@@ -61,7 +62,12 @@ export interface CertificateSource {
 }
 
 /** The pair in two files, reloaded when they change and still form a valid pair. */
-export function certificateFiles(certFile: string, keyFile: string, onError: (err: Error) => void, pollMs?: number): CertificateSource {
+export function certificateFiles(
+  certFile: string,
+  keyFile: string,
+  onError: (err: Error) => void,
+  pollMs?: number,
+): CertificateSource {
   let pair = loadCertificate(certFile, keyFile);
   const listeners: ((pair: ServingCertificate) => void)[] = [];
   const stop = watchCertificate(

@@ -1,7 +1,34 @@
 // `kubectl flink completion bash|zsh`: a completion script for the `kubectl-flink` command — its verbs, its flags,
 // and resource names asked of the cluster (`kubectl-flink list -o name`) as the user types.
-export const VERBS = ['list', 'ls', 'status', 'suspend', 'resume', 'restart', 'rollback', 'savepoint', 'completion', 'version'] as const;
-const FLAGS = ['-n', '--namespace', '-A', '--all-namespaces', '--context', '--kubeconfig', '-o', '--output', '-w', '--watch', '--yes', '--wait', '--timeout', '-h', '--help'];
+export const VERBS = [
+  'list',
+  'ls',
+  'status',
+  'suspend',
+  'resume',
+  'restart',
+  'rollback',
+  'savepoint',
+  'completion',
+  'version',
+] as const;
+const FLAGS = [
+  '-n',
+  '--namespace',
+  '-A',
+  '--all-namespaces',
+  '--context',
+  '--kubeconfig',
+  '-o',
+  '--output',
+  '-w',
+  '--watch',
+  '--yes',
+  '--wait',
+  '--timeout',
+  '-h',
+  '--help',
+];
 const NAMED = ['status', 'suspend', 'resume', 'restart', 'rollback', 'savepoint'];
 
 export function completionScript(shell: 'bash' | 'zsh'): string {
@@ -27,5 +54,7 @@ _kubectl_flink() {
 }
 complete -F _kubectl_flink kubectl-flink
 `;
-  return shell === 'bash' ? bash : `# kubectl-flink completion (zsh): source <(kubectl flink completion zsh)\nautoload -U +X bashcompinit && bashcompinit\n${bash}`;
+  return shell === 'bash'
+    ? bash
+    : `# kubectl-flink completion (zsh): source <(kubectl flink completion zsh)\nautoload -U +X bashcompinit && bashcompinit\n${bash}`;
 }

@@ -28,7 +28,8 @@ const KIND_WORDS: Record<string, FlinkKind> = {
 /** The resource a name means, or why it means none. */
 export function parseTargetName(text: string): TargetName | string {
   const slash = text.indexOf('/');
-  if (slash < 0) return text ? { kinds: ['FlinkDeployment', 'FlinkSessionJob'], name: text } : 'a resource name is required';
+  if (slash < 0)
+    return text ? { kinds: ['FlinkDeployment', 'FlinkSessionJob'], name: text } : 'a resource name is required';
   const kind = KIND_WORDS[text.slice(0, slash).toLowerCase()];
   const name = text.slice(slash + 1);
   if (!kind) return `"${text.slice(0, slash)}" is not a kind here: use deployment/NAME or sessionjob/NAME`;
@@ -42,7 +43,11 @@ export function didYouMean(name: string, names: readonly string[]): string | und
     const distance = editDistance(name, candidate);
     if (!best || distance < best.distance) best = { name: candidate, distance };
   }
-  const close = best && (best.distance <= Math.max(2, Math.floor(name.length / 3)) || best.name.startsWith(name) || name.startsWith(best.name));
+  const close =
+    best &&
+    (best.distance <= Math.max(2, Math.floor(name.length / 3)) ||
+      best.name.startsWith(name) ||
+      name.startsWith(best.name));
   return close ? best!.name : undefined;
 }
 
@@ -50,7 +55,8 @@ function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
-    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
     previous = current;
   }
   return previous[b.length]!;
@@ -62,8 +68,12 @@ export type SpecPatch = { patch: Json; change: string } | { refused: string };
 export function jobStatePatch(resource: Json, state: 'running' | 'suspended'): SpecPatch {
   const job = asObject(asObject(resource.spec)?.job);
   const what = describe(resource);
-  if (!job) return { refused: `${what} is a session cluster: it has no job to ${state === 'suspended' ? 'suspend' : 'resume'} (its FlinkSessionJobs do)` };
-  if ((job.state ?? 'running') === state) return { refused: `${what} is already ${state === 'suspended' ? 'suspended' : 'running'}` };
+  if (!job)
+    return {
+      refused: `${what} is a session cluster: it has no job to ${state === 'suspended' ? 'suspend' : 'resume'} (its FlinkSessionJobs do)`,
+    };
+  if ((job.state ?? 'running') === state)
+    return { refused: `${what} is already ${state === 'suspended' ? 'suspended' : 'running'}` };
   return { patch: { spec: { job: { state } } }, change: state === 'suspended' ? 'suspended' : 'resumed' };
 }
 
@@ -81,7 +91,10 @@ export function rollbackPlan(resource: Json): RollbackPlan {
   const what = describe(resource);
   const status = asObject(resource.status);
   const stable = readSpecEnvelope(asObject(status?.reconciliationStatus)?.lastStableSpec);
-  if (!stable) return { refused: `${what} has no last stable spec yet: it has never been STABLE, so there is nothing to roll back to` };
+  if (!stable)
+    return {
+      refused: `${what} has no last stable spec yet: it has never been STABLE, so there is nothing to roll back to`,
+    };
   const spec = structuredClone(stable.spec);
   // The recorded spec carries the job state the operator was in; running or suspended stays the user's choice.
   const job = asObject(spec.job);
@@ -97,26 +110,45 @@ export function diffPaths(before: unknown, after: unknown, path: string): string
   const b = asObject(after);
   if (!a || !b) return JSON.stringify(before) === JSON.stringify(after) ? [] : [path];
   const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
-  return keys.flatMap((k) => diffPaths(a[k], b[k], /^[A-Za-z_][\w-]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`));
+  return keys.flatMap((k) =>
+    diffPaths(a[k], b[k], /^[A-Za-z_][\w-]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`),
+  );
 }
 
 /** How a savepoint is asked for: a FlinkStateSnapshot (the default), or the nonce where snapshot resources are off. */
 export type SavepointRequest = { snapshot: Json } | { patch: Json };
 
-export function savepointRequest(resource: Json, operatorConfig: FlatConfig, now: number): SavepointRequest | { refused: string } {
+export function savepointRequest(
+  resource: Json,
+  operatorConfig: FlatConfig,
+  now: number,
+): SavepointRequest | { refused: string } {
   const spec = asObject(resource.spec);
   const job = asObject(spec?.job);
   const metadata = asObject(resource.metadata) ?? {};
   const name = asString(metadata.name) ?? '';
-  if (!job) return { refused: `${describe(resource)} is a session cluster: savepoints are taken of its FlinkSessionJobs` };
+  if (!job)
+    return { refused: `${describe(resource)} is a session cluster: savepoints are taken of its FlinkSessionJobs` };
   const config = effectiveConfig(operatorConfig, (spec?.flinkConfiguration ?? {}) as JsonValue);
   if (!option(config, OPTIONS.snapshotResourceEnabled)) {
     const current = job.savepointTriggerNonce;
-    return { patch: { spec: { job: { savepointTriggerNonce: typeof current === 'number' && current >= now ? current + 1 : now } } } };
+    return {
+      patch: {
+        spec: { job: { savepointTriggerNonce: typeof current === 'number' && current >= now ? current + 1 : now } },
+      },
+    };
   }
   // The same resource the operator makes for a manual trigger: owned by the job, so it goes when the job does.
-  const owner = { kind: asString(resource.kind) === 'FlinkSessionJob' ? ('FlinkSessionJob' as const) : ('FlinkDeployment' as const), name, namespace: asString(metadata.namespace) ?? '', uid: asString(metadata.uid) ?? '' };
-  return { snapshot: newSnapshotResource(owner, { snapshot: 'savepoint', triggerType: 'MANUAL', disposeOnDelete: true }, now) };
+  const owner = {
+    kind: asString(resource.kind) === 'FlinkSessionJob' ? ('FlinkSessionJob' as const) : ('FlinkDeployment' as const),
+    name,
+    namespace: asString(metadata.namespace) ?? '',
+    uid: asString(metadata.uid) ?? '',
+  };
+  return {
+    snapshot: newSnapshotResource(owner, { snapshot: 'savepoint', triggerType: 'MANUAL', disposeOnDelete: true }, now),
+  };
 }
 
-export const describe = (resource: Json): string => `${asString(resource.kind) ?? 'FlinkDeployment'} ${JSON.stringify(asString(asObject(resource.metadata)?.name) ?? '')}`;
+export const describe = (resource: Json): string =>
+  `${asString(resource.kind) ?? 'FlinkDeployment'} ${JSON.stringify(asString(asObject(resource.metadata)?.name) ?? '')}`;

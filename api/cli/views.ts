@@ -36,23 +36,37 @@ const age = (resource: Json, now: number): string => {
 const orNone = (value: string): string => value || '<none>';
 
 /** The rows of `list`: FlinkDeployments and FlinkSessionJobs together, by namespace and name. */
-export function listTable(resources: readonly Json[], options: { now: number; wide: boolean; allNamespaces: boolean }): Table {
+export function listTable(
+  resources: readonly Json[],
+  options: { now: number; wide: boolean; allNamespaces: boolean },
+): Table {
   const headers = ['NAME', 'KIND', 'MODE', 'FLINK', 'JOB', 'LIFECYCLE', 'AGE'];
   if (options.wide) headers.push('JOB ID', 'RECONCILIATION', 'SESSION');
   if (options.allNamespaces) headers.unshift('NAMESPACE');
-  const sorted = [...resources].sort((a, b) => `${text(a, 'metadata', 'namespace')}/${text(a, 'metadata', 'name')}`.localeCompare(`${text(b, 'metadata', 'namespace')}/${text(b, 'metadata', 'name')}`));
+  const sorted = [...resources].sort((a, b) =>
+    `${text(a, 'metadata', 'namespace')}/${text(a, 'metadata', 'name')}`.localeCompare(
+      `${text(b, 'metadata', 'namespace')}/${text(b, 'metadata', 'name')}`,
+    ),
+  );
   const rows = sorted.map((r) => {
     const deployment = r.kind === 'FlinkDeployment';
     const row = [
       text(r, 'metadata', 'name'),
       deployment ? 'FlinkDeployment' : 'FlinkSessionJob',
-      deployment ? `${text(r, 'spec', 'mode') || 'native'}/${at(r, 'spec', 'job') ? 'application' : 'session'}` : 'session-job',
+      deployment
+        ? `${text(r, 'spec', 'mode') || 'native'}/${at(r, 'spec', 'job') ? 'application' : 'session'}`
+        : 'session-job',
       deployment ? orNone(text(r, 'spec', 'flinkVersion')) : '',
       orNone(text(r, 'status', 'jobStatus', 'state')),
       orNone(text(r, 'status', 'lifecycleState')),
       age(r, options.now),
     ];
-    if (options.wide) row.push(orNone(text(r, 'status', 'jobStatus', 'jobId')), orNone(text(r, 'status', 'reconciliationStatus', 'state')), deployment ? '' : text(r, 'spec', 'deploymentName'));
+    if (options.wide)
+      row.push(
+        orNone(text(r, 'status', 'jobStatus', 'jobId')),
+        orNone(text(r, 'status', 'reconciliationStatus', 'state')),
+        deployment ? '' : text(r, 'spec', 'deploymentName'),
+      );
     if (options.allNamespaces) row.unshift(text(r, 'metadata', 'namespace'));
     return row;
   });
@@ -88,19 +102,31 @@ export function statusLines(facts: StatusFacts): string[] {
   const deployment = r.kind === 'FlinkDeployment';
   const cluster = deployment ? r : facts.session;
   const lines: [string, string][] = [
-    ['Name', `${text(r, 'metadata', 'name')} (${deployment ? 'FlinkDeployment' : `FlinkSessionJob on ${text(r, 'spec', 'deploymentName')}`}, namespace ${text(r, 'metadata', 'namespace')})`],
+    [
+      'Name',
+      `${text(r, 'metadata', 'name')} (${deployment ? 'FlinkDeployment' : `FlinkSessionJob on ${text(r, 'spec', 'deploymentName')}`}, namespace ${text(r, 'metadata', 'namespace')})`,
+    ],
     ['Lifecycle', orNone(text(r, 'status', 'lifecycleState'))],
   ];
   if (!deployment || at(r, 'spec', 'job')) {
     const started = Number(text(r, 'status', 'jobStatus', 'startTime'));
     const since = started > 0 ? ` (started ${humanDuration(now - started)} ago)` : '';
-    lines.push(['Job', `${orNone(text(r, 'status', 'jobStatus', 'state'))}${text(r, 'status', 'jobStatus', 'jobId') ? `  ${text(r, 'status', 'jobStatus', 'jobId')}` : ''}${since}`]);
-    lines.push(['Desired', `${text(r, 'spec', 'job', 'state') || 'running'}, upgrade mode ${text(r, 'spec', 'job', 'upgradeMode') || 'stateless'}`]);
+    lines.push([
+      'Job',
+      `${orNone(text(r, 'status', 'jobStatus', 'state'))}${text(r, 'status', 'jobStatus', 'jobId') ? `  ${text(r, 'status', 'jobStatus', 'jobId')}` : ''}${since}`,
+    ]);
+    lines.push([
+      'Desired',
+      `${text(r, 'spec', 'job', 'state') || 'running'}, upgrade mode ${text(r, 'spec', 'job', 'upgradeMode') || 'stateless'}`,
+    ]);
   }
   if (cluster) lines.push(['JobManager', orNone(text(cluster, 'status', 'jobManagerDeploymentStatus'))]);
   const generation = text(r, 'metadata', 'generation');
   const observed = text(r, 'status', 'observedGeneration');
-  lines.push(['Reconciliation', `${orNone(text(r, 'status', 'reconciliationStatus', 'state'))}${observed ? ` (generation ${observed} of ${generation} reconciled)` : ''}`]);
+  lines.push([
+    'Reconciliation',
+    `${orNone(text(r, 'status', 'reconciliationStatus', 'state'))}${observed ? ` (generation ${observed} of ${generation} reconciled)` : ''}`,
+  ]);
   lines.push(['Last savepoint', lastSavepoint(facts)]);
   const error = errorLine(text(r, 'status', 'error'));
   if (error) lines.push(['Error', error]);
@@ -114,7 +140,12 @@ export function statusLines(facts: StatusFacts): string[] {
   else {
     const table = formatTable({
       headers: ['TYPE', 'REASON', 'AGE', 'MESSAGE'],
-      rows: events.map((e) => [text(e, 'type'), text(e, 'reason'), humanDuration(now - eventTime(e)), firstLine(text(e, 'message'))]),
+      rows: events.map((e) => [
+        text(e, 'type'),
+        text(e, 'reason'),
+        humanDuration(now - eventTime(e)),
+        firstLine(text(e, 'message')),
+      ]),
     });
     out.push(...table.map((l) => `  ${l}`));
   }
@@ -152,7 +183,8 @@ const firstLine = (s: string): string => {
   const line = s.split('\n')[0] ?? '';
   return line.length > 160 ? `${line.slice(0, 159)}…` : line;
 };
-const eventTime = (e: Json): number => Date.parse(text(e, 'lastTimestamp') || text(e, 'eventTime') || text(e, 'metadata', 'creationTimestamp')) || 0;
+const eventTime = (e: Json): number =>
+  Date.parse(text(e, 'lastTimestamp') || text(e, 'eventTime') || text(e, 'metadata', 'creationTimestamp')) || 0;
 
 /**
  * What a resource's status means for `status` (exit 1 on FAILED or ROLLED_BACK) and for `status --watch`, which ends
@@ -167,10 +199,14 @@ export function statusVerdict(resource: Json): { exitCode: 0 | 1; final: boolean
   const generation = asInteger(asObject(resource.metadata)?.generation);
   const observed = asInteger(status?.observedGeneration);
   // The operator keeps running the last valid spec and records the refusal without taking the new generation up.
-  if (generation !== undefined && observed !== undefined && observed < generation) return errorType(status?.error) === VALIDATION_ERROR_TYPE ? { exitCode: 1, final: true } : { exitCode, final: false };
+  if (generation !== undefined && observed !== undefined && observed < generation)
+    return errorType(status?.error) === VALIDATION_ERROR_TYPE
+      ? { exitCode: 1, final: true }
+      : { exitCode, final: false };
   if (exitCode === 1) return { exitCode, final: true };
   if (asObject(asObject(resource.spec)?.job)?.state !== 'suspended') return { exitCode, final: lifecycle === 'STABLE' };
-  const clusterGone = resource.kind === 'FlinkSessionJob' || (status?.jobManagerDeploymentStatus ?? 'MISSING') === 'MISSING';
+  const clusterGone =
+    resource.kind === 'FlinkSessionJob' || (status?.jobManagerDeploymentStatus ?? 'MISSING') === 'MISSING';
   return { exitCode, final: lifecycle === 'SUSPENDED' && clusterGone };
 }
 
@@ -187,7 +223,10 @@ function errorType(error: unknown): string | undefined {
 /** A table in kubectl's own style: upper-case headers, columns padded with three spaces, no borders. */
 export function formatTable(table: Table): string[] {
   const widths = table.headers.map((h, i) => Math.max(h.length, ...table.rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]! + 3)))
+      .join('')
+      .trimEnd();
   return [line(table.headers), ...table.rows.map(line)];
 }
-

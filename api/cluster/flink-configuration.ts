@@ -1,7 +1,14 @@
 // The effective Flink configuration of a FlinkDeployment, built as upstream's FlinkConfigBuilder#buildFrom does
 // (notes §5.2): operator defaults, the resource's own keys, then what the spec says about image, resources, job
 // and cluster identity. It is what the flink-config-<name> ConfigMap carries to whatever runs Flink.
-import { compareFlinkVersions, isBlank, isHighAvailabilityEnabled, parseMemory, parseQuantity, type FlatConfig } from '../flink-config.js';
+import {
+  compareFlinkVersions,
+  isBlank,
+  isHighAvailabilityEnabled,
+  parseMemory,
+  parseQuantity,
+  type FlatConfig,
+} from '../flink-config.js';
 import type { FlinkDeploymentSpec, JobManagerSpec, TaskManagerSpec } from '../types.generated.js';
 import { deploymentConfig } from '../validation/index.js';
 
@@ -65,7 +72,8 @@ export function buildFlinkConfiguration(
     setDefault('pipeline.name', meta.name);
     if (job.upgradeMode === 'last-state') setDefault('execution.checkpointing.interval', '5 min');
     setDefault('execution.checkpointing.externalized-checkpoint-retention', 'RETAIN_ON_CANCELLATION');
-    if (job.allowNonRestoredState !== undefined) conf['execution.savepoint.ignore-unclaimed-state'] = String(job.allowNonRestoredState);
+    if (job.allowNonRestoredState !== undefined)
+      conf['execution.savepoint.ignore-unclaimed-state'] = String(job.allowNonRestoredState);
     set('$internal.application.main', job.entryClass);
     if (job.args && job.args.length > 0) conf['$internal.application.program-args'] = job.args.join(';');
     set('$internal.pipeline.job-id', deploy.jobId);
@@ -80,11 +88,15 @@ export function buildFlinkConfiguration(
   if (ha) conf['high-availability.cluster-id'] = meta.name;
   // What Flink's KubernetesClusterDescriptor adds before it deploys (we deploy in its place): the ports Kubernetes
   // exposes are fixed, the entrypoint is named, and without HA the JobManager is found through its internal Service.
-  for (const [key, port] of [['blob.server.port', BLOB_PORT], ['taskmanager.rpc.port', TASK_MANAGER_RPC_PORT]] as const) {
+  for (const [key, port] of [
+    ['blob.server.port', BLOB_PORT],
+    ['taskmanager.rpc.port', TASK_MANAGER_RPC_PORT],
+  ] as const) {
     if (!isFixedPort(conf[key])) conf[key] = String(port);
   }
   if (!standalone) {
-    conf['kubernetes.internal.jobmanager.entrypoint.class'] = `org.apache.flink.kubernetes.entrypoint.Kubernetes${job ? 'Application' : 'Session'}ClusterEntrypoint`;
+    conf['kubernetes.internal.jobmanager.entrypoint.class'] =
+      `org.apache.flink.kubernetes.entrypoint.Kubernetes${job ? 'Application' : 'Session'}ClusterEntrypoint`;
     if (!ha) conf['jobmanager.rpc.address'] = `${meta.name}.${meta.namespace}`;
   }
   for (const key of Object.keys(conf)) if (isOperatorKey(key)) delete conf[key];
@@ -124,7 +136,12 @@ export function taskManagerReplicas(spec: FlinkDeploymentSpec, conf: FlatConfig)
 export type Component = 'jobmanager' | 'taskmanager';
 
 /** Memory and cpu of one component: `resources` (requests, else limits) wins over the legacy `resource`. */
-function applyComponent(conf: Record<string, string>, component: Component, section: JobManagerSpec | TaskManagerSpec | undefined, modern: boolean): void {
+function applyComponent(
+  conf: Record<string, string>,
+  component: Component,
+  section: JobManagerSpec | TaskManagerSpec | undefined,
+  modern: boolean,
+): void {
   if (!section) return;
   const requests = section.resources?.requests ?? {};
   const limits = section.resources?.limits ?? {};
@@ -138,8 +155,18 @@ function applyComponent(conf: Record<string, string>, component: Component, sect
   if (cores !== undefined) conf[cpuKey(component, modern)] = String(cores);
   if (hasResources) {
     const factor = (name: string) => {
-      const request = requests[name] === undefined ? undefined : name === 'memory' ? parseMemory(requests[name]!) : parseQuantity(requests[name]!);
-      const limit = limits[name] === undefined ? undefined : name === 'memory' ? parseMemory(limits[name]!) : parseQuantity(limits[name]!);
+      const request =
+        requests[name] === undefined
+          ? undefined
+          : name === 'memory'
+            ? parseMemory(requests[name]!)
+            : parseQuantity(requests[name]!);
+      const limit =
+        limits[name] === undefined
+          ? undefined
+          : name === 'memory'
+            ? parseMemory(limits[name]!)
+            : parseQuantity(limits[name]!);
       return request && limit ? String(limit / request) : undefined;
     };
     const cpuFactor = factor('cpu');
@@ -155,10 +182,17 @@ export function cpuKey(component: Component, modern = true): string {
 
 /** The configuration file Flink reads: `config.yaml` from 1.19 on, `flink-conf.yaml` before. */
 export function configFileName(flinkVersion: string | undefined): 'config.yaml' | 'flink-conf.yaml' {
-  return flinkVersion !== undefined && compareFlinkVersions(flinkVersion, 'v1_19') < 0 ? 'flink-conf.yaml' : 'config.yaml';
+  return flinkVersion !== undefined && compareFlinkVersions(flinkVersion, 'v1_19') < 0
+    ? 'flink-conf.yaml'
+    : 'config.yaml';
 }
 
 /** Flat `key: value` lines in a stable order. */
 export function renderFlinkConfiguration(conf: FlatConfig): string {
-  return Object.keys(conf).sort().map((key) => `${key}: ${conf[key]}`).join('\n') + '\n';
+  return (
+    Object.keys(conf)
+      .sort()
+      .map((key) => `${key}: ${conf[key]}`)
+      .join('\n') + '\n'
+  );
 }

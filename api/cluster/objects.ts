@@ -8,7 +8,15 @@ import { API_VERSION, FLINK_DEPLOYMENT } from '../schema/crd.js';
 import type { FlinkDeploymentSpec } from '../types.generated.js';
 import { asObject, type Json } from '../validation/access.js';
 import {
-  BLOB_PORT, configFileName, cpuKey, renderFlinkConfiguration, REST_PORT, RPC_PORT, TASK_MANAGER_RPC_PORT, taskManagerReplicas, type DeploymentIdentity,
+  BLOB_PORT,
+  configFileName,
+  cpuKey,
+  renderFlinkConfiguration,
+  REST_PORT,
+  RPC_PORT,
+  TASK_MANAGER_RPC_PORT,
+  taskManagerReplicas,
+  type DeploymentIdentity,
 } from './flink-configuration.js';
 
 export { REST_PORT } from './flink-configuration.js';
@@ -36,7 +44,8 @@ export interface ClusterInputs extends DeploymentIdentity {
   conf: FlatConfig;
 }
 
-export const clusterType = (spec: FlinkDeploymentSpec) => (spec.mode === 'standalone' ? 'flink-standalone-kubernetes' : 'flink-native-kubernetes');
+export const clusterType = (spec: FlinkDeploymentSpec) =>
+  spec.mode === 'standalone' ? 'flink-standalone-kubernetes' : 'flink-native-kubernetes';
 
 export function jobManagerLabels(name: string, spec: FlinkDeploymentSpec): Record<string, string> {
   return { type: clusterType(spec), app: name, component: 'jobmanager' };
@@ -44,7 +53,9 @@ export function jobManagerLabels(name: string, spec: FlinkDeploymentSpec): Recor
 
 /** The label selector of a cluster's JobManager pods. */
 export function jobManagerSelector(name: string, spec: FlinkDeploymentSpec): string {
-  return Object.entries(jobManagerLabels(name, spec)).map(([key, value]) => `${key}=${value}`).join(',');
+  return Object.entries(jobManagerLabels(name, spec))
+    .map(([key, value]) => `${key}=${value}`)
+    .join(',');
 }
 
 export function configMapName(name: string): string {
@@ -73,37 +84,67 @@ export function clusterObjects(input: ClusterInputs): ClusterObjects {
     },
   };
   // Flink lists the logging files first, then its configuration file.
-  const volumeKeys = [...Object.keys(configMap.data).filter((k) => k !== configFile).sort(), configFile];
-  const configVolume = { name: CONFIG_VOLUME, configMap: { name: configMapName(name), items: volumeKeys.map((key) => ({ key, path: key })) } };
+  const volumeKeys = [
+    ...Object.keys(configMap.data)
+      .filter((k) => k !== configFile)
+      .sort(),
+    configFile,
+  ];
+  const configVolume = {
+    name: CONFIG_VOLUME,
+    configMap: { name: configMapName(name), items: volumeKeys.map((key) => ({ key, path: key })) },
+  };
   const artifacts = !standalone && conf['kubernetes.user.artifacts.emptyDir.enable'] !== 'false';
 
   // Flink's start command: the entrypoint script, the deployment target, then (empty) entrypoint arguments.
-  const jobManagerArgs = standalone ? (spec.job ? ['standalone-job'] : ['jobmanager']) : ['bash', '-c', `kubernetes-jobmanager.sh ${spec.job ? 'kubernetes-application' : 'kubernetes-session'} `];
+  const jobManagerArgs = standalone
+    ? spec.job
+      ? ['standalone-job']
+      : ['jobmanager']
+    : ['bash', '-c', `kubernetes-jobmanager.sh ${spec.job ? 'kubernetes-application' : 'kubernetes-session'} `];
   const jobManager = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: {
       ...meta(name, jmLabels),
       annotations: { [GENERATION_ANNOTATION]: String(input.generation) },
-      ownerReferences: [{ apiVersion: API_VERSION, kind: FLINK_DEPLOYMENT.kind, name, uid: input.uid, controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        {
+          apiVersion: API_VERSION,
+          kind: FLINK_DEPLOYMENT.kind,
+          name,
+          uid: input.uid,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     },
     spec: {
       replicas: Number(conf['kubernetes.jobmanager.replicas'] ?? 1),
       selector: { matchLabels: jmLabels },
-      template: podTemplate(spec, 'jobManager', jmLabels, {
-        name: MAIN_CONTAINER,
-        ...image(spec),
-        ...(standalone ? {} : { command: ['/docker-entrypoint.sh'] }),
-        args: jobManagerArgs,
-        ports: [
-          { name: 'rest', containerPort: REST_PORT },
-          { name: 'jobmanager-rpc', containerPort: RPC_PORT },
-          { name: 'blobserver', containerPort: BLOB_PORT },
-        ],
-        resources: containerResources(conf, 'jobmanager'),
-        env: [{ name: '_POD_IP_ADDRESS', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'status.podIP' } } }],
-        volumeMounts: [...(artifacts ? [{ name: ARTIFACTS_VOLUME, mountPath: ARTIFACTS_DIR }] : []), { name: CONFIG_VOLUME, mountPath: CONF_DIR }],
-      }, [...(artifacts ? [{ name: ARTIFACTS_VOLUME, emptyDir: {} }] : []), configVolume]),
+      template: podTemplate(
+        spec,
+        'jobManager',
+        jmLabels,
+        {
+          name: MAIN_CONTAINER,
+          ...image(spec),
+          ...(standalone ? {} : { command: ['/docker-entrypoint.sh'] }),
+          args: jobManagerArgs,
+          ports: [
+            { name: 'rest', containerPort: REST_PORT },
+            { name: 'jobmanager-rpc', containerPort: RPC_PORT },
+            { name: 'blobserver', containerPort: BLOB_PORT },
+          ],
+          resources: containerResources(conf, 'jobmanager'),
+          env: [{ name: '_POD_IP_ADDRESS', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'status.podIP' } } }],
+          volumeMounts: [
+            ...(artifacts ? [{ name: ARTIFACTS_VOLUME, mountPath: ARTIFACTS_DIR }] : []),
+            { name: CONFIG_VOLUME, mountPath: CONF_DIR },
+          ],
+        },
+        [...(artifacts ? [{ name: ARTIFACTS_VOLUME, emptyDir: {} }] : []), configVolume],
+      ),
     },
   };
 
@@ -143,14 +184,20 @@ export function clusterObjects(input: ClusterInputs): ClusterObjects {
       spec: {
         replicas: spec.job ? taskManagerReplicas(spec, conf) : (spec.taskManager?.replicas ?? 1),
         selector: { matchLabels: tmLabels },
-        template: podTemplate(spec, 'taskManager', tmLabels, {
-          name: MAIN_CONTAINER,
-          ...image(spec),
-          args: ['taskmanager'],
-          ports: [{ name: 'taskmanager-rpc', containerPort: TASK_MANAGER_RPC_PORT }],
-          resources: containerResources(conf, 'taskmanager'),
-          volumeMounts: [{ name: CONFIG_VOLUME, mountPath: CONF_DIR }],
-        }, [configVolume]),
+        template: podTemplate(
+          spec,
+          'taskManager',
+          tmLabels,
+          {
+            name: MAIN_CONTAINER,
+            ...image(spec),
+            args: ['taskmanager'],
+            ports: [{ name: 'taskmanager-rpc', containerPort: TASK_MANAGER_RPC_PORT }],
+            resources: containerResources(conf, 'taskmanager'),
+            volumeMounts: [{ name: CONFIG_VOLUME, mountPath: CONF_DIR }],
+          },
+          [configVolume],
+        ),
       },
     });
   }
@@ -183,7 +230,13 @@ function containerResources(conf: FlatConfig, component: 'jobmanager' | 'taskman
  * The pod template: the user's `spec.podTemplate` overlaid with the component's own, then Flink's main container
  * merged into the container of the same name (the user's fields that Flink does not set are kept).
  */
-function podTemplate(spec: FlinkDeploymentSpec, component: 'jobManager' | 'taskManager', labels: Record<string, string>, main: Json, volumes: Json[]): Json {
+function podTemplate(
+  spec: FlinkDeploymentSpec,
+  component: 'jobManager' | 'taskManager',
+  labels: Record<string, string>,
+  main: Json,
+  volumes: Json[],
+): Json {
   const common = asObject(spec.podTemplate) ?? {};
   const own = asObject(spec[component]?.podTemplate) ?? {};
   const metadata = { ...asObject(common.metadata), ...asObject(own.metadata) };
@@ -224,7 +277,9 @@ function ingressObject({ name, namespace, uid, spec }: ClusterInputs): Json {
       namespace,
       labels: { ...ingress.labels, app: name, component: 'ingress' },
       ...(ingress.annotations ? { annotations: ingress.annotations } : {}),
-      ownerReferences: [{ apiVersion: API_VERSION, kind: FLINK_DEPLOYMENT.kind, name, uid, controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        { apiVersion: API_VERSION, kind: FLINK_DEPLOYMENT.kind, name, uid, controller: true, blockOwnerDeletion: true },
+      ],
     },
     spec: {
       ...(ingress.className ? { ingressClassName: ingress.className } : {}),
@@ -232,7 +287,15 @@ function ingressObject({ name, namespace, uid, spec }: ClusterInputs): Json {
       rules: [
         {
           ...(host ? { host } : {}),
-          http: { paths: [{ path, pathType: 'ImplementationSpecific', backend: { service: { name: restServiceName(name), port: { number: REST_PORT } } } }] },
+          http: {
+            paths: [
+              {
+                path,
+                pathType: 'ImplementationSpecific',
+                backend: { service: { name: restServiceName(name), port: { number: REST_PORT } } },
+              },
+            ],
+          },
         },
       ],
     },

@@ -21,7 +21,11 @@ export const MANUAL_RESTORE_MESSAGE =
   'JobManager deployment is missing and HA metadata is not available to make stateful upgrades. It is possible that the job has finished or terminally failed, or the configmaps have been deleted. Manual restore required.';
 
 /** A job kind's status after a step failed: upstream's error document, and the lifecycle state it implies. */
-export function failedStepStatus<S extends FlinkDeploymentStatus | FlinkSessionJobStatus>(status: S | undefined, kind: 'FlinkDeployment' | 'FlinkSessionJob', message: string): S {
+export function failedStepStatus<S extends FlinkDeploymentStatus | FlinkSessionJobStatus>(
+  status: S | undefined,
+  kind: 'FlinkDeployment' | 'FlinkSessionJob',
+  message: string,
+): S {
   const failed = { ...status, error: errorDocument(RECONCILIATION_ERROR_TYPE, message) } as S;
   return { ...failed, lifecycleState: deriveLifecycleState(failed, kind) };
 }
@@ -61,7 +65,11 @@ export type Action =
   | { kind: 'deploy'; objects: ClusterObjects; deleteJobGraphs: boolean; statusAfter: FlinkDeploymentStatus }
   /** Deletes the JobManager Deployment (and so the whole cluster); HA metadata too unless it must survive. */
   | { kind: 'delete-cluster'; deleteHaMetadata: boolean }
-  | ({ kind: 'stop-job'; recordSavepoint?: SnapshotRequest; statusAfter: (snapshotPath: string | undefined) => FlinkDeploymentStatus } & StopJob)
+  | ({
+      kind: 'stop-job';
+      recordSavepoint?: SnapshotRequest;
+      statusAfter: (snapshotPath: string | undefined) => FlinkDeploymentStatus;
+    } & StopJob)
   | SnapshotAction;
 
 export interface Plan {
@@ -74,7 +82,14 @@ export interface Plan {
 }
 
 export interface DeploymentResource {
-  metadata: { name: string; namespace: string; uid: string; generation: number; deletionTimestamp?: string; finalizers?: string[] };
+  metadata: {
+    name: string;
+    namespace: string;
+    uid: string;
+    generation: number;
+    deletionTimestamp?: string;
+    finalizers?: string[];
+  };
   spec: FlinkDeploymentSpec;
   status?: FlinkDeploymentStatus;
 }
@@ -95,7 +110,10 @@ export interface Timing {
 
 /** Upstream's reconcile and progress-check intervals, overridable per resource in `spec.flinkConfiguration`. */
 export function timing(conf: FlatConfig): Timing {
-  return { reconcileMs: option(conf, OPTIONS.reconcileInterval), progressCheckMs: option(conf, OPTIONS.progressCheckInterval) };
+  return {
+    reconcileMs: option(conf, OPTIONS.reconcileInterval),
+    progressCheckMs: option(conf, OPTIONS.progressCheckInterval),
+  };
 }
 
 /**
@@ -108,7 +126,12 @@ export function settlingCheckMs(timing: Timing, changedAt: number | undefined, n
   return Math.min(timing.progressCheckMs, Math.max(500, Math.round(since / 20)));
 }
 
-type PlanParts = { status?: FlinkDeploymentStatus; events?: ReconcileEvent[]; actions?: Action[]; requeueAfterMs?: number | undefined };
+type PlanParts = {
+  status?: FlinkDeploymentStatus;
+  events?: ReconcileEvent[];
+  actions?: Action[];
+  requeueAfterMs?: number | undefined;
+};
 
 /** The state one planning pass builds up; planners read it, add to `status` and `events`, and end with `plan()`. */
 export class PlanContext {
@@ -137,10 +160,20 @@ export class PlanContext {
     const observed = observeStatus(this.name, resource.metadata.generation, resource.status, observation);
     this.status = observed.status;
     if (observed.jobTransition?.from) {
-      this.events.push({ type: 'Normal', reason: 'JobStatusChanged', message: `Job status changed from ${observed.jobTransition.from} to ${observed.jobTransition.to}` });
+      this.events.push({
+        type: 'Normal',
+        reason: 'JobStatusChanged',
+        message: `Job status changed from ${observed.jobTransition.from} to ${observed.jobTransition.to}`,
+      });
     }
-    if (observed.jobManagerLost) this.events.push({ type: 'Warning', reason: 'Missing', message: 'Missing JobManager deployment' });
-    if (observed.replicaFailure) this.events.push({ type: 'Warning', reason: observed.replicaFailure.reason, message: observed.replicaFailure.message });
+    if (observed.jobManagerLost)
+      this.events.push({ type: 'Warning', reason: 'Missing', message: 'Missing JobManager deployment' });
+    if (observed.replicaFailure)
+      this.events.push({
+        type: 'Warning',
+        reason: observed.replicaFailure.reason,
+        message: observed.replicaFailure.message,
+      });
   }
 
   get jobManager() {
@@ -169,21 +202,51 @@ export class PlanContext {
   private settledRequeue(s: FlinkDeploymentStatus): number {
     const rs = s.reconciliationStatus;
     // Coming up and not yet stable; a terminal job or a finished rollback waits for the user, not for Flink.
-    const becomingStable = rs?.state === 'DEPLOYED' && rs.lastReconciledSpec !== undefined && rs.lastStableSpec !== rs.lastReconciledSpec && !isTerminal(s.jobStatus?.state);
-    const busy = s.jobManagerDeploymentStatus === 'DEPLOYING' || rs?.state === 'UPGRADING' || rs?.state === 'ROLLING_BACK' || becomingStable;
+    const becomingStable =
+      rs?.state === 'DEPLOYED' &&
+      rs.lastReconciledSpec !== undefined &&
+      rs.lastStableSpec !== rs.lastReconciledSpec &&
+      !isTerminal(s.jobStatus?.state);
+    const busy =
+      s.jobManagerDeploymentStatus === 'DEPLOYING' ||
+      rs?.state === 'UPGRADING' ||
+      rs?.state === 'ROLLING_BACK' ||
+      becomingStable;
     const jm = this.jobManager;
     const waitingOnKubernetes = jm.phase === 'present' && !jm.available;
-    return busy && !waitingOnKubernetes ? settlingCheckMs(this.timing, rs?.reconciliationTimestamp, this.now) : this.timing.reconcileMs;
+    return busy && !waitingOnKubernetes
+      ? settlingCheckMs(this.timing, rs?.reconciliationTimestamp, this.now)
+      : this.timing.reconcileMs;
   }
 
   /** `recordSpec` with this pass's generation and clock, keeping a validation error. */
-  record(s: FlinkDeploymentStatus, recorded: Json, upgrading: boolean, jobState: 'running' | 'suspended', firstDeployment = false): FlinkDeploymentStatus {
-    const next = recordSpec(s, recorded, { upgrading, jobState, firstDeployment, generation: this.deployGeneration, now: this.now });
+  record(
+    s: FlinkDeploymentStatus,
+    recorded: Json,
+    upgrading: boolean,
+    jobState: 'running' | 'suspended',
+    firstDeployment = false,
+  ): FlinkDeploymentStatus {
+    const next = recordSpec(s, recorded, {
+      upgrading,
+      jobState,
+      firstDeployment,
+      generation: this.deployGeneration,
+      now: this.now,
+    });
     // The scale subresource's view of an application cluster: what runs after this step.
-    if (asObject(recorded.job) && next.reconciliationStatus?.state !== 'ROLLING_BACK' && next.reconciliationStatus?.state !== 'ROLLED_BACK') {
-      next.taskManager = jobState === 'running'
-        ? { labelSelector: `component=taskmanager,app=${this.name}`, replicas: taskManagerReplicas(withJob(recorded, { state: jobState }) as FlinkDeploymentSpec, this.conf) }
-        : { labelSelector: '', replicas: 0 };
+    if (
+      asObject(recorded.job) &&
+      next.reconciliationStatus?.state !== 'ROLLING_BACK' &&
+      next.reconciliationStatus?.state !== 'ROLLED_BACK'
+    ) {
+      next.taskManager =
+        jobState === 'running'
+          ? {
+              labelSelector: `component=taskmanager,app=${this.name}`,
+              replicas: taskManagerReplicas(withJob(recorded, { state: jobState }) as FlinkDeploymentSpec, this.conf),
+            }
+          : { labelSelector: '', replicas: 0 };
     }
     return this.keepError ? { ...next, error: this.keepError } : next;
   }
@@ -202,9 +265,16 @@ export class PlanContext {
    * Deploys `recorded` once the previous cluster is gone, restoring from `restorePath` — or, with `fromHa`, as the
    * same job (same id) from the checkpoints its Kubernetes HA metadata points to (`restorePath` only if it has none).
    */
-  deploy(recorded: Json, restorePath: string | undefined, firstDeployment: boolean, extraEvents: ReconcileEvent[] = [], fromHa = false): Plan {
+  deploy(
+    recorded: Json,
+    restorePath: string | undefined,
+    firstDeployment: boolean,
+    extraEvents: ReconcileEvent[] = [],
+    fromHa = false,
+  ): Plan {
     const jm = this.jobManager;
-    if (jm.phase === 'present') return this.deleteCluster(!fromHa && specUpgradeMode(recorded) === 'stateless', extraEvents);
+    if (jm.phase === 'present')
+      return this.deleteCluster(!fromHa && specUpgradeMode(recorded) === 'stateless', extraEvents);
     if (jm.phase === 'deleting') return this.plan({ events: extraEvents, requeueAfterMs: 1000 });
     const hasJob = asObject(recorded.job) !== undefined;
     const jobId = hasJob ? ((fromHa ? this.status.jobStatus?.jobId : undefined) ?? this.input.newJobId) : undefined;
@@ -212,17 +282,42 @@ export class PlanContext {
     before = {
       ...before,
       jobManagerDeploymentStatus: 'DEPLOYING',
-      jobStatus: hasJob ? { ...before.jobStatus, jobId, state: 'RECONCILING', updateTime: String(this.now), ...(restorePath ? { upgradeSavepointPath: restorePath } : {}) } : before.jobStatus,
+      jobStatus: hasJob
+        ? {
+            ...before.jobStatus,
+            jobId,
+            state: 'RECONCILING',
+            updateTime: String(this.now),
+            ...(restorePath ? { upgradeSavepointPath: restorePath } : {}),
+          }
+        : before.jobStatus,
     };
     const after = this.record(before, recorded, false, 'running', firstDeployment);
     const deploySpec = recorded as FlinkDeploymentSpec;
     const { name, namespace, uid } = this.input.resource.metadata;
-    const flinkConf = buildFlinkConfiguration({ name, namespace }, deploySpec, this.input.operatorConfig, { jobId, restorePath });
-    const objects = clusterObjects({ name, namespace, uid, generation: this.deployGeneration, spec: deploySpec, conf: flinkConf });
+    const flinkConf = buildFlinkConfiguration({ name, namespace }, deploySpec, this.input.operatorConfig, {
+      jobId,
+      restorePath,
+    });
+    const objects = clusterObjects({
+      name,
+      namespace,
+      uid,
+      generation: this.deployGeneration,
+      spec: deploySpec,
+      conf: flinkConf,
+    });
     return this.plan({
       status: before,
       events: [...extraEvents, { type: 'Normal', reason: 'Submit', message: 'Starting deployment' }],
-      actions: [{ kind: 'deploy', objects, deleteJobGraphs: isHighAvailabilityEnabled(flinkConf), statusAfter: withLifecycle(after) }],
+      actions: [
+        {
+          kind: 'deploy',
+          objects,
+          deleteJobGraphs: isHighAvailabilityEnabled(flinkConf),
+          statusAfter: withLifecycle(after),
+        },
+      ],
       requeueAfterMs: this.timing.progressCheckMs,
     });
   }
@@ -250,9 +345,16 @@ export function specUpgradeMode(spec: Json): 'stateless' | 'savepoint' | 'last-s
  * The new spec as it is deployed after the old job stopped, and the snapshot it starts from: nothing for a stateless
  * spec, else the state the old spec's mode left (`upgradeSavepointPath`), recorded with that mode.
  */
-export function restoreFrom(spec: Json, last: Json, upgradeSavepointPath: string | undefined): { recorded: Json; path: string | undefined } {
+export function restoreFrom(
+  spec: Json,
+  last: Json,
+  upgradeSavepointPath: string | undefined,
+): { recorded: Json; path: string | undefined } {
   const mode = specUpgradeMode(spec) === 'stateless' ? 'stateless' : specUpgradeMode(last);
-  return { recorded: withJob(spec, { upgradeMode: mode }), path: mode === 'stateless' ? undefined : upgradeSavepointPath };
+  return {
+    recorded: withJob(spec, { upgradeMode: mode }),
+    path: mode === 'stateless' ? undefined : upgradeSavepointPath,
+  };
 }
 
 interface RecordOptions {
@@ -276,10 +378,20 @@ export function recordSpec<S extends RecordedStatus>(current: S, spec: Json, opt
   const rs = (status.reconciliationStatus ??= {});
   rs.reconciliationTimestamp = options.now;
   const rollingBack = rs.state === 'ROLLING_BACK';
-  rs.state = rollingBack ? (options.upgrading ? 'ROLLING_BACK' : 'ROLLED_BACK') : options.upgrading ? 'UPGRADING' : 'DEPLOYED';
+  rs.state = rollingBack
+    ? options.upgrading
+      ? 'ROLLING_BACK'
+      : 'ROLLED_BACK'
+    : options.upgrading
+      ? 'UPGRADING'
+      : 'DEPLOYED';
   if (rollingBack) return status;
   const recorded = withJob(spec, { state: options.jobState });
-  rs.lastReconciledSpec = writeSpecEnvelope({ spec: recorded, apiVersion: 'flink.apache.org/v1beta1', firstDeployment: options.firstDeployment });
+  rs.lastReconciledSpec = writeSpecEnvelope({
+    spec: recorded,
+    apiVersion: 'flink.apache.org/v1beta1',
+    firstDeployment: options.firstDeployment,
+  });
   status.observedGeneration = options.generation;
   if (asObject(spec.job)?.state === 'suspended') rs.lastStableSpec = rs.lastReconciledSpec;
   return status;

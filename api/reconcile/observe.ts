@@ -34,7 +34,15 @@ export type JobManagerObservation =
 
 /** The JobManager Deployment as the planner needs it: there or not, the generation it was made for, its pods. */
 export function observeJobManagerDeployment(
-  deployment: { metadata?: { deletionTimestamp?: string | Date; annotations?: Record<string, string> }; status?: { availableReplicas?: number; conditions?: { type?: string; status?: string; reason?: string; message?: string }[] } } | undefined,
+  deployment:
+    | {
+        metadata?: { deletionTimestamp?: string | Date; annotations?: Record<string, string> };
+        status?: {
+          availableReplicas?: number;
+          conditions?: { type?: string; status?: string; reason?: string; message?: string }[];
+        };
+      }
+    | undefined,
 ): JobManagerObservation {
   if (!deployment) return { phase: 'absent' };
   if (deployment.metadata?.deletionTimestamp) return { phase: 'deleting' };
@@ -44,7 +52,14 @@ export function observeJobManagerDeployment(
     phase: 'present',
     generation: Number.isFinite(generation) ? generation : undefined,
     available: (deployment.status?.availableReplicas ?? 0) > 0,
-    ...(failure ? { replicaFailure: { reason: failure.reason || 'FailedCreate', message: failure.message || 'the JobManager pod cannot be created' } } : {}),
+    ...(failure
+      ? {
+          replicaFailure: {
+            reason: failure.reason || 'FailedCreate',
+            message: failure.message || 'the JobManager pod cannot be created',
+          },
+        }
+      : {}),
   };
 }
 
@@ -60,7 +75,14 @@ interface ContainerStatusLike {
 }
 
 /** Waiting reasons that do not resolve by themselves (upstream DeploymentFailedException.CONTAINER_ERROR_REASONS). */
-const CONTAINER_ERROR_REASONS = new Set(['CrashLoopBackOff', 'ImagePullBackOff', 'ErrImagePull', 'RunContainerError', 'CreateContainerConfigError', 'OOMKilled']);
+const CONTAINER_ERROR_REASONS = new Set([
+  'CrashLoopBackOff',
+  'ImagePullBackOff',
+  'ErrImagePull',
+  'RunContainerError',
+  'CreateContainerConfigError',
+  'OOMKilled',
+]);
 
 /** A container stuck for good, and where: its pod and name (to read its log). */
 export interface ContainerFailure extends ReplicaFailure {
@@ -81,7 +103,9 @@ export function containerFailure(pods: readonly PodContainers[]): ContainerFailu
       const terminated = waiting.reason === 'CrashLoopBackOff' ? container.lastState?.terminated : undefined;
       const message = terminated?.message?.trim()
         ? crashLoopMessage(container.name, rootCause(terminated.message))
-        : terminated?.exitCode !== undefined ? crashLoopMessage(container.name, `exit code ${terminated.exitCode}`) : `[${container.name}] ${waiting.message ?? waiting.reason}`;
+        : terminated?.exitCode !== undefined
+          ? crashLoopMessage(container.name, `exit code ${terminated.exitCode}`)
+          : `[${container.name}] ${waiting.message ?? waiting.reason}`;
       return { reason: waiting.reason, message, pod: pod.metadata?.name ?? '', container: container.name };
     }
   }
@@ -98,7 +122,10 @@ export function withLogCause(failure: ContainerFailure, log: string): ContainerF
 }
 
 /** Only a crash loop newly seen has its log read: while the status is in ERROR its error is kept (observeStatus). */
-export function crashLogWanted(failure: ContainerFailure | undefined, status: FlinkDeploymentStatus | undefined): failure is ContainerFailure {
+export function crashLogWanted(
+  failure: ContainerFailure | undefined,
+  status: FlinkDeploymentStatus | undefined,
+): failure is ContainerFailure {
   return failure?.reason === 'CrashLoopBackOff' && status?.jobManagerDeploymentStatus !== 'ERROR';
 }
 
@@ -113,8 +140,12 @@ const EXCEPTION_LINE = /(?:^|\s)((?:[a-zA-Z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|
 
 /** From a log's tail, the line that says why: the last `Caused by:`, else the last exception, else the last line. */
 export function rootCause(log: string): string {
-  const lines = log.split('\n').map((line) => line.trim()).filter((line) => line !== '');
-  for (let i = lines.length - 1; i >= 0; i--) if (lines[i]!.startsWith('Caused by: ')) return lines[i]!.slice('Caused by: '.length);
+  const lines = log
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+  for (let i = lines.length - 1; i >= 0; i--)
+    if (lines[i]!.startsWith('Caused by: ')) return lines[i]!.slice('Caused by: '.length);
   for (let i = lines.length - 1; i >= 0; i--) {
     const match = EXCEPTION_LINE.exec(lines[i]!);
     if (match) return match[1]!;
@@ -162,7 +193,9 @@ export const isTerminal = (state: string | undefined): boolean => TERMINAL_JOB_S
  * it; FAILED, CANCELED and FINISHED keep Flink's own word, and a resource that never had a job keeps none.
  */
 export function jobEnded(job: JobStatus, now: number): JobStatus {
-  return job.state === undefined || isTerminal(job.state) ? job : { ...job, state: 'FINISHED', updateTime: String(now) };
+  return job.state === undefined || isTerminal(job.state)
+    ? job
+    : { ...job, state: 'FINISHED', updateTime: String(now) };
 }
 
 /** `status.error` as upstream writes it: a JSON document `{"type", "message"}`. */
@@ -190,7 +223,12 @@ export interface ObservedStatus {
 
 export const DEPLOYMENT_FAILED_TYPE = 'org.apache.flink.kubernetes.operator.exception.DeploymentFailedException';
 
-export function observeStatus(name: string, generation: number, current: FlinkDeploymentStatus | undefined, seen: Observation): ObservedStatus {
+export function observeStatus(
+  name: string,
+  generation: number,
+  current: FlinkDeploymentStatus | undefined,
+  seen: Observation,
+): ObservedStatus {
   const status: FlinkDeploymentStatus = structuredClone(current ?? {});
   const rs = (status.reconciliationStatus ??= {});
   const job: JobStatus = (status.jobStatus ??= {});
@@ -210,7 +248,13 @@ export function observeStatus(name: string, generation: number, current: FlinkDe
   // Upgrade already happened but was not recorded (a restart between deploying and recording it): the
   // JobManager carries the generation the UPGRADING status was written for.
   const jm = seen.jobManager;
-  if (rs.state === 'UPGRADING' && jm.phase === 'present' && jm.generation !== undefined && jm.generation === status.observedGeneration && reconciledState !== 'running') {
+  if (
+    rs.state === 'UPGRADING' &&
+    jm.phase === 'present' &&
+    jm.generation !== undefined &&
+    jm.generation === status.observedGeneration &&
+    reconciledState !== 'running'
+  ) {
     const envelope = lastReconciledSpec(status);
     if (envelope) {
       rs.state = 'DEPLOYED';
@@ -223,7 +267,10 @@ export function observeStatus(name: string, generation: number, current: FlinkDe
     status.jobManagerDeploymentStatus = 'MISSING';
     if (shouldRun && rs.state === 'DEPLOYED' && wasThere && jm.phase === 'absent') {
       jobManagerLost = true;
-      status.error = errorDocument('org.apache.flink.kubernetes.operator.exception.MissingJobManagerException', MISSING_JOB_MANAGER);
+      status.error = errorDocument(
+        'org.apache.flink.kubernetes.operator.exception.MissingJobManagerException',
+        MISSING_JOB_MANAGER,
+      );
     }
     if (shouldRun && !isTerminal(job.state) && job.state !== undefined) setJobState('RECONCILING');
     // Suspended with no cluster left: nothing runs, whatever an earlier status said (one written before this rule).
@@ -255,7 +302,8 @@ export function observeStatus(name: string, generation: number, current: FlinkDe
       job.jobName = flinkJob.name;
       if (flinkJob.startTime > 0) job.startTime = String(flinkJob.startTime);
       setJobState(flinkJob.state);
-      if (flinkJob.state === 'FAILED' && seen.failure) status.error = errorDocument(seen.failure.type, seen.failure.message, seen.failure.throwableList);
+      if (flinkJob.state === 'FAILED' && seen.failure)
+        status.error = errorDocument(seen.failure.type, seen.failure.message, seen.failure.throwableList);
     }
     // Stable (upstream checkAndUpdateStableSpec / SessionObserver): the job runs, or finished by itself, or the
     // session cluster answers, while the reconciled spec is deployed.
@@ -263,7 +311,8 @@ export function observeStatus(name: string, generation: number, current: FlinkDe
       rs.state === 'DEPLOYED' &&
       (isSession || (reconciledState === 'running' && (job.state === 'RUNNING' || job.state === 'FINISHED')));
     if (stable) rs.lastStableSpec = rs.lastReconciledSpec;
-    if (rs.lastStableSpec === rs.lastReconciledSpec && job.state !== 'FAILED' && rs.lastReconciledSpec !== undefined) delete status.error;
+    if (rs.lastStableSpec === rs.lastReconciledSpec && job.state !== 'FAILED' && rs.lastReconciledSpec !== undefined)
+      delete status.error;
   }
 
   status.conditions = runningCondition(status, isSession, generation, seen.now);
@@ -271,7 +320,10 @@ export function observeStatus(name: string, generation: number, current: FlinkDe
 }
 
 /** A copy of a spec with some of its job's fields replaced (a session cluster's spec, which has no job, as it is). */
-export function withJob(spec: Record<string, unknown>, fields: { state?: 'running' | 'suspended'; upgradeMode?: string }): Record<string, unknown> {
+export function withJob(
+  spec: Record<string, unknown>,
+  fields: { state?: 'running' | 'suspended'; upgradeMode?: string },
+): Record<string, unknown> {
   const copy = structuredClone(spec);
   const job = asObject(copy.job);
   if (job) Object.assign(job, fields);
@@ -279,12 +331,20 @@ export function withJob(spec: Record<string, unknown>, fields: { state?: 'runnin
 }
 
 /** The recorded spec text with its job state replaced, everything else as it was. */
-export function recordedSpec(envelope: NonNullable<ReturnType<typeof lastReconciledSpec>>, jobState: 'running' | 'suspended'): string {
+export function recordedSpec(
+  envelope: NonNullable<ReturnType<typeof lastReconciledSpec>>,
+  jobState: 'running' | 'suspended',
+): string {
   return writeSpecEnvelope({ ...envelope, spec: withJob(envelope.spec, { state: jobState }) });
 }
 
 /** Upstream's single `Running` condition; its transition time moves only when its status does. */
-function runningCondition(status: FlinkDeploymentStatus, isSession: boolean, generation: number, now: number): Condition[] {
+function runningCondition(
+  status: FlinkDeploymentStatus,
+  isSession: boolean,
+  generation: number,
+  now: number,
+): Condition[] {
   const previous = status.conditions?.find((c) => c.type === 'Running');
   let condition: Condition;
   if (isSession) {
@@ -294,9 +354,20 @@ function runningCondition(status: FlinkDeploymentStatus, isSession: boolean, gen
   } else {
     const state = status.jobStatus?.state;
     if (state === undefined) return status.conditions ?? [];
-    condition = { type: 'Running', status: state === 'RUNNING' ? 'True' : 'False', reason: camel(state), message: `Job status ${state}` };
+    condition = {
+      type: 'Running',
+      status: state === 'RUNNING' ? 'True' : 'False',
+      reason: camel(state),
+      message: `Job status ${state}`,
+    };
   }
-  const kept = previous && previous.status === condition.status && previous.reason === condition.reason && previous.message === condition.message ? previous : undefined;
+  const kept =
+    previous &&
+    previous.status === condition.status &&
+    previous.reason === condition.reason &&
+    previous.message === condition.message
+      ? previous
+      : undefined;
   return [
     {
       ...condition,

@@ -23,7 +23,11 @@ export { shouldRollBack } from './planners/rollback.js';
  * GenerationChangedPredicate and JOSDK are: the spec (its generation), deletion, finalizers and labels, never the
  * status alone (most status changes are the operator's own writes; reacting to them would skip its backoff).
  */
-export function reconcileTrigger(metadata: { generation?: number; deletionTimestamp?: string; finalizers?: string[]; labels?: Record<string, string> } | undefined): string {
+export function reconcileTrigger(
+  metadata:
+    | { generation?: number; deletionTimestamp?: string; finalizers?: string[]; labels?: Record<string, string> }
+    | undefined,
+): string {
   const m = metadata ?? {};
   return JSON.stringify([m.generation, m.deletionTimestamp ?? null, m.finalizers ?? [], m.labels ?? {}]);
 }
@@ -48,7 +52,11 @@ export function planDeployment(input: PlanInput): Plan {
     rs = { ...rs, state: 'UPGRADING' };
     ctx.status = { ...ctx.status, reconciliationStatus: rs };
   }
-  if (rs.state === 'ROLLING_BACK' || (diff.type === 'IGNORE' && shouldRollBack(ctx.status, ctx.spec, ctx.conf, ctx.now))) return planRollback(ctx);
+  if (
+    rs.state === 'ROLLING_BACK' ||
+    (diff.type === 'IGNORE' && shouldRollBack(ctx.status, ctx.spec, ctx.conf, ctx.now))
+  )
+    return planRollback(ctx);
   if (diff.type === 'IGNORE' && rs.state !== 'UPGRADING') return planSteady(ctx, last, diff.changes.length > 0);
   return planSpecChange(ctx, last, diff);
 }

@@ -8,10 +8,29 @@
 // it again under the same id — never a second job.
 import { isTerminal, errorDocument, jobEnded, withJob, type FlinkJob, type JobFailure } from './observe.js';
 import { isOperatorKey } from '../cluster/flink-configuration.js';
-import { recordSpec, restoreFrom, settlingCheckMs, specUpgradeMode, timing, type ReconcileEvent, type StopJob, type StopMechanism, type Timing } from './context.js';
+import {
+  recordSpec,
+  restoreFrom,
+  settlingCheckMs,
+  specUpgradeMode,
+  timing,
+  type ReconcileEvent,
+  type StopJob,
+  type StopMechanism,
+  type Timing,
+} from './context.js';
 import { invalidity } from './planners/validation.js';
 import { diffSpecs } from './spec-diff.js';
-import { planSnapshots, recordNonces, upgradeSavepointRecord, withReconciledNonces, type OwnedSnapshot, type SnapshotAction, type SnapshotProgress, type SnapshotRequest } from './snapshots.js';
+import {
+  planSnapshots,
+  recordNonces,
+  upgradeSavepointRecord,
+  withReconciledNonces,
+  type OwnedSnapshot,
+  type SnapshotAction,
+  type SnapshotProgress,
+  type SnapshotRequest,
+} from './snapshots.js';
 import { deriveLifecycleState } from '../lifecycle.js';
 import { option, OPTIONS } from '../operator-options.js';
 import { FLINK_SESSION_JOB } from '../schema/crd.js';
@@ -24,7 +43,14 @@ import { sessionJobConfig, type SessionTarget } from '../validation/index.js';
 export const SESSION_JOB_FINALIZER = 'flinksessionjobs.flink.apache.org/finalizer';
 
 export interface SessionJobResource {
-  metadata: { name: string; namespace: string; uid: string; generation: number; deletionTimestamp?: string; finalizers?: string[] };
+  metadata: {
+    name: string;
+    namespace: string;
+    uid: string;
+    generation: number;
+    deletionTimestamp?: string;
+    finalizers?: string[];
+  };
   spec: FlinkSessionJobSpec;
   status?: FlinkSessionJobStatus;
 }
@@ -67,7 +93,11 @@ export type SessionJobAction =
   | { kind: 'remove-finalizer' }
   | { kind: 'submit'; request: SubmitRequest; statusAfter: FlinkSessionJobStatus }
   /** `restorePoint`: after a cancel, or of a job that ended, read the newest checkpoint to restore from. */
-  | ({ kind: 'stop-job'; recordSavepoint?: SnapshotRequest; statusAfter: (snapshotPath: string | undefined) => FlinkSessionJobStatus } & StopJob)
+  | ({
+      kind: 'stop-job';
+      recordSavepoint?: SnapshotRequest;
+      statusAfter: (snapshotPath: string | undefined) => FlinkSessionJobStatus;
+    } & StopJob)
   | SnapshotAction;
 
 export interface SessionJobPlan {
@@ -147,10 +177,18 @@ class SessionJobPlanner {
     if (this.submitting) return this.planInFlight(last, ready);
     if (sessionUpgrading(ready.deployment)) return this.planSessionUpgrade(last);
     const diff = diffSpecs(last.spec, this.spec);
-    if (diff.type === 'IGNORE' && rs.state !== 'UPGRADING') return this.planSteady(last, diff.changes.length > 0, ready);
+    if (diff.type === 'IGNORE' && rs.state !== 'UPGRADING')
+      return this.planSteady(last, diff.changes.length > 0, ready);
     if (rs.state !== 'UPGRADING') {
-      const fields = diff.changes.filter((c) => c.type !== 'IGNORE').map((c) => c.field).join(', ');
-      this.events.push({ type: 'Normal', reason: 'SpecChanged', message: `${diff.type} change(s) detected (${fields}), starting reconciliation.` });
+      const fields = diff.changes
+        .filter((c) => c.type !== 'IGNORE')
+        .map((c) => c.field)
+        .join(', ');
+      this.events.push({
+        type: 'Normal',
+        reason: 'SpecChanged',
+        message: `${diff.type} change(s) detected (${fields}), starting reconciliation.`,
+      });
     }
     return this.planSpecChange(last);
   }
@@ -164,34 +202,69 @@ class SessionJobPlanner {
     job.jobName = seen.name;
     if (seen.startTime > 0) job.startTime = String(seen.startTime);
     if (job.state !== seen.state) {
-      this.events.push({ type: 'Normal', reason: 'JobStatusChanged', message: `Job status changed from ${job.state ?? 'UNKNOWN'} to ${seen.state}` });
+      this.events.push({
+        type: 'Normal',
+        reason: 'JobStatusChanged',
+        message: `Job status changed from ${job.state ?? 'UNKNOWN'} to ${seen.state}`,
+      });
       job.state = seen.state;
       job.updateTime = String(this.input.observation.now);
     }
     const failure = this.input.observation.failure;
-    if (seen.state === 'FAILED' && failure) status.error = errorDocument(failure.type, failure.message, failure.throwableList);
+    if (seen.state === 'FAILED' && failure)
+      status.error = errorDocument(failure.type, failure.message, failure.throwableList);
     const rs = status.reconciliationStatus;
-    if (rs?.state === 'DEPLOYED' && lastJobState(status) === 'running' && (seen.state === 'RUNNING' || seen.state === 'FINISHED')) {
+    if (
+      rs?.state === 'DEPLOYED' &&
+      lastJobState(status) === 'running' &&
+      (seen.state === 'RUNNING' || seen.state === 'FINISHED')
+    ) {
       rs.lastStableSpec = rs.lastReconciledSpec;
       if (seen.state === 'RUNNING') delete status.error;
     }
     return status;
   }
 
-  private done(p: { actions?: SessionJobAction[]; requeueAfterMs?: number | undefined; status?: FlinkSessionJobStatus } = {}): SessionJobPlan {
+  private done(
+    p: { actions?: SessionJobAction[]; requeueAfterMs?: number | undefined; status?: FlinkSessionJobStatus } = {},
+  ): SessionJobPlan {
     const status = p.status ?? this.status;
     const final = { ...status, lifecycleState: deriveLifecycleState(status, 'FlinkSessionJob') };
-    const busy = final.reconciliationStatus?.state === 'UPGRADING' || (final.reconciliationStatus?.lastStableSpec !== final.reconciliationStatus?.lastReconciledSpec && !isTerminal(final.jobStatus?.state));
+    const busy =
+      final.reconciliationStatus?.state === 'UPGRADING' ||
+      (final.reconciliationStatus?.lastStableSpec !== final.reconciliationStatus?.lastReconciledSpec &&
+        !isTerminal(final.jobStatus?.state));
     return {
       status: final,
       events: this.events,
       actions: p.actions ?? [],
-      requeueAfterMs: 'requeueAfterMs' in p ? p.requeueAfterMs : busy ? settlingCheckMs(this.timing, final.reconciliationStatus?.reconciliationTimestamp, this.input.observation.now) : this.timing.reconcileMs,
+      requeueAfterMs:
+        'requeueAfterMs' in p
+          ? p.requeueAfterMs
+          : busy
+            ? settlingCheckMs(
+                this.timing,
+                final.reconciliationStatus?.reconciliationTimestamp,
+                this.input.observation.now,
+              )
+            : this.timing.reconcileMs,
     };
   }
 
-  private record(status: FlinkSessionJobStatus, spec: Json, upgrading: boolean, jobState: 'running' | 'suspended', firstDeployment = false): FlinkSessionJobStatus {
-    const next = recordSpec(status, spec, { upgrading, jobState, firstDeployment, generation: this.input.resource.metadata.generation, now: this.input.observation.now });
+  private record(
+    status: FlinkSessionJobStatus,
+    spec: Json,
+    upgrading: boolean,
+    jobState: 'running' | 'suspended',
+    firstDeployment = false,
+  ): FlinkSessionJobStatus {
+    const next = recordSpec(status, spec, {
+      upgrading,
+      jobState,
+      firstDeployment,
+      generation: this.input.resource.metadata.generation,
+      now: this.input.observation.now,
+    });
     return this.keepError ? { ...next, error: this.keepError } : next;
   }
 
@@ -212,18 +285,40 @@ class SessionJobPlanner {
   private planDeletion(): SessionJobPlan {
     const status = (this.status = { ...this.status, lifecycleState: 'DELETING' });
     const job = status.jobStatus ?? {};
-    const onSession = this.session.phase === 'ready' && job.jobId !== undefined && this.session.jobs.some((j) => j.id === job.jobId && !isTerminal(j.state));
+    const onSession =
+      this.session.phase === 'ready' &&
+      job.jobId !== undefined &&
+      this.session.jobs.some((j) => j.id === job.jobId && !isTerminal(j.state));
     // A session that is gone or does not answer took its jobs with it (upstream skips the cancel then).
-    if (!onSession) return { status, events: this.events, actions: [{ kind: 'remove-finalizer' }], requeueAfterMs: undefined };
+    if (!onSession)
+      return { status, events: this.events, actions: [{ kind: 'remove-finalizer' }], requeueAfterMs: undefined };
     const savepoint = option(this.conf, OPTIONS.savepointOnDeletion);
-    this.events.push({ type: 'Normal', reason: 'Cleanup', message: `Cleaning up FlinkSessionJob: ${savepoint ? 'stopping the job with a savepoint' : 'cancelling the job'}` });
+    this.events.push({
+      type: 'Normal',
+      reason: 'Cleanup',
+      message: `Cleaning up FlinkSessionJob: ${savepoint ? 'stopping the job with a savepoint' : 'cancelling the job'}`,
+    });
     return {
       status,
       events: this.events,
-      actions: [{
-        kind: 'stop-job', jobId: job.jobId!, mechanism: savepoint ? 'savepoint' : 'cancel', drain: savepoint && option(this.conf, OPTIONS.drainOnSavepointDeletion), restorePoint: false, checkpointStatsTtlMs: 0,
-        statusAfter: (path) => ({ ...status, jobStatus: { ...job, state: savepoint ? 'FINISHED' : 'CANCELED', ...(path && savepoint ? { upgradeSavepointPath: path } : {}) } }),
-      }],
+      actions: [
+        {
+          kind: 'stop-job',
+          jobId: job.jobId!,
+          mechanism: savepoint ? 'savepoint' : 'cancel',
+          drain: savepoint && option(this.conf, OPTIONS.drainOnSavepointDeletion),
+          restorePoint: false,
+          checkpointStatsTtlMs: 0,
+          statusAfter: (path) => ({
+            ...status,
+            jobStatus: {
+              ...job,
+              state: savepoint ? 'FINISHED' : 'CANCELED',
+              ...(path && savepoint ? { upgradeSavepointPath: path } : {}),
+            },
+          }),
+        },
+      ],
       requeueAfterMs: 0,
     };
   }
@@ -232,8 +327,16 @@ class SessionJobPlanner {
   private planFirst(): SessionJobPlan {
     const job = asObject(this.spec.job);
     if (job?.state === 'suspended') return this.done({ requeueAfterMs: undefined });
-    const initial = typeof job?.initialSavepointPath === 'string' && job.initialSavepointPath !== '' ? job.initialSavepointPath : undefined;
-    return this.submit(withJob(this.spec, { upgradeMode: initial ? 'savepoint' : 'stateless' }), this.input.newJobId, initial, true);
+    const initial =
+      typeof job?.initialSavepointPath === 'string' && job.initialSavepointPath !== ''
+        ? job.initialSavepointPath
+        : undefined;
+    return this.submit(
+      withJob(this.spec, { upgradeMode: initial ? 'savepoint' : 'stateless' }),
+      this.input.newJobId,
+      initial,
+      true,
+    );
   }
 
   /**
@@ -242,10 +345,13 @@ class SessionJobPlanner {
    */
   private planInFlight(last: SpecEnvelope, session: Extract<SessionState, { phase: 'ready' }>): SessionJobPlan {
     const job = this.status.jobStatus!;
-    if (session.jobs.some((j) => j.id === job.jobId)) return this.done({ status: this.record(this.status, last.spec, false, 'running') });
+    if (session.jobs.some((j) => j.id === job.jobId))
+      return this.done({ status: this.record(this.status, last.spec, false, 'running') });
     // Not on the session: while the session is being redeployed it will not be, so the attempt ends here.
-    if (sessionUpgrading(session.deployment)) return this.done({ status: { ...this.status, jobStatus: { ...job, state: 'CANCELED' } }, requeueAfterMs: 1000 });
-    if (diffSpecs(last.spec, this.spec).type === 'IGNORE') return this.submit(last.spec, job.jobId!, job.upgradeSavepointPath, last.firstDeployment);
+    if (sessionUpgrading(session.deployment))
+      return this.done({ status: { ...this.status, jobStatus: { ...job, state: 'CANCELED' } }, requeueAfterMs: 1000 });
+    if (diffSpecs(last.spec, this.spec).type === 'IGNORE')
+      return this.submit(last.spec, job.jobId!, job.upgradeSavepointPath, last.firstDeployment);
     if (asObject(this.spec.job)?.state === 'suspended') return this.suspendIdle();
     const { recorded, path } = restoreFrom(this.spec, last.spec, job.upgradeSavepointPath);
     return this.submit(recorded, job.jobId!, path, last.firstDeployment);
@@ -259,9 +365,19 @@ class SessionJobPlanner {
    * Writes the job id and restore point first (state RECONCILING, the spec UPGRADING), then submits; the status
    * after the submission records the spec as DEPLOYED and running.
    */
-  private submit(recorded: Json, jobId: string, restorePath: string | undefined, firstDeployment: boolean): SessionJobPlan {
+  private submit(
+    recorded: Json,
+    jobId: string,
+    restorePath: string | undefined,
+    firstDeployment: boolean,
+  ): SessionJobPlan {
     let before = this.record(this.status, recorded, true, 'suspended', firstDeployment);
-    const jobStatus: JobStatus = { ...before.jobStatus, jobId, state: 'RECONCILING', updateTime: String(this.input.observation.now) };
+    const jobStatus: JobStatus = {
+      ...before.jobStatus,
+      jobId,
+      state: 'RECONCILING',
+      updateTime: String(this.input.observation.now),
+    };
     if (restorePath) jobStatus.upgradeSavepointPath = restorePath;
     else delete jobStatus.upgradeSavepointPath;
     before = { ...before, jobStatus };
@@ -278,8 +394,22 @@ class SessionJobPlanner {
       flinkConfiguration: this.jobConfiguration(recorded),
       jarHeaders: parseArtifactHeaders(option(this.conf, OPTIONS.artifactsHttpHeaders)),
     };
-    this.events.push({ type: 'Normal', reason: 'Submit', message: `Submitting job ${jobId}${restorePath ? ` from ${restorePath}` : ''}` });
-    return this.done({ status: before, actions: [{ kind: 'submit', request, statusAfter: { ...after, lifecycleState: deriveLifecycleState(after, 'FlinkSessionJob') } }], requeueAfterMs: this.timing.progressCheckMs });
+    this.events.push({
+      type: 'Normal',
+      reason: 'Submit',
+      message: `Submitting job ${jobId}${restorePath ? ` from ${restorePath}` : ''}`,
+    });
+    return this.done({
+      status: before,
+      actions: [
+        {
+          kind: 'submit',
+          request,
+          statusAfter: { ...after, lifecycleState: deriveLifecycleState(after, 'FlinkSessionJob') },
+        },
+      ],
+      requeueAfterMs: this.timing.progressCheckMs,
+    });
   }
 
   /**
@@ -289,31 +419,59 @@ class SessionJobPlanner {
    */
   private jobConfiguration(recorded: Json): Record<string, string> {
     // The operator's keys are ours, not Flink's: they stay out of the run request as out of a cluster's configuration.
-    const own = Object.fromEntries(Object.entries(flattenConfig(asObject(recorded.flinkConfiguration) ?? {})).filter(([key]) => !isOperatorKey(key)));
-    const defaults: Record<string, string> = { 'execution.checkpointing.externalized-checkpoint-retention': 'RETAIN_ON_CANCELLATION' };
+    const own = Object.fromEntries(
+      Object.entries(flattenConfig(asObject(recorded.flinkConfiguration) ?? {})).filter(([key]) => !isOperatorKey(key)),
+    );
+    const defaults: Record<string, string> = {
+      'execution.checkpointing.externalized-checkpoint-retention': 'RETAIN_ON_CANCELLATION',
+    };
     if (specUpgradeMode(this.spec) === 'last-state') defaults['execution.checkpointing.interval'] = '5 min';
     const missing = Object.entries(defaults).filter(([key]) => this.conf[key] === undefined);
     return { ...Object.fromEntries(missing), ...own };
   }
 
   /** Nothing to change: record ignored fields; a running job that vanished from its session is submitted again. */
-  private planSteady(last: SpecEnvelope, ignoredChanges: boolean, session: Extract<SessionState, { phase: 'ready' }>): SessionJobPlan {
+  private planSteady(
+    last: SpecEnvelope,
+    ignoredChanges: boolean,
+    session: Extract<SessionState, { phase: 'ready' }>,
+  ): SessionJobPlan {
     if (ignoredChanges) this.status = this.recordIgnored(last);
     const job = this.status.jobStatus ?? {};
-    const vanished = lastJobState(this.status) === 'running' && job.jobId !== undefined && !isTerminal(job.state) && !session.jobs.some((j) => j.id === job.jobId);
+    const vanished =
+      lastJobState(this.status) === 'running' &&
+      job.jobId !== undefined &&
+      !isTerminal(job.state) &&
+      !session.jobs.some((j) => j.id === job.jobId);
     if (!vanished) return this.planSnapshots(last);
-    this.events.push({ type: 'Warning', reason: 'Missing', message: `Job ${job.jobId} is no longer known to session cluster ${session.deployment.metadata ? String(asObject(session.deployment.metadata)?.name) : ''}` });
+    this.events.push({
+      type: 'Warning',
+      reason: 'Missing',
+      message: `Job ${job.jobId} is no longer known to session cluster ${session.deployment.metadata ? String(asObject(session.deployment.metadata)?.name) : ''}`,
+    });
     const restoreMode = specUpgradeMode(last.spec);
     if (restoreMode !== 'stateless' && !job.upgradeSavepointPath) {
-      this.status = { ...this.status, error: errorDocument('org.apache.flink.kubernetes.operator.exception.UpgradeFailureException', 'The job is gone from its session cluster and no snapshot of it is known. Manual restore required.') };
+      this.status = {
+        ...this.status,
+        error: errorDocument(
+          'org.apache.flink.kubernetes.operator.exception.UpgradeFailureException',
+          'The job is gone from its session cluster and no snapshot of it is known. Manual restore required.',
+        ),
+      };
       return this.done();
     }
-    return this.submit(withJob(last.spec, { state: 'running' }), this.input.newJobId, restoreMode === 'stateless' ? undefined : job.upgradeSavepointPath, false);
+    return this.submit(
+      withJob(last.spec, { state: 'running' }),
+      this.input.newJobId,
+      restoreMode === 'stateless' ? undefined : job.upgradeSavepointPath,
+      false,
+    );
   }
 
   /** Manual and periodic savepoints and checkpoints of the running job, and the disposal of aged savepoints. */
   private planSnapshots(last: SpecEnvelope): SessionJobPlan {
-    if (this.status.reconciliationStatus?.state !== 'DEPLOYED' || lastJobState(this.status) !== 'running') return this.done();
+    if (this.status.reconciliationStatus?.state !== 'DEPLOYED' || lastJobState(this.status) !== 'running')
+      return this.done();
     const step = planSnapshots({
       job: this.status.jobStatus ?? {},
       spec: this.spec,
@@ -321,7 +479,9 @@ class SessionJobPlanner {
       conf: this.conf,
       now: this.input.observation.now,
       progress: this.input.observation.snapshots ?? [],
-      tasksRunning: this.session.phase === 'ready' && this.session.jobs.some((j) => j.id === this.status.jobStatus?.jobId && j.allTasksRunning),
+      tasksRunning:
+        this.session.phase === 'ready' &&
+        this.session.jobs.some((j) => j.id === this.status.jobStatus?.jobId && j.allTasksRunning),
       newTriggerId: this.input.newJobId,
       ...(this.input.observation.ownedSnapshots ? { owned: this.input.observation.ownedSnapshots } : {}),
     });
@@ -336,7 +496,13 @@ class SessionJobPlanner {
     const rs = (status.reconciliationStatus ??= {});
     const wasStable = rs.lastStableSpec === rs.lastReconciledSpec;
     const state = asObject(last.spec.job)?.state === 'suspended' ? 'suspended' : 'running';
-    const next = recordSpec(status, withJob(withReconciledNonces(this.spec, last.spec), { state }), { upgrading: false, jobState: state, firstDeployment: false, generation: this.input.resource.metadata.generation, now: rs.reconciliationTimestamp ?? this.input.observation.now });
+    const next = recordSpec(status, withJob(withReconciledNonces(this.spec, last.spec), { state }), {
+      upgrading: false,
+      jobState: state,
+      firstDeployment: false,
+      generation: this.input.resource.metadata.generation,
+      now: rs.reconciliationTimestamp ?? this.input.observation.now,
+    });
     if (!wasStable && next.reconciliationStatus) next.reconciliationStatus.lastStableSpec = rs.lastStableSpec;
     return { ...next, ...(status.error ? { error: status.error } : {}) };
   }
@@ -344,16 +510,21 @@ class SessionJobPlanner {
   /** The session cluster is being redeployed: stop the job the way its upgrade mode says, to be resubmitted after. */
   private planSessionUpgrade(last: SpecEnvelope): SessionJobPlan {
     if (!occupiesSession(this.status)) return this.done({ requeueAfterMs: 1000 });
-    return this.stop(last.spec, true, [{ type: 'Normal', reason: 'Suspended', message: 'Stopping the job while its session cluster is redeployed.' }]);
+    return this.stop(last.spec, true, [
+      { type: 'Normal', reason: 'Suspended', message: 'Stopping the job while its session cluster is redeployed.' },
+    ]);
   }
 
   private planSpecChange(last: SpecEnvelope): SessionJobPlan {
     const upgrading = this.status.reconciliationStatus?.state === 'UPGRADING';
     const wantRunning = asObject(this.spec.job)?.state !== 'suspended';
     const job = this.status.jobStatus ?? {};
-    const endedOnSession = isTerminal(job.state) && specUpgradeMode(this.spec) !== 'stateless' && this.listed(job.jobId);
+    const endedOnSession =
+      isTerminal(job.state) && specUpgradeMode(this.spec) !== 'stateless' && this.listed(job.jobId);
     if (!upgrading && lastJobState(this.status) === 'running' && (occupiesSession(this.status) || endedOnSession)) {
-      return this.stop(this.spec, wantRunning, [{ type: 'Normal', reason: 'Suspended', message: 'Suspending existing job.' }]);
+      return this.stop(this.spec, wantRunning, [
+        { type: 'Normal', reason: 'Suspended', message: 'Suspending existing job.' },
+      ]);
     }
     if (!wantRunning) return this.suspendIdle();
     // Resume or upgrade from the state the old job left (stateless: from nothing).
@@ -376,7 +547,11 @@ class SessionJobPlanner {
   private stop(spec: Json, thenRun: boolean, events: ReconcileEvent[]): SessionJobPlan {
     const mode = specUpgradeMode(spec);
     const job = this.status.jobStatus!;
-    const mechanism: StopMechanism = isTerminal(job.state) ? 'latest-checkpoint' : mode === 'savepoint' && job.state === 'RUNNING' ? 'savepoint' : 'cancel';
+    const mechanism: StopMechanism = isTerminal(job.state)
+      ? 'latest-checkpoint'
+      : mode === 'savepoint' && job.state === 'RUNNING'
+        ? 'savepoint'
+        : 'cancel';
     const base = this.status;
     const statusAfter = (path: string | undefined): FlinkSessionJobStatus => {
       const state = mechanism === 'latest-checkpoint' ? job.state : mechanism === 'savepoint' ? 'FINISHED' : 'CANCELED';
@@ -388,7 +563,16 @@ class SessionJobPlanner {
     };
     this.events.push(...events);
     const recordSavepoint = mechanism === 'savepoint' ? upgradeSavepointRecord(this.conf) : undefined;
-    const action: SessionJobAction = { kind: 'stop-job', jobId: job.jobId!, mechanism, drain: false, restorePoint: mode !== 'stateless', checkpointStatsTtlMs: checkpointStatsTtlMs(this.conf), statusAfter, ...(recordSavepoint ? { recordSavepoint } : {}) };
+    const action: SessionJobAction = {
+      kind: 'stop-job',
+      jobId: job.jobId!,
+      mechanism,
+      drain: false,
+      restorePoint: mode !== 'stateless',
+      checkpointStatsTtlMs: checkpointStatsTtlMs(this.conf),
+      statusAfter,
+      ...(recordSavepoint ? { recordSavepoint } : {}),
+    };
     return this.done({ actions: [action], requeueAfterMs: 0 });
   }
 }

@@ -74,7 +74,10 @@ export interface SnapshotStep {
   actions: SnapshotAction[];
 }
 
-const NONCE: Record<SnapshotKind, 'savepointTriggerNonce' | 'checkpointTriggerNonce'> = { savepoint: 'savepointTriggerNonce', checkpoint: 'checkpointTriggerNonce' };
+const NONCE: Record<SnapshotKind, 'savepointTriggerNonce' | 'checkpointTriggerNonce'> = {
+  savepoint: 'savepointTriggerNonce',
+  checkpoint: 'checkpointTriggerNonce',
+};
 
 /** For a job that runs: fold in what Flink said of snapshots in flight, then trigger what is due and dispose what aged. */
 export function planSnapshots(input: SnapshotInput): SnapshotStep {
@@ -90,15 +93,19 @@ export const resourcesOn = (conf: FlatConfig): boolean => option(conf, OPTIONS.s
 
 /** With snapshot resources on, the savepoint an upgrade or suspend took is recorded as an UPGRADE FlinkStateSnapshot. */
 export function upgradeSavepointRecord(conf: FlatConfig): SnapshotRequest | undefined {
-  return resourcesOn(conf) ? { snapshot: 'savepoint', triggerType: 'UPGRADE', disposeOnDelete: option(conf, OPTIONS.savepointDisposeOnDelete) } : undefined;
+  return resourcesOn(conf)
+    ? { snapshot: 'savepoint', triggerType: 'UPGRADE', disposeOnDelete: option(conf, OPTIONS.savepointDisposeOnDelete) }
+    : undefined;
 }
 
 /** A snapshot resource still to finish (no state yet, pending or in progress). */
-const inFlight = (s: OwnedSnapshot): boolean => !s.deleting && (s.state === undefined || s.state === 'TRIGGER_PENDING' || s.state === 'IN_PROGRESS');
+const inFlight = (s: OwnedSnapshot): boolean =>
+  !s.deleting && (s.state === undefined || s.state === 'TRIGGER_PENDING' || s.state === 'IN_PROGRESS');
 
 type Info = SavepointInfo & CheckpointInfo;
 /** The info of a kind as it is (an empty one, not attached, when there is none: nothing is written for nothing). */
-const infoOf = (job: JobStatus, kind: SnapshotKind): Info => ((kind === 'savepoint' ? job.savepointInfo : job.checkpointInfo) ?? {}) as Info;
+const infoOf = (job: JobStatus, kind: SnapshotKind): Info =>
+  ((kind === 'savepoint' ? job.savepointInfo : job.checkpointInfo) ?? {}) as Info;
 const attach = (job: JobStatus, kind: SnapshotKind, info: Info): void => {
   if (kind === 'savepoint') job.savepointInfo = info;
   else job.checkpointInfo = info;
@@ -109,7 +116,12 @@ function foldProgress(step: SnapshotStep, input: SnapshotInput, progress: Snapsh
   if (info.triggerId !== progress.triggerId) return;
   if (progress.state === 'pending') return;
   if (progress.state === 'unknown') {
-    step.actions.push({ kind: 'trigger-snapshot', snapshot: progress.kind, jobId: step.job.jobId!, triggerId: progress.triggerId });
+    step.actions.push({
+      kind: 'trigger-snapshot',
+      snapshot: progress.kind,
+      jobId: step.job.jobId!,
+      triggerId: progress.triggerId,
+    });
     return;
   }
   const triggerType: TriggerType = info.triggerType === 'PERIODIC' ? 'PERIODIC' : 'MANUAL';
@@ -129,7 +141,11 @@ function foldProgress(step: SnapshotStep, input: SnapshotInput, progress: Snapsh
   } else {
     info.lastCheckpoint = { ...done, formatType: 'FULL' };
   }
-  step.events.push({ type: 'Normal', reason: label === 'Savepoint' ? 'SavepointCompleted' : 'CheckpointCompleted', message: `${label} completed${progress.location ? `: ${progress.location}` : ''}` });
+  step.events.push({
+    type: 'Normal',
+    reason: label === 'Savepoint' ? 'SavepointCompleted' : 'CheckpointCompleted',
+    message: `${label} completed${progress.location ? `: ${progress.location}` : ''}`,
+  });
 }
 
 function clearTrigger(info: SavepointInfo & CheckpointInfo): void {
@@ -149,8 +165,14 @@ function triggerIfDue(step: SnapshotStep, input: SnapshotInput, kind: SnapshotKi
   const manual = wanted !== undefined && wanted !== asNonce(asObject(input.reconciled.job)?.[NONCE[kind]]);
   let triggerType: TriggerType | undefined = manual ? 'MANUAL' : undefined;
   if (!triggerType) {
-    const period = option(input.conf, kind === 'savepoint' ? OPTIONS.periodicSavepointInterval : OPTIONS.periodicCheckpointInterval);
-    const last = (kind === 'savepoint' ? info.lastPeriodicSavepointTimestamp : info.lastPeriodicCheckpointTimestamp) || Number(step.job.startTime) || input.now;
+    const period = option(
+      input.conf,
+      kind === 'savepoint' ? OPTIONS.periodicSavepointInterval : OPTIONS.periodicCheckpointInterval,
+    );
+    const last =
+      (kind === 'savepoint' ? info.lastPeriodicSavepointTimestamp : info.lastPeriodicCheckpointTimestamp) ||
+      Number(step.job.startTime) ||
+      input.now;
     if (periodDue(period, last, input.now)) triggerType = 'PERIODIC';
   }
   if (!triggerType) return;
@@ -168,7 +190,12 @@ function triggerIfDue(step: SnapshotStep, input: SnapshotInput, kind: SnapshotKi
     return;
   }
   const triggerId = input.newTriggerId;
-  Object.assign(info, { triggerId, triggerTimestamp: input.now, triggerType, formatType: kind === 'savepoint' ? 'CANONICAL' : 'FULL' });
+  Object.assign(info, {
+    triggerId,
+    triggerTimestamp: input.now,
+    triggerType,
+    formatType: kind === 'savepoint' ? 'CANONICAL' : 'FULL',
+  });
   attach(step.job, kind, info);
   step.actions.push({ kind: 'trigger-snapshot', snapshot: kind, jobId: step.job.jobId, triggerId });
 }
@@ -182,10 +209,15 @@ function triggerIfDue(step: SnapshotStep, input: SnapshotInput, kind: SnapshotKi
 function deleteAgedResources(step: SnapshotStep, input: SnapshotInput): void {
   const names: string[] = [];
   for (const kind of ['savepoint', 'checkpoint'] as const) {
-    const history = (input.owned ?? []).filter((s) => s.kind === kind && !s.deleting && (s.triggerType === 'PERIODIC' || s.triggerType === 'UPGRADE')).sort((a, b) => a.createdMs - b.createdMs);
+    const history = (input.owned ?? [])
+      .filter((s) => s.kind === kind && !s.deleting && (s.triggerType === 'PERIODIC' || s.triggerType === 'UPGRADE'))
+      .sort((a, b) => a.createdMs - b.createdMs);
     if (history.length < 2) continue;
     const newestCompleted = history.filter((s) => s.state === 'COMPLETED').at(-1);
-    const maxCount = Math.max(1, kind === 'savepoint' ? option(input.conf, OPTIONS.savepointHistoryMaxCount) : retainedCheckpoints(input.conf));
+    const maxCount = Math.max(
+      1,
+      kind === 'savepoint' ? option(input.conf, OPTIONS.savepointHistoryMaxCount) : retainedCheckpoints(input.conf),
+    );
     const oldestKept = kind === 'savepoint' ? input.now - option(input.conf, OPTIONS.savepointHistoryMaxAge) : 0;
     const doomed: OwnedSnapshot[] = [];
     for (const s of history) {
@@ -198,7 +230,8 @@ function deleteAgedResources(step: SnapshotStep, input: SnapshotInput): void {
   if (names.length > 0) step.actions.push({ kind: 'delete-snapshots', names });
 }
 
-const retainedCheckpoints = (conf: FlatConfig): number => Number(conf['execution.checkpointing.num-retained'] ?? conf['state.checkpoints.num-retained'] ?? 1) || 1;
+const retainedCheckpoints = (conf: FlatConfig): number =>
+  Number(conf['execution.checkpointing.num-retained'] ?? conf['state.checkpoints.num-retained'] ?? 1) || 1;
 
 /**
  * Keeps at most `history.max.count` savepoints no older than `history.max.age`; the newest one and the one the next
@@ -212,7 +245,9 @@ function disposeAged(step: SnapshotStep, input: SnapshotInput): void {
   const maxAge = option(input.conf, OPTIONS.savepointHistoryMaxAge);
   const protectedPaths = new Set([info?.lastSavepoint?.location, step.job.upgradeSavepointPath].filter(Boolean));
   const newestFirst = [...history].sort((a, b) => (b.timeStamp ?? 0) - (a.timeStamp ?? 0));
-  const aged = newestFirst.filter((s, i) => !protectedPaths.has(s.location) && (i >= maxCount || input.now - (s.timeStamp ?? 0) > maxAge));
+  const aged = newestFirst.filter(
+    (s, i) => !protectedPaths.has(s.location) && (i >= maxCount || input.now - (s.timeStamp ?? 0) > maxAge),
+  );
   if (aged.length === 0) return;
   info!.savepointHistory = history.filter((s) => !aged.includes(s));
   const paths = aged.map((s) => s.location).filter((p): p is string => Boolean(p));
@@ -237,7 +272,10 @@ export function recordNonces<S extends RecordedStatus>(status: S, nonces: Snapsh
   Object.assign(job, nonces);
   const written = writeSpecEnvelope(envelope);
   const wasStable = rs.lastStableSpec === rs.lastReconciledSpec;
-  return { ...status, reconciliationStatus: { ...rs, lastReconciledSpec: written, ...(wasStable ? { lastStableSpec: written } : {}) } };
+  return {
+    ...status,
+    reconciliationStatus: { ...rs, lastReconciledSpec: written, ...(wasStable ? { lastStableSpec: written } : {}) },
+  };
 }
 
 /** A spec whose trigger nonces are those of `reconciled`: recording other changes must not mark a snapshot as taken. */

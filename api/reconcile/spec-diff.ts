@@ -15,7 +15,14 @@ export interface SpecDiff {
 
 type Mode = 'native' | 'standalone';
 
-const JOB_IGNORED = ['savepointTriggerNonce', 'initialSavepointPath', 'checkpointTriggerNonce', 'upgradeMode', 'allowNonRestoredState', 'autoscalerResetNonce'];
+const JOB_IGNORED = [
+  'savepointTriggerNonce',
+  'initialSavepointPath',
+  'checkpointTriggerNonce',
+  'upgradeMode',
+  'allowNonRestoredState',
+  'autoscalerResetNonce',
+];
 const CONFIG_RULES: { prefix: string; type: (mode: Mode) => DiffType }[] = [
   { prefix: 'job.autoscaler', type: () => 'IGNORE' },
   { prefix: 'parallelism.default', type: () => 'IGNORE' },
@@ -49,7 +56,10 @@ export function diffSpecs(before: Json, after: Json): SpecDiff {
       record(field, 'UPGRADE');
     }
   }
-  const type = changes.reduce<DiffType>((max, c) => (DIFF_TYPES.indexOf(c.type) > DIFF_TYPES.indexOf(max) ? c.type : max), 'IGNORE');
+  const type = changes.reduce<DiffType>(
+    (max, c) => (DIFF_TYPES.indexOf(c.type) > DIFF_TYPES.indexOf(max) ? c.type : max),
+    'IGNORE',
+  );
   return { type, changes };
 }
 
@@ -58,7 +68,8 @@ function diffJob(a: Json, b: Json, mode: Mode, record: (field: string, type: Dif
     if (canonicalJson(a[key] ?? null) === canonicalJson(b[key] ?? null)) continue;
     const field = `spec.job.${key}`;
     if (JOB_IGNORED.includes(key)) record(field, 'IGNORE');
-    else if (key === 'savepointRedeployNonce') record(field, b[key] === undefined || b[key] === null ? 'IGNORE' : 'SAVEPOINT_REDEPLOY');
+    else if (key === 'savepointRedeployNonce')
+      record(field, b[key] === undefined || b[key] === null ? 'IGNORE' : 'SAVEPOINT_REDEPLOY');
     else if (key === 'parallelism') record(field, mode === 'standalone' ? 'SCALE' : 'UPGRADE');
     // A missing `args` and an empty one are the same job.
     else if (key === 'args' && (a[key] ?? []).toString() === '' && (b[key] ?? []).toString() === '') continue;

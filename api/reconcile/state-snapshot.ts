@@ -9,7 +9,14 @@ import type { FlinkStateSnapshotSpec, FlinkStateSnapshotStatus } from '../types.
 import { asObject, asString, type Json } from '../validation/access.js';
 import { deploymentConfig } from '../validation/index.js';
 import { sessionJobConfig } from '../validation/session-job.js';
-import { jobReferenceOf, recordsExistingSavepoint, targetProblem, validateFlinkStateSnapshot, type JobReference, type JobTarget } from '../validation/state-snapshot.js';
+import {
+  jobReferenceOf,
+  recordsExistingSavepoint,
+  targetProblem,
+  validateFlinkStateSnapshot,
+  type JobReference,
+  type JobTarget,
+} from '../validation/state-snapshot.js';
 import { formatFieldError } from '../validation/field-error.js';
 import { API_VERSION } from '../schema/crd.js';
 import type { ReconcileEvent } from './context.js';
@@ -33,7 +40,13 @@ export const SNAPSHOT_POLL_MS = 2000;
 const WAIT_FOR_JOB_MS = 5000;
 
 export interface StateSnapshotResource {
-  metadata: { name: string; namespace: string; labels?: Record<string, string>; finalizers?: string[]; deletionTimestamp?: string };
+  metadata: {
+    name: string;
+    namespace: string;
+    labels?: Record<string, string>;
+    finalizers?: string[];
+    deletionTimestamp?: string;
+  };
   spec: FlinkStateSnapshotSpec;
   status?: FlinkStateSnapshotStatus;
 }
@@ -55,10 +68,19 @@ export function locateSnapshotJob(reference: JobReference, lookup: JobLookup, op
   const found = lookup(reference.kind, reference.name);
   if (!found) return { target: { state: 'missing' } };
   const target = { state: 'found' as const, resource: found };
-  if (reference.kind === 'FlinkDeployment') return { target, config: deploymentConfig(operatorConfig, found), cluster: reference.name };
+  if (reference.kind === 'FlinkDeployment')
+    return { target, config: deploymentConfig(operatorConfig, found), cluster: reference.name };
   const cluster = asString(asObject(found.spec)?.deploymentName) ?? '';
   const session = lookup('FlinkDeployment', cluster);
-  return { target, config: sessionJobConfig(operatorConfig, found, session ? { state: 'found', deployment: session } : { state: 'missing' }), cluster };
+  return {
+    target,
+    config: sessionJobConfig(
+      operatorConfig,
+      found,
+      session ? { state: 'found', deployment: session } : { state: 'missing' },
+    ),
+    cluster,
+  };
 }
 
 export interface StateSnapshotInput {
@@ -76,7 +98,15 @@ export type StateSnapshotAction =
   | { kind: 'add-finalizer' }
   | { kind: 'remove-finalizer' }
   | { kind: 'label'; labels: Record<string, string> }
-  | { kind: 'trigger'; reference: JobReference; snapshot: SnapshotKind; jobId: string; triggerId: string; path?: string; formatType?: string }
+  | {
+      kind: 'trigger';
+      reference: JobReference;
+      snapshot: SnapshotKind;
+      jobId: string;
+      triggerId: string;
+      path?: string;
+      formatType?: string;
+    }
   | { kind: 'dispose'; reference: JobReference; path: string };
 
 export interface StateSnapshotPlan {
@@ -89,7 +119,8 @@ export interface StateSnapshotPlan {
 /** Kubernetes' time format, as upstream writes it. */
 export const kubernetesTime = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-export const snapshotKindOf = (spec: FlinkStateSnapshotSpec): SnapshotKind => (spec.savepoint ? 'savepoint' : 'checkpoint');
+export const snapshotKindOf = (spec: FlinkStateSnapshotSpec): SnapshotKind =>
+  spec.savepoint ? 'savepoint' : 'checkpoint';
 
 export function planStateSnapshot(input: StateSnapshotInput): StateSnapshotPlan {
   const { snapshot } = input;
@@ -103,18 +134,24 @@ export function planStateSnapshot(input: StateSnapshotInput): StateSnapshotPlan 
   if (status.state === 'TRIGGER_PENDING') triggerPending(input, plan);
   else if (status.state === 'IN_PROGRESS') inProgress(input, plan);
   const labels = snapshotLabels(snapshot, status);
-  if (Object.entries(labels).some(([k, v]) => snapshot.metadata.labels?.[k] !== v)) plan.actions.unshift({ kind: 'label', labels });
+  if (Object.entries(labels).some(([k, v]) => snapshot.metadata.labels?.[k] !== v))
+    plan.actions.unshift({ kind: 'label', labels });
   return plan;
 }
 
 /** Upstream's labels for a snapshot in this state. */
-export function snapshotLabels(snapshot: StateSnapshotResource, status: FlinkStateSnapshotStatus): Record<string, string> {
+export function snapshotLabels(
+  snapshot: StateSnapshotResource,
+  status: FlinkStateSnapshotStatus,
+): Record<string, string> {
   const reference = jobReferenceOf(snapshot as unknown as Json);
   return {
     [SNAPSHOT_LABELS.type]: snapshot.spec.savepoint ? 'SAVEPOINT' : 'CHECKPOINT',
     [SNAPSHOT_LABELS.triggerType]: snapshot.metadata.labels?.[SNAPSHOT_LABELS.triggerType] ?? 'MANUAL',
     ...(status.state ? { [SNAPSHOT_LABELS.state]: status.state } : {}),
-    ...(reference ? { [SNAPSHOT_LABELS.referenceKind]: reference.kind, [SNAPSHOT_LABELS.referenceName]: reference.name } : {}),
+    ...(reference
+      ? { [SNAPSHOT_LABELS.referenceKind]: reference.kind, [SNAPSHOT_LABELS.referenceName]: reference.name }
+      : {}),
   };
 }
 
@@ -123,7 +160,8 @@ function triggerPending(input: StateSnapshotInput, plan: StateSnapshotPlan): voi
   const { status } = plan;
   // The webhook's rules, for a snapshot that did not pass through it: what they refuse cannot succeed later.
   const invalid = validateFlinkStateSnapshot(snapshot as unknown as Json, job.target).errors;
-  if (invalid.length > 0) return finish(plan, 'FAILED', now, { error: invalid.map(formatFieldError).join('; ') }, 'ValidationError');
+  if (invalid.length > 0)
+    return finish(plan, 'FAILED', now, { error: invalid.map(formatFieldError).join('; ') }, 'ValidationError');
   if (recordsExistingSavepoint(snapshot as unknown as Json)) {
     finish(plan, 'COMPLETED', now, { path: snapshot.spec.savepoint!.path! });
     status.triggerTimestamp = status.resultTimestamp;
@@ -135,14 +173,21 @@ function triggerPending(input: StateSnapshotInput, plan: StateSnapshotPlan): voi
     plan.requeueAfterMs = WAIT_FOR_JOB_MS; // a job still starting: its snapshot waits, as a user would expect
     return;
   }
-  const retryAt = status.failures! > 0 && status.triggerTimestamp ? Date.parse(status.triggerTimestamp) + backoffMs(status.failures!) : 0;
+  const retryAt =
+    status.failures! > 0 && status.triggerTimestamp
+      ? Date.parse(status.triggerTimestamp) + backoffMs(status.failures!)
+      : 0;
   if (now < retryAt) {
     plan.requeueAfterMs = retryAt - now;
     return;
   }
   const trigger = triggerAction(input, reference, running, input.newTriggerId);
   if (!trigger) {
-    return failed(input, plan, `Either spec.savepoint.path or ${SAVEPOINT_DIR_KEYS[0]} in the configuration of ${reference.kind} ${JSON.stringify(reference.name)} has to be set`);
+    return failed(
+      input,
+      plan,
+      `Either spec.savepoint.path or ${SAVEPOINT_DIR_KEYS[0]} in the configuration of ${reference.kind} ${JSON.stringify(reference.name)} has to be set`,
+    );
   }
   Object.assign(status, { state: 'IN_PROGRESS', triggerId: input.newTriggerId, triggerTimestamp: kubernetesTime(now) });
   delete status.error;
@@ -155,8 +200,16 @@ function inProgress(input: StateSnapshotInput, plan: StateSnapshotPlan): void {
   const reference = jobReferenceOf(snapshot as unknown as Json);
   const running = runningJob(job);
   if (!reference || !running) {
-    const why = reference ? `${reference.kind} ${JSON.stringify(reference.name)} ${job.target.state === 'missing' ? 'no longer exists' : 'is not running'}` : 'it names no job';
-    return finish(plan, 'ABANDONED', now, { error: `Snapshot ${snapshot.metadata.name} was abandoned: ${why}` }, 'SnapshotAbandoned');
+    const why = reference
+      ? `${reference.kind} ${JSON.stringify(reference.name)} ${job.target.state === 'missing' ? 'no longer exists' : 'is not running'}`
+      : 'it names no job';
+    return finish(
+      plan,
+      'ABANDONED',
+      now,
+      { error: `Snapshot ${snapshot.metadata.name} was abandoned: ${why}` },
+      'SnapshotAbandoned',
+    );
   }
   plan.requeueAfterMs = SNAPSHOT_POLL_MS;
   if (!progress || progress.state === 'pending') return;
@@ -170,23 +223,46 @@ function inProgress(input: StateSnapshotInput, plan: StateSnapshotPlan): void {
   plan.requeueAfterMs = undefined;
   finish(plan, 'COMPLETED', now, { path: progress.location ?? '' });
   const label = progress.kind === 'savepoint' ? 'Savepoint' : 'Checkpoint';
-  plan.events.push({ type: 'Normal', reason: `${label}Completed`, message: `${label} completed${progress.location ? `: ${progress.location}` : ''}` });
+  plan.events.push({
+    type: 'Normal',
+    reason: `${label}Completed`,
+    message: `${label} completed${progress.location ? `: ${progress.location}` : ''}`,
+  });
 }
 
 /** The trigger of this snapshot: a savepoint into its own path or the job's savepoint directory (none: no trigger). */
-function triggerAction(input: StateSnapshotInput, reference: JobReference, jobId: string, triggerId: string): StateSnapshotAction | undefined {
+function triggerAction(
+  input: StateSnapshotInput,
+  reference: JobReference,
+  jobId: string,
+  triggerId: string,
+): StateSnapshotAction | undefined {
   const { spec } = input.snapshot;
   const snapshot = snapshotKindOf(spec);
   if (snapshot === 'checkpoint') return { kind: 'trigger', reference, snapshot, jobId, triggerId };
   const path = spec.savepoint?.path ?? directoryOption(input.job.config ?? {}, SAVEPOINT_DIR_KEYS);
-  return path ? { kind: 'trigger', reference, snapshot, jobId, triggerId, path, formatType: spec.savepoint?.formatType ?? 'CANONICAL' } : undefined;
+  return path
+    ? {
+        kind: 'trigger',
+        reference,
+        snapshot,
+        jobId,
+        triggerId,
+        path,
+        formatType: spec.savepoint?.formatType ?? 'CANONICAL',
+      }
+    : undefined;
 }
 
 /**
  * A failed attempt (Flink refused or failed the snapshot): counted; retried after 10 s, 20 s, 40 s … while
  * `backoffLimit` allows (-1: forever), else FAILED for good. Exported for the shell, which reports a refused trigger.
  */
-export function failed(input: Pick<StateSnapshotInput, 'snapshot' | 'now'>, plan: StateSnapshotPlan, reason: string): void {
+export function failed(
+  input: Pick<StateSnapshotInput, 'snapshot' | 'now'>,
+  plan: StateSnapshotPlan,
+  reason: string,
+): void {
   const { status } = plan;
   const failures = (status.failures ?? 0) + 1;
   const limit = input.snapshot.spec.backoffLimit ?? -1;
@@ -199,12 +275,22 @@ export function failed(input: Pick<StateSnapshotInput, 'snapshot' | 'now'>, plan
   Object.assign(status, { state: 'TRIGGER_PENDING', error: reason, triggerTimestamp: kubernetesTime(input.now) });
   delete status.triggerId;
   plan.requeueAfterMs = backoffMs(failures);
-  plan.events.push({ type: 'Warning', reason: reasonName, message: `${reason} (attempt ${failures}; retrying in ${plan.requeueAfterMs / 1000} s)` });
+  plan.events.push({
+    type: 'Warning',
+    reason: reasonName,
+    message: `${reason} (attempt ${failures}; retrying in ${plan.requeueAfterMs / 1000} s)`,
+  });
 }
 
 const backoffMs = (failures: number): number => 10_000 * 2 ** Math.min(failures - 1, 10);
 
-function finish(plan: StateSnapshotPlan, state: 'COMPLETED' | 'FAILED' | 'ABANDONED', now: number, result: { path?: string; error?: string }, warning?: string): void {
+function finish(
+  plan: StateSnapshotPlan,
+  state: 'COMPLETED' | 'FAILED' | 'ABANDONED',
+  now: number,
+  result: { path?: string; error?: string },
+  warning?: string,
+): void {
   const { status } = plan;
   status.state = state;
   status.resultTimestamp = kubernetesTime(now);
@@ -236,12 +322,23 @@ function cleanup(input: StateSnapshotInput, plan: StateSnapshotPlan): StateSnaps
   if (plan.status.state === 'IN_PROGRESS' && runningJob(job)) return { ...plan, requeueAfterMs: SNAPSHOT_POLL_MS };
   if (plan.status.state !== 'COMPLETED' || !path) return done();
   if (job.target.state === 'missing') {
-    plan.events.push({ type: 'Warning', reason: 'CleanupFailed', message: `Savepoint ${path} was not disposed of: ${reference.kind} ${JSON.stringify(reference.name)} no longer exists to dispose of it through Flink` });
+    plan.events.push({
+      type: 'Warning',
+      reason: 'CleanupFailed',
+      message: `Savepoint ${path} was not disposed of: ${reference.kind} ${JSON.stringify(reference.name)} no longer exists to dispose of it through Flink`,
+    });
     return done();
   }
   if (!runningJob(job)) {
-    const why = job.target.state === 'unknown' ? job.target.reason : (targetProblem(reference, job.target) ?? 'its job is not running');
-    plan.events.push({ type: 'Warning', reason: 'CleanupFailed', message: `Savepoint ${path} is disposed of once ${reference.kind} ${JSON.stringify(reference.name)} runs again: ${why}` });
+    const why =
+      job.target.state === 'unknown'
+        ? job.target.reason
+        : (targetProblem(reference, job.target) ?? 'its job is not running');
+    plan.events.push({
+      type: 'Warning',
+      reason: 'CleanupFailed',
+      message: `Savepoint ${path} is disposed of once ${reference.kind} ${JSON.stringify(reference.name)} runs again: ${why}`,
+    });
     return { ...plan, requeueAfterMs: WAIT_FOR_JOB_MS * 6 };
   }
   return { ...plan, actions: [{ kind: 'dispose', reference, path }, { kind: 'remove-finalizer' }] };
@@ -262,7 +359,12 @@ export interface SnapshotOwner {
  */
 export function newSnapshotResource(owner: SnapshotOwner, request: SnapshotRequest, now: number): Json {
   const triggerType = request.triggerType;
-  const savepoint = { ...(request.path ? { path: request.path } : {}), formatType: 'CANONICAL', disposeOnDelete: request.disposeOnDelete, alreadyExists: triggerType === 'UPGRADE' };
+  const savepoint = {
+    ...(request.path ? { path: request.path } : {}),
+    formatType: 'CANONICAL',
+    disposeOnDelete: request.disposeOnDelete,
+    alreadyExists: triggerType === 'UPGRADE',
+  };
   return {
     apiVersion: API_VERSION,
     kind: 'FlinkStateSnapshot',
@@ -270,7 +372,16 @@ export function newSnapshotResource(owner: SnapshotOwner, request: SnapshotReque
       name: `${owner.name}-${request.snapshot}-${triggerType.toLowerCase()}-${now}`,
       namespace: owner.namespace,
       labels: { [SNAPSHOT_LABELS.triggerType]: triggerType },
-      ownerReferences: [{ apiVersion: API_VERSION, kind: owner.kind, name: owner.name, uid: owner.uid, controller: false, blockOwnerDeletion: false }],
+      ownerReferences: [
+        {
+          apiVersion: API_VERSION,
+          kind: owner.kind,
+          name: owner.name,
+          uid: owner.uid,
+          controller: false,
+          blockOwnerDeletion: false,
+        },
+      ],
     },
     spec: {
       jobReference: { kind: owner.kind, name: owner.name },

@@ -1,5 +1,10 @@
 // CustomResourceDefinitions of our three kinds, built from the one schema.
-import { flinkDeploymentSchema, flinkSessionJobSchema, flinkStateSnapshotSchema, kubernetesDefinitions } from './flink-resources.js';
+import {
+  flinkDeploymentSchema,
+  flinkSessionJobSchema,
+  flinkStateSnapshotSchema,
+  kubernetesDefinitions,
+} from './flink-resources.js';
 import { structural, type JSONSchemaProps } from './json-schema.js';
 
 export const GROUP = 'flink.apache.org';
@@ -45,7 +50,12 @@ const age = column('Age', '.metadata.creationTimestamp', 'date');
 
 const printerColumns = (kind: KindInfo) => {
   if (kind === FLINK_STATE_SNAPSHOT) {
-    return [column('Path', '.status.path'), column('Result Timestamp', '.status.resultTimestamp'), column('Snapshot State', '.status.state'), age];
+    return [
+      column('Path', '.status.path'),
+      column('Result Timestamp', '.status.resultTimestamp'),
+      column('Snapshot State', '.status.state'),
+      age,
+    ];
   }
   return [
     column('Job Status', '.status.jobStatus.state'),
@@ -65,7 +75,13 @@ export function customResourceDefinition(kind: KindInfo): Record<string, unknown
     },
     spec: {
       group: GROUP,
-      names: { kind: kind.kind, plural: kind.plural, singular: kind.singular, shortNames: kind.shortNames, categories: ['flink'] },
+      names: {
+        kind: kind.kind,
+        plural: kind.plural,
+        singular: kind.singular,
+        shortNames: kind.shortNames,
+        categories: ['flink'],
+      },
       scope: 'Namespaced',
       versions: [
         {

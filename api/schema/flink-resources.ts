@@ -8,21 +8,56 @@ export { kubernetesDefinitions };
 const k8s = (name: string): JSONSchemaProps => ({ $ref: `#/$defs/${name}` });
 
 export const FLINK_VERSIONS = [
-  'v1_13', 'v1_14', 'v1_15', 'v1_16', 'v1_17', 'v1_18', 'v1_19', 'v1_20', 'v2_0', 'v2_1', 'v2_2', 'v2_3', 'v2_4',
+  'v1_13',
+  'v1_14',
+  'v1_15',
+  'v1_16',
+  'v1_17',
+  'v1_18',
+  'v1_19',
+  'v1_20',
+  'v2_0',
+  'v2_1',
+  'v2_2',
+  'v2_3',
+  'v2_4',
 ] as const;
 export const JOB_STATES = ['running', 'suspended'] as const;
 export const UPGRADE_MODES = ['last-state', 'savepoint', 'stateless'] as const;
 export const DEPLOYMENT_MODES = ['native', 'standalone'] as const;
 export const FLINK_JOB_STATUSES = [
-  'CANCELED', 'CANCELLING', 'CREATED', 'FAILED', 'FAILING', 'FINISHED', 'INITIALIZING', 'RECONCILING', 'RESTARTING',
-  'RUNNING', 'SUSPENDED',
+  'CANCELED',
+  'CANCELLING',
+  'CREATED',
+  'FAILED',
+  'FAILING',
+  'FINISHED',
+  'INITIALIZING',
+  'RECONCILING',
+  'RESTARTING',
+  'RUNNING',
+  'SUSPENDED',
 ] as const;
 export const LIFECYCLE_STATES = [
-  'CREATED', 'DELETED', 'DELETING', 'DEPLOYED', 'FAILED', 'ROLLED_BACK', 'ROLLING_BACK', 'STABLE', 'SUSPENDED',
+  'CREATED',
+  'DELETED',
+  'DELETING',
+  'DEPLOYED',
+  'FAILED',
+  'ROLLED_BACK',
+  'ROLLING_BACK',
+  'STABLE',
+  'SUSPENDED',
   'UPGRADING',
 ] as const;
 export const RECONCILIATION_STATES = ['DEPLOYED', 'ROLLED_BACK', 'ROLLING_BACK', 'UPGRADING'] as const;
-export const JOB_MANAGER_DEPLOYMENT_STATUSES = ['DEPLOYED_NOT_READY', 'DEPLOYING', 'ERROR', 'MISSING', 'READY'] as const;
+export const JOB_MANAGER_DEPLOYMENT_STATUSES = [
+  'DEPLOYED_NOT_READY',
+  'DEPLOYING',
+  'ERROR',
+  'MISSING',
+  'READY',
+] as const;
 const SNAPSHOT_TRIGGER_TYPES = ['MANUAL', 'PERIODIC', 'UNKNOWN', 'UPGRADE'] as const;
 
 const podTemplate = (description: string): JSONSchemaProps => ({
@@ -99,7 +134,10 @@ const ingressSpec = obj(
     className: str('Ingress class name.'),
     annotations: mapOf(str(), 'Annotations of the Ingress.'),
     labels: mapOf(str(), 'Labels of the Ingress.'),
-    tls: arrayOf({ ...k8s('io.k8s.api.networking.v1.IngressTLS'), tsType: 'IngressTLS' }, 'TLS settings of the Ingress.'),
+    tls: arrayOf(
+      { ...k8s('io.k8s.api.networking.v1.IngressTLS'), tsType: 'IngressTLS' },
+      'TLS settings of the Ingress.',
+    ),
   },
   { title: 'IngressSpec', description: 'An Ingress for the Flink UI.' },
 );
@@ -219,7 +257,10 @@ export const flinkDeploymentSchema: JSONSchemaProps = obj(
       { title: 'FlinkDeploymentStatus', description: 'What the operator observed and did.' },
     ),
   },
-  { title: 'FlinkDeployment', description: 'A Flink cluster: an application cluster with its job, or a session cluster.' },
+  {
+    title: 'FlinkDeployment',
+    description: 'A Flink cluster: an application cluster with its job, or a session cluster.',
+  },
 );
 
 export const flinkSessionJobSchema: JSONSchemaProps = obj(
@@ -242,7 +283,9 @@ export const flinkSessionJobSchema: JSONSchemaProps = obj(
         jar: obj(
           {
             uri: str('The jarURI it was fetched from.'),
-            version: str('The version its server named: an object store\'s ETag or generation, else the ETag or Last-Modified of https.'),
+            version: str(
+              "The version its server named: an object store's ETag or generation, else the ETag or Last-Modified of https.",
+            ),
             bytes: int('Its size.'),
           },
           { title: 'SubmittedJar', description: 'The jar the job was last submitted from (not an upstream field).' },
@@ -267,27 +310,46 @@ export const flinkStateSnapshotSchema: JSONSchemaProps = obj(
         jobReference: obj(
           {
             kind: strEnum(JOB_REFERENCE_KINDS, 'Kind of the job resource: `FlinkDeployment` or `FlinkSessionJob`.'),
-            name: str('Name of the job resource, in the snapshot\'s namespace.'),
+            name: str("Name of the job resource, in the snapshot's namespace."),
           },
-          { title: 'JobReference', description: 'The job whose state is snapshotted. Required unless the savepoint already exists.' },
+          {
+            title: 'JobReference',
+            description: 'The job whose state is snapshotted. Required unless the savepoint already exists.',
+          },
         ),
         savepoint: obj(
           {
-            path: str('Where the savepoint goes (default: the job\'s `execution.checkpointing.savepoint-dir`), or is, with `alreadyExists`.'),
+            path: str(
+              "Where the savepoint goes (default: the job's `execution.checkpointing.savepoint-dir`), or is, with `alreadyExists`.",
+            ),
             formatType: strEnum(SAVEPOINT_FORMATS, 'Savepoint format: `CANONICAL` (default) or `NATIVE`.'),
-            disposeOnDelete: bool('Dispose of the savepoint through Flink when this resource is deleted. Defaults to true.'),
+            disposeOnDelete: bool(
+              'Dispose of the savepoint through Flink when this resource is deleted. Defaults to true.',
+            ),
             alreadyExists: bool('The savepoint exists at `path`: record it, take none. Defaults to false.'),
           },
-          { title: 'SavepointSpec', description: 'Take (or record) a savepoint. Exactly one of `savepoint` and `checkpoint`.' },
+          {
+            title: 'SavepointSpec',
+            description: 'Take (or record) a savepoint. Exactly one of `savepoint` and `checkpoint`.',
+          },
         ),
-        checkpoint: obj({}, { title: 'CheckpointSpec', description: 'Take a full checkpoint. Exactly one of `savepoint` and `checkpoint`.' }),
+        checkpoint: obj(
+          {},
+          {
+            title: 'CheckpointSpec',
+            description: 'Take a full checkpoint. Exactly one of `savepoint` and `checkpoint`.',
+          },
+        ),
         backoffLimit: int('Retries after a failed attempt; -1 (default) retries forever, 0 never.'),
       },
       { title: 'FlinkStateSnapshotSpec', description: 'A savepoint or checkpoint of a running job.' },
     ),
     status: obj(
       {
-        state: strEnum(SNAPSHOT_STATES, 'TRIGGER_PENDING, IN_PROGRESS, COMPLETED, FAILED or ABANDONED (the job stopped running).'),
+        state: strEnum(
+          SNAPSHOT_STATES,
+          'TRIGGER_PENDING, IN_PROGRESS, COMPLETED, FAILED or ABANDONED (the job stopped running).',
+        ),
         triggerId: str('Id of the trigger in Flink.'),
         triggerTimestamp: str('When the snapshot was triggered (RFC 3339).'),
         resultTimestamp: str('When it completed, failed or was abandoned (RFC 3339).'),
@@ -298,5 +360,8 @@ export const flinkStateSnapshotSchema: JSONSchemaProps = obj(
       { title: 'FlinkStateSnapshotStatus', description: 'What the operator observed and did.' },
     ),
   },
-  { title: 'FlinkStateSnapshot', description: 'A savepoint or checkpoint of a FlinkDeployment\'s or FlinkSessionJob\'s job.' },
+  {
+    title: 'FlinkStateSnapshot',
+    description: "A savepoint or checkpoint of a FlinkDeployment's or FlinkSessionJob's job.",
+  },
 );

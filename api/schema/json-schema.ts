@@ -57,7 +57,8 @@ export function structural(schema: JSONSchemaProps, definitions?: Record<string,
   }
   const out: JSONSchemaProps = $ref ? { $ref, ...rest } : { ...rest };
   const walk = (s: JSONSchemaProps) => structural(s, definitions);
-  if (schema.properties) out.properties = Object.fromEntries(Object.entries(schema.properties).map(([k, v]) => [k, walk(v)]));
+  if (schema.properties)
+    out.properties = Object.fromEntries(Object.entries(schema.properties).map(([k, v]) => [k, walk(v)]));
   if (schema.items) out.items = walk(schema.items);
   if (typeof schema.additionalProperties === 'object') out.additionalProperties = walk(schema.additionalProperties);
   if (schema.anyOf) out.anyOf = schema.anyOf.map(walk);

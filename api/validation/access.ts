@@ -9,4 +9,5 @@ export const asString = (value: unknown): string | undefined => (typeof value ==
 export const asInteger = (value: unknown): number | undefined =>
   typeof value === 'number' && Number.isInteger(value) ? value : undefined;
 
-export const has = (obj: Json | undefined, key: string): boolean => obj !== undefined && obj[key] !== undefined && obj[key] !== null;
+export const has = (obj: Json | undefined, key: string): boolean =>
+  obj !== undefined && obj[key] !== undefined && obj[key] !== null;

@@ -11,7 +11,11 @@ import { validateComponent } from './resources.js';
 
 /** Flink's cluster-id limit makes 45 characters the longest name. */
 export const RESOURCE_NAME = /^[a-z]([-a-z\d]{0,43}[a-z\d])?$/;
-export const FORBIDDEN_CONFIG_KEYS = ['kubernetes.namespace', 'kubernetes.cluster-id', 'high-availability.cluster-id'] as const;
+export const FORBIDDEN_CONFIG_KEYS = [
+  'kubernetes.namespace',
+  'kubernetes.cluster-id',
+  'high-availability.cluster-id',
+] as const;
 export const ALLOWED_LOG_CONFIG_KEYS = ['log4j-console.properties', 'logback-console.xml'] as const;
 const OLDEST_SUPPORTED_VERSION = 'v1_15';
 
@@ -46,9 +50,15 @@ export function validateFlinkDeployment(resource: Json, config: FlatConfig): Fie
 
 function validateRequired(spec: Json): FieldError[] {
   const errors: FieldError[] = [];
-  if (isBlank(asString(spec.image))) errors.push(fieldError('spec.image', 'is required (the Flink image to run, e.g. flink:2.2)'));
+  if (isBlank(asString(spec.image)))
+    errors.push(fieldError('spec.image', 'is required (the Flink image to run, e.g. flink:2.2)'));
   if (isBlank(asString(spec.serviceAccount))) {
-    errors.push(fieldError('spec.serviceAccount', 'is required (the service account of the Flink pods; the Helm chart creates "flink")'));
+    errors.push(
+      fieldError(
+        'spec.serviceAccount',
+        'is required (the service account of the Flink pods; the Helm chart creates "flink")',
+      ),
+    );
   }
   return errors;
 }
@@ -56,17 +66,34 @@ function validateRequired(spec: Json): FieldError[] {
 function validateFlinkVersion(spec: Json, last: Json | undefined): FieldError[] {
   const version = asString(spec.flinkVersion);
   if (version === undefined) {
-    return [fieldError('spec.flinkVersion', `is required (the Flink version of the image: one of ${supportedVersions().join(', ')})`)];
+    return [
+      fieldError(
+        'spec.flinkVersion',
+        `is required (the Flink version of the image: one of ${supportedVersions().join(', ')})`,
+      ),
+    ];
   }
-  if ((FLINK_VERSIONS as readonly string[]).includes(version) && compareFlinkVersions(version, OLDEST_SUPPORTED_VERSION) < 0) {
-    return [fieldError('spec.flinkVersion', `${version} is no longer supported; use one of ${supportedVersions().join(', ')}`)];
+  if (
+    (FLINK_VERSIONS as readonly string[]).includes(version) &&
+    compareFlinkVersions(version, OLDEST_SUPPORTED_VERSION) < 0
+  ) {
+    return [
+      fieldError(
+        'spec.flinkVersion',
+        `${version} is no longer supported; use one of ${supportedVersions().join(', ')}`,
+      ),
+    ];
   }
   const job = asObject(spec.job);
   const lastJob = asObject(last?.job);
   if (
-    job && lastJob && (asString(job.upgradeMode) ?? 'stateless') !== 'stateless' &&
-    lastJob.state === 'suspended' && lastJob.upgradeMode === 'last-state' &&
-    last?.flinkVersion !== undefined && last.flinkVersion !== version
+    job &&
+    lastJob &&
+    (asString(job.upgradeMode) ?? 'stateless') !== 'stateless' &&
+    lastJob.state === 'suspended' &&
+    lastJob.upgradeMode === 'last-state' &&
+    last?.flinkVersion !== undefined &&
+    last.flinkVersion !== version
   ) {
     return [
       fieldError(
@@ -82,7 +109,7 @@ const supportedVersions = () => FLINK_VERSIONS.filter((v) => compareFlinkVersion
 
 function validateConfig(config: FlatConfig): FieldError[] {
   const errors = FORBIDDEN_CONFIG_KEYS.filter((key) => config[key] !== undefined).map((key) =>
-    fieldError(configPath(key), 'must not be set: the operator derives it from the resource\'s name and namespace'),
+    fieldError(configPath(key), "must not be set: the operator derives it from the resource's name and namespace"),
   );
   if (option(config, OPTIONS.rollbackEnabled) && !isHighAvailabilityEnabled(config)) {
     errors.push(
@@ -106,10 +133,23 @@ function validateConfig(config: FlatConfig): FieldError[] {
 function validateIngress(ingress: Json | undefined): FieldError[] {
   if (!ingress) return [];
   const template = asString(ingress.template);
-  if (isBlank(template)) return [fieldError('spec.ingress.template', 'is required when spec.ingress is set, e.g. "{{name}}.{{namespace}}.example.com"')];
+  if (isBlank(template))
+    return [
+      fieldError(
+        'spec.ingress.template',
+        'is required when spec.ingress is set, e.g. "{{name}}.{{namespace}}.example.com"',
+      ),
+    ];
   const url = template!.replace(/\{\{name\}\}/gi, 'name').replace(/\{\{namespace\}\}/gi, 'namespace');
   const problem = javaUrlProblem(url);
-  return problem ? [fieldError('spec.ingress.template', `${shown(template)} does not give a valid URL once {{name}} and {{namespace}} are filled in (${problem})`)] : [];
+  return problem
+    ? [
+        fieldError(
+          'spec.ingress.template',
+          `${shown(template)} does not give a valid URL once {{name}} and {{namespace}} are filled in (${problem})`,
+        ),
+      ]
+    : [];
 }
 
 function validateLogConfiguration(logConfiguration: Json | undefined): FieldError[] {
@@ -124,13 +164,30 @@ function validateDeploymentSpecChange(spec: Json, last: Json): FieldError[] {
   const errors: FieldError[] = [];
   const job = asObject(spec.job);
   const lastJob = asObject(last.job);
-  if (job && !lastJob) errors.push(fieldError('spec.job', 'cannot be added: a session cluster cannot become an application cluster; create a new FlinkDeployment'));
-  if (!job && lastJob) errors.push(fieldError('spec.job', 'cannot be removed: an application cluster cannot become a session cluster; create a new FlinkDeployment'));
+  if (job && !lastJob)
+    errors.push(
+      fieldError(
+        'spec.job',
+        'cannot be added: a session cluster cannot become an application cluster; create a new FlinkDeployment',
+      ),
+    );
+  if (!job && lastJob)
+    errors.push(
+      fieldError(
+        'spec.job',
+        'cannot be removed: an application cluster cannot become a session cluster; create a new FlinkDeployment',
+      ),
+    );
   const mode = asString(spec.mode) ?? 'native';
   const lastMode = asString(last.mode) ?? 'native';
   if (mode !== lastMode) {
     const named = (m: string) => ((DEPLOYMENT_MODES as readonly string[]).includes(m) ? m : shown(m));
-    errors.push(fieldError('spec.mode', `cannot change from ${named(lastMode)} to ${named(mode)} after deployment; create a new FlinkDeployment`));
+    errors.push(
+      fieldError(
+        'spec.mode',
+        `cannot change from ${named(lastMode)} to ${named(mode)} after deployment; create a new FlinkDeployment`,
+      ),
+    );
   }
   if (job && lastJob) errors.push(...validateSavepointRedeploy(job, lastJob));
   return errors;
@@ -138,8 +195,17 @@ function validateDeploymentSpecChange(spec: Json, last: Json): FieldError[] {
 
 export function validateSavepointRedeploy(job: Json, lastJob: Json): FieldError[] {
   const nonce = asInteger(job.savepointRedeployNonce);
-  if (nonce !== undefined && nonce !== asInteger(lastJob.savepointRedeployNonce) && isBlank(asString(job.initialSavepointPath))) {
-    return [fieldError('spec.job.initialSavepointPath', 'is required to redeploy from a savepoint (spec.job.savepointRedeployNonce changed)')];
+  if (
+    nonce !== undefined &&
+    nonce !== asInteger(lastJob.savepointRedeployNonce) &&
+    isBlank(asString(job.initialSavepointPath))
+  ) {
+    return [
+      fieldError(
+        'spec.job.initialSavepointPath',
+        'is required to redeploy from a savepoint (spec.job.savepointRedeployNonce changed)',
+      ),
+    ];
   }
   return [];
 }

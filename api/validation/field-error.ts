@@ -26,6 +26,9 @@ export function shown(value: unknown): string {
     const keys = Object.keys(value).length;
     return `an object with ${keys} ${keys === 1 ? 'key' : 'keys'}`;
   }
-  const text = typeof value === 'string' && value.length > MAX_SHOWN_CHARS ? JSON.stringify(value.slice(0, MAX_SHOWN_CHARS)) : (JSON.stringify(value) ?? String(value));
+  const text =
+    typeof value === 'string' && value.length > MAX_SHOWN_CHARS
+      ? JSON.stringify(value.slice(0, MAX_SHOWN_CHARS))
+      : (JSON.stringify(value) ?? String(value));
   return text.length > MAX_SHOWN_CHARS + 2 ? `${text.slice(0, MAX_SHOWN_CHARS)}…` : text;
 }

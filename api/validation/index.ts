@@ -42,12 +42,27 @@ export function validateResource(kind: KindInfo, resource: unknown, ctx: Validat
   const wrongType = new Set(structural.map((s) => s.field));
   const errors = [...structural, ...semantic.errors.filter((e) => !ancestorsOf(e.field).some((f) => wrongType.has(f)))];
   const omitted = Math.max(0, errors.length - MAX_LISTED_ERRORS);
-  return { errors: errors.slice(0, MAX_LISTED_ERRORS), warnings: semantic.warnings, ...(omitted > 0 ? { omitted } : {}) };
+  return {
+    errors: errors.slice(0, MAX_LISTED_ERRORS),
+    warnings: semantic.warnings,
+    ...(omitted > 0 ? { omitted } : {}),
+  };
 }
 
 function semanticVerdict(kind: KindInfo, obj: Json, ctx: ValidationContext): Verdict {
-  if (kind === FLINK_DEPLOYMENT) return { errors: validateFlinkDeployment(obj, deploymentConfig(ctx.operatorConfig, obj)), warnings: serviceAccountWarnings(ctx.serviceAccount) };
-  if (kind === FLINK_SESSION_JOB) return validateFlinkSessionJob(obj, sessionJobConfig(ctx.operatorConfig, obj, sessionTarget(ctx)), sessionTarget(ctx), ctx.jarHost, ctx.operatorConfig);
+  if (kind === FLINK_DEPLOYMENT)
+    return {
+      errors: validateFlinkDeployment(obj, deploymentConfig(ctx.operatorConfig, obj)),
+      warnings: serviceAccountWarnings(ctx.serviceAccount),
+    };
+  if (kind === FLINK_SESSION_JOB)
+    return validateFlinkSessionJob(
+      obj,
+      sessionJobConfig(ctx.operatorConfig, obj, sessionTarget(ctx)),
+      sessionTarget(ctx),
+      ctx.jarHost,
+      ctx.operatorConfig,
+    );
   return validateFlinkStateSnapshot(obj, ctx.jobTarget ?? { state: 'unknown', reason: 'no Kubernetes API access' });
 }
 
@@ -67,7 +82,11 @@ function ancestorsOf(field: string): string[] {
 /** The effective configuration of a FlinkDeployment: operator defaults for its namespace and version, then its own. */
 export function deploymentConfig(operatorConfig: FlatConfig, deployment: Json): Record<string, string> {
   const spec = asObject(deployment.spec);
-  const defaults = defaultConfigFor(operatorConfig, asString(asObject(deployment.metadata)?.namespace), asString(spec?.flinkVersion));
+  const defaults = defaultConfigFor(
+    operatorConfig,
+    asString(asObject(deployment.metadata)?.namespace),
+    asString(spec?.flinkVersion),
+  );
   const own = asObject(spec?.flinkConfiguration);
   return own ? effectiveConfig(defaults, own as JsonValue) : { ...defaults };
 }
@@ -82,10 +101,13 @@ export interface ServiceAccountFact {
 /** A missing account is a warning, not an error: it may be created next (`kubectl apply -f dir/` orders files by name). */
 function serviceAccountWarnings(fact: ServiceAccountFact | undefined): string[] {
   if (fact?.state !== 'missing') return [];
-  return [`spec.serviceAccount: ServiceAccount ${shown(fact.name)} does not exist in namespace ${shown(fact.namespace)}; the JobManager pod cannot be created until it does`];
+  return [
+    `spec.serviceAccount: ServiceAccount ${shown(fact.name)} does not exist in namespace ${shown(fact.namespace)}; the JobManager pod cannot be created until it does`,
+  ];
 }
 
-const sessionTarget = (ctx: ValidationContext): SessionTarget => ctx.sessionTarget ?? { state: 'unknown', reason: 'no Kubernetes API access' };
+const sessionTarget = (ctx: ValidationContext): SessionTarget =>
+  ctx.sessionTarget ?? { state: 'unknown', reason: 'no Kubernetes API access' };
 
 export type { FieldError } from './field-error.js';
 export { formatFieldError } from './field-error.js';

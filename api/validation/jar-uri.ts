@@ -33,44 +33,77 @@ export interface JarUriVerdict {
   warnings: string[];
 }
 
-export function validateJarUri(jarURI: string, config: FlatConfig, resolution: HostResolution | undefined): JarUriVerdict {
+export function validateJarUri(
+  jarURI: string,
+  config: FlatConfig,
+  resolution: HostResolution | undefined,
+): JarUriVerdict {
   const field = 'spec.job.jarURI';
   const uri = parseJavaUri(jarURI);
-  if (!uri.ok) return { errors: [fieldError(field, `${shown(jarURI)} is not a valid URI: ${uri.reason}`)], warnings: [] };
-  if (uri.scheme === undefined) return { errors: [fieldError(field, `${shown(jarURI)} must include a scheme, e.g. https://`)], warnings: [] };
+  if (!uri.ok)
+    return { errors: [fieldError(field, `${shown(jarURI)} is not a valid URI: ${uri.reason}`)], warnings: [] };
+  if (uri.scheme === undefined)
+    return { errors: [fieldError(field, `${shown(jarURI)} must include a scheme, e.g. https://`)], warnings: [] };
   const scheme = uri.scheme.toLowerCase();
   const allowed = allowedSchemes(config);
   if (!allowed.includes(scheme)) {
     return {
-      errors: [fieldError(field, `scheme ${shown(scheme)} is not allowed (allowed: ${allowed.join(', ')}); extend ${configPath(OPTIONS.allowedSchemes.key)} in the operator configuration to allow it`)],
+      errors: [
+        fieldError(
+          field,
+          `scheme ${shown(scheme)} is not allowed (allowed: ${allowed.join(', ')}); extend ${configPath(OPTIONS.allowedSchemes.key)} in the operator configuration to allow it`,
+        ),
+      ],
       warnings: [],
     };
   }
   if (isObjectStoreScheme(scheme)) {
     const location = parseObjectUri(jarURI);
-    return { errors: 'error' in location ? [fieldError(field, `${shown(jarURI)} ${location.error}`)] : [], warnings: [] };
+    return {
+      errors: 'error' in location ? [fieldError(field, `${shown(jarURI)} ${location.error}`)] : [],
+      warnings: [],
+    };
   }
   if (!['http', 'https'].includes(scheme) || !restrictedHostsDisallowed(config)) {
     return { errors: [], warnings: [] };
   }
   // java.net.URI, which upstream uses, reports no host for `https:///x.jar` or a registry-based authority.
-  if (!uri.host) return { errors: [fieldError(field, `${shown(jarURI)} must include a host for http and https`)], warnings: [] };
+  if (!uri.host)
+    return { errors: [fieldError(field, `${shown(jarURI)} must include a host for http and https`)], warnings: [] };
   const host = bare(uri.host);
   // An address literal is its own resolution; a resolution of some other host says nothing about this one.
   const resolved = resolution?.host === host ? resolution : undefined;
   if (!isIP(host) && resolved?.unchecked) {
-    return { errors: [fieldError(field, `host ${shown(host)} could not be checked against the restricted addresses (${resolved.unchecked}); try again`)], warnings: [] };
+    return {
+      errors: [
+        fieldError(
+          field,
+          `host ${shown(host)} could not be checked against the restricted addresses (${resolved.unchecked}); try again`,
+        ),
+      ],
+      warnings: [],
+    };
   }
   const addresses = isIP(host) ? [host] : resolved?.addresses;
   if (addresses === undefined) {
     return {
       errors: [],
-      warnings: [`spec.job.jarURI: host ${shown(host)} does not resolve from the webhook; the operator checks it again before fetching the jar`],
+      warnings: [
+        `spec.job.jarURI: host ${shown(host)} does not resolve from the webhook; the operator checks it again before fetching the jar`,
+      ],
     };
   }
   const restricted = addresses.filter(isRestrictedAddress);
   if (restricted.length > 0) {
-    return { errors: [fieldError(field, `host ${shown(host)} resolves to a restricted address (${restricted.join(', ')}): loopback, link-local, private, wildcard and multicast addresses are not allowed`)], warnings: [] };
+    return {
+      errors: [
+        fieldError(
+          field,
+          `host ${shown(host)} resolves to a restricted address (${restricted.join(', ')}): loopback, link-local, private, wildcard and multicast addresses are not allowed`,
+        ),
+      ],
+      warnings: [],
+    };
   }
   return { errors: [], warnings: [] };
 }
@@ -82,7 +115,10 @@ function restrictedHostsDisallowed(config: FlatConfig): boolean {
 
 export function allowedSchemes(config: FlatConfig): string[] {
   const raw = option(config, OPTIONS.allowedSchemes);
-  const list = (raw ?? 'https').split(/[;,]/).map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const list = (raw ?? 'https')
+    .split(/[;,]/)
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
   return list.length > 0 ? list : ['https'];
 }
 

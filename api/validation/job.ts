@@ -20,7 +20,12 @@ export function validateJobConfiguration(job: Json, config: FlatConfig): FieldEr
   // An upgrade mode that is none of the three is a schema error of its own, and no reason to ask for directories.
   const stateful = upgradeMode === 'savepoint' || upgradeMode === 'last-state';
   if (stateful && directoryOption(config, CHECKPOINT_DIR_KEYS) === undefined) {
-    errors.push(fieldError(configPath(CHECKPOINT_DIR_KEYS[0]), `a checkpoint directory is required for upgradeMode ${upgradeMode} (spec.job.upgradeMode)${hidden(config, CHECKPOINT_DIR_KEYS)}`));
+    errors.push(
+      fieldError(
+        configPath(CHECKPOINT_DIR_KEYS[0]),
+        `a checkpoint directory is required for upgradeMode ${upgradeMode} (spec.job.upgradeMode)${hidden(config, CHECKPOINT_DIR_KEYS)}`,
+      ),
+    );
   }
   if (directoryOption(config, SAVEPOINT_DIR_KEYS) === undefined) {
     const needsSavepointDir =
@@ -34,13 +39,24 @@ export function validateJobConfiguration(job: Json, config: FlatConfig): FieldEr
               ? `savepoint upgrades past the maximum checkpoint age (${MAX_CHECKPOINT_AGE_KEY})`
               : undefined;
     if (needsSavepointDir) {
-      errors.push(fieldError(configPath(SAVEPOINT_DIR_KEYS[0]), `a savepoint directory is required for ${needsSavepointDir}${hidden(config, SAVEPOINT_DIR_KEYS)}`));
+      errors.push(
+        fieldError(
+          configPath(SAVEPOINT_DIR_KEYS[0]),
+          `a savepoint directory is required for ${needsSavepointDir}${hidden(config, SAVEPOINT_DIR_KEYS)}`,
+        ),
+      );
     }
   }
   for (const opt of [OPTIONS.periodicSavepointInterval, OPTIONS.periodicCheckpointInterval]) {
     const raw = rawOption(config, opt);
     const problem = raw === undefined || raw.trim() === '' ? undefined : periodProblem(raw);
-    if (problem) errors.push(fieldError(configPath(opt.key), `${shown(raw)} is neither a duration (e.g. 6 h) nor a Quartz cron expression: ${problem}`));
+    if (problem)
+      errors.push(
+        fieldError(
+          configPath(opt.key),
+          `${shown(raw)} is neither a duration (e.g. 6 h) nor a Quartz cron expression: ${problem}`,
+        ),
+      );
   }
   return errors;
 }
@@ -57,7 +73,9 @@ export function validateParallelism(job: Json, taskManager: Json | undefined): F
 /** Why a directory set under an older name does not count: the newer key is present but blank, and Flink stops there. */
 function hidden(config: FlatConfig, keys: readonly [string, ...string[]]): string {
   const older = keys.slice(1).find((key) => !isBlank(config[key]));
-  return config[keys[0]] !== undefined && older ? `; it is blank, which hides ${older} (Flink reads the first of these keys that is present)` : '';
+  return config[keys[0]] !== undefined && older
+    ? `; it is blank, which hides ${older} (Flink reads the first of these keys that is present)`
+    : '';
 }
 
 export const jobOf = (spec: Json): Json | undefined => asObject(spec.job);

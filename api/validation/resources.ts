@@ -67,9 +67,18 @@ function validateLegacyResource(resource: Json | undefined, path: string, compon
   const memory = asString(resource.memory);
   if (!isBlank(memory)) {
     const bytes = parseMemory(memory!);
-    if (bytes === undefined) errors.push(fieldError(`${path}.memory`, `${LABEL[component]} memory ${shown(memory)} is not a memory size (e.g. 2048m, 2g, 2Gi)`));
+    if (bytes === undefined)
+      errors.push(
+        fieldError(
+          `${path}.memory`,
+          `${LABEL[component]} memory ${shown(memory)} is not a memory size (e.g. 2048m, 2g, 2Gi)`,
+        ),
+      );
     // Flink's MemorySize holds 0 to Long.MAX_VALUE bytes.
-    else if (bytes < 0 || bytes >= 2 ** 63) errors.push(fieldError(`${path}.memory`, `${LABEL[component]} memory ${shown(memory)} must be between 0 and 2^63-1 bytes`));
+    else if (bytes < 0 || bytes >= 2 ** 63)
+      errors.push(
+        fieldError(`${path}.memory`, `${LABEL[component]} memory ${shown(memory)} must be between 0 and 2^63-1 bytes`),
+      );
   }
   // Any value given is parsed, as upstream does: an empty string is not a quantity.
   const storage = asString(resource.ephemeralStorage);
@@ -90,11 +99,14 @@ function validateResourceRequirements(resources: Json | undefined, path: string)
       const field = () => keyPath(`${path}.${kind}`, name); // rendered only for a problem
       const amount = name === 'memory' ? parseMemory(raw) : parseQuantity(raw);
       if (amount === undefined) {
-        errors.push(fieldError(field(), `${shown(raw)} is not a ${name === 'memory' ? 'memory size' : 'Kubernetes quantity'}`));
+        errors.push(
+          fieldError(field(), `${shown(raw)} is not a ${name === 'memory' ? 'memory size' : 'Kubernetes quantity'}`),
+        );
         continue;
       }
       parsed[kind][name] = amount;
-      if ((name === 'memory' || name === 'cpu') && amount <= 0) errors.push(fieldError(field(), `must be positive (got ${shown(raw)})`));
+      if ((name === 'memory' || name === 'cpu') && amount <= 0)
+        errors.push(fieldError(field(), `must be positive (got ${shown(raw)})`));
       else if (amount < 0) errors.push(fieldError(field(), `must not be negative (got ${shown(raw)})`));
     }
   }
@@ -103,7 +115,12 @@ function validateResourceRequirements(resources: Json | undefined, path: string)
     const limit = parsed.limits[name];
     if (request !== undefined && limit !== undefined && request > limit) {
       const raw = (kind: string) => shown(asObject(resources[kind])?.[name]);
-      errors.push(fieldError(keyPath(`${path}.requests`, name), `request ${raw('requests')} must not exceed its limit ${raw('limits')}`));
+      errors.push(
+        fieldError(
+          keyPath(`${path}.requests`, name),
+          `request ${raw('requests')} must not exceed its limit ${raw('limits')}`,
+        ),
+      );
     }
   }
   return errors;

@@ -40,7 +40,13 @@ export function validateStructure(kind: KindInfo, resource: unknown): FieldError
   // int-or-string fields fail both branches of anyOf and then anyOf itself; report the anyOf once.
   const errors = (complete.errors ?? []).filter((e) => !(e.schemaPath.includes('/anyOf/') && e.keyword === 'type'));
   const found = dedupe(errors.map(toFieldError));
-  if (large) found.unshift(fieldError('(root)', `holds more than ${NODE_BUDGET} values: only the first ${PRUNED_WIDTH} entries of each list and map were checked for further problems`));
+  if (large)
+    found.unshift(
+      fieldError(
+        '(root)',
+        `holds more than ${NODE_BUDGET} values: only the first ${PRUNED_WIDTH} entries of each list and map were checked for further problems`,
+      ),
+    );
   return found;
 }
 
@@ -80,7 +86,10 @@ function toFieldError(error: ErrorObject): FieldError {
     case 'type':
       return fieldError(field, `must be ${article(String(error.params.type))} (got ${describe(data)})`);
     case 'enum':
-      return fieldError(field, `must be one of ${(error.params.allowedValues as unknown[]).map((v) => shown(v)).join(', ')} (got ${shown(data)})`);
+      return fieldError(
+        field,
+        `must be one of ${(error.params.allowedValues as unknown[]).map((v) => shown(v)).join(', ')} (got ${shown(data)})`,
+      );
     case 'anyOf':
       return fieldError(field, `must be an integer or a string (got ${describe(data)})`);
     default:
@@ -90,13 +99,19 @@ function toFieldError(error: ErrorObject): FieldError {
 
 /** `/spec/flinkConfiguration/a.b` → `spec.flinkConfiguration["a.b"]`; array indices as `[0]`. */
 export function fieldPathOf(instancePath: string): string {
-  const segments = instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
-  return segments.reduce((path, segment) => {
-    if (/^\d+$/.test(segment)) return `${path}[${segment}]`;
-    // A name too long to show is a map key like any other, shortened.
-    if (/^[A-Za-z_$][\w$]*$/.test(segment) && segment.length <= MAX_SHOWN_CHARS) return path ? `${path}.${segment}` : segment;
-    return keyPath(path, segment);
-  }, '') || '(root)';
+  const segments = instancePath
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return (
+    segments.reduce((path, segment) => {
+      if (/^\d+$/.test(segment)) return `${path}[${segment}]`;
+      // A name too long to show is a map key like any other, shortened.
+      if (/^[A-Za-z_$][\w$]*$/.test(segment) && segment.length <= MAX_SHOWN_CHARS)
+        return path ? `${path}.${segment}` : segment;
+      return keyPath(path, segment);
+    }, '') || '(root)'
+  );
 }
 
 function article(type: string): string {

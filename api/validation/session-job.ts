@@ -10,9 +10,7 @@ import { validateJobConfiguration, validateParallelism } from './job.js';
 
 /** What the caller knows of the target session FlinkDeployment. */
 export type SessionTarget =
-  | { state: 'found'; deployment: Json }
-  | { state: 'missing' }
-  | { state: 'unknown'; reason: string };
+  { state: 'found'; deployment: Json } | { state: 'missing' } | { state: 'unknown'; reason: string };
 
 export interface Verdict {
   errors: FieldError[];
@@ -22,7 +20,11 @@ export interface Verdict {
 }
 
 /** Operator defaults for the session's Flink version, then the session's configuration, then the job's. */
-export function sessionJobConfig(operatorConfig: FlatConfig, sessionJob: Json, target: SessionTarget): Record<string, string> {
+export function sessionJobConfig(
+  operatorConfig: FlatConfig,
+  sessionJob: Json,
+  target: SessionTarget,
+): Record<string, string> {
   const namespace = asString(asObject(sessionJob.metadata)?.namespace);
   const session = target.state === 'found' ? asObject(target.deployment.spec) : undefined;
   const defaults = defaultConfigFor(operatorConfig, namespace, asString(session?.flinkVersion));
@@ -36,7 +38,13 @@ export function sessionJobConfig(operatorConfig: FlatConfig, sessionJob: Json, t
  * `config` is the job's effective configuration; the jar-URI rule reads `operatorConfig` alone, as upstream does: a
  * resource must not widen the schemes it may fetch from or switch the restricted-host check off for itself.
  */
-export function validateFlinkSessionJob(resource: Json, config: FlatConfig, target: SessionTarget, jarHost: HostResolution | undefined, operatorConfig: FlatConfig): Verdict {
+export function validateFlinkSessionJob(
+  resource: Json,
+  config: FlatConfig,
+  target: SessionTarget,
+  jarHost: HostResolution | undefined,
+  operatorConfig: FlatConfig,
+): Verdict {
   const spec = asObject(resource.spec) ?? {};
   const job = asObject(spec.job);
   const deploymentName = spec.deploymentName;
@@ -46,7 +54,12 @@ export function validateFlinkSessionJob(resource: Json, config: FlatConfig, targ
 
   const last = lastReconciledSpec(resource.status)?.spec;
   if (last && last.deploymentName !== undefined && deploymentName !== last.deploymentName) {
-    errors.push(fieldError('spec.deploymentName', `cannot change after the job was submitted (was ${shown(last.deploymentName)}); create a new FlinkSessionJob`));
+    errors.push(
+      fieldError(
+        'spec.deploymentName',
+        `cannot change after the job was submitted (was ${shown(last.deploymentName)}); create a new FlinkSessionJob`,
+      ),
+    );
   }
 
   const jarURI = asString(job?.jarURI);
@@ -61,13 +74,22 @@ export function validateFlinkSessionJob(resource: Json, config: FlatConfig, targ
   if (job) errors.push(...validateParallelism(job, undefined));
   if (target.state === 'found') {
     if (asObject(target.deployment.spec)?.job) {
-      errors.push(fieldError('spec.deploymentName', `FlinkDeployment ${shown(deploymentName)} is an application cluster; session jobs need a session cluster (one without spec.job)`));
+      errors.push(
+        fieldError(
+          'spec.deploymentName',
+          `FlinkDeployment ${shown(deploymentName)} is an application cluster; session jobs need a session cluster (one without spec.job)`,
+        ),
+      );
     }
     if (job) errors.push(...validateJobConfiguration(job, config));
   } else if (target.state === 'missing') {
-    warnings.push(`spec.deploymentName: FlinkDeployment ${shown(deploymentName)} does not exist yet; the job starts once it does`);
+    warnings.push(
+      `spec.deploymentName: FlinkDeployment ${shown(deploymentName)} does not exist yet; the job starts once it does`,
+    );
   } else {
-    warnings.push(`spec.deploymentName: the session cluster could not be checked (${target.reason}); the operator checks it before submitting`);
+    warnings.push(
+      `spec.deploymentName: the session cluster could not be checked (${target.reason}); the operator checks it before submitting`,
+    );
   }
   return { errors, warnings };
 }

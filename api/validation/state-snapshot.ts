@@ -5,7 +5,8 @@ import { fieldError, shown, type FieldError } from './field-error.js';
 import type { Verdict } from './session-job.js';
 
 /** What the caller knows of the job resource a snapshot names. */
-export type JobTarget = { state: 'found'; resource: Json } | { state: 'missing' } | { state: 'unknown'; reason: string };
+export type JobTarget =
+  { state: 'found'; resource: Json } | { state: 'missing' } | { state: 'unknown'; reason: string };
 
 export interface JobReference {
   kind: 'FlinkDeployment' | 'FlinkSessionJob';
@@ -32,20 +33,33 @@ export function validateFlinkStateSnapshot(resource: Json, target: JobTarget): V
   const errors: FieldError[] = [];
   const warnings: string[] = [];
   if ((savepoint !== undefined) === (asObject(spec.checkpoint) !== undefined)) {
-    errors.push(fieldError('spec', `exactly one of spec.savepoint and spec.checkpoint must be set (${savepoint ? 'both are' : 'neither is'})`));
+    errors.push(
+      fieldError(
+        'spec',
+        `exactly one of spec.savepoint and spec.checkpoint must be set (${savepoint ? 'both are' : 'neither is'})`,
+      ),
+    );
   }
   const backoffLimit = asInteger(spec.backoffLimit);
-  if (backoffLimit !== undefined && backoffLimit < -1) errors.push(fieldError('spec.backoffLimit', `must be -1 (retry forever) or more, not ${backoffLimit}`));
+  if (backoffLimit !== undefined && backoffLimit < -1)
+    errors.push(fieldError('spec.backoffLimit', `must be -1 (retry forever) or more, not ${backoffLimit}`));
   if (recordsExistingSavepoint(resource)) {
-    if (!asString(savepoint?.path)) errors.push(fieldError('spec.savepoint.path', 'is required when alreadyExists is true (where the savepoint is)'));
+    if (!asString(savepoint?.path))
+      errors.push(fieldError('spec.savepoint.path', 'is required when alreadyExists is true (where the savepoint is)'));
     return { errors, warnings };
   }
   const reference = asObject(spec.jobReference);
   if (!reference) {
-    errors.push(fieldError('spec.jobReference', 'is required (the FlinkDeployment or FlinkSessionJob to snapshot) unless spec.savepoint.alreadyExists is true'));
+    errors.push(
+      fieldError(
+        'spec.jobReference',
+        'is required (the FlinkDeployment or FlinkSessionJob to snapshot) unless spec.savepoint.alreadyExists is true',
+      ),
+    );
     return { errors, warnings };
   }
-  if (reference.kind === undefined) errors.push(fieldError('spec.jobReference.kind', 'is required: FlinkDeployment or FlinkSessionJob'));
+  if (reference.kind === undefined)
+    errors.push(fieldError('spec.jobReference.kind', 'is required: FlinkDeployment or FlinkSessionJob'));
   if (!asString(reference.name)) errors.push(fieldError('spec.jobReference.name', 'is required'));
   // As upstream: the target is checked until the snapshot has been triggered (a job may go away after that).
   const state = asString(asObject(resource.status)?.state);
@@ -54,7 +68,10 @@ export function validateFlinkStateSnapshot(resource: Json, target: JobTarget): V
   if (!jobReference) return { errors, warnings };
   const problem = targetProblem(jobReference, target);
   if (problem) errors.push(fieldError('spec.jobReference.name', problem));
-  if (target.state === 'unknown') warnings.push(`spec.jobReference: ${jobReference.kind} ${shown(jobReference.name)} could not be checked (${target.reason}); the operator checks it before triggering`);
+  if (target.state === 'unknown')
+    warnings.push(
+      `spec.jobReference: ${jobReference.kind} ${shown(jobReference.name)} could not be checked (${target.reason}); the operator checks it before triggering`,
+    );
   return { errors, warnings };
 }
 
@@ -65,6 +82,7 @@ export function targetProblem(reference: JobReference, target: JobTarget): strin
   if (target.state !== 'found') return undefined;
   const job = asObject(asObject(target.resource.spec)?.job);
   if (!job) return `${named} is a session cluster, which has no job of its own: name one of its FlinkSessionJobs`;
-  if (job.state === 'suspended') return `${named} is suspended (spec.job.state: suspended): a snapshot needs a running job`;
+  if (job.state === 'suspended')
+    return `${named} is suspended (spec.job.state: suspended): a snapshot needs a running job`;
   return undefined;
 }

@@ -7,7 +7,14 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { requireTool, runTool } from '../tools.js';
 
-export const KUBE_BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'kwok'] as const;
+export const KUBE_BINARIES = [
+  'etcd',
+  'kube-apiserver',
+  'kube-controller-manager',
+  'kube-scheduler',
+  'kubectl',
+  'kwok',
+] as const;
 export type KubeBinary = (typeof KUBE_BINARIES)[number];
 /** The binaries, plus kwok's default stages (how simulated nodes and pods become ready), from kwok's own module. */
 export type KubeBinaries = Record<KubeBinary | 'kwokStages', string>;
@@ -42,7 +49,11 @@ export function pinnedVersions(moduleDir: string): PinnedVersions {
     if (!match?.[1]) throw new Error(`${moduleDir}/go.mod does not pin ${module}`);
     return match[1];
   };
-  return { kubernetes: version('k8s.io/kubernetes'), kwok: version('sigs.k8s.io/kwok'), etcd: version('go.etcd.io/etcd/server/v3') };
+  return {
+    kubernetes: version('k8s.io/kubernetes'),
+    kwok: version('sigs.k8s.io/kwok'),
+    etcd: version('go.etcd.io/etcd/server/v3'),
+  };
 }
 
 export function cacheRoot(): string {
@@ -62,12 +73,21 @@ export function binariesDir(moduleDir: string): string {
 
 export async function ensureKubeBinaries(moduleDir: string, progress: (line: string) => void): Promise<KubeBinaries> {
   const dir = binariesDir(moduleDir);
-  const paths = { ...Object.fromEntries(KUBE_BINARIES.map((b) => [b, join(dir, b)])), kwokStages: join(dir, 'kwok-stages.yaml') } as KubeBinaries;
+  const paths = {
+    ...Object.fromEntries(KUBE_BINARIES.map((b) => [b, join(dir, b)])),
+    kwokStages: join(dir, 'kwok-stages.yaml'),
+  } as KubeBinaries;
   if (Object.values(paths).every((p) => existsSync(p))) return paths;
 
-  const go = requireTool('go', ['version'], 'the local control plane is built from Kubernetes\' published Go modules; install Go 1.26 or newer');
+  const go = requireTool(
+    'go',
+    ['version'],
+    "the local control plane is built from Kubernetes' published Go modules; install Go 1.26 or newer",
+  );
   const v = pinnedVersions(moduleDir);
-  progress(`building Kubernetes ${v.kubernetes}, kwok ${v.kwok} and etcd ${v.etcd} from their Go modules with ${go} (first run only: about 5 minutes on 2 cores)`);
+  progress(
+    `building Kubernetes ${v.kubernetes}, kwok ${v.kwok} and etcd ${v.etcd} from their Go modules with ${go} (first run only: about 5 minutes on 2 cores)`,
+  );
   mkdirSync(cacheRoot(), { recursive: true });
   const staging = mkdtempSync(join(cacheRoot(), '.building-'));
   try {
@@ -84,9 +104,27 @@ export async function ensureKubeBinaries(moduleDir: string, progress: (line: str
       `-X sigs.k8s.io/kwok/pkg/consts.KubeVersion=${v.kubernetes.replace(/^v/, '')}`,
     ].join(' ');
     const started = Date.now();
-    const ticker = setInterval(() => progress(`  still building … ${Math.round((Date.now() - started) / 1000)} s`), 30_000);
+    const ticker = setInterval(
+      () => progress(`  still building … ${Math.round((Date.now() - started) / 1000)} s`),
+      30_000,
+    );
     try {
-      await runTool('go', ['build', '-trimpath', '-tags', 'selinux,notest', '-ldflags', ldflags, '-o', `${staging}/`, ...KUBE_BINARIES.map((b) => PACKAGES[b])], moduleDir, { CGO_ENABLED: '0' });
+      await runTool(
+        'go',
+        [
+          'build',
+          '-trimpath',
+          '-tags',
+          'selinux,notest',
+          '-ldflags',
+          ldflags,
+          '-o',
+          `${staging}/`,
+          ...KUBE_BINARIES.map((b) => PACKAGES[b]),
+        ],
+        moduleDir,
+        { CGO_ENABLED: '0' },
+      );
     } finally {
       clearInterval(ticker);
     }
@@ -104,5 +142,8 @@ export async function ensureKubeBinaries(moduleDir: string, progress: (line: str
 async function kwokStages(moduleDir: string, version: string): Promise<string> {
   const out = await runTool('go', ['mod', 'download', '-json', `sigs.k8s.io/kwok@${version}`], moduleDir);
   const kwokDir = (JSON.parse(out) as { Dir: string }).Dir;
-  return KWOK_STAGES.map((file) => readFileSync(join(kwokDir, 'kustomize/stage', file), 'utf8').trim()).join('\n---\n') + '\n';
+  return (
+    KWOK_STAGES.map((file) => readFileSync(join(kwokDir, 'kustomize/stage', file), 'utf8').trim()).join('\n---\n') +
+    '\n'
+  );
 }

@@ -11,7 +11,6 @@ import { freePort, ManagedProcess } from './process.js';
 
 const exec = promisify(execFile);
 
-
 export interface ControlPlaneOptions {
   stateDir: string;
   binaries: KubeBinaries;
@@ -78,7 +77,9 @@ export class ControlPlane {
   /** Runs the pinned kubectl as admin (or `identity`) and returns its stdout. */
   async kubectl(args: string[], options: { identity?: Identity; input?: string } = {}): Promise<string> {
     const kubeconfig = this.kubeconfig(options.identity);
-    const child = exec(this.options.binaries.kubectl, [`--kubeconfig=${kubeconfig}`, ...args], { maxBuffer: 64 * 1024 * 1024 });
+    const child = exec(this.options.binaries.kubectl, [`--kubeconfig=${kubeconfig}`, ...args], {
+      maxBuffer: 64 * 1024 * 1024,
+    });
     // A kubectl that exits before reading its input breaks the pipe; its exit status is what reports the failure.
     child.child.stdin!.on('error', () => undefined);
     if (options.input !== undefined) child.child.stdin!.end(options.input);
@@ -108,7 +109,17 @@ export class ControlPlane {
     const nodes = Array.from({ length: this.options.nodes ?? 1 }, (_, i) => `kwok-node-${i}`);
     await this.kubectl(['apply', '-f', '-'], { input: nodes.map(nodeManifest).join('---\n') });
     for (const node of nodes) {
-      await this.waitFor(`the kwok node ${node} to be Ready`, async () => (await this.kubectl(['get', 'node', node, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])) === 'True');
+      await this.waitFor(
+        `the kwok node ${node} to be Ready`,
+        async () =>
+          (await this.kubectl([
+            'get',
+            'node',
+            node,
+            '-o',
+            'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
+          ])) === 'True',
+      );
     }
   }
 
@@ -186,11 +197,17 @@ export class ControlPlane {
       '--concurrent-replicaset-syncs=20',
       '--concurrent-gc-syncs=40',
     ]);
-    await p.waitReady(async () => (await get(`https://127.0.0.1:${this.ports.controllerManager}/healthz`)).status === 200);
+    await p.waitReady(
+      async () => (await get(`https://127.0.0.1:${this.ports.controllerManager}/healthz`)).status === 200,
+    );
   }
 
   private async startScheduler(): Promise<void> {
-    const p = this.process('kube-scheduler', this.options.binaries['kube-scheduler'], this.controllerArgs(IDENTITIES.scheduler, this.ports.scheduler));
+    const p = this.process(
+      'kube-scheduler',
+      this.options.binaries['kube-scheduler'],
+      this.controllerArgs(IDENTITIES.scheduler, this.ports.scheduler),
+    );
     await p.waitReady(async () => (await get(`https://127.0.0.1:${this.ports.scheduler}/healthz`)).status === 200);
   }
 
@@ -237,7 +254,10 @@ export class ControlPlane {
    */
   async compactEtcd(): Promise<void> {
     const key = Buffer.from('/flink-operator-ts/compaction-marker').toString('base64');
-    const put = JSON.parse((await post(`${this.etcdEndpoint}/v3/kv/put`, { key, value: Buffer.from(String(Date.now())).toString('base64') })).body) as { header: { revision: string } };
+    const put = JSON.parse(
+      (await post(`${this.etcdEndpoint}/v3/kv/put`, { key, value: Buffer.from(String(Date.now())).toString('base64') }))
+        .body,
+    ) as { header: { revision: string } };
     await post(`${this.etcdEndpoint}/v3/kv/compaction`, { revision: put.header.revision, physical: true });
   }
 
@@ -247,7 +267,8 @@ export class ControlPlane {
 
   async stop(): Promise<void> {
     // Clients first, etcd last, so nothing logs a storm of connection errors on the way down.
-    for (const name of ['kwok', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd']) await this.processes.get(name)?.stop(5000);
+    for (const name of ['kwok', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd'])
+      await this.processes.get(name)?.stop(5000);
   }
 
   async waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
@@ -285,7 +306,12 @@ metadata:
 /** A GET that trusts the cluster CA and presents the admin certificate when `pki` is given, else skips verification (component health). */
 function get(url: string, pki?: Pki): Promise<HttpAnswer> {
   const admin = pki?.clientCert(IDENTITIES.admin);
-  return httpCall(url, { tls: pki && admin ? { ca: readFileSync(pki.caCert), cert: readFileSync(admin.cert), key: readFileSync(admin.key) } : { rejectUnauthorized: false } });
+  return httpCall(url, {
+    tls:
+      pki && admin
+        ? { ca: readFileSync(pki.caCert), cert: readFileSync(admin.cert), key: readFileSync(admin.key) }
+        : { rejectUnauthorized: false },
+  });
 }
 
 async function post(url: string, json: unknown): Promise<HttpAnswer> {

@@ -24,7 +24,11 @@ export const IDENTITIES = {
   // kwok plays every kubelet of the simulated nodes.
   kwok: { name: 'kwok', user: 'kwok-controller', groups: ['system:masters'] },
   // The API server calling a kubelet (pods/log), as kubeadm names it.
-  apiServerKubeletClient: { name: 'apiserver-kubelet-client', user: 'kube-apiserver-kubelet-client', groups: ['system:masters'] },
+  apiServerKubeletClient: {
+    name: 'apiserver-kubelet-client',
+    user: 'kube-apiserver-kubelet-client',
+    groups: ['system:masters'],
+  },
   webhook: serviceAccount('flink-operator-ts-webhook'),
   operator: serviceAccount('flink-operator-ts-operator'),
 } satisfies Record<string, Identity>;
@@ -50,7 +54,15 @@ export interface Pki {
   clientCert(identity: Identity): { cert: string; key: string };
 }
 
-const API_SERVER_HOSTS = ['localhost', '127.0.0.1', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', '10.0.0.1'];
+const API_SERVER_HOSTS = [
+  'localhost',
+  '127.0.0.1',
+  'kubernetes',
+  'kubernetes.default',
+  'kubernetes.default.svc',
+  'kubernetes.default.svc.cluster.local',
+  '10.0.0.1',
+];
 
 /** Creates what is missing under `dir` and returns the file paths; an existing PKI is reused (fast warm starts). */
 export function ensurePki(dir: string): Pki {
@@ -72,7 +84,9 @@ export function ensurePki(dir: string): Pki {
     }
     return { cert: path(`${stem}.crt`), key: path(`${stem}.key`) };
   };
-  const serving = leaf('apiserver', () => issueCertificate(ca, { commonName: 'kube-apiserver', hosts: API_SERVER_HOSTS, usage: 'server' }, DAYS));
+  const serving = leaf('apiserver', () =>
+    issueCertificate(ca, { commonName: 'kube-apiserver', hosts: API_SERVER_HOSTS, usage: 'server' }, DAYS),
+  );
   if (!existsSync(path('sa.key'))) {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     writeFileSync(path('sa.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
@@ -84,11 +98,15 @@ export function ensurePki(dir: string): Pki {
     caKey: path('ca.key'),
     servingCert: serving.cert,
     servingKey: serving.key,
-    kubeletServing: leaf('kubelet', () => issueCertificate(ca, { commonName: 'kwok-node', hosts: ['127.0.0.1', 'localhost'], usage: 'server' }, DAYS)),
+    kubeletServing: leaf('kubelet', () =>
+      issueCertificate(ca, { commonName: 'kwok-node', hosts: ['127.0.0.1', 'localhost'], usage: 'server' }, DAYS),
+    ),
     serviceAccountKey: path('sa.key'),
     serviceAccountPub: path('sa.pub'),
     clientCert: (identity) =>
-      leaf(`user-${identity.name}`, () => issueCertificate(ca, { commonName: identity.user, organizations: identity.groups, usage: 'client' }, DAYS)),
+      leaf(`user-${identity.name}`, () =>
+        issueCertificate(ca, { commonName: identity.user, organizations: identity.groups, usage: 'client' }, DAYS),
+      ),
   };
 }
 

@@ -18,7 +18,10 @@ function installExitHook(): void {
 
 /** The process ended before it was ready (not a timeout): what a container runtime calls a crash. */
 export class ExitedDuringStartup extends Error {
-  constructor(message: string, readonly exitCode: number) {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
     super(message);
   }
 }
@@ -58,7 +61,11 @@ export class ManagedProcess {
     const log = openSync(this.spec.logFile, 'a');
     // A process group of its own: a terminal's Ctrl-C (SIGINT to the whole foreground group) then reaches only the
     // stack, which stops its children in order — clients first, etcd last — instead of all at once.
-    const child = spawn(this.spec.command, this.spec.args, { stdio: ['ignore', log, log], env: { ...process.env, ...this.spec.env }, detached: true });
+    const child = spawn(this.spec.command, this.spec.args, {
+      stdio: ['ignore', log, log],
+      env: { ...process.env, ...this.spec.env },
+      detached: true,
+    });
     closeSync(log);
     live.add(child);
     this.child = child;
@@ -78,7 +85,8 @@ export class ManagedProcess {
   async waitReady(ready: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (!this.running()) throw new ExitedDuringStartup(`${this.spec.name} exited during start-up:\n${this.logTail()}`, this.exitCode()!);
+      if (!this.running())
+        throw new ExitedDuringStartup(`${this.spec.name} exited during start-up:\n${this.logTail()}`, this.exitCode()!);
       if (await ready().catch(() => false)) return;
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -19,15 +19,25 @@ export interface KubeletLogServerOptions {
 
 export async function startKubeletLogServer(options: KubeletLogServerOptions): Promise<{ close(): Promise<void> }> {
   const server = createServer(
-    { cert: readFileSync(options.cert), key: readFileSync(options.key), ca: readFileSync(options.ca), requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' },
+    {
+      cert: readFileSync(options.cert),
+      key: readFileSync(options.key),
+      ca: readFileSync(options.ca),
+      requestCert: true,
+      rejectUnauthorized: true,
+      minVersion: 'TLSv1.2',
+    },
     (req, res) => {
       const url = new URL(req.url ?? '/', 'https://kubelet');
       const match = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
-      if (req.method !== 'GET' || !match) return void res.writeHead(404, { 'content-type': 'text/plain' }).end('404 page not found\n');
+      if (req.method !== 'GET' || !match)
+        return void res.writeHead(404, { 'content-type': 'text/plain' }).end('404 page not found\n');
       const [namespace, pod, container] = match.slice(1).map(decodeURIComponent) as [string, string, string];
       const log = options.logs(namespace, pod, container, url.searchParams.get('previous') === 'true');
       if ('error' in log) return void res.writeHead(400, { 'content-type': 'text/plain' }).end(log.error);
-      res.writeHead(200, { 'content-type': 'text/plain' }).end(limitLog(log.text, numberParam(url, 'tailLines'), numberParam(url, 'limitBytes')));
+      res
+        .writeHead(200, { 'content-type': 'text/plain' })
+        .end(limitLog(log.text, numberParam(url, 'tailLines'), numberParam(url, 'limitBytes')));
     },
   );
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(options.port, '127.0.0.1', resolve));

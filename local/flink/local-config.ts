@@ -33,13 +33,19 @@ const DROPPED = [/^kubernetes\./, /^execution\.target$/, /^\$internal\.deploymen
 /** What Flink's Kubernetes HA services read, kept when they run here. */
 const KUBERNETES_HA_KEYS = [/^high-availability/, /^kubernetes\.cluster-id$/, /^kubernetes\.namespace$/];
 
-export function localFlinkConfig(podConfig: Readonly<Record<string, string>>, placement: LocalPlacement): Record<string, string> {
+export function localFlinkConfig(
+  podConfig: Readonly<Record<string, string>>,
+  placement: LocalPlacement,
+): Record<string, string> {
   const out: Record<string, string> = {};
   const ha = placement.kubeconfig !== undefined && isHighAvailabilityEnabled(podConfig);
   for (const [key, value] of Object.entries(podConfig)) {
     const kept = ha && KUBERNETES_HA_KEYS.some((pattern) => pattern.test(key));
     if (!kept && DROPPED.some((pattern) => pattern.test(key))) continue;
-    out[key] = value.split(';').map((part) => localPath(part.trim(), placement)).join(';');
+    out[key] = value
+      .split(';')
+      .map((part) => localPath(part.trim(), placement))
+      .join(';');
   }
   // Standalone mode puts the job's jar on the classpath (`pipeline.classpaths`); the launcher runs the application
   // from `pipeline.jars`, as Flink's standalone-job entrypoint runs whatever is on its user classpath.
@@ -50,7 +56,11 @@ export function localFlinkConfig(podConfig: Readonly<Record<string, string>>, pl
   // A session cluster cannot know its jobs' parallelism in advance (on Kubernetes Flink would ask for more
   // TaskManagers): its one local TaskManager offers room for a few jobs.
   const session = out['pipeline.jars'] === undefined;
-  const slots = Math.max(Number(out['taskmanager.numberOfTaskSlots'] ?? 1) || 1, Number(out['parallelism.default'] ?? 1) || 1, session ? SESSION_SLOTS : 1);
+  const slots = Math.max(
+    Number(out['taskmanager.numberOfTaskSlots'] ?? 1) || 1,
+    Number(out['parallelism.default'] ?? 1) || 1,
+    session ? SESSION_SLOTS : 1,
+  );
   return {
     ...out,
     'rest.port': String(placement.ports.rest),
@@ -99,7 +109,11 @@ export function readFlatFlinkConfig(text: string): Record<string, string> {
 }
 
 export function writeFlatFlinkConfig(config: Record<string, string>): string {
-  return Object.entries(config).map(([k, v]) => `${k}: ${v}`).join('\n') + '\n';
+  return (
+    Object.entries(config)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('\n') + '\n'
+  );
 }
 
 function unquote(value: string): string {

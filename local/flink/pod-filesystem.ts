@@ -41,10 +41,13 @@ export async function startPodFilesystemProxy(flinkUrl: string, filesRoot: strin
   const server: Server = createServer((req, res) => {
     const forward = (body?: Buffer) => {
       const headers = { ...req.headers, ...(body ? { 'content-length': String(body.length) } : {}) };
-      const upstream = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
+      const upstream = request(
+        { host: target.hostname, port: target.port, method: req.method, path: req.url, headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
       upstream.on('error', () => res.destroy());
       res.on('close', () => upstream.destroy());
       if (body) upstream.end(body);
@@ -58,14 +61,19 @@ export async function startPodFilesystemProxy(flinkUrl: string, filesRoot: strin
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
 function isSmallJson(req: IncomingMessage): boolean {
   const length = Number(req.headers['content-length'] ?? Infinity);
-  return req.method !== 'GET' && (req.headers['content-type'] ?? '').startsWith('application/json') && length <= MAX_REWRITTEN_BYTES;
+  return (
+    req.method !== 'GET' &&
+    (req.headers['content-type'] ?? '').startsWith('application/json') &&
+    length <= MAX_REWRITTEN_BYTES
+  );
 }

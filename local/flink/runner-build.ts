@@ -1,7 +1,17 @@
 // The Flink runner (local/flink-runner, a Maven project on real Flink from Maven Central), built once and cached
 // by a digest of its sources: the launcher jar plus the classpath of Flink's jars in Maven's own repository.
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { join, relative } from 'node:path';
 import { cacheRoot } from '../control-plane/binaries.js';
 import { requireTool, runTool } from '../tools.js';
@@ -22,7 +32,10 @@ export function pinnedFlinkVersion(projectDir: string): string {
   return match[1];
 }
 
-export async function ensureFlinkRunner(projectDir: string, progress: (line: string) => void): Promise<FlinkRunnerBuild> {
+export async function ensureFlinkRunner(
+  projectDir: string,
+  progress: (line: string) => void,
+): Promise<FlinkRunnerBuild> {
   const flinkVersion = pinnedFlinkVersion(projectDir);
   const dir = join(cacheRoot(), `flink-runner-${flinkVersion}-${sourceDigest(projectDir)}`);
   const cached = readBuild(dir, flinkVersion);
@@ -35,7 +48,11 @@ export async function ensureFlinkRunner(projectDir: string, progress: (line: str
   const staging = mkdtempSync(join(cacheRoot(), '.building-flink-'));
   try {
     await runTool('mvn', ['-B', '-q', 'package', '-DskipTests'], projectDir);
-    await runTool('mvn', ['-B', '-q', 'dependency:build-classpath', `-Dmdep.outputFile=${join(staging, 'classpath.txt')}`], projectDir);
+    await runTool(
+      'mvn',
+      ['-B', '-q', 'dependency:build-classpath', `-Dmdep.outputFile=${join(staging, 'classpath.txt')}`],
+      projectDir,
+    );
     cpSync(join(projectDir, 'target', 'flink-runner-0.1.0.jar'), join(staging, 'flink-runner.jar'));
     cpSync(join(projectDir, 'target', 'flink-runner-0.1.0-examples.jar'), join(staging, 'flink-examples.jar'));
     rmSync(dir, { recursive: true, force: true });

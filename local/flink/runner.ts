@@ -5,7 +5,14 @@
 // really listens is published in the flink-rest-overrides file ({"<namespace>/<app>": "http://127.0.0.1:<port>"})
 // the operator reads: a thin proxy that maps the pod's file-system paths in REST requests (pod-filesystem.ts), in
 // front of the real Flink.
-import { PatchStrategy, setHeaderOptions, type CoreV1Api, type V1Container, type V1ContainerStatus, type V1Pod } from '@kubernetes/client-node';
+import {
+  PatchStrategy,
+  setHeaderOptions,
+  type CoreV1Api,
+  type V1Container,
+  type V1ContainerStatus,
+  type V1Pod,
+} from '@kubernetes/client-node';
 import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitedDuringStartup, freePort } from '../control-plane/process.js';
@@ -59,7 +66,9 @@ export class FlinkRunner {
 
   start(): void {
     const tick = () => {
-      this.syncing = this.sync().catch((err: unknown) => this.options.log(`flink-runner: sync failed: ${(err as Error).message}`));
+      this.syncing = this.sync().catch((err: unknown) =>
+        this.options.log(`flink-runner: sync failed: ${(err as Error).message}`),
+      );
       void this.syncing.then(() => {
         if (this.timer !== undefined) this.timer = setTimeout(tick, this.options.pollMs ?? 250);
       });
@@ -145,15 +154,23 @@ export class FlinkRunner {
     await entry.proxy?.close();
     entry.proxy = undefined;
     const message = terminationMessage(readLog(logFile, lastRun.from, lastRun.to));
-    this.options.log(`flink-runner: ${entry.key} exited with code ${exitCode}; restarting in ${crashBackOffMs(restarts) / 1000} s`);
-    await this.patchContainer(pod, containerCrashLooping(pod, restarts, crashBackOffMs(restarts), { exitCode, message }));
+    this.options.log(
+      `flink-runner: ${entry.key} exited with code ${exitCode}; restarting in ${crashBackOffMs(restarts) / 1000} s`,
+    );
+    await this.patchContainer(
+      pod,
+      containerCrashLooping(pod, restarts, crashBackOffMs(restarts), { exitCode, message }),
+    );
   }
 
   /** A JobManager container's log as the kubelet serves it: this run's, or (`previous`, or crashed) the last run's. */
   containerLog(namespace: string, podName: string, container: string, previous: boolean): ContainerLog {
-    const entry = [...this.running.values()].find((r) => r.pod.metadata!.namespace === namespace && r.pod.metadata!.name === podName);
+    const entry = [...this.running.values()].find(
+      (r) => r.pod.metadata!.namespace === namespace && r.pod.metadata!.name === podName,
+    );
     if (!entry) return { error: `pod "${podName}" in namespace "${namespace}" is not running on this node` };
-    if (container !== mainContainer(entry.pod).name) return { error: `container ${container} is not valid for pod ${podName}` };
+    if (container !== mainContainer(entry.pod).name)
+      return { error: `container ${container} is not valid for pod ${podName}` };
     const logFile = join(podDir(this.options.stateDir, entry.pod), 'flink.log');
     const crash = this.crashes.get(entry.key);
     if (!previous && !entry.crashed) return { text: readLog(logFile, entry.logStart) };
@@ -163,7 +180,11 @@ export class FlinkRunner {
 
   /** The pod's status as the kubelet would write it (a pod deleted meanwhile is no error). */
   private async patchContainer(pod: V1Pod, status: V1ContainerStatus): Promise<void> {
-    await this.writeContainerStatus(pod, status).catch((err: unknown) => this.options.log(`flink-runner: pod status of ${podKey(pod)} not written: ${(err as Error).message.split('\n')[0]}`));
+    await this.writeContainerStatus(pod, status).catch((err: unknown) =>
+      this.options.log(
+        `flink-runner: pod status of ${podKey(pod)} not written: ${(err as Error).message.split('\n')[0]}`,
+      ),
+    );
   }
 
   private async writeContainerStatus(pod: V1Pod, status: V1ContainerStatus): Promise<void> {
@@ -171,7 +192,9 @@ export class FlinkRunner {
     const current = await this.options.api.readNamespacedPodStatus({ name: name!, namespace: namespace! });
     const now = new Date();
     const conditions = (current.status?.conditions ?? []).map((c) =>
-      c.type === 'Ready' || c.type === 'ContainersReady' ? { ...c, status: status.ready ? 'True' : 'False', lastTransitionTime: now } : c,
+      c.type === 'Ready' || c.type === 'ContainersReady'
+        ? { ...c, status: status.ready ? 'True' : 'False', lastTransitionTime: now }
+        : c,
     );
     const others = (current.status?.containerStatuses ?? []).filter((c) => c.name !== status.name);
     await this.options.api.patchNamespacedPodStatus(
@@ -185,7 +208,9 @@ export class FlinkRunner {
     const dir = podDir(this.options.stateDir, pod);
     mkdirSync(join(dir, 'conf'), { recursive: true });
     const config = localFlinkConfig(podConfig, {
-      ...(isHighAvailabilityEnabled(podConfig) ? { kubeconfig: await this.serviceAccountKubeconfig(pod, join(dir, 'conf')) } : {}),
+      ...(isHighAvailabilityEnabled(podConfig)
+        ? { kubeconfig: await this.serviceAccountKubeconfig(pod, join(dir, 'conf')) }
+        : {}),
       ports: { rest: await freePort(), rpc: await freePort() },
       filesRoot: this.filesRoot,
       examplesJar: this.options.build.examplesJar,
@@ -206,7 +231,9 @@ export class FlinkRunner {
     const request = await this.options.api.createNamespacedServiceAccountToken({
       name: account,
       namespace: namespace!,
-      body: { spec: { audiences: [], expirationSeconds: 3600, boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name, uid } } },
+      body: {
+        spec: { audiences: [], expirationSeconds: 3600, boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name, uid } },
+      },
     });
     const file = join(dir, 'kubeconfig');
     const { server, caData } = this.options.apiServer;
@@ -251,7 +278,10 @@ export function publishRestAddresses(file: string, addresses: Record<string, str
 /** A JobManager pod's Flink configuration: its `flink-config-<app>` ConfigMap, `config.yaml` else `flink-conf.yaml`. */
 export async function readPodFlinkConfig(api: CoreV1Api, pod: V1Pod): Promise<Record<string, string>> {
   const app = pod.metadata!.labels!.app!;
-  const configMap = await api.readNamespacedConfigMap({ name: `flink-config-${app}`, namespace: pod.metadata!.namespace! });
+  const configMap = await api.readNamespacedConfigMap({
+    name: `flink-config-${app}`,
+    namespace: pod.metadata!.namespace!,
+  });
   const text = configMap.data?.['config.yaml'] ?? configMap.data?.['flink-conf.yaml'];
   if (text === undefined) throw new Error(`ConfigMap flink-config-${app} has neither config.yaml nor flink-conf.yaml`);
   return readFlatFlinkConfig(text);
@@ -274,18 +304,40 @@ function podDir(stateDir: string, pod: V1Pod): string {
 
 /** The main container (Flink's, else the first), as the kubelet reports it running again after a restart. */
 function containerRunning(pod: V1Pod, restartCount: number): V1ContainerStatus {
-  return { ...mainContainerStatus(pod, restartCount, true), started: true, state: { running: { startedAt: new Date() } } };
+  return {
+    ...mainContainerStatus(pod, restartCount, true),
+    started: true,
+    state: { running: { startedAt: new Date() } },
+  };
 }
 
-function containerCrashLooping(pod: V1Pod, restartCount: number, backOffMs: number, last: { exitCode: number; message: string }): V1ContainerStatus {
+function containerCrashLooping(
+  pod: V1Pod,
+  restartCount: number,
+  backOffMs: number,
+  last: { exitCode: number; message: string },
+): V1ContainerStatus {
   const base = mainContainerStatus(pod, restartCount, false);
   const { name, namespace, uid } = pod.metadata!;
   const now = new Date();
   return {
     ...base,
     started: false,
-    state: { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${backOffMs / 1000}s restarting failed container=${base.name} pod=${name}_${namespace}(${uid})` } },
-    lastState: { terminated: { exitCode: last.exitCode, reason: 'Error', startedAt: now, finishedAt: now, ...(last.message ? { message: last.message } : {}) } },
+    state: {
+      waiting: {
+        reason: 'CrashLoopBackOff',
+        message: `back-off ${backOffMs / 1000}s restarting failed container=${base.name} pod=${name}_${namespace}(${uid})`,
+      },
+    },
+    lastState: {
+      terminated: {
+        exitCode: last.exitCode,
+        reason: 'Error',
+        startedAt: now,
+        finishedAt: now,
+        ...(last.message ? { message: last.message } : {}),
+      },
+    },
   };
 }
 
@@ -330,5 +382,11 @@ function podKey(pod: V1Pod): string {
 
 /** Scheduled, not being deleted, not finished: a pod whose Flink should run. */
 export function isRunnable(pod: V1Pod): boolean {
-  return Boolean(pod.spec?.nodeName) && !pod.metadata?.deletionTimestamp && Boolean(pod.metadata?.labels?.app) && pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed';
+  return (
+    Boolean(pod.spec?.nodeName) &&
+    !pod.metadata?.deletionTimestamp &&
+    Boolean(pod.metadata?.labels?.app) &&
+    pod.status?.phase !== 'Succeeded' &&
+    pod.status?.phase !== 'Failed'
+  );
 }

@@ -118,12 +118,17 @@ export class FlinkRestStandIn {
           features: { 'web-submit': true, 'web-cancel': false, 'web-rescale': false, 'web-history': false },
         });
       }
-      if (method === 'GET' && path === '/jobs/overview') return send(200, { jobs: [...cluster.jobs.values()].map((j) => this.overview(j)) });
+      if (method === 'GET' && path === '/jobs/overview')
+        return send(200, { jobs: [...cluster.jobs.values()].map((j) => this.overview(j)) });
       const match = /^\/jobs\/([0-9a-f]{32})(\/.*)?$/.exec(path);
       const job = match ? cluster.jobs.get(match[1]!) : undefined;
       if (!match || !job) return notFound();
       const sub = match[2] ?? '';
-      if (method === 'GET' && sub === '') return send(200, { ...this.overview(job), vertices: [{ id: 'v0', name: 'Source', parallelism: job.parallelism, status: this.state(job) }] });
+      if (method === 'GET' && sub === '')
+        return send(200, {
+          ...this.overview(job),
+          vertices: [{ id: 'v0', name: 'Source', parallelism: job.parallelism, status: this.state(job) }],
+        });
       if (method === 'PATCH' && sub === '' && url.searchParams.get('mode') === 'cancel') {
         if (job.ended) return send(409, { errors: ['Job already terminal'] });
         job.ended = { state: 'CANCELED', at: Date.now() };
@@ -132,7 +137,11 @@ export class FlinkRestStandIn {
       if (method === 'POST' && sub === '/stop') {
         if (this.state(job) !== 'RUNNING') return send(409, { errors: ['Job is not running'] });
         const trigger = randomBytes(16).toString('hex');
-        const location = join(this.options.filesRoot, 'savepoints', `savepoint-${job.jid.slice(0, 6)}-${randomBytes(6).toString('hex')}`);
+        const location = join(
+          this.options.filesRoot,
+          'savepoints',
+          `savepoint-${job.jid.slice(0, 6)}-${randomBytes(6).toString('hex')}`,
+        );
         mkdirSync(location, { recursive: true });
         writeFileSync(join(location, '_metadata'), `stand-in savepoint of ${job.jid}\n`);
         job.savepoints.set(trigger, `file:${location}`);
@@ -145,11 +154,19 @@ export class FlinkRestStandIn {
         return location ? send(200, { status: { id: 'COMPLETED' }, operation: { location } }) : notFound();
       }
       if (method === 'GET' && sub === '/checkpoints') {
-        const restored = job.restoredFrom ? { id: 1, restore_timestamp: job.createdAt, is_savepoint: true, external_path: job.restoredFrom } : null;
-        return send(200, { counts: { restored: restored ? 1 : 0, total: 0, in_progress: 0, completed: 0, failed: 0 }, latest: { completed: null, savepoint: null, failed: null, restored }, history: [] });
+        const restored = job.restoredFrom
+          ? { id: 1, restore_timestamp: job.createdAt, is_savepoint: true, external_path: job.restoredFrom }
+          : null;
+        return send(200, {
+          counts: { restored: restored ? 1 : 0, total: 0, in_progress: 0, completed: 0, failed: 0 },
+          latest: { completed: null, savepoint: null, failed: null, restored },
+          history: [],
+        });
       }
-      if (method === 'GET' && sub === '/exceptions') return send(200, { exceptionHistory: { entries: [], truncated: false } });
-      if (method === 'GET' && sub === '/execution-result') return send(200, { status: { id: job.ended ? 'COMPLETED' : 'IN_PROGRESS' } });
+      if (method === 'GET' && sub === '/exceptions')
+        return send(200, { exceptionHistory: { entries: [], truncated: false } });
+      if (method === 'GET' && sub === '/execution-result')
+        return send(200, { status: { id: job.ended ? 'COMPLETED' : 'IN_PROGRESS' } });
       return notFound();
     });
   }
@@ -173,9 +190,19 @@ export class FlinkRestStandIn {
  * The kubelet side for the stand-in: every scheduled JobManager pod gets a cluster configured from its
  * flink-config ConfigMap, every pod gone loses it, and the REST-address file follows (as local/flink/runner.ts).
  */
-export async function standInForPods(kc: KubeConfig, api: CoreV1Api, standIn: FlinkRestStandIn, overridesFile: string): Promise<() => Promise<void>> {
+export async function standInForPods(
+  kc: KubeConfig,
+  api: CoreV1Api,
+  standIn: FlinkRestStandIn,
+  overridesFile: string,
+): Promise<() => Promise<void>> {
   const { makeInformer } = await import('@kubernetes/client-node');
-  const informer = makeInformer(kc, '/api/v1/pods', () => api.listPodForAllNamespaces({ labelSelector: 'component=jobmanager' }), 'component=jobmanager');
+  const informer = makeInformer(
+    kc,
+    '/api/v1/pods',
+    () => api.listPodForAllNamespaces({ labelSelector: 'component=jobmanager' }),
+    'component=jobmanager',
+  );
   const pending = new Set<string>();
   let writeTimer: NodeJS.Timeout | undefined;
   const publish = () => {

@@ -114,14 +114,26 @@ export class JarFetcher {
     }
   }
 
-  private async fetchHttp(uri: string, url: URL, headers: Record<string, string>, base: string, kept: Kept | undefined, abort: AbortSignal): Promise<FetchedJar> {
+  private async fetchHttp(
+    uri: string,
+    url: URL,
+    headers: Record<string, string>,
+    base: string,
+    kept: Kept | undefined,
+    abort: AbortSignal,
+  ): Promise<FetchedJar> {
     const conditional: Record<string, string> = {};
     if (kept?.etag) conditional['if-none-match'] = kept.etag;
     if (kept?.lastModified) conditional['if-modified-since'] = kept.lastModified;
     let current = url;
     for (let hop = 0; ; hop++) {
       // undici's request never follows redirects itself: each hop is checked here.
-      const response = await request(current, { method: 'GET', headers: { ...headers, ...conditional, 'user-agent': 'flink-operator-ts' }, dispatcher: await this.dispatcherFor(current, uri), signal: abort });
+      const response = await request(current, {
+        method: 'GET',
+        headers: { ...headers, ...conditional, 'user-agent': 'flink-operator-ts' },
+        dispatcher: await this.dispatcherFor(current, uri),
+        signal: abort,
+      });
       const status = response.statusCode;
       // A body given up on (too large, not wanted) is destroyed; its abort is not an error of this fetch.
       response.body.on('error', () => undefined);
@@ -148,19 +160,33 @@ export class JarFetcher {
       }
       const etag = headerText(response.headers.etag);
       const lastModified = headerText(response.headers['last-modified']);
-      return this.keep(response.body, base, { uri, ...(etag ? { etag } : {}), ...(lastModified ? { lastModified } : {}) });
+      return this.keep(response.body, base, {
+        uri,
+        ...(etag ? { etag } : {}),
+        ...(lastModified ? { lastModified } : {}),
+      });
     }
   }
 
   /** From an object store: its version first (a kept copy of that version is reused, an object over the cap refused). */
-  private async fetchObject(uri: string, base: string, kept: Kept | undefined, config: FlatConfig, abort: AbortSignal): Promise<FetchedJar> {
+  private async fetchObject(
+    uri: string,
+    base: string,
+    kept: Kept | undefined,
+    config: FlatConfig,
+    abort: AbortSignal,
+  ): Promise<FetchedJar> {
     const location = parseObjectUri(uri);
     if ('error' in location) throw new JarFetchError(uri, `the URI ${location.error}`);
     const store = await this.stores.store(location.store, storeConfig(config, location.store));
     const object = await store.stat(location, abort);
     if (object.bytes > this.options.maxBytes) throw this.overLimit(uri, object.bytes);
-    if (kept?.etag && kept.etag === object.version) return { path: `${base}.jar`, bytes: kept.bytes, downloaded: false, version: kept.etag };
-    return this.keep(await store.read(location, object.version, abort), base, { uri, ...(object.version ? { etag: object.version } : {}) });
+    if (kept?.etag && kept.etag === object.version)
+      return { path: `${base}.jar`, bytes: kept.bytes, downloaded: false, version: kept.etag };
+    return this.keep(await store.read(location, object.version, abort), base, {
+      uri,
+      ...(object.version ? { etag: object.version } : {}),
+    });
   }
 
   /** Saves a body under the cap, checks it is a jar, and keeps it with what identifies its version. */
@@ -174,7 +200,10 @@ export class JarFetcher {
   }
 
   private overLimit(uri: string, bytes: number): JarFetchError {
-    return new JarFetchError(uri, `${bytes} bytes is over the ${this.options.maxBytes}-byte limit (kubernetes.operator.user.artifacts.max-size)`);
+    return new JarFetchError(
+      uri,
+      `${bytes} bytes is over the ${this.options.maxBytes}-byte limit (kubernetes.operator.user.artifacts.max-size)`,
+    );
   }
 
   /** Any failure of a fetch as one JarFetchError naming the URI. */
@@ -197,11 +226,20 @@ export class JarFetcher {
     }
     const scheme = url.protocol.slice(0, -1).toLowerCase();
     if (!this.options.allowedSchemes.includes(scheme)) {
-      throw new JarFetchError(uri, `scheme "${scheme}" is not allowed (kubernetes.operator.user.artifacts.allowed-schemes: ${this.options.allowedSchemes.join(', ')})`);
+      throw new JarFetchError(
+        uri,
+        `scheme "${scheme}" is not allowed (kubernetes.operator.user.artifacts.allowed-schemes: ${this.options.allowedSchemes.join(', ')})`,
+      );
     }
-    if (scheme !== 'file' && scheme !== 'http' && scheme !== 'https' && !isObjectStoreScheme(scheme)) throw new JarFetchError(uri, `no fetcher for scheme "${scheme}"`);
+    if (scheme !== 'file' && scheme !== 'http' && scheme !== 'https' && !isObjectStoreScheme(scheme))
+      throw new JarFetchError(uri, `no fetcher for scheme "${scheme}"`);
     const host = url.hostname.replace(/^\[|\]$/g, '');
-    if ((scheme === 'http' || scheme === 'https') && this.options.disallowRestrictedHosts && isIP(host) && isRestrictedAddress(host)) {
+    if (
+      (scheme === 'http' || scheme === 'https') &&
+      this.options.disallowRestrictedHosts &&
+      isIP(host) &&
+      isRestrictedAddress(host)
+    ) {
       throw new JarFetchError(uri, `host ${host} is a restricted address`);
     }
     return url;
@@ -224,7 +262,10 @@ export class JarFetcher {
     }
     let agent = this.proxies.get(proxy);
     if (!agent) {
-      agent = new ProxyAgent({ uri: proxy, connect: { timeout: this.options.connectTimeoutMs ?? 10_000 } } as ProxyAgent.Options);
+      agent = new ProxyAgent({
+        uri: proxy,
+        connect: { timeout: this.options.connectTimeoutMs ?? 10_000 },
+      } as ProxyAgent.Options);
       this.proxies.set(proxy, agent);
     }
     return agent;
@@ -239,7 +280,8 @@ export class JarFetcher {
         const refusal = this.options.disallowRestrictedHosts ? restrictedRefusal(hostname, addresses) : undefined;
         if (refusal) return callback(new Error(refusal), '', 4);
         if (addresses.length === 0) return callback(new Error(`host ${hostname} has no address`), '', 4);
-        if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+        if ((options as { all?: boolean }).all)
+          return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
         callback(null, addresses[0]!.address, addresses[0]!.family);
       });
     };
@@ -252,7 +294,10 @@ export class JarFetcher {
       for await (const chunk of body) {
         bytes += chunk.length;
         if (bytes > this.options.maxBytes) {
-          throw new JarFetchError(uri, `more than the ${this.options.maxBytes}-byte limit (kubernetes.operator.user.artifacts.max-size)`);
+          throw new JarFetchError(
+            uri,
+            `more than the ${this.options.maxBytes}-byte limit (kubernetes.operator.user.artifacts.max-size)`,
+          );
         }
         if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
       }
@@ -267,9 +312,13 @@ export class JarFetcher {
     try {
       bytes = (await stat(path)).size;
     } catch (err) {
-      throw new JarFetchError(uri, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file in the operator pod' : (err as Error).message);
+      throw new JarFetchError(
+        uri,
+        (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file in the operator pod' : (err as Error).message,
+      );
     }
-    if (bytes > this.options.maxBytes) throw new JarFetchError(uri, `${bytes} bytes is over the ${this.options.maxBytes}-byte limit`);
+    if (bytes > this.options.maxBytes)
+      throw new JarFetchError(uri, `${bytes} bytes is over the ${this.options.maxBytes}-byte limit`);
     await checkZip(path, uri);
     return { path, bytes, downloaded: false };
   }
@@ -282,7 +331,9 @@ function versionOf(kept: Omit<Kept, 'bytes'>): { version?: string } {
 
 /** A secret value never leaves in an error, however an SDK chose to word it. */
 function redacted(err: JarFetchError, secrets: readonly string[]): JarFetchError {
-  const hidden = secrets.filter((s) => s.length >= 4).reduce((text, secret) => text.split(secret).join('***'), err.reason);
+  const hidden = secrets
+    .filter((s) => s.length >= 4)
+    .reduce((text, secret) => text.split(secret).join('***'), err.reason);
   return hidden === err.reason ? err : new JarFetchError(err.uri, hidden);
 }
 
@@ -299,7 +350,10 @@ async function checkZip(path: string, uri: string): Promise<void> {
     const head = Buffer.alloc(4);
     const { bytesRead } = await handle.read(head, 0, 4, 0);
     if (bytesRead < 4 || head[0] !== 0x50 || head[1] !== 0x4b) {
-      throw new JarFetchError(uri, `it is not a jar (no zip header; it starts with ${JSON.stringify(head.subarray(0, bytesRead).toString('latin1'))})`);
+      throw new JarFetchError(
+        uri,
+        `it is not a jar (no zip header; it starts with ${JSON.stringify(head.subarray(0, bytesRead).toString('latin1'))})`,
+      );
     }
   } finally {
     await handle.close();

@@ -5,7 +5,8 @@ export type ProxyEnvironment = Readonly<Record<string, string | undefined>>;
 
 export function proxyFor(url: URL, env: ProxyEnvironment): string | undefined {
   const read = (name: string) => env[name] ?? env[name.toLowerCase()];
-  const proxy = url.protocol === 'https:' ? read('HTTPS_PROXY') : url.protocol === 'http:' ? read('HTTP_PROXY') : undefined;
+  const proxy =
+    url.protocol === 'https:' ? read('HTTPS_PROXY') : url.protocol === 'http:' ? read('HTTP_PROXY') : undefined;
   if (!proxy || bypassed(url, read('NO_PROXY') ?? '')) return undefined;
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(proxy) ? proxy : `http://${proxy}`;
 }

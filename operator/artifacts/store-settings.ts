@@ -28,16 +28,23 @@ export class StoreSettings {
     if (!named) return { config: this.config(), secrets: [] };
     if (this.cached && Date.now() - this.cached.at < this.ttlMs) return this.cached.snapshot;
     const [namespace, name] = named.includes('/') ? named.split('/', 2) : [undefined, named];
-    if (!namespace || !name) throw new ObjectStoreError(`${CREDENTIALS_SECRET_KEY} must be <namespace>/<name>, not ${JSON.stringify(named)}`);
+    if (!namespace || !name)
+      throw new ObjectStoreError(`${CREDENTIALS_SECRET_KEY} must be <namespace>/<name>, not ${JSON.stringify(named)}`);
     let secret: KubeObject & { data?: Record<string, string> };
     try {
       secret = await this.client.get(objectPath('v1', 'secrets', namespace, name));
     } catch (err) {
-      if (isNotFound(err)) throw new ObjectStoreError(`the Secret ${named} named in ${CREDENTIALS_SECRET_KEY} does not exist`);
-      if (err instanceof KubeApiError && err.status === 403) throw new ObjectStoreError(`the operator may not read the Secret ${named} named in ${CREDENTIALS_SECRET_KEY} (RBAC: get secrets)`);
+      if (isNotFound(err))
+        throw new ObjectStoreError(`the Secret ${named} named in ${CREDENTIALS_SECRET_KEY} does not exist`);
+      if (err instanceof KubeApiError && err.status === 403)
+        throw new ObjectStoreError(
+          `the operator may not read the Secret ${named} named in ${CREDENTIALS_SECRET_KEY} (RBAC: get secrets)`,
+        );
       throw err;
     }
-    const values = Object.fromEntries(Object.entries(secret.data ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')]));
+    const values = Object.fromEntries(
+      Object.entries(secret.data ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')]),
+    );
     const snapshot = { config: { ...this.config(), ...values }, secrets: Object.values(values) };
     this.cached = { at: Date.now(), snapshot };
     return snapshot;

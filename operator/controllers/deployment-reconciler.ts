@@ -3,8 +3,26 @@
 // events and carry out the actions.
 import { GENERATION_ANNOTATION, jobManagerSelector } from '../../api/cluster/objects.js';
 import { isCanary } from '../../api/defaults.js';
-import { containerFailure, crashLogWanted, CRASH_LOG_BYTES, CRASH_LOG_LINES, observeJobManagerDeployment, withLogCause, type ContainerFailure, type JobManagerObservation, type PodContainers, type Observation, type RestObservation } from '../../api/reconcile/observe.js';
-import { FINALIZER, planDeployment, type Action, type DeploymentResource, type Plan } from '../../api/reconcile/plan.js';
+import {
+  containerFailure,
+  crashLogWanted,
+  CRASH_LOG_BYTES,
+  CRASH_LOG_LINES,
+  observeJobManagerDeployment,
+  withLogCause,
+  type ContainerFailure,
+  type JobManagerObservation,
+  type PodContainers,
+  type Observation,
+  type RestObservation,
+} from '../../api/reconcile/observe.js';
+import {
+  FINALIZER,
+  planDeployment,
+  type Action,
+  type DeploymentResource,
+  type Plan,
+} from '../../api/reconcile/plan.js';
 import { occupiesSession } from '../../api/reconcile/session-job.js';
 import type { FlinkSessionJobObject } from '../../kube/flink-resources.js';
 import { FLINK_DEPLOYMENT } from '../../api/schema/crd.js';
@@ -15,18 +33,33 @@ import { haConfigMapSelector, holdsJob, isHaConfigMap, isJobGraphKey } from '../
 import { deploymentConfig } from '../../api/validation/index.js';
 import type { Json } from '../../api/validation/access.js';
 import { failedStepStatus } from '../../api/reconcile/context.js';
-import { FlinkResourceReconciler, type OwnAction, observeSnapshots, type FlinkResourceObject, type ReconcilerDeps } from './resource-reconciler.js';
+import {
+  FlinkResourceReconciler,
+  type OwnAction,
+  observeSnapshots,
+  type FlinkResourceObject,
+  type ReconcilerDeps,
+} from './resource-reconciler.js';
 
 export type FlinkDeploymentObject = KubeObject & DeploymentResource & FlinkResourceObject;
 
 /** The names of the caches this reconciler reads (the controller's watches). */
-export const CACHES = { flinkDeployments: 'flinkdeployments', jobManagers: 'jobmanagers', sessionJobs: 'flinksessionjobs' } as const;
+export const CACHES = {
+  flinkDeployments: 'flinkdeployments',
+  jobManagers: 'jobmanagers',
+  sessionJobs: 'flinksessionjobs',
+} as const;
 
 export class DeploymentReconciler extends FlinkResourceReconciler<FlinkDeploymentObject, Observation, Action> {
   private readonly flinkVersions = new WeakMap<KubeObject, FlinkVersion>();
 
   constructor(deps: ReconcilerDeps) {
-    super(deps, { kind: 'FlinkDeployment', plural: FLINK_DEPLOYMENT.plural, cache: CACHES.flinkDeployments, finalizer: FINALIZER });
+    super(deps, {
+      kind: 'FlinkDeployment',
+      plural: FLINK_DEPLOYMENT.plural,
+      cache: CACHES.flinkDeployments,
+      finalizer: FINALIZER,
+    });
   }
 
   protected override ignored(resource: FlinkDeploymentObject): boolean {
@@ -50,14 +83,27 @@ export class DeploymentReconciler extends FlinkResourceReconciler<FlinkDeploymen
     const cached = this.deps.caches.get(CACHES.jobManagers, namespace, name) as KubeObject | undefined;
     // The cache may not have a Deployment we created a moment ago: when the status says there is one, ask live.
     const believedThere = (resource.status?.jobManagerDeploymentStatus ?? 'MISSING') !== 'MISSING';
-    const jobManager = cached || !believedThere ? observeJobManagerDeployment(cached as never) : await this.observeJobManager(namespace, name);
+    const jobManager =
+      cached || !believedThere
+        ? observeJobManagerDeployment(cached as never)
+        : await this.observeJobManager(namespace, name);
     if (jobManager.phase === 'present' && !jobManager.available && !jobManager.replicaFailure) {
       const failure = await this.containerFailure(resource);
       if (failure) jobManager.replicaFailure = failure;
     }
-    const seen: Observation = { now: Date.now(), jobManager, sessionJobs: this.sessionJobs(resource), ownedSnapshots: this.ownedSnapshots(resource) };
-    if (jobManager.phase === 'absent' && isHighAvailabilityEnabled(deploymentConfig(this.deps.operatorConfig(), resource as unknown as Json))) {
-      seen.haMetadata = (await this.haConfigMaps(namespace, name)).some((cm) => !cm.metadata?.deletionTimestamp && holdsJob(cm.metadata!.name!));
+    const seen: Observation = {
+      now: Date.now(),
+      jobManager,
+      sessionJobs: this.sessionJobs(resource),
+      ownedSnapshots: this.ownedSnapshots(resource),
+    };
+    if (
+      jobManager.phase === 'absent' &&
+      isHighAvailabilityEnabled(deploymentConfig(this.deps.operatorConfig(), resource as unknown as Json))
+    ) {
+      seen.haMetadata = (await this.haConfigMaps(namespace, name)).some(
+        (cm) => !cm.metadata?.deletionTimestamp && holdsJob(cm.metadata!.name!),
+      );
     }
     if (jobManager.phase !== 'present' || !jobManager.available) return seen;
     const flink = this.flink(namespace, name);
@@ -97,14 +143,23 @@ export class DeploymentReconciler extends FlinkResourceReconciler<FlinkDeploymen
    */
   private async containerFailure(resource: FlinkDeploymentObject): Promise<ContainerFailure | undefined> {
     const { namespace, name } = resource.metadata;
-    const pods = await this.deps.client.list<KubeObject & PodContainers>(objectPath('v1', 'pods', namespace), jobManagerSelector(name, resource.spec));
+    const pods = await this.deps.client.list<KubeObject & PodContainers>(
+      objectPath('v1', 'pods', namespace),
+      jobManagerSelector(name, resource.spec),
+    );
     const failure = containerFailure(pods);
     if (!crashLogWanted(failure, resource.status)) return failure;
     const query = `?container=${encodeURIComponent(failure.container)}&previous=true&tailLines=${CRASH_LOG_LINES}&limitBytes=${CRASH_LOG_BYTES}`;
     try {
-      return withLogCause(failure, await this.deps.client.text(`${objectPath('v1', 'pods', namespace, failure.pod, 'log')}${query}`));
+      return withLogCause(
+        failure,
+        await this.deps.client.text(`${objectPath('v1', 'pods', namespace, failure.pod, 'log')}${query}`),
+      );
     } catch (err) {
-      this.deps.log.info({ namespace, name, pod: failure.pod, err: (err as Error).message }, 'the crashed JobManager log could not be read');
+      this.deps.log.info(
+        { namespace, name, pod: failure.pod, err: (err as Error).message },
+        'the crashed JobManager log could not be read',
+      );
       return failure;
     }
   }
@@ -120,7 +175,9 @@ export class DeploymentReconciler extends FlinkResourceReconciler<FlinkDeploymen
 
   private async observeJobManager(namespace: string, name: string): Promise<JobManagerObservation> {
     try {
-      return observeJobManagerDeployment(await this.deps.client.get(objectPath('apps/v1', 'deployments', namespace, name)));
+      return observeJobManagerDeployment(
+        await this.deps.client.get(objectPath('apps/v1', 'deployments', namespace, name)),
+      );
     } catch (err) {
       if (isNotFound(err)) return { phase: 'absent' };
       throw err;
@@ -134,16 +191,34 @@ export class DeploymentReconciler extends FlinkResourceReconciler<FlinkDeploymen
       case 'delete-cluster': {
         await client.delete(objectPath('apps/v1', 'deployments', namespace, name), 'Foreground');
         if (action.deleteHaMetadata) {
-          for (const cm of await this.haConfigMaps(namespace, name)) await client.delete(objectPath('v1', 'configmaps', namespace, cm.metadata!.name));
+          for (const cm of await this.haConfigMaps(namespace, name))
+            await client.delete(objectPath('v1', 'configmaps', namespace, cm.metadata!.name));
         }
         return resource;
       }
       case 'deploy': {
         if (action.deleteJobGraphs) await this.deleteJobGraphs(namespace, name);
-        const jm = await this.createOrAdopt(action.objects.jobManager, (existing) => existing.metadata?.annotations?.[GENERATION_ANNOTATION] === (action.objects.jobManager.metadata as { annotations: Record<string, string> }).annotations[GENERATION_ANNOTATION]);
-        const owner = { apiVersion: 'apps/v1', kind: 'Deployment', name: jm.metadata!.name!, uid: jm.metadata!.uid!, controller: true, blockOwnerDeletion: true };
+        const jm = await this.createOrAdopt(
+          action.objects.jobManager,
+          (existing) =>
+            existing.metadata?.annotations?.[GENERATION_ANNOTATION] ===
+            (action.objects.jobManager.metadata as { annotations: Record<string, string> }).annotations[
+              GENERATION_ANNOTATION
+            ],
+        );
+        const owner = {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          name: jm.metadata!.name!,
+          uid: jm.metadata!.uid!,
+          controller: true,
+          blockOwnerDeletion: true,
+        };
         for (const dependent of action.objects.dependents) {
-          const object = { ...dependent, metadata: { ...(dependent.metadata as object), ownerReferences: [owner] } } as KubeObject;
+          const object = {
+            ...dependent,
+            metadata: { ...(dependent.metadata as object), ownerReferences: [owner] },
+          } as KubeObject;
           await this.createOrReplace(object);
         }
         if (action.objects.ingress) await this.createOrReplace(action.objects.ingress as KubeObject);
@@ -159,7 +234,11 @@ export class DeploymentReconciler extends FlinkResourceReconciler<FlinkDeploymen
         const deadline = Date.now() + (this.deps.stopTimeoutMs ?? 300_000);
         const path = await this.flink(namespace, name).stop(action, deadline);
         this.deps.log.info({ namespace, name, job: action.jobId, mechanism: action.mechanism, path }, 'job stopped');
-        if (action.recordSavepoint && path) await this.runSnapshotAction(resource, this.flink(namespace, name), { kind: 'create-snapshot', request: { ...action.recordSavepoint, path } });
+        if (action.recordSavepoint && path)
+          await this.runSnapshotAction(resource, this.flink(namespace, name), {
+            kind: 'create-snapshot',
+            request: { ...action.recordSavepoint, path },
+          });
         return this.writeStatus(resource, action.statusAfter(path));
       }
     }
@@ -177,13 +256,21 @@ export class DeploymentReconciler extends FlinkResourceReconciler<FlinkDeploymen
       const data = (cm as { data?: Record<string, string> }).data ?? {};
       const kept = Object.fromEntries(Object.entries(data).filter(([key]) => !isJobGraphKey(key)));
       if (Object.keys(kept).length === Object.keys(data).length) continue;
-      await this.deps.client.replace(objectPath('v1', 'configmaps', namespace, cm.metadata!.name), { ...cm, data: kept });
+      await this.deps.client.replace(objectPath('v1', 'configmaps', namespace, cm.metadata!.name), {
+        ...cm,
+        data: kept,
+      });
       this.deps.log.info({ namespace, name, configMap: cm.metadata!.name }, 'job graph deleted from HA metadata');
     }
   }
 
   private pathOf(object: KubeObject): string {
-    const kinds: Record<string, string> = { Deployment: 'deployments', Service: 'services', ConfigMap: 'configmaps', Ingress: 'ingresses' };
+    const kinds: Record<string, string> = {
+      Deployment: 'deployments',
+      Service: 'services',
+      ConfigMap: 'configmaps',
+      Ingress: 'ingresses',
+    };
     return objectPath(object.apiVersion!, kinds[object.kind!]!, object.metadata!.namespace!, object.metadata!.name);
   }
 
@@ -196,7 +283,9 @@ export class DeploymentReconciler extends FlinkResourceReconciler<FlinkDeploymen
       if (!isConflict(err)) throw err;
       const existing = await this.deps.client.get(path);
       if (isOurs(existing)) return existing;
-      throw new Error(`${object.kind} ${object.metadata!.name} exists from an earlier deployment; retrying once it is gone`);
+      throw new Error(
+        `${object.kind} ${object.metadata!.name} exists from an earlier deployment; retrying once it is gone`,
+      );
     }
   }
 
@@ -212,8 +301,15 @@ export class DeploymentReconciler extends FlinkResourceReconciler<FlinkDeploymen
       if (!isConflict(err)) throw err;
       try {
         const existing = await this.deps.client.get(path);
-        const spec = object.kind === 'Service' ? { ...(object.spec as object), clusterIP: (existing.spec as { clusterIP?: string }).clusterIP } : object.spec;
-        await this.deps.client.replace(path, { ...object, ...(spec ? { spec } : {}), metadata: { ...object.metadata, resourceVersion: existing.metadata!.resourceVersion } });
+        const spec =
+          object.kind === 'Service'
+            ? { ...(object.spec as object), clusterIP: (existing.spec as { clusterIP?: string }).clusterIP }
+            : object.spec;
+        await this.deps.client.replace(path, {
+          ...object,
+          ...(spec ? { spec } : {}),
+          metadata: { ...object.metadata, resourceVersion: existing.metadata!.resourceVersion },
+        });
       } catch (gone) {
         if (!isNotFound(gone) || attempts <= 1) throw gone;
         await this.createOrReplace(object, attempts - 1);

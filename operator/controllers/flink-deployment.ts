@@ -20,7 +20,11 @@ export function flinkDeploymentController(options: ControllerOptions): Controlle
     watches: [
       { name: CACHES.flinkDeployments, start: flinkDeploymentCache, predicate: specChanged },
       // A JobManager Deployment is named after its FlinkDeployment and labelled app=<name>.
-      { name: CACHES.jobManagers, start: jobManagerDeploymentCache, keysOf: (obj) => (obj.metadata?.labels?.app ? [`${obj.metadata.namespace}/${obj.metadata.labels.app}`] : []) },
+      {
+        name: CACHES.jobManagers,
+        start: jobManagerDeploymentCache,
+        keysOf: (obj) => (obj.metadata?.labels?.app ? [`${obj.metadata.namespace}/${obj.metadata.labels.app}`] : []),
+      },
       // A session cluster waits on the session jobs that name it (to be deleted, or to stop before a redeploy).
       { name: CACHES.sessionJobs, start: flinkSessionJobCache, keysOf: (obj) => sessionOf(obj) },
       // A job's snapshots: one finishing may let the next be taken, or the history be trimmed.

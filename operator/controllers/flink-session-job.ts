@@ -28,9 +28,18 @@ export function flinkSessionJobController(options: FlinkSessionJobControllerOpti
         predicate: () => targets.predicate(),
       },
       // Every change of a session cluster, its status included: READY, UPGRADING and gone are what jobs wait for.
-      { name: SESSION_JOB_CACHES.sessions, start: flinkDeploymentCache, keysOf: (obj) => targets.referrersOf(`${obj.metadata?.namespace}/${obj.metadata?.name}`) },
+      {
+        name: SESSION_JOB_CACHES.sessions,
+        start: flinkDeploymentCache,
+        keysOf: (obj) => targets.referrersOf(`${obj.metadata?.namespace}/${obj.metadata?.name}`),
+      },
       snapshotsWatch('FlinkSessionJob'),
     ],
-    reconciler: (term) => new SessionJobReconciler({ ...termDeps(term, options), jars: options.jars, uploadTimeoutMs: options.uploadTimeoutMs }),
+    reconciler: (term) =>
+      new SessionJobReconciler({
+        ...termDeps(term, options),
+        jars: options.jars,
+        uploadTimeoutMs: options.uploadTimeoutMs,
+      }),
   };
 }

@@ -13,9 +13,12 @@ const jobKey = (kind: string, namespace: string | undefined, name: string): stri
 export function flinkStateSnapshotController(options: ControllerOptions): ControllerDefinition {
   const jobs = new ReferenceIndex((snapshot) => {
     const reference = (snapshot as { spec?: { jobReference?: { kind?: string; name?: string } } }).spec?.jobReference;
-    return reference?.kind && reference.name ? jobKey(reference.kind, snapshot.metadata?.namespace, reference.name) : undefined;
+    return reference?.kind && reference.name
+      ? jobKey(reference.kind, snapshot.metadata?.namespace, reference.name)
+      : undefined;
   });
-  const referrers = (kind: string) => (obj: KubernetesObject) => jobs.referrersOf(jobKey(kind, obj.metadata?.namespace, obj.metadata?.name ?? ''));
+  const referrers = (kind: string) => (obj: KubernetesObject) =>
+    jobs.referrersOf(jobKey(kind, obj.metadata?.namespace, obj.metadata?.name ?? ''));
   return {
     name: 'flinkstatesnapshot',
     kind: 'FlinkStateSnapshot',

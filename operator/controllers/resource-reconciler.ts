@@ -61,7 +61,15 @@ export function termDeps(term: Term, options: ControllerOptions): ReconcilerDeps
 }
 
 export interface FlinkResourceObject extends KubeObject {
-  metadata: { name: string; namespace: string; uid: string; generation: number; resourceVersion?: string; deletionTimestamp?: string; finalizers?: string[] };
+  metadata: {
+    name: string;
+    namespace: string;
+    uid: string;
+    generation: number;
+    resourceVersion?: string;
+    deletionTimestamp?: string;
+    finalizers?: string[];
+  };
   status?: { error?: string } & object;
 }
 
@@ -202,9 +210,16 @@ export abstract class FlinkResourceReconciler<R extends FlinkResourceObject, O, 
     const finalizers = resource.metadata.finalizers;
     // `test` makes it a no-op conflict if someone changed the list meanwhile.
     const patch = finalizers
-      ? [{ op: 'test', path: '/metadata/finalizers', value: finalizers }, { op: 'add', path: '/metadata/finalizers/-', value: this.resourceKind.finalizer }]
+      ? [
+          { op: 'test', path: '/metadata/finalizers', value: finalizers },
+          { op: 'add', path: '/metadata/finalizers/-', value: this.resourceKind.finalizer },
+        ]
       : [{ op: 'add', path: '/metadata/finalizers', value: [this.resourceKind.finalizer] }];
-    const patched = await this.deps.client.patch<R>(this.path(resource.metadata.namespace, resource.metadata.name), 'json', patch);
+    const patched = await this.deps.client.patch<R>(
+      this.path(resource.metadata.namespace, resource.metadata.name),
+      'json',
+      patch,
+    );
     this.remember(patched);
     return patched;
   }
@@ -242,9 +257,20 @@ export abstract class FlinkResourceReconciler<R extends FlinkResourceObject, O, 
         for (const path of action.paths) await flink.disposeSavepoint(path);
         return;
       case 'create-snapshot': {
-        const owner = { kind: this.resourceKind.kind as 'FlinkDeployment' | 'FlinkSessionJob', name, namespace, uid: resource.metadata.uid };
-        const created = await this.deps.client.create(snapshots, newSnapshotResource(owner, action.request, Date.now()) as KubeObject);
-        this.deps.log.info({ namespace, name, snapshot: created.metadata?.name, triggerType: action.request.triggerType }, `${action.request.snapshot} requested`);
+        const owner = {
+          kind: this.resourceKind.kind as 'FlinkDeployment' | 'FlinkSessionJob',
+          name,
+          namespace,
+          uid: resource.metadata.uid,
+        };
+        const created = await this.deps.client.create(
+          snapshots,
+          newSnapshotResource(owner, action.request, Date.now()) as KubeObject,
+        );
+        this.deps.log.info(
+          { namespace, name, snapshot: created.metadata?.name, triggerType: action.request.triggerType },
+          `${action.request.snapshot} requested`,
+        );
         return;
       }
       case 'delete-snapshots':
@@ -263,7 +289,10 @@ export abstract class FlinkResourceReconciler<R extends FlinkResourceObject, O, 
 }
 
 /** Asks Flink about the snapshots a job's status says are in flight (only while the job runs). */
-export async function observeSnapshots(flink: FlinkRestClient, job: JobStatus | undefined): Promise<SnapshotProgress[]> {
+export async function observeSnapshots(
+  flink: FlinkRestClient,
+  job: JobStatus | undefined,
+): Promise<SnapshotProgress[]> {
   if (!job?.jobId || job.state !== 'RUNNING') return [];
   const inFlight = [
     ['savepoint', job.savepointInfo?.triggerId],

@@ -81,11 +81,36 @@ export class ControllerMetrics {
   constructor(registry: Registry) {
     const registers = [registry];
     const queues = this.queues;
-    this.reconciles = new Counter({ name: 'flink_operator_reconcile_total', help: 'Reconciles by kind and result', labelNames: ['kind', 'result'], registers });
-    this.reconcileSeconds = new Histogram({ name: 'flink_operator_reconcile_duration_seconds', help: 'Time of one reconcile', labelNames: ['kind'], registers });
-    this.adds = new Counter({ name: 'workqueue_adds_total', help: 'Keys added to the work queue', labelNames: ['name'], registers });
-    this.retries = new Counter({ name: 'workqueue_retries_total', help: 'Keys retried after a failed reconcile', labelNames: ['name'], registers });
-    this.workSeconds = new Histogram({ name: 'workqueue_work_duration_seconds', help: 'Time a key takes to be processed', labelNames: ['name'], registers });
+    this.reconciles = new Counter({
+      name: 'flink_operator_reconcile_total',
+      help: 'Reconciles by kind and result',
+      labelNames: ['kind', 'result'],
+      registers,
+    });
+    this.reconcileSeconds = new Histogram({
+      name: 'flink_operator_reconcile_duration_seconds',
+      help: 'Time of one reconcile',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.adds = new Counter({
+      name: 'workqueue_adds_total',
+      help: 'Keys added to the work queue',
+      labelNames: ['name'],
+      registers,
+    });
+    this.retries = new Counter({
+      name: 'workqueue_retries_total',
+      help: 'Keys retried after a failed reconcile',
+      labelNames: ['name'],
+      registers,
+    });
+    this.workSeconds = new Histogram({
+      name: 'workqueue_work_duration_seconds',
+      help: 'Time a key takes to be processed',
+      labelNames: ['name'],
+      registers,
+    });
     new Gauge({
       name: 'workqueue_depth',
       help: 'Keys waiting for a worker, read when scraped',
@@ -122,7 +147,12 @@ export class ControllerMetrics {
 }
 
 /** Starts a controller for one term: its caches, its queue and its reconciler. */
-export function runController(def: ControllerDefinition, settings: ControllerSettings, fence: Fence, client: KubeClient): RunningController {
+export function runController(
+  def: ControllerDefinition,
+  settings: ControllerSettings,
+  fence: Fence,
+  client: KubeClient,
+): RunningController {
   const { metrics, log } = settings;
   const caches = new Map<string, Map<string | undefined, ObjectCache<KubernetesObject>>>();
   const scope = (namespace: string) => (settings.namespaces.length > 0 ? namespace : undefined);
@@ -158,7 +188,11 @@ export function runController(def: ControllerDefinition, settings: ControllerSet
       onAdd: () => metrics.adds.inc({ name: def.name }),
       onRetry: () => metrics.retries.inc({ name: def.name }),
     },
-    (key, err, retryInMs) => log.warn({ controller: def.name, resource: key, reason: (err as Error).message, retryInMs }, 'reconcile failed; retrying with backoff'),
+    (key, err, retryInMs) =>
+      log.warn(
+        { controller: def.name, resource: key, reason: (err as Error).message, retryInMs },
+        'reconcile failed; retrying with backoff',
+      ),
   );
   metrics.track(def.name, queue);
 

@@ -19,7 +19,13 @@ export interface ManagerOptions {
   baseBackoffMs: number;
   maxBackoffMs: number;
   /** Leader election; without it this process acts from the start. */
-  election?: { namespace: string; name: string; leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
+  election?: {
+    namespace: string;
+    name: string;
+    leaseDurationMs: number;
+    renewDeadlineMs: number;
+    retryPeriodMs: number;
+  };
   health: { port: number; host: string };
 }
 
@@ -47,14 +53,27 @@ export class Manager {
   constructor(private readonly options: ManagerOptions) {
     collectDefaultMetrics({ register: this.registry, prefix: 'flink_operator_' });
     this.metrics = new ControllerMetrics(this.registry);
-    this.leading = new Gauge({ name: 'flink_operator_is_leader', help: '1 while this process leads', registers: [this.registry] });
+    this.leading = new Gauge({
+      name: 'flink_operator_is_leader',
+      help: '1 while this process leads',
+      registers: [this.registry],
+    });
     const clientOptions = { onAuthFailure: (err: KubeApiError) => this.authFailed(err.status, err.message) };
     this.client = KubeClient.fromKubeConfig(options.kc, `flink-operator-ts/${options.identity}`, clientOptions);
     const { election } = options;
     this.elector = election
       ? // A connection of its own: a renewal must never queue behind the reconcilers' requests (at 5,000 resources they
         // filled the shared pool, a renewal missed its deadline, and the operator gave up leading).
-        new LeaderElector({ client: KubeClient.fromKubeConfig(options.kc, `flink-operator-ts/${options.identity}/leader-election`, clientOptions), identity: options.identity, ...election, log: (level, msg) => options.log[level]({ identity: options.identity }, msg) })
+        new LeaderElector({
+          client: KubeClient.fromKubeConfig(
+            options.kc,
+            `flink-operator-ts/${options.identity}/leader-election`,
+            clientOptions,
+          ),
+          identity: options.identity,
+          ...election,
+          log: (level, msg) => options.log[level]({ identity: options.identity }, msg),
+        })
       : undefined;
   }
 
@@ -82,7 +101,10 @@ export class Manager {
       if (!this.elector) return;
       await new Promise((resolve) => term.signal.addEventListener('abort', resolve, { once: true }));
       if (this.stopping) return;
-      this.options.log.warn({ identity: this.options.identity }, 'leadership lost: stopping all work before standing again');
+      this.options.log.warn(
+        { identity: this.options.identity },
+        'leadership lost: stopping all work before standing again',
+      );
       await this.endTerm();
     }
   }
@@ -91,9 +113,25 @@ export class Manager {
     this.leading.set(1);
     const { namespaces, workers, baseBackoffMs, maxBackoffMs, log } = this.options;
     const client = this.client.fenced(term);
-    const settings = { watchClient: this.client, namespaces, workers, baseBackoffMs, maxBackoffMs, log, metrics: this.metrics, onWatchError: this.watchFailed };
+    const settings = {
+      watchClient: this.client,
+      namespaces,
+      workers,
+      baseBackoffMs,
+      maxBackoffMs,
+      log,
+      metrics: this.metrics,
+      onWatchError: this.watchFailed,
+    };
     this.running = this.controllers.map((c) => runController(c, settings, term, client));
-    log.info({ namespaces: namespaces.length > 0 ? namespaces : 'all', identity: this.options.identity, controllers: this.controllers.map((c) => c.name) }, 'watching and reconciling');
+    log.info(
+      {
+        namespaces: namespaces.length > 0 ? namespaces : 'all',
+        identity: this.options.identity,
+        controllers: this.controllers.map((c) => c.name),
+      },
+      'watching and reconciling',
+    );
   }
 
   private async endTerm(): Promise<void> {
@@ -107,7 +145,10 @@ export class Manager {
     const status = statusOf(err);
     const message = ((err as Error | undefined)?.message ?? String(err)).split('\n')[0]!;
     if (isAuthRefusal(status, message)) this.authFailed(status!, `${watch} watch: ${message}`);
-    this.options.log.warn({ controller, watch, reason: `${status ?? ''} ${message}`.trim(), retryInMs }, 'watch failed; restarting');
+    this.options.log.warn(
+      { controller, watch, reason: `${status ?? ''} ${message}`.trim(), retryInMs },
+      'watch failed; restarting',
+    );
   };
 
   /** One error line per kind of refusal (not one per retry), and /readyz says so while it lasts. */
@@ -115,14 +156,21 @@ export class Manager {
     const previous = this.authProblem;
     this.authProblem = { status, message, at: Date.now() };
     if (previous?.status === status && Date.now() - previous.at < AUTH_PROBLEM_MEMORY_MS) return;
-    const meaning = status === 401 ? 'the API server does not accept these credentials' : 'these credentials lack a permission this operator needs';
-    this.options.log.error({ status, reason: message.split('\n')[0] }, `${status} ${status === 401 ? 'Unauthorized' : 'Forbidden'}: ${meaning}`);
+    const meaning =
+      status === 401
+        ? 'the API server does not accept these credentials'
+        : 'these credentials lack a permission this operator needs';
+    this.options.log.error(
+      { status, reason: message.split('\n')[0] },
+      `${status} ${status === 401 ? 'Unauthorized' : 'Forbidden'}: ${meaning}`,
+    );
   }
 
   /** Why this process is not ready, or undefined when it is. */
   notReadyReason(): string | undefined {
     const problem = this.authProblem;
-    if (problem && Date.now() - problem.at < AUTH_PROBLEM_MEMORY_MS) return `the API server answered ${problem.status}: ${problem.message.split('\n')[0]}`;
+    if (problem && Date.now() - problem.at < AUTH_PROBLEM_MEMORY_MS)
+      return `the API server answered ${problem.status}: ${problem.message.split('\n')[0]}`;
     if (!this.running) return 'not leading';
     if (!this.running.every((c) => c.synced())) return 'caches not in sync yet';
     return undefined;
@@ -137,7 +185,9 @@ export class Manager {
         return void res.writeHead(reason ? 503 : 200).end(reason ?? 'ok');
       }
       if (url === '/metrics') {
-        void this.registry.metrics().then((text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text));
+        void this.registry
+          .metrics()
+          .then((text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text));
         return;
       }
       res.writeHead(404).end();
@@ -146,7 +196,10 @@ export class Manager {
     return new Promise((resolve) =>
       server.listen(port, host, () => {
         const address = server.address();
-        this.options.log.info({ port: typeof address === 'object' && address ? address.port : port }, 'health and metrics listening');
+        this.options.log.info(
+          { port: typeof address === 'object' && address ? address.port : port },
+          'health and metrics listening',
+        );
         resolve(server);
       }),
     );

@@ -17,7 +17,9 @@ export async function changeSpec(session: Session, name: string, verb: SpecVerb)
   const decision = PATCHES[verb](resource);
   if ('refused' in decision) throw new PluginError(decision.refused);
   const kind = resource.kind as 'FlinkDeployment' | 'FlinkSessionJob';
-  const patched = await session.call(`patch ${kind.toLowerCase()}s`, (c) => c.patch<Json>(session.path(kind, String((resource.metadata as { name: string }).name)), 'merge', decision.patch));
+  const patched = await session.call(`patch ${kind.toLowerCase()}s`, (c) =>
+    c.patch<Json>(session.path(kind, String((resource.metadata as { name: string }).name)), 'merge', decision.patch),
+  );
   printChange({ ...patched, kind }, decision.change);
   return 0;
 }

@@ -20,6 +20,9 @@ export async function list(session: Session, output: OutputFormat): Promise<numb
     return 0;
   }
   const where = session.allNamespaces ? 'any namespace' : `namespace ${JSON.stringify(session.namespace)}`;
-  printTable(listTable(items, { now: Date.now(), wide: output === 'wide', allNamespaces: session.allNamespaces }), `No FlinkDeployments or FlinkSessionJobs found in ${where}.`);
+  printTable(
+    listTable(items, { now: Date.now(), wide: output === 'wide', allNamespaces: session.allNamespaces }),
+    `No FlinkDeployments or FlinkSessionJobs found in ${where}.`,
+  );
   return 0;
 }

@@ -10,8 +10,11 @@ export async function rollback(session: Session, name: string, yes: boolean): Pr
   const resource = await session.resolve(name);
   const plan = rollbackPlan(resource);
   if ('refused' in plan) throw new PluginError(plan.refused);
-  print(`Rolling ${String(resource.kind)} ${JSON.stringify((resource.metadata as { name: string }).name)} back to its last stable spec:`);
-  for (const path of plan.changedPaths) print(`  ${path}: ${shown(valueAt(resource, path))} → ${shown(valueAt({ spec: plan.spec }, path))}`);
+  print(
+    `Rolling ${String(resource.kind)} ${JSON.stringify((resource.metadata as { name: string }).name)} back to its last stable spec:`,
+  );
+  for (const path of plan.changedPaths)
+    print(`  ${path}: ${shown(valueAt(resource, path))} → ${shown(valueAt({ spec: plan.spec }, path))}`);
   if (!yes) {
     if (!process.stdin.isTTY) throw new PluginError('not a terminal to ask in: add --yes to roll back', 2);
     const question = createInterface({ input: process.stdin, output: process.stdout });
@@ -29,14 +32,18 @@ export async function rollback(session: Session, name: string, yes: boolean): Pr
     { op: 'test', path: '/metadata/resourceVersion', value: metadata.resourceVersion },
     { op: 'replace', path: '/spec', value: plan.spec },
   ];
-  const patched = await session.call(`patch ${kind.toLowerCase()}s`, (c) => c.patch<Json>(session.path(kind, metadata.name), 'json', patch));
+  const patched = await session.call(`patch ${kind.toLowerCase()}s`, (c) =>
+    c.patch<Json>(session.path(kind, metadata.name), 'json', patch),
+  );
   printChange({ ...patched, kind }, 'rolled back');
   return 0;
 }
 
 /** The value at a path `diffPaths` wrote (`spec.job.args`, `spec.flinkConfiguration["a.b"]`). */
 function valueAt(root: Json, path: string): unknown {
-  const keys = [...path.matchAll(/\.([A-Za-z_][\w-]*)|\["((?:[^"\\]|\\.)*)"\]|^([A-Za-z_][\w-]*)/g)].map((m) => m[1] ?? (m[2] !== undefined ? (JSON.parse(`"${m[2]}"`) as string) : m[3]!));
+  const keys = [...path.matchAll(/\.([A-Za-z_][\w-]*)|\["((?:[^"\\]|\\.)*)"\]|^([A-Za-z_][\w-]*)/g)].map(
+    (m) => m[1] ?? (m[2] !== undefined ? (JSON.parse(`"${m[2]}"`) as string) : m[3]!),
+  );
   return keys.reduce<unknown>((o, k) => asObject(o)?.[k], root);
 }
 

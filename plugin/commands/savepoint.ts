@@ -13,17 +13,31 @@ export async function savepoint(session: Session, name: string, wait: boolean, t
   const jobName = (resource.metadata as { name: string }).name;
   let done: () => Promise<string | undefined>;
   if ('snapshot' in request) {
-    const created = await session.call('create flinkstatesnapshots', (c) => c.create<Json>(session.path('FlinkStateSnapshot'), request.snapshot));
+    const created = await session.call('create flinkstatesnapshots', (c) =>
+      c.create<Json>(session.path('FlinkStateSnapshot'), request.snapshot),
+    );
     printChange({ ...created, kind: 'FlinkStateSnapshot' }, 'created');
     const snapshotName = (created.metadata as { name: string }).name;
     done = async () => {
-      const s = asObject((await session.call('get flinkstatesnapshots', (c) => c.get<Json>(session.path('FlinkStateSnapshot', snapshotName)))).status);
-      if (s?.state === 'FAILED' || s?.state === 'ABANDONED') throw new PluginError(`savepoint ${snapshotName} ${String(s.state)}: ${asString(s.error) ?? 'no reason given'}`);
+      const s = asObject(
+        (
+          await session.call('get flinkstatesnapshots', (c) =>
+            c.get<Json>(session.path('FlinkStateSnapshot', snapshotName)),
+          )
+        ).status,
+      );
+      if (s?.state === 'FAILED' || s?.state === 'ABANDONED')
+        throw new PluginError(
+          `savepoint ${snapshotName} ${String(s.state)}: ${asString(s.error) ?? 'no reason given'}`,
+        );
       return s?.state === 'COMPLETED' ? asString(s.path) : undefined;
     };
   } else {
-    const nonce = (request.patch as { spec: { job: { savepointTriggerNonce: number } } }).spec.job.savepointTriggerNonce;
-    const patched = await session.call(`patch ${kind.toLowerCase()}s`, (c) => c.patch<Json>(session.path(kind, jobName), 'merge', request.patch));
+    const nonce = (request.patch as { spec: { job: { savepointTriggerNonce: number } } }).spec.job
+      .savepointTriggerNonce;
+    const patched = await session.call(`patch ${kind.toLowerCase()}s`, (c) =>
+      c.patch<Json>(session.path(kind, jobName), 'merge', request.patch),
+    );
     printChange({ ...patched, kind }, `savepoint requested (savepointTriggerNonce ${nonce})`);
     done = async () => {
       const r = await session.call(`get ${kind.toLowerCase()}s`, (c) => c.get<Json>(session.path(kind, jobName)));
@@ -41,5 +55,7 @@ export async function savepoint(session: Session, name: string, wait: boolean, t
     }
     await new Promise((r) => setTimeout(r, 1000));
   }
-  throw new PluginError(`the savepoint did not complete within ${timeoutMs / 1000} s (it may still: kubectl get flinkstatesnapshots -n ${session.namespace})`);
+  throw new PluginError(
+    `the savepoint did not complete within ${timeoutMs / 1000} s (it may still: kubectl get flinkstatesnapshots -n ${session.namespace})`,
+  );
 }

@@ -21,14 +21,33 @@ async function gather(session: Session, resource: Json) {
   const kind = asString(resource.kind) ?? 'FlinkDeployment';
   const sessionName = kind === 'FlinkSessionJob' ? asString(asObject(resource.spec)?.deploymentName) : undefined;
   const events = session.call('list events', (c) =>
-    c.get<{ items: Json[] } & Json>(`/api/v1/namespaces/${session.namespace}/events?fieldSelector=${encodeURIComponent(`involvedObject.name=${name},involvedObject.kind=${kind}`)}`),
+    c.get<{ items: Json[] } & Json>(
+      `/api/v1/namespaces/${session.namespace}/events?fieldSelector=${encodeURIComponent(`involvedObject.name=${name},involvedObject.kind=${kind}`)}`,
+    ),
   );
   const snapshots = session
-    .call('list flinkstatesnapshots', (c) => c.list<Json>(session.path('FlinkStateSnapshot'), `job-reference.kind=${kind},job-reference.name=${name},snapshot.type=SAVEPOINT,snapshot.state=COMPLETED`))
+    .call('list flinkstatesnapshots', (c) =>
+      c.list<Json>(
+        session.path('FlinkStateSnapshot'),
+        `job-reference.kind=${kind},job-reference.name=${name},snapshot.type=SAVEPOINT,snapshot.state=COMPLETED`,
+      ),
+    )
     .catch(() => [] as Json[]); // a user who may not list snapshots still gets the rest
-  const cluster = sessionName ? session.call('get flinkdeployments', (c) => c.get<Json>(session.path('FlinkDeployment', sessionName))).catch(() => undefined) : undefined;
-  const newest = (await snapshots).sort((a, b) => String(asObject(b.status)?.resultTimestamp ?? '').localeCompare(String(asObject(a.status)?.resultTimestamp ?? '')))[0];
-  return { resource, events: (await events).items, now: Date.now(), ...(newest ? { lastSnapshot: newest } : {}), ...((await cluster) ? { session: await cluster } : {}) };
+  const cluster = sessionName
+    ? session
+        .call('get flinkdeployments', (c) => c.get<Json>(session.path('FlinkDeployment', sessionName)))
+        .catch(() => undefined)
+    : undefined;
+  const newest = (await snapshots).sort((a, b) =>
+    String(asObject(b.status)?.resultTimestamp ?? '').localeCompare(String(asObject(a.status)?.resultTimestamp ?? '')),
+  )[0];
+  return {
+    resource,
+    events: (await events).items,
+    now: Date.now(),
+    ...(newest ? { lastSnapshot: newest } : {}),
+    ...((await cluster) ? { session: await cluster } : {}),
+  };
 }
 
 /** One line per change of lifecycle, job state or error, until it settles; polled once a second. */
@@ -39,7 +58,13 @@ async function follow(session: Session, first: Json): Promise<number> {
   let shown = '';
   for (;;) {
     const s = asObject(resource.status);
-    const line = [lifecycleOf(resource) ?? '<none>', asString(asObject(s?.jobStatus)?.state) ?? '<none>', errorLine(asString(s?.error) ?? '')].join('   ').trimEnd();
+    const line = [
+      lifecycleOf(resource) ?? '<none>',
+      asString(asObject(s?.jobStatus)?.state) ?? '<none>',
+      errorLine(asString(s?.error) ?? ''),
+    ]
+      .join('   ')
+      .trimEnd();
     if (line !== shown) print(`${new Date().toISOString().slice(11, 19)}   ${line}`);
     shown = line;
     const verdict = statusVerdict(resource);

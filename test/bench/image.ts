@@ -25,7 +25,11 @@ export async function benchImage(): Promise<void> {
   if (!image.baseCached) report.add('image_base_mmdebstrap', image.timingsMs.base, 'ms');
   const p = podman();
   const run = (args: string[]) => runTool(p.command, [...p.args, ...args], process.cwd(), p.env);
-  report.add('image_size', Number((await run(['image', 'inspect', '--format', '{{.Size}}', image.tag])).trim()) / 2 ** 20, 'MB');
+  report.add(
+    'image_size',
+    Number((await run(['image', 'inspect', '--format', '{{.Size}}', image.tag])).trim()) / 2 ** 20,
+    'MB',
+  );
   report.add('image_oci_archive', statSync(image.archive).size / 2 ** 20, 'MB');
 
   const tls = mkdtempSync(join(tmpdir(), 'bench-image-tls-'));
@@ -35,20 +39,58 @@ export async function benchImage(): Promise<void> {
   writeFileSync(join(tls, 'tls.key'), serving.keyPem, { mode: 0o644 });
   const call = (path: string, body?: string) =>
     new Promise<number>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: PORT, path, method: body ? 'POST' : 'GET', ca: ca.certPem, headers: body ? { 'content-type': 'application/json' } : {} }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: PORT,
+          path,
+          method: body ? 'POST' : 'GET',
+          ca: ca.certPem,
+          headers: body ? { 'content-type': 'application/json' } : {},
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });
   const startWebhook = () =>
-    run(['run', '-d', '--replace', '--name', 'bench-webhook', '--read-only', '--user', '65532:65532', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--network', 'host',
-      '-v', `${tls}:/tls:ro`, '--entrypoint', '/usr/local/bin/node', image.tag, '/opt/flink-operator-ts/flink-webhook.mjs', `--port=${PORT}`, '--tls-cert-file=/tls/tls.crt', '--tls-private-key-file=/tls/tls.key']);
+    run([
+      'run',
+      '-d',
+      '--replace',
+      '--name',
+      'bench-webhook',
+      '--read-only',
+      '--user',
+      '65532:65532',
+      '--cap-drop',
+      'ALL',
+      '--security-opt',
+      'no-new-privileges',
+      '--network',
+      'host',
+      '-v',
+      `${tls}:/tls:ro`,
+      '--entrypoint',
+      '/usr/local/bin/node',
+      image.tag,
+      '/opt/flink-operator-ts/flink-webhook.mjs',
+      `--port=${PORT}`,
+      '--tls-cert-file=/tls/tls.crt',
+      '--tls-private-key-file=/tls/tls.key',
+    ]);
   const memoryMb = async () => {
-    const usage = (await run(['stats', '--no-stream', '--format', '{{.MemUsage}}', 'bench-webhook'])).trim().split(' / ')[0]!;
+    const usage = (await run(['stats', '--no-stream', '--format', '{{.MemUsage}}', 'bench-webhook']))
+      .trim()
+      .split(' / ')[0]!;
     const [, value, unit] = /^([\d.]+)\s*([kMG]i?B)$/.exec(usage) ?? [];
-    return Number(value) * ({ kB: 1 / 1000, KiB: 1 / 1024, MB: 1, MiB: 1, GB: 1000, GiB: 1024 } as Record<string, number>)[unit ?? 'MB']!;
+    return (
+      Number(value) *
+      ({ kB: 1 / 1000, KiB: 1 / 1024, MB: 1, MiB: 1, GB: 1000, GiB: 1024 } as Record<string, number>)[unit ?? 'MB']!
+    );
   };
   try {
     const starts: number[] = [];
@@ -69,5 +111,7 @@ export async function benchImage(): Promise<void> {
   } finally {
     await run(['rm', '-f', '-t', '2', 'bench-webhook']).catch(() => undefined);
   }
-  report.summary([`${image.tag}; base ${image.baseCached ? 'cached' : 'made now'}; the operator container's figures come from the chart's e2e test.`]);
+  report.summary([
+    `${image.tag}; base ${image.baseCached ? 'cached' : 'made now'}; the operator container's figures come from the chart's e2e test.`,
+  ]);
 }

@@ -19,14 +19,30 @@ const STORES: [string, string][] = [
 ];
 
 export async function benchObjectStores(): Promise<void> {
-  const report = new Report('object-stores: the operator\'s start and memory before any object-store URI, then after one job from each store');
+  const report = new Report(
+    "object-stores: the operator's start and memory before any object-store URI, then after one job from each store",
+  );
   const stateDir = mkdtempSync(join(tmpdir(), 'flink-operator-ts-bench-'));
   const stack = await LocalStack.start({ stateDir });
-  const jar = readFileSync((await ensureFlinkRunner(join(repoRoot, 'local/flink-runner'), () => undefined)).examplesJar);
+  const jar = readFileSync(
+    (await ensureFlinkRunner(join(repoRoot, 'local/flink-runner'), () => undefined)).examplesJar,
+  );
   const servers = await startObjectStoreServers(join(stateDir, 'object-stores'), { 'job.jar': jar });
   try {
     const kubectl = (args: string[], input?: string) => stack.kubectl(args, input === undefined ? {} : { input });
-    await kubectl(['create', 'secret', 'generic', 'flink-operator-ts-artifact-credentials', '-n', LOCAL_OPERATOR_NAMESPACE, `--from-literal=s3.access-key=${servers.s3Credentials.accessKeyId}`, `--from-literal=s3.secret-key=${servers.s3Credentials.secretAccessKey}`, `--from-literal=fs.oss.accessKeyId=${servers.s3Credentials.accessKeyId}`, `--from-literal=fs.oss.accessKeySecret=${servers.s3Credentials.secretAccessKey}`, `--from-literal=fs.azure.account.key.storeacct1.blob.core.windows.net=${servers.azureAccounts.storeacct1}`]);
+    await kubectl([
+      'create',
+      'secret',
+      'generic',
+      'flink-operator-ts-artifact-credentials',
+      '-n',
+      LOCAL_OPERATOR_NAMESPACE,
+      `--from-literal=s3.access-key=${servers.s3Credentials.accessKeyId}`,
+      `--from-literal=s3.secret-key=${servers.s3Credentials.secretAccessKey}`,
+      `--from-literal=fs.oss.accessKeyId=${servers.s3Credentials.accessKeyId}`,
+      `--from-literal=fs.oss.accessKeySecret=${servers.s3Credentials.secretAccessKey}`,
+      `--from-literal=fs.azure.account.key.storeacct1.blob.core.windows.net=${servers.azureAccounts.storeacct1}`,
+    ]);
     const allowed = { 'kubernetes.operator.user.artifacts.allowed-schemes': 'https,s3,oss,gs,abfs' };
     await stack.stopWebhook();
     await stack.startWebhook({ config: allowed });
@@ -47,13 +63,18 @@ export async function benchObjectStores(): Promise<void> {
 
     await stack.createNamespace('bench');
     await kubectl(['apply', '-n', 'bench', '-f', '-'], JSON.stringify(session(STORES.length)));
-    const lifecycle = (kind: string, name: string) => kubectl(['get', kind, name, '-n', 'bench', '-o', 'jsonpath={.status.lifecycleState}']);
+    const lifecycle = (kind: string, name: string) =>
+      kubectl(['get', kind, name, '-n', 'bench', '-o', 'jsonpath={.status.lifecycleState}']);
     await until(async () => (await lifecycle('flinkdeployment', 'session')) === 'STABLE' || undefined, 300_000, 500);
     await new Promise((r) => setTimeout(r, 5000));
     report.add('object-stores.operator.rss.none-in-use', memoryMb(operator.pid!, 'VmRSS'), 'MB');
     for (const [store, uri] of STORES) {
       await kubectl(['apply', '-n', 'bench', '-f', '-'], JSON.stringify(job(`from-${store}`, uri)));
-      await until(async () => (await lifecycle('flinksessionjob', `from-${store}`)) === 'STABLE' || undefined, 300_000, 250);
+      await until(
+        async () => (await lifecycle('flinksessionjob', `from-${store}`)) === 'STABLE' || undefined,
+        300_000,
+        250,
+      );
       report.add(`object-stores.operator.rss.after-${store}`, memoryMb(operator.pid!, 'VmRSS'), 'MB');
     }
     report.add('object-stores.operator.rss.high-water', memoryMb(operator.pid!, 'VmHWM'), 'MB');

@@ -18,14 +18,29 @@ export async function benchPlugin(): Promise<void> {
     await stack.createNamespace('bench');
     const bin = join(stateDir, 'bin');
     await stack.kubectl(['apply', '-n', 'bench', '-f', join(upstreamExamplesDir, 'basic.yaml')]);
-    await until(async () => (await stack.kubectl(['get', 'flinkdeployment', 'basic-example', '-n', 'bench', '-o', 'jsonpath={.status.lifecycleState}'])) === 'STABLE' || undefined, 300_000, 500);
+    await until(
+      async () =>
+        (await stack.kubectl([
+          'get',
+          'flinkdeployment',
+          'basic-example',
+          '-n',
+          'bench',
+          '-o',
+          'jsonpath={.status.lifecycleState}',
+        ])) === 'STABLE' || undefined,
+      300_000,
+      500,
+    );
     mkdirSync(bin, { recursive: true });
     symlinkSync(join(repoRoot, 'dist/kubectl-flink.mjs'), join(bin, 'kubectl-flink'));
     const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, KUBECONFIG: stack.kubeconfig };
     const time = (args: string[]) =>
       new Promise<number>((resolve, reject) => {
         const start = process.hrtime.bigint();
-        execFile(stack.binaries.kubectl, args, { env }, (err) => (err ? reject(err) : resolve(Number(process.hrtime.bigint() - start) / 1e6)));
+        execFile(stack.binaries.kubectl, args, { env }, (err) =>
+          err ? reject(err) : resolve(Number(process.hrtime.bigint() - start) / 1e6),
+        );
       });
     const median = async (args: string[]) => {
       await time(args); // warm: the file cache, the API server's
@@ -38,7 +53,9 @@ export async function benchPlugin(): Promise<void> {
     report.add('plugin_status_p50', plugin, 'ms');
     report.add('kubectl_get_yaml_p50', get, 'ms');
     report.add('plugin_to_kubectl_ratio', plugin / get, 'x');
-    report.summary(['target: ratio ≤ 1.5 (the status screen makes four API calls: the resource, its events, its snapshots, its session)']);
+    report.summary([
+      'target: ratio ≤ 1.5 (the status screen makes four API calls: the resource, its events, its snapshots, its session)',
+    ]);
   } finally {
     await stack.stop();
   }

@@ -37,10 +37,17 @@ interface Audit {
 }
 
 export async function benchReconciler(): Promise<void> {
-  const report = new Report('reconciler: N FlinkDeployments applied at once (upstream basic.yaml), through the webhook and a real kube-apiserver');
+  const report = new Report(
+    'reconciler: N FlinkDeployments applied at once (upstream basic.yaml), through the webhook and a real kube-apiserver',
+  );
   const bundleDir = mkdtempSync(join(tmpdir(), 'flink-operator-ts-bundle-'));
   await bundle(bundleDir);
-  const stack = await LocalStack.start({ stateDir: mkdtempSync(join(tmpdir(), 'flink-operator-ts-bench-')), flinkStandIn: true, nodes: 5, bundleDir });
+  const stack = await LocalStack.start({
+    stateDir: mkdtempSync(join(tmpdir(), 'flink-operator-ts-bench-')),
+    flinkStandIn: true,
+    nodes: 5,
+    bundleDir,
+  });
   try {
     const kc = (await loadKubeConfig(stack.kubeconfig))!;
     const client = KubeClient.fromKubeConfig(kc, 'bench');
@@ -113,10 +120,21 @@ async function round(stack: LocalStack, client: KubeClient, report: Report, n: n
       return e.user.username === IDENTITIES.operator.user && e.objectRef?.namespace === ns && at >= from && at <= to;
     });
   const toStable = await ours(start, allStable);
-  const isWrite = (e: Audit) => ['create', 'update', 'patch', 'delete', 'deletecollection'].includes(e.verb) && e.objectRef?.resource !== 'events' && e.objectRef?.resource !== 'leases';
-  report.add(`reconciler.${n}.api-requests-per-resource-to-stable`, toStable.filter((e) => e.objectRef?.resource !== 'events').length / n, 'requests');
+  const isWrite = (e: Audit) =>
+    ['create', 'update', 'patch', 'delete', 'deletecollection'].includes(e.verb) &&
+    e.objectRef?.resource !== 'events' &&
+    e.objectRef?.resource !== 'leases';
+  report.add(
+    `reconciler.${n}.api-requests-per-resource-to-stable`,
+    toStable.filter((e) => e.objectRef?.resource !== 'events').length / n,
+    'requests',
+  );
   report.add(`reconciler.${n}.writes-per-resource-to-stable`, toStable.filter(isWrite).length / n, 'writes');
-  report.add(`reconciler.${n}.status-writes-per-resource-to-stable`, toStable.filter((e) => e.objectRef?.subresource === 'status').length / n, 'writes');
+  report.add(
+    `reconciler.${n}.status-writes-per-resource-to-stable`,
+    toStable.filter((e) => e.objectRef?.subresource === 'status').length / n,
+    'writes',
+  );
 
   const steadyFrom = Date.now();
   await new Promise((r) => setTimeout(r, STEADY_WINDOW_MS));
@@ -124,8 +142,16 @@ async function round(stack: LocalStack, client: KubeClient, report: Report, n: n
   peakRss = Math.max(peakRss, steadyRss);
   await new Promise((r) => setTimeout(r, 1500));
   const steady = await ours(steadyFrom, steadyFrom + STEADY_WINDOW_MS);
-  report.add(`reconciler.${n}.steady-writes-per-resource-per-minute`, steady.filter(isWrite).length / n / (STEADY_WINDOW_MS / 60_000), 'writes');
-  report.add(`reconciler.${n}.steady-reads-per-resource-per-minute`, steady.filter((e) => !isWrite(e)).length / n / (STEADY_WINDOW_MS / 60_000), 'requests');
+  report.add(
+    `reconciler.${n}.steady-writes-per-resource-per-minute`,
+    steady.filter(isWrite).length / n / (STEADY_WINDOW_MS / 60_000),
+    'writes',
+  );
+  report.add(
+    `reconciler.${n}.steady-reads-per-resource-per-minute`,
+    steady.filter((e) => !isWrite(e)).length / n / (STEADY_WINDOW_MS / 60_000),
+    'requests',
+  );
   report.add(`reconciler.${n}.operator-peak-rss`, Math.max(peakRss, memoryMb(operatorPid, 'VmHWM')), 'MB');
   report.add(`reconciler.${n}.operator-steady-rss`, steadyRss, 'MB');
   return allStable - start;
@@ -137,10 +163,17 @@ async function round(stack: LocalStack, client: KubeClient, report: Report, n: n
  * from the PATCH until a watcher sees the operator's observedGeneration reach the new generation.
  */
 export async function benchScale(): Promise<void> {
-  const report = new Report(`scale: ${SCALE} FlinkDeployments (upstream basic.yaml) on the bundled operator, Flink REST stand-in, twelve kwok nodes`);
+  const report = new Report(
+    `scale: ${SCALE} FlinkDeployments (upstream basic.yaml) on the bundled operator, Flink REST stand-in, twelve kwok nodes`,
+  );
   const bundleDir = mkdtempSync(join(tmpdir(), 'flink-operator-ts-bundle-'));
   await bundle(bundleDir);
-  const stack = await LocalStack.start({ stateDir: mkdtempSync(join(tmpdir(), 'flink-operator-ts-bench-')), flinkStandIn: true, nodes: 12, bundleDir });
+  const stack = await LocalStack.start({
+    stateDir: mkdtempSync(join(tmpdir(), 'flink-operator-ts-bench-')),
+    flinkStandIn: true,
+    nodes: 12,
+    bundleDir,
+  });
   try {
     const client = KubeClient.fromKubeConfig((await loadKubeConfig(stack.kubeconfig))!, 'bench');
     await round(stack, client, report, SCALE);
@@ -148,12 +181,21 @@ export async function benchScale(): Promise<void> {
     const latencies = await specPickups(client, `bench-${SCALE}`);
     const passes = diffCounts(await passDurations(stack), passesBefore);
     const total = passes.get(Infinity) ?? 0;
-    for (const le of [0.1, 0.5, 1]) report.add(`reconciler.${SCALE}.steady-passes-over-${le}s`, total > 0 ? (100 * (total - (passes.get(le) ?? 0))) / total : 0, '%');
+    for (const le of [0.1, 0.5, 1])
+      report.add(
+        `reconciler.${SCALE}.steady-passes-over-${le}s`,
+        total > 0 ? (100 * (total - (passes.get(le) ?? 0))) / total : 0,
+        '%',
+      );
     const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
     report.add(`reconciler.${SCALE}.spec-change-picked-up.p50`, q(0.5), 'ms');
     report.add(`reconciler.${SCALE}.spec-change-picked-up.p90`, q(0.9), 'ms');
     report.add(`reconciler.${SCALE}.spec-change-picked-up.p99`, q(0.99), 'ms');
-    report.add(`reconciler.${SCALE}.spec-change-picked-up.within-1s`, latencies.filter((ms) => ms <= 1000).length, `of ${PICKUPS}`);
+    report.add(
+      `reconciler.${SCALE}.spec-change-picked-up.within-1s`,
+      latencies.filter((ms) => ms <= 1000).length,
+      `of ${PICKUPS}`,
+    );
     client.close();
     report.summary([
       `Targets (issue 18): operator RSS ≤ 250 MB at ${SCALE} (≤ 120 MB at 1,000), zero writes per minute once stable, a spec change`,
@@ -177,12 +219,14 @@ async function passDurations(stack: LocalStack): Promise<Map<number, number>> {
   const buckets = new Map<number, number>();
   for (const [, labels, count] of text.matchAll(/^workqueue_work_duration_seconds_bucket\{([^}]*)\} (\d+)$/gm)) {
     const le = /le="([^"]+)"/.exec(labels!)?.[1];
-    if (le && labels!.includes('name="flinkdeployment"')) buckets.set(le === '+Inf' ? Infinity : Number(le), Number(count));
+    if (le && labels!.includes('name="flinkdeployment"'))
+      buckets.set(le === '+Inf' ? Infinity : Number(le), Number(count));
   }
   return buckets;
 }
 
-const diffCounts = (after: Map<number, number>, before: Map<number, number>) => new Map([...after].map(([le, n]) => [le, n - (before.get(le) ?? 0)]));
+const diffCounts = (after: Map<number, number>, before: Map<number, number>) =>
+  new Map([...after].map(([le, n]) => [le, n - (before.get(le) ?? 0)]));
 
 /** Follows a namespace's FlinkDeployments, noting when each first meets `reached`. */
 function whenReached(client: KubeClient, ns: string, reached: (obj: FlinkDeploymentObject) => boolean) {
@@ -199,7 +243,11 @@ function whenReached(client: KubeClient, ns: string, reached: (obj: FlinkDeploym
 
 async function specPickups(client: KubeClient, ns: string): Promise<number[]> {
   const wanted = new Map<string, number>();
-  const { watch, at: seenAt } = whenReached(client, ns, (obj) => (obj.status?.observedGeneration ?? 0) >= (wanted.get(obj.metadata!.name!) ?? Infinity));
+  const { watch, at: seenAt } = whenReached(
+    client,
+    ns,
+    (obj) => (obj.status?.observedGeneration ?? 0) >= (wanted.get(obj.metadata!.name!) ?? Infinity),
+  );
   try {
     await until(async () => watch.synced() || undefined);
     const latencies: number[] = [];
@@ -207,7 +255,9 @@ async function specPickups(client: KubeClient, ns: string): Promise<number[]> {
       const name = `basic-${Math.floor((i * SCALE) / PICKUPS)}`;
       wanted.set(name, watch.get(ns, name)!.metadata!.generation! + 1);
       const sentAt = Date.now();
-      await client.patch(objectPath(API_VERSION, FLINK_DEPLOYMENT.plural, ns, name), 'merge', { spec: { restartNonce: i + 1 } });
+      await client.patch(objectPath(API_VERSION, FLINK_DEPLOYMENT.plural, ns, name), 'merge', {
+        spec: { restartNonce: i + 1 },
+      });
       latencies.push((await until(async () => seenAt.get(name), 60_000, 2)) - sentAt);
       await new Promise((r) => setTimeout(r, 1000));
     }
@@ -224,11 +274,19 @@ async function specPickups(client: KubeClient, ns: string): Promise<number[]> {
 async function controlPlaneFloor(stack: LocalStack, client: KubeClient, report: Report, from: number): Promise<number> {
   const ns = `floor-${FLOOR}`;
   await stack.createNamespace(ns);
-  const ours = await client.get<KubeObject & { spec: { selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> } } } }>(objectPath('apps/v1', 'deployments', `bench-${from}`, 'basic-0'));
+  const ours = await client.get<
+    KubeObject & {
+      spec: {
+        selector: { matchLabels: Record<string, string> };
+        template: { metadata: { labels: Record<string, string> } };
+      };
+    }
+  >(objectPath('apps/v1', 'deployments', `bench-${from}`, 'basic-0'));
   const available = new Set<string>();
   const watch = startInformer<KubernetesObject>(client, `/apis/apps/v1/namespaces/${ns}/deployments`, {
     onChange: (obj) => {
-      if (((obj as { status?: { availableReplicas?: number } }).status?.availableReplicas ?? 0) > 0) available.add(obj.metadata!.name!);
+      if (((obj as { status?: { availableReplicas?: number } }).status?.availableReplicas ?? 0) > 0)
+        available.add(obj.metadata!.name!);
     },
   });
   const cpu = cpuMeter(stack);
@@ -260,15 +318,23 @@ function cpuMeter(stack: LocalStack) {
     const { user, system } = process.cpuUsage();
     return (user + system) / 1e6;
   };
-  const sample = () => new Map([...pids.map(([name, pid]) => [name, cpuSeconds(pid)] as const), [BENCH_PROCESS, own()]]);
+  const sample = () =>
+    new Map([...pids.map(([name, pid]) => [name, cpuSeconds(pid)] as const), [BENCH_PROCESS, own()]]);
   const before = sample();
   const startedAt = Date.now();
   return {
     report(report: Report, prefix: string, resources: number): void {
-      const spent = [...sample()].map(([name, seconds]) => [name, seconds - before.get(name)!] as const).sort((a, b) => b[1] - a[1]);
-      for (const [name, seconds] of spent) report.add(`${prefix}.cpu-per-resource.${name.replace(' (operator)', '')}`, (seconds * 1000) / resources, 'ms');
+      const spent = [...sample()]
+        .map(([name, seconds]) => [name, seconds - before.get(name)!] as const)
+        .sort((a, b) => b[1] - a[1]);
+      for (const [name, seconds] of spent)
+        report.add(`${prefix}.cpu-per-resource.${name.replace(' (operator)', '')}`, (seconds * 1000) / resources, 'ms');
       const total = spent.reduce((sum, [, seconds]) => sum + seconds, 0);
-      report.add(`${prefix}.cpu-busy`, (100 * total) / (((Date.now() - startedAt) / 1000) * availableParallelism()), '%');
+      report.add(
+        `${prefix}.cpu-busy`,
+        (100 * total) / (((Date.now() - startedAt) / 1000) * availableParallelism()),
+        '%',
+      );
     },
   };
 }
@@ -288,7 +354,9 @@ async function auditEvents(stack: LocalStack, keep: (e: Audit) => boolean): Prom
 
 async function pool(count: number, width: number, task: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < count) await task(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < count) await task(next++);
+    }),
+  );
 }

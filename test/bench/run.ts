@@ -7,7 +7,16 @@ import { benchReconciler, benchScale } from './reconciler.js';
 import { benchSessionJobs } from './session-jobs.js';
 import { benchWebhook } from './webhook.js';
 
-const benchmarks: Record<string, () => Promise<void>> = { webhook: benchWebhook, flink: benchFlink, reconciler: benchReconciler, scale: benchScale, 'session-jobs': benchSessionJobs, plugin: benchPlugin, image: benchImage, 'object-stores': benchObjectStores };
+const benchmarks: Record<string, () => Promise<void>> = {
+  webhook: benchWebhook,
+  flink: benchFlink,
+  reconciler: benchReconciler,
+  scale: benchScale,
+  'session-jobs': benchSessionJobs,
+  plugin: benchPlugin,
+  image: benchImage,
+  'object-stores': benchObjectStores,
+};
 const names = process.argv.slice(2);
 const unknown = names.filter((n) => !(n in benchmarks));
 if (unknown.length > 0) {

@@ -12,19 +12,28 @@ const JARS = [
   'https://artifacts.example.com/maven2/org/apache/flink/flink-examples-streaming/2.2.0/flink-examples-streaming-2.2.0.jar',
   'https://artifacts.example.com/maven2/org/apache/flink/flink-examples-streaming/2.2.0/flink-examples-streaming-2.2.0-TopSpeedWindowing.jar',
 ];
-const TIMERS = { 'kubernetes.operator.observer.progress-check.interval': '1 s', 'kubernetes.operator.reconcile.interval': '15 s' };
+const TIMERS = {
+  'kubernetes.operator.observer.progress-check.interval': '1 s',
+  'kubernetes.operator.reconcile.interval': '15 s',
+};
 
 interface Listed {
-  items: { metadata: { name: string }; status?: { lifecycleState?: string; jobStatus?: { state?: string; jobId?: string } } }[];
+  items: {
+    metadata: { name: string };
+    status?: { lifecycleState?: string; jobStatus?: { state?: string; jobId?: string } };
+  }[];
 }
 
 export async function benchSessionJobs(): Promise<void> {
-  const report = new Report(`session-jobs: one session cluster (real Flink), then ${JOBS} FlinkSessionJobs applied at once, ${JARS.length} distinct jar URIs`);
+  const report = new Report(
+    `session-jobs: one session cluster (real Flink), then ${JOBS} FlinkSessionJobs applied at once, ${JARS.length} distinct jar URIs`,
+  );
   const stack = await LocalStack.start({ stateDir: mkdtempSync(join(tmpdir(), 'flink-operator-ts-bench-')) });
   try {
     await stack.createNamespace('bench');
     await stack.kubectl(['apply', '-n', 'bench', '-f', '-'], { input: JSON.stringify(session()) });
-    const state = () => stack.kubectl(['get', 'flinkdeployment', 'session', '-n', 'bench', '-o', 'jsonpath={.status.lifecycleState}']);
+    const state = () =>
+      stack.kubectl(['get', 'flinkdeployment', 'session', '-n', 'bench', '-o', 'jsonpath={.status.lifecycleState}']);
     await until(async () => (await state()) === 'STABLE' || undefined, 300_000, 500);
     const servedBefore = stack.artifactHost!.served();
 
@@ -33,15 +42,25 @@ export async function benchSessionJobs(): Promise<void> {
     await stack.kubectl(['apply', '-n', 'bench', '-f', '-'], { input: JSON.stringify(list) });
     const running = new Map<string, number>();
     let peakRss = 0;
-    await until(async () => {
-      const { items } = JSON.parse(await stack.kubectl(['get', 'flinksessionjobs', '-n', 'bench', '-o', 'json'])) as Listed;
-      for (const item of items) if (item.status?.jobStatus?.state === 'RUNNING' && !running.has(item.metadata.name)) running.set(item.metadata.name, Date.now() - applied);
-      peakRss = Math.max(peakRss, memoryMb(stack.operator()!.pid!, 'VmRSS'));
-      return running.size === JOBS || undefined;
-    }, 600_000, 250);
+    await until(
+      async () => {
+        const { items } = JSON.parse(
+          await stack.kubectl(['get', 'flinksessionjobs', '-n', 'bench', '-o', 'json']),
+        ) as Listed;
+        for (const item of items)
+          if (item.status?.jobStatus?.state === 'RUNNING' && !running.has(item.metadata.name))
+            running.set(item.metadata.name, Date.now() - applied);
+        peakRss = Math.max(peakRss, memoryMb(stack.operator()!.pid!, 'VmRSS'));
+        return running.size === JOBS || undefined;
+      },
+      600_000,
+      250,
+    );
     const allRunning = Date.now() - applied;
 
-    const url = (JSON.parse(readFileSync(stack.flinkRestOverridesFile, 'utf8')) as Record<string, string>)['bench/session']!;
+    const url = (JSON.parse(readFileSync(stack.flinkRestOverridesFile, 'utf8')) as Record<string, string>)[
+      'bench/session'
+    ]!;
     const { jobs } = (await (await fetch(`${url}/jobs/overview`)).json()) as { jobs: { state: string }[] };
     const times = [...running.values()].sort((a, b) => a - b);
     const quantile = (q: number) => times[Math.min(times.length - 1, Math.ceil(q * times.length) - 1)]!;
@@ -53,7 +72,7 @@ export async function benchSessionJobs(): Promise<void> {
     report.add('session-jobs.twenty.operator-rss.peak', peakRss, 'MB');
     report.add('session-jobs.twenty.operator-rss.high-water', memoryMb(stack.operator()!.pid!, 'VmHWM'), 'MB');
     report.summary([
-      'Times run from the end of one `kubectl apply` of all twenty to each job\'s status saying RUNNING (polled every 250 ms),',
+      "Times run from the end of one `kubectl apply` of all twenty to each job's status saying RUNNING (polled every 250 ms),",
       'on a 2-core machine whose Flink session runs every job in one local TaskManager; downloads are counted by the artifact host.',
     ]);
   } finally {
@@ -86,7 +105,12 @@ function job(i: number): object {
     spec: {
       deploymentName: 'session',
       flinkConfiguration: TIMERS,
-      job: { jarURI: JARS[i % JARS.length], parallelism: 1, upgradeMode: 'stateless', args: ['--events-per-second', '5'] },
+      job: {
+        jarURI: JARS[i % JARS.length],
+        parallelism: 1,
+        upgradeMode: 'stateless',
+        args: ['--events-per-second', '5'],
+      },
     },
   };
 }

@@ -19,23 +19,43 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = 8;
 
 export async function benchWebhook(): Promise<void> {
-  const report = new Report(`webhook: ${SECONDS} s per phase, ${CONNECTIONS} connections, load generator on the same 2-core machine`);
+  const report = new Report(
+    `webhook: ${SECONDS} s per phase, ${CONNECTIONS} connections, load generator on the same 2-core machine`,
+  );
   const webhook = await startWebhook();
   try {
     const basic = upstreamExamples().find((e) => e.file === 'basic.yaml')!.object;
-    const mutated = (await webhook.post('/mutate', admissionReview(basic, { uid: 'bench' }))).json<{ response: { patch: string } }>();
+    const mutated = (await webhook.post('/mutate', admissionReview(basic, { uid: 'bench' }))).json<{
+      response: { patch: string };
+    }>();
     const fastJsonPatch = (await import('fast-json-patch')).default;
-    const defaulted = fastJsonPatch.applyPatch(structuredClone(basic), JSON.parse(Buffer.from(mutated.response.patch, 'base64').toString())).newDocument;
+    const defaulted = fastJsonPatch.applyPatch(
+      structuredClone(basic),
+      JSON.parse(Buffer.from(mutated.response.patch, 'base64').toString()),
+    ).newDocument;
 
-    for (const [path, object] of [['/validate', defaulted], ['/mutate', basic]] as const) {
+    for (const [path, object] of [
+      ['/validate', defaulted],
+      ['/mutate', basic],
+    ] as const) {
       const body = JSON.stringify(admissionReview(object, { uid: 'bench' }));
       const expected = (await webhook.post(path, body)).text;
       const result = await keepAlive(webhook.port, webhook.ca, path, body, expected);
       const name = path.slice(1);
-      if (result.errors + result.non2xx + result.mismatches > 0) throw new Error(`${path}: ${result.errors} errors, ${result.non2xx} non-2xx, ${result.mismatches} wrong answers`);
+      if (result.errors + result.non2xx + result.mismatches > 0)
+        throw new Error(
+          `${path}: ${result.errors} errors, ${result.non2xx} non-2xx, ${result.mismatches} wrong answers`,
+        );
       // The floor, in the same run: bare node:https answering the same review with the same answer.
-      const floor = await withFloor(webhook.certDir, expected, (port) => keepAlive(port, webhook.ca, path, body, expected));
-      const parseFloor = await withFloor(webhook.certDir, expected, (port) => keepAlive(port, webhook.ca, path, body, expected), 'parse');
+      const floor = await withFloor(webhook.certDir, expected, (port) =>
+        keepAlive(port, webhook.ca, path, body, expected),
+      );
+      const parseFloor = await withFloor(
+        webhook.certDir,
+        expected,
+        (port) => keepAlive(port, webhook.ca, path, body, expected),
+        'parse',
+      );
       report.add(`webhook.${name}.keepalive.throughput`, result.requests.average, 'reviews/s');
       report.add(`webhook.${name}.keepalive.p50`, result.latency.p50, 'ms');
       report.add(`webhook.${name}.keepalive.p99`, result.latency.p99, 'ms');
@@ -55,14 +75,20 @@ export async function benchWebhook(): Promise<void> {
     report.add('webhook.with-kubeconfig.peak-rss', await peakWithKubeconfig(body), 'MB');
     const shipped = mkdtempSync(join(tmpdir(), 'flink-webhook-bundle-'));
     await bundle(shipped);
-    const image = { bin: join(shipped, 'flink-webhook.mjs'), nodeFlags: chartNodeFlags('flink-webhook.mjs'), env: imageEnvironment() };
+    const image = {
+      bin: join(shipped, 'flink-webhook.mjs'),
+      nodeFlags: chartNodeFlags('flink-webhook.mjs'),
+      env: imageEnvironment(),
+    };
     report.add('webhook.shipped.peak-rss', await peakUnderLoad(body, [], image), 'MB');
     report.add('webhook.shipped.with-kubeconfig.peak-rss', await peakWithKubeconfig(body, image), 'MB');
     report.summary([
       'with-kubeconfig: the same /validate keep-alive load on a webhook that also runs its informers (the API server',
       'here is unreachable, so the caches stay empty). shipped: the bundle the image runs, with the node flags of the',
       `chart's webhook container (${chartNodeFlags('flink-webhook.mjs').join(' ')}) and the image's environment`,
-      `(${Object.entries(imageEnvironment()).map(([k, v]) => `${k}=${v}`).join(' ')}), under the same load (npm run build leaves the modules unbundled).`,
+      `(${Object.entries(imageEnvironment())
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')}), under the same load (npm run build leaves the modules unbundled).`,
       'floor: bare node:https in its own process, same certificate and TLS settings, reading each body and answering it',
       'with the same AdmissionReview. parse-floor: the same server that also JSON.parses each body — the least any webhook',
       'reading its reviews does. Targets: ≥ 0.7 of the floor with p99 ≤ 2 ms (keep-alive), peak RSS ≤ 80 MB.',
@@ -78,7 +104,18 @@ type Launch = { bin?: string; nodeFlags?: string[]; env?: Record<string, string>
 async function peakWithKubeconfig(body: string, launch: Launch = {}): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'flink-webhook-bench-'));
   const kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(kubeconfig, ['apiVersion: v1', 'kind: Config', 'clusters: [{name: c, cluster: {server: "https://127.0.0.1:9"}}]', 'users: [{name: u, user: {token: bench}}]', 'contexts: [{name: c, context: {cluster: c, user: u}}]', 'current-context: c', ''].join('\n'));
+  writeFileSync(
+    kubeconfig,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters: [{name: c, cluster: {server: "https://127.0.0.1:9"}}]',
+      'users: [{name: u, user: {token: bench}}]',
+      'contexts: [{name: c, context: {cluster: c, user: u}}]',
+      'current-context: c',
+      '',
+    ].join('\n'),
+  );
   return peakUnderLoad(body, ['--kubeconfig', kubeconfig], launch);
 }
 
@@ -95,10 +132,17 @@ async function peakUnderLoad(body: string, args: string[], launch: Launch): Prom
 }
 
 /** Runs `load` against a bare node:https server (test/bench/https-floor.ts) answering `answer`. */
-async function withFloor<T>(certDir: string, answer: string, load: (port: number) => Promise<T>, mode: 'answer' | 'parse' = 'answer'): Promise<T> {
+async function withFloor<T>(
+  certDir: string,
+  answer: string,
+  load: (port: number) => Promise<T>,
+  mode: 'answer' | 'parse' = 'answer',
+): Promise<T> {
   const answerFile = join(certDir, 'floor-answer.json');
   writeFileSync(answerFile, answer);
-  const floor = spawn(process.execPath, [join(repoRoot, 'dist/test/bench/https-floor.js'), certDir, answerFile, mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const floor = spawn(process.execPath, [join(repoRoot, 'dist/test/bench/https-floor.js'), certDir, answerFile, mode], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   try {
     const port = await new Promise<number>((resolve, reject) => {
       floor.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
@@ -132,7 +176,16 @@ async function newConnectionPerReview(webhook: WebhookProcess, path: string, bod
     new Promise<void>((resolve, reject) => {
       const started = process.hrtime.bigint();
       const req = request(
-        { host: '127.0.0.1', port: webhook.port, path, method: 'POST', agent: false, ca: webhook.ca, servername: 'localhost', headers: { 'content-type': 'application/json', connection: 'close' } },
+        {
+          host: '127.0.0.1',
+          port: webhook.port,
+          path,
+          method: 'POST',
+          agent: false,
+          ca: webhook.ca,
+          servername: 'localhost',
+          headers: { 'content-type': 'application/json', connection: 'close' },
+        },
         (res) => {
           res.resume();
           res.on('end', () => {

@@ -59,7 +59,9 @@ describe('Flink REST client: bounded whatever the JobManager answers', function 
 
   it('refuses a 200 that is not JSON, and stops when its signal aborts', async () => {
     answer = (res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>login</html>');
-    expect(((await new FlinkRestClient(url).jobs().catch((e: unknown) => e)) as Error).message).to.equal('Flink REST GET /jobs/overview: the answer is not JSON');
+    expect(((await new FlinkRestClient(url).jobs().catch((e: unknown) => e)) as Error).message).to.equal(
+      'Flink REST GET /jobs/overview: the answer is not JSON',
+    );
     answer = () => undefined; // never answers
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Error('leadership lost')), 200);
@@ -76,7 +78,9 @@ describe('Flink REST client: bounded whatever the JobManager answers', function 
     const collecting = setInterval(collect, 20);
     const started = Date.now();
     try {
-      const err = (await new FlinkRestClient(url, 800, new AbortController().signal).jobs().catch((e: unknown) => e)) as Error;
+      const err = (await new FlinkRestClient(url, 800, new AbortController().signal)
+        .jobs()
+        .catch((e: unknown) => e)) as Error;
       expect(err.message).to.equal('Flink REST GET /jobs/overview: no complete answer within 800 ms');
     } finally {
       clearInterval(collecting);

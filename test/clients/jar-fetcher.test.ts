@@ -24,7 +24,11 @@ async function serve(handler: Handler): Promise<{ port: number; server: Server }
 }
 
 /** A resolver that knows `jars.test` as 127.0.0.1 and nothing else. */
-const fakeLookup = ((host: string, options: object, callback: (err: Error | null, addresses: { address: string; family: number }[]) => void) => {
+const fakeLookup = ((
+  host: string,
+  options: object,
+  callback: (err: Error | null, addresses: { address: string; family: number }[]) => void,
+) => {
   if (host === 'jars.test') return callback(null, [{ address: '127.0.0.1', family: 4 }]);
   const err = Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
   callback(err, []);
@@ -79,7 +83,8 @@ describe('session-job jar fetcher', function () {
         return undefined;
       }
       if (path === '/loop.jar') return res.writeHead(302, { location: '/loop.jar' }).end();
-      if (path === '/to-loopback.jar') return res.writeHead(302, { location: `http://127.0.0.1:${port}/job.jar` }).end();
+      if (path === '/to-loopback.jar')
+        return res.writeHead(302, { location: `http://127.0.0.1:${port}/job.jar` }).end();
       if (path === '/to-file.jar') return res.writeHead(302, { location: 'file:///etc/passwd' }).end();
       return res.writeHead(404).end('not found');
     });
@@ -124,7 +129,9 @@ describe('session-job jar fetcher', function () {
   });
 
   it('over the size cap, by its Content-Length or while streaming', async () => {
-    expect((await refusal(fetcher().fetch(`${base}/big.jar`))).message).to.match(/20000 bytes is over the 10000-byte limit/);
+    expect((await refusal(fetcher().fetch(`${base}/big.jar`))).message).to.match(
+      /20000 bytes is over the 10000-byte limit/,
+    );
     expect((await refusal(fetcher().fetch(`${base}/endless.jar`))).message).to.match(/more than the 10000-byte limit/);
   });
 
@@ -137,14 +144,18 @@ describe('session-job jar fetcher', function () {
 
   it('a disallowed scheme is refused before any request', async () => {
     const f = fetcher({ allowedSchemes: ['https'] });
-    expect((await refusal(f.fetch(`${base}/job.jar`))).message).to.match(/scheme "http" is not allowed \(kubernetes\.operator\.user\.artifacts\.allowed-schemes: https\)/);
+    expect((await refusal(f.fetch(`${base}/job.jar`))).message).to.match(
+      /scheme "http" is not allowed \(kubernetes\.operator\.user\.artifacts\.allowed-schemes: https\)/,
+    );
     expect(requests).to.have.length(0);
   });
 
   it('with the restriction on: a name resolving to loopback, a loopback literal and a redirect to loopback are refused, without a request to them', async () => {
     const port = new URL(base).port;
     const f = fetcher({ disallowRestrictedHosts: true });
-    expect((await refusal(f.fetch(`http://jars.test:${port}/job.jar`))).message).to.match(/host jars\.test resolves to a restricted address \(127\.0\.0\.1\)/);
+    expect((await refusal(f.fetch(`http://jars.test:${port}/job.jar`))).message).to.match(
+      /host jars\.test resolves to a restricted address \(127\.0\.0\.1\)/,
+    );
     expect((await refusal(f.fetch(`${base}/job.jar`))).message).to.match(/host 127\.0\.0\.1 is a restricted address/);
     expect(requests).to.have.length(0);
     // Positive control: the same name with the restriction off connects through the same lookup.
@@ -159,7 +170,9 @@ describe('session-job jar fetcher', function () {
       expect((await f.fetch('http://jars.example/job.jar')).downloaded).to.equal(true);
       expect(proxy.tunnels.get('jars.example:80')).to.equal(1);
       const refused = await refusal(f.fetch('http://elsewhere.example/job.jar'));
-      expect(refused.message).to.equal('cannot fetch http://elsewhere.example/job.jar: the proxy refused to connect to it (HTTP 403)');
+      expect(refused.message).to.equal(
+        'cannot fetch http://elsewhere.example/job.jar: the proxy refused to connect to it (HTTP 403)',
+      );
       const direct = fetcher({ environment: { HTTP_PROXY: proxy.url, NO_PROXY: 'localhost,.test' } });
       expect((await direct.fetch(`http://jars.test:${port}/job.jar`)).downloaded).to.equal(true);
       expect(proxy.tunnels.size).to.equal(1);
@@ -172,13 +185,21 @@ describe('session-job jar fetcher', function () {
     const dir = mkdtempSync(join(tmpdir(), 'jar-file-'));
     writeFileSync(join(dir, 'job.jar'), JAR);
     const f = fetcher({ allowedSchemes: ['https', 'file'] });
-    expect(await f.fetch(`file://${dir}/job.jar`)).to.deep.equal({ path: join(dir, 'job.jar'), bytes: JAR.length, downloaded: false });
+    expect(await f.fetch(`file://${dir}/job.jar`)).to.deep.equal({
+      path: join(dir, 'job.jar'),
+      bytes: JAR.length,
+      downloaded: false,
+    });
     expect((await refusal(f.fetch(`file://${dir}/missing.jar`))).message).to.match(/no such file in the operator pod/);
   });
 });
 
 describe('proxy selection from the environment', () => {
-  const env = { HTTPS_PROXY: 'proxy.corp:3128', http_proxy: 'http://plain.corp:8080', NO_PROXY: 'internal.corp,.svc,10.0.0.1,[::1]:8443,registry:5000' };
+  const env = {
+    HTTPS_PROXY: 'proxy.corp:3128',
+    http_proxy: 'http://plain.corp:8080',
+    NO_PROXY: 'internal.corp,.svc,10.0.0.1,[::1]:8443,registry:5000',
+  };
   const cases: [string, string | undefined][] = [
     ['https://repo.example.com/a.jar', 'http://proxy.corp:3128'],
     ['http://repo.example.com/a.jar', 'http://plain.corp:8080'],
@@ -195,5 +216,6 @@ describe('proxy selection from the environment', () => {
   for (const [url, expected] of cases) {
     it(`${url} → ${expected ?? 'direct'}`, () => expect(proxyFor(new URL(url), env)).to.equal(expected));
   }
-  it('NO_PROXY=* sends everything direct', () => expect(proxyFor(new URL('https://a.b/'), { HTTPS_PROXY: 'p:1', NO_PROXY: '*' })).to.equal(undefined));
+  it('NO_PROXY=* sends everything direct', () =>
+    expect(proxyFor(new URL('https://a.b/'), { HTTPS_PROXY: 'p:1', NO_PROXY: '*' })).to.equal(undefined));
 });

@@ -42,32 +42,49 @@ describe('kube client: current credentials and bounded calls', function () {
     const tokenFile = join(dir, `token-${Math.random()}`);
     writeFileSync(tokenFile, 'first');
     const file = join(dir, `kubeconfig-${Math.random()}`);
-    writeFileSync(file, JSON.stringify({
-      apiVersion: 'v1', kind: 'Config', 'current-context': 'c',
-      clusters: [{ name: 'k', cluster: { server: `https://127.0.0.1:${port}`, 'certificate-authority-data': Buffer.from(ca.certPem).toString('base64') } }],
-      users: [{ name: 'u', user: { tokenFile } }],
-      contexts: [{ name: 'c', context: { cluster: 'k', user: 'u' } }],
-    }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        'current-context': 'c',
+        clusters: [
+          {
+            name: 'k',
+            cluster: {
+              server: `https://127.0.0.1:${port}`,
+              'certificate-authority-data': Buffer.from(ca.certPem).toString('base64'),
+            },
+          },
+        ],
+        users: [{ name: 'u', user: { tokenFile } }],
+        contexts: [{ name: 'c', context: { cluster: 'k', user: 'u' } }],
+      }),
+    );
     const kc = (await loadKubeConfig(file))!;
     return { tokenFile, client: KubeClient.fromKubeConfig(kc, 'test', options) };
   }
 
-  it('sends the token of kubectl\'s tokenFile key, and after a 401 reads the file afresh and tries once more', async () => {
+  it("sends the token of kubectl's tokenFile key, and after a 401 reads the file afresh and tries once more", async () => {
     const { tokenFile, client } = await clientWithTokenFile();
     handler = (req, res) => res.end(JSON.stringify({ kind: 'Thing', token: req.headers.authorization }));
     expect(await client.get('/api/v1/x')).to.have.property('token', 'Bearer first');
     writeFileSync(tokenFile, 'second'); // rotated; the old token is revoked at once
     await new Promise((r) => setTimeout(r, 1100)); // past the one-refresh-a-second guard
-    handler = (req, res) => (req.headers.authorization === 'Bearer second' ? res.end('{"ok":true}') : res.writeHead(401).end('{"kind":"Status","reason":"Unauthorized","message":"Unauthorized"}'));
+    handler = (req, res) =>
+      req.headers.authorization === 'Bearer second'
+        ? res.end('{"ok":true}')
+        : res.writeHead(401).end('{"kind":"Status","reason":"Unauthorized","message":"Unauthorized"}');
     expect(await client.get('/api/v1/x')).to.deep.equal({ ok: true });
     expect(seen).to.deep.equal(['Bearer first', 'Bearer first', 'Bearer second']);
     client.close();
   });
 
-  it('reports a lasting 401 once per call to its listener, and throws the API server\'s error', async () => {
+  it("reports a lasting 401 once per call to its listener, and throws the API server's error", async () => {
     const refused: number[] = [];
     const { client } = await clientWithTokenFile({ onAuthFailure: (err) => refused.push(err.status) });
-    handler = (_req, res) => res.writeHead(403).end('{"kind":"Status","reason":"Forbidden","message":"leases is forbidden"}');
+    handler = (_req, res) =>
+      res.writeHead(403).end('{"kind":"Status","reason":"Forbidden","message":"leases is forbidden"}');
     const err = await client.get('/apis/coordination.k8s.io/v1/namespaces/x/leases/l').catch((e: unknown) => e);
     expect(err).to.be.instanceOf(KubeApiError).and.include({ status: 403, reason: 'Forbidden' });
     expect(refused).to.deep.equal([403]);
@@ -76,7 +93,8 @@ describe('kube client: current credentials and bounded calls', function () {
 
   it('refuses a 2xx whose body is not a JSON object', async () => {
     const { client } = await clientWithTokenFile();
-    handler = (_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>a proxy\'s login page</html>');
+    handler = (_req, res) =>
+      res.writeHead(200, { 'content-type': 'text/html' }).end("<html>a proxy's login page</html>");
     const err = (await client.get('/api/v1/x').catch((e: unknown) => e)) as Error;
     expect(err.message).to.match(/not a JSON object/);
     client.close();
@@ -120,7 +138,9 @@ describe('kube client: current credentials and bounded calls', function () {
     const fenced = client.fenced(term);
     handler = (_req, res) => setTimeout(() => res.end('{}'), 1000);
     const inFlight = fenced.get('/api/v1/slow').catch((e: unknown) => e);
-    expect(((await inFlight) as Error).name, 'the request in flight is aborted when the term ends').to.equal('AbortError');
+    expect(((await inFlight) as Error).name, 'the request in flight is aborted when the term ends').to.equal(
+      'AbortError',
+    );
     const requests = seen.length;
     const refused = await fenced.replace('/api/v1/x', { kind: 'X' }).catch((e: unknown) => e);
     expect(refused).to.be.instanceOf(LeadershipLost);

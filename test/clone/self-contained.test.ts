@@ -15,16 +15,26 @@ describe('a clone with nothing beside it', function () {
     try {
       const clone = join(outer, 'flink-operator-ts');
       // The working tree as git sees it: tracked files, and untracked ones it does not ignore.
-      const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: repoRoot, encoding: 'utf8' }).split('\0').filter(Boolean);
+      const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+        cwd: repoRoot,
+        encoding: 'utf8',
+      })
+        .split('\0')
+        .filter(Boolean);
       for (const file of files) {
         mkdirSync(dirname(join(clone, file)), { recursive: true });
         copyFileSync(join(repoRoot, file), join(clone, file));
       }
       symlinkSync(join(repoRoot, 'node_modules'), join(clone, 'node_modules'));
-      const run = (command: string, args: string[]) => spawnSync(command, args, { cwd: clone, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+      const run = (command: string, args: string[]) =>
+        spawnSync(command, args, { cwd: clone, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
       const build = run('npm', ['run', 'build']);
       expect(build.status, build.stdout + build.stderr).to.equal(0);
-      const suites = ['dist/test/unit/crd.test.js', 'dist/test/webhook/examples.test.js', 'dist/test/webhook/upstream-fidelity.test.js'];
+      const suites = [
+        'dist/test/unit/crd.test.js',
+        'dist/test/webhook/examples.test.js',
+        'dist/test/webhook/upstream-fidelity.test.js',
+      ];
       const tests = run(join(clone, 'node_modules/.bin/mocha'), suites);
       expect(tests.status, tests.stdout + tests.stderr).to.equal(0);
       expect(tests.stdout).to.match(/^(\d+) passed, 0 failed$/m);

@@ -17,7 +17,9 @@ describe('the real admission chain (kube-apiserver → flink-webhook)', function
     const applied = await kubectl(['apply', '-n', ns, '-f', '-'], basicYaml);
     expect(applied.code, applied.stderr).to.equal(0);
     expect(applied.stdout).to.match(/flinkdeployment.flink.apache.org\/basic-example created/);
-    const stored = parse((await kubectl(['get', 'flinkdeployment', 'basic-example', '-n', ns, '-o', 'yaml'])).stdout) as { spec: Record<string, any> };
+    const stored = parse(
+      (await kubectl(['get', 'flinkdeployment', 'basic-example', '-n', ns, '-o', 'yaml'])).stdout,
+    ) as { spec: Record<string, any> };
     expect(stored.spec).to.include({ serviceAccount: 'flink', mode: 'native' });
     expect(stored.spec.jobManager.replicas).to.equal(1);
     expect(stored.spec.job).to.include({ state: 'running', upgradeMode: 'stateless' });
@@ -27,7 +29,14 @@ describe('the real admission chain (kube-apiserver → flink-webhook)', function
   it('kubectl apply --dry-run=server -o yaml shows the defaults and stores nothing', async () => {
     const dry = await kubectl(['apply', '--dry-run=server', '-o', 'yaml', '-n', ns, '-f', '-'], basicYaml);
     expect(dry.code, dry.stderr).to.equal(0);
-    const shown = parse(dry.stdout) as { spec: { mode: string; serviceAccount: string; job: { state: string; args: unknown[] }; jobManager: { replicas: number } } };
+    const shown = parse(dry.stdout) as {
+      spec: {
+        mode: string;
+        serviceAccount: string;
+        job: { state: string; args: unknown[] };
+        jobManager: { replicas: number };
+      };
+    };
     expect(shown.spec.mode).to.equal('native');
     expect(shown.spec.jobManager.replicas).to.equal(1);
     expect(shown.spec.job.state).to.equal('running');
@@ -67,7 +76,7 @@ describe('the real admission chain (kube-apiserver → flink-webhook)', function
     expect(explain.stdout).to.match(/How the job keeps its state across upgrades/);
   });
 
-  it('rejects a session job aimed at an application cluster, found through the webhook\'s informer', async () => {
+  it("rejects a session job aimed at an application cluster, found through the webhook's informer", async () => {
     await kubectl(['apply', '-n', ns, '-f', '-'], basicYaml);
     const job = {
       apiVersion: 'flink.apache.org/v1beta1',
@@ -75,17 +84,33 @@ describe('the real admission chain (kube-apiserver → flink-webhook)', function
       metadata: { name: 'misdirected' },
       spec: { deploymentName: 'basic-example', job: { jarURI: 'https://artifacts.example.com/x.jar', parallelism: 1 } },
     };
-    const refused = await eventually('the webhook cache to see basic-example', async () => {
-      const r = await kubectl(['apply', '-n', ns, '-f', '-'], JSON.stringify(job));
-      return r.code !== 0 && r;
-    }, 15_000);
+    const refused = await eventually(
+      'the webhook cache to see basic-example',
+      async () => {
+        const r = await kubectl(['apply', '-n', ns, '-f', '-'], JSON.stringify(job));
+        return r.code !== 0 && r;
+      },
+      15_000,
+    );
     expect(refused.stderr).to.include('spec.deploymentName: FlinkDeployment "basic-example" is an application cluster');
 
     job.spec.deploymentName = 'not-there-yet';
     const admitted = await kubectl(['apply', '-n', ns, '-f', '-'], JSON.stringify(job));
     expect(admitted.code, admitted.stderr).to.equal(0);
-    expect(admitted.stderr).to.match(/Warning: spec.deploymentName: FlinkDeployment "not-there-yet" does not exist yet/);
-    const labels = (await kubectl(['get', 'flinksessionjob', 'misdirected', '-n', ns, '-o', 'jsonpath={.metadata.labels.target\\.session}'])).stdout;
+    expect(admitted.stderr).to.match(
+      /Warning: spec.deploymentName: FlinkDeployment "not-there-yet" does not exist yet/,
+    );
+    const labels = (
+      await kubectl([
+        'get',
+        'flinksessionjob',
+        'misdirected',
+        '-n',
+        ns,
+        '-o',
+        'jsonpath={.metadata.labels.target\\.session}',
+      ])
+    ).stdout;
     expect(labels).to.equal('not-there-yet');
   });
 
@@ -104,7 +129,7 @@ describe('the real admission chain (kube-apiserver → flink-webhook)', function
     expect(healed.code, healed.stderr).to.equal(0);
   });
 
-  describe('the webhook\'s FlinkDeployment cache across API server faults', () => {
+  describe("the webhook's FlinkDeployment cache across API server faults", () => {
     const probe = (deploymentName: string) =>
       JSON.stringify({
         apiVersion: 'flink.apache.org/v1beta1',
@@ -114,10 +139,14 @@ describe('the real admission chain (kube-apiserver → flink-webhook)', function
       });
     /** The webhook's cache has `name` once a session job aimed at it is refused as an application cluster. */
     const webhookSees = (name: string) =>
-      eventually(`the webhook to see ${name}`, async () => {
-        const r = await kubectl(['apply', '--dry-run=server', '-n', ns, '-f', '-'], probe(name));
-        return r.code !== 0 && r.stderr.includes(`FlinkDeployment "${name}" is an application cluster`);
-      }, 45_000);
+      eventually(
+        `the webhook to see ${name}`,
+        async () => {
+          const r = await kubectl(['apply', '--dry-run=server', '-n', ns, '-f', '-'], probe(name));
+          return r.code !== 0 && r.stderr.includes(`FlinkDeployment "${name}" is an application cluster`);
+        },
+        45_000,
+      );
     /** LISTs of FlinkDeployments by the webhook's own user, counted from the API server's audit log. */
     const webhookLists = async () => {
       const { readFileSync } = await import('node:fs');
@@ -125,8 +154,22 @@ describe('the real admission chain (kube-apiserver → flink-webhook)', function
       return readFileSync((await localStack()).controlPlane.auditLog, 'utf8')
         .split('\n')
         .filter(Boolean)
-        .map((l) => JSON.parse(l) as { verb: string; stage: string; user: { username: string }; objectRef?: { resource: string } })
-        .filter((e) => e.stage === 'ResponseComplete' && e.verb === 'list' && e.user.username === IDENTITIES.webhook.user && e.objectRef?.resource === 'flinkdeployments').length;
+        .map(
+          (l) =>
+            JSON.parse(l) as {
+              verb: string;
+              stage: string;
+              user: { username: string };
+              objectRef?: { resource: string };
+            },
+        )
+        .filter(
+          (e) =>
+            e.stage === 'ResponseComplete' &&
+            e.verb === 'list' &&
+            e.user.username === IDENTITIES.webhook.user &&
+            e.objectRef?.resource === 'flinkdeployments',
+        ).length;
     };
     const settleAudit = () => new Promise((r) => setTimeout(r, 1500)); // the audit log is written in 1 s batches
 
@@ -135,7 +178,10 @@ describe('the real admission chain (kube-apiserver → flink-webhook)', function
       await settleAudit();
       const before = await webhookLists();
       await stack.controlPlane.restartApiServer();
-      expect((await kubectl(['apply', '-n', ns, '-f', '-'], basicYaml.replace('name: basic-example', 'name: after-restart'))).code).to.equal(0);
+      expect(
+        (await kubectl(['apply', '-n', ns, '-f', '-'], basicYaml.replace('name: basic-example', 'name: after-restart')))
+          .code,
+      ).to.equal(0);
       await webhookSees('after-restart');
       await settleAudit();
       expect(await webhookLists(), 'a resumed watch needs no new LIST').to.equal(before);
@@ -146,7 +192,14 @@ describe('the real admission chain (kube-apiserver → flink-webhook)', function
       await settleAudit();
       const before = await webhookLists();
       await stack.controlPlane.restartApiServer(() => stack.controlPlane.compactEtcd());
-      expect((await kubectl(['apply', '-n', ns, '-f', '-'], basicYaml.replace('name: basic-example', 'name: after-compaction'))).code).to.equal(0);
+      expect(
+        (
+          await kubectl(
+            ['apply', '-n', ns, '-f', '-'],
+            basicYaml.replace('name: basic-example', 'name: after-compaction'),
+          )
+        ).code,
+      ).to.equal(0);
       await webhookSees('after-compaction');
       await settleAudit();
       expect(await webhookLists(), 'the 410 forces a new LIST').to.be.greaterThan(before);

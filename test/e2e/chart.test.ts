@@ -12,7 +12,14 @@ import { KubeClient, type KubeObject } from '../../kube/client.js';
 import { loadKubeConfig } from '../../kube/kubeconfig.js';
 import { applyCrds, readCrds } from '../../kube/crds.js';
 import { eventually, freshNamespace, kubectl, localStack, scratchDir } from '../support/stack.js';
-import { apply, patchSpec, statefulDeployment, upstreamDeployment, waitForLifecycle, waitForUpgraded } from '../support/flink-deployments.js';
+import {
+  apply,
+  patchSpec,
+  statefulDeployment,
+  upstreamDeployment,
+  waitForLifecycle,
+  waitForUpgraded,
+} from '../support/flink-deployments.js';
 import { buildImage, podman } from '../../local/image.js';
 import { runTool } from '../../local/tools.js';
 import { httpCall } from '../../local/http.js';
@@ -27,9 +34,21 @@ const NS = 'flink-operator-ts-chart';
  * caBundle the webhook published is replaced too; the webhook publishes it again on its next look.
  */
 async function reachWebhookAt(port: number | undefined): Promise<void> {
-  for (const [kind, path] of [['mutatingwebhookconfiguration', '/mutate'], ['validatingwebhookconfiguration', '/validate']] as const) {
-    const value = port ? { url: `https://127.0.0.1:${port}${path}` } : { service: { name: 'ops-flink-operator-ts-webhook', namespace: NS, path, port: 443 } };
-    const patched = await kubectl(['patch', kind, 'flink-operator-ts', '--type=json', '-p', JSON.stringify([{ op: 'replace', path: '/webhooks/0/clientConfig', value }])]);
+  for (const [kind, path] of [
+    ['mutatingwebhookconfiguration', '/mutate'],
+    ['validatingwebhookconfiguration', '/validate'],
+  ] as const) {
+    const value = port
+      ? { url: `https://127.0.0.1:${port}${path}` }
+      : { service: { name: 'ops-flink-operator-ts-webhook', namespace: NS, path, port: 443 } };
+    const patched = await kubectl([
+      'patch',
+      kind,
+      'flink-operator-ts',
+      '--type=json',
+      '-p',
+      JSON.stringify([{ op: 'replace', path: '/webhooks/0/clientConfig', value }]),
+    ]);
     expect(patched.code, patched.stderr).to.equal(0);
   }
 }
@@ -63,7 +82,17 @@ describe('Helm chart on the real control plane', function () {
     // The chart's webhook configurations have the stack's names (one operator per cluster): the stack's step aside.
     await stack.unregisterWebhook();
     expect((await kubectl(['create', 'namespace', NS])).code).to.equal(0);
-    expect((await kubectl(['label', 'namespace', NS, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/enforce-version=latest'])).code).to.equal(0);
+    expect(
+      (
+        await kubectl([
+          'label',
+          'namespace',
+          NS,
+          'pod-security.kubernetes.io/enforce=restricted',
+          'pod-security.kubernetes.io/enforce-version=latest',
+        ])
+      ).code,
+    ).to.equal(0);
   });
 
   after(async function () {
@@ -82,10 +111,17 @@ describe('Helm chart on the real control plane', function () {
     const installed = await helm(['install', 'ops', chart, '-n', NS, '--wait', '--timeout', '3m'], env);
     expect(installed.code, installed.stderr).to.equal(0);
     const manifest = await helm(['get', 'manifest', 'ops', '-n', NS], env);
-    const objects = parseAllDocuments(manifest.stdout).map((d) => d.toJS() as KubeObject).filter(Boolean);
+    const objects = parseAllDocuments(manifest.stdout)
+      .map((d) => d.toJS() as KubeObject)
+      .filter(Boolean);
     expect(objects.length).to.be.greaterThan(12);
     for (const o of objects) {
-      const got = await kubectl(['get', o.kind!, o.metadata!.name!, ...(o.metadata?.namespace ? ['-n', o.metadata.namespace] : [])]);
+      const got = await kubectl([
+        'get',
+        o.kind!,
+        o.metadata!.name!,
+        ...(o.metadata?.namespace ? ['-n', o.metadata.namespace] : []),
+      ]);
       expect(got.code, `${o.kind} ${o.metadata?.name}: ${got.stderr}`).to.equal(0);
     }
     const pods = await eventually('the operator pod running', async () => {
@@ -96,28 +132,79 @@ describe('Helm chart on the real control plane', function () {
     expect(pods).to.have.length(1);
     // The positive control's negative: Pod Security really enforces here. (The namespace's default ServiceAccount
     // first: without it the ServiceAccount admission plugin refuses the pod before Pod Security is asked.)
-    await eventually('the default ServiceAccount', async () => (await kubectl(['get', 'serviceaccount', 'default', '-n', NS])).code === 0);
+    await eventually(
+      'the default ServiceAccount',
+      async () => (await kubectl(['get', 'serviceaccount', 'default', '-n', NS])).code === 0,
+    );
     const loose = await kubectl(['run', 'loose', '-n', NS, '--image=busybox', '--restart=Never']);
     expect(loose.code).to.equal(1);
     expect(loose.stderr, loose.stderr).to.contain('violates PodSecurity "restricted:latest"');
   });
 
-  it('self-provisioned TLS: the webhook, as the chart\'s ServiceAccount, fills its Secret and both caBundles; certificates and the CA rotate under a loop of applies with no failed admission', async () => {
+  it("self-provisioned TLS: the webhook, as the chart's ServiceAccount, fills its Secret and both caBundles; certificates and the CA rotate under a loop of applies with no failed admission", async () => {
     const dir = await scratchDir('chart-webhook');
-    const token = (await kubectl(['create', 'token', 'ops-flink-operator-ts', '-n', NS, '--duration', '30m'])).stdout.trim();
+    const token = (
+      await kubectl(['create', 'token', 'ops-flink-operator-ts', '-n', NS, '--duration', '30m'])
+    ).stdout.trim();
     const kubeconfig = await kubeconfigWith(join(dir, 'kubeconfig'), { token });
     const port = 19443;
     await reachWebhookAt(port);
     const log = join(dir, 'webhook.log');
-    const args = ['--port', String(port), '--bind-address', '127.0.0.1', '--kubeconfig', kubeconfig, '--tls-secret', 'flink-operator-ts-webhook-tls', '--tls-namespace', NS, '--tls-host', '127.0.0.1'];
-    const short = ['--tls-ca-lifetime', '36s', '--tls-serving-lifetime', '12s', '--tls-propagation', '4s', '--tls-poll', '1s'];
-    const webhook = spawn(process.execPath, [join(repoRoot, 'dist/webhook/main.js'), ...args, ...short], { stdio: ['ignore', openSync(log, 'w'), openSync(log, 'a')] });
-    const tlsSecret = async () => (JSON.parse((await kubectl(['get', 'secret', 'flink-operator-ts-webhook-tls', '-n', NS, '-o', 'json'])).stdout) as { data?: Record<string, string> }).data ?? {};
+    const args = [
+      '--port',
+      String(port),
+      '--bind-address',
+      '127.0.0.1',
+      '--kubeconfig',
+      kubeconfig,
+      '--tls-secret',
+      'flink-operator-ts-webhook-tls',
+      '--tls-namespace',
+      NS,
+      '--tls-host',
+      '127.0.0.1',
+    ];
+    const short = [
+      '--tls-ca-lifetime',
+      '36s',
+      '--tls-serving-lifetime',
+      '12s',
+      '--tls-propagation',
+      '4s',
+      '--tls-poll',
+      '1s',
+    ];
+    const webhook = spawn(process.execPath, [join(repoRoot, 'dist/webhook/main.js'), ...args, ...short], {
+      stdio: ['ignore', openSync(log, 'w'), openSync(log, 'a')],
+    });
+    const tlsSecret = async () =>
+      (
+        JSON.parse(
+          (await kubectl(['get', 'secret', 'flink-operator-ts-webhook-tls', '-n', NS, '-o', 'json'])).stdout,
+        ) as { data?: Record<string, string> }
+      ).data ?? {};
     try {
-      const bundles = await eventually('both caBundles published', async () => {
-        const found = await Promise.all(['mutatingwebhookconfiguration', 'validatingwebhookconfiguration'].map(async (kind) => (await kubectl(['get', kind, 'flink-operator-ts', '-o', 'jsonpath={.webhooks[0].clientConfig.caBundle}'])).stdout));
-        return found.every(Boolean) ? found : undefined;
-      }, 60_000);
+      const bundles = await eventually(
+        'both caBundles published',
+        async () => {
+          const found = await Promise.all(
+            ['mutatingwebhookconfiguration', 'validatingwebhookconfiguration'].map(
+              async (kind) =>
+                (
+                  await kubectl([
+                    'get',
+                    kind,
+                    'flink-operator-ts',
+                    '-o',
+                    'jsonpath={.webhooks[0].clientConfig.caBundle}',
+                  ])
+                ).stdout,
+            ),
+          );
+          return found.every(Boolean) ? found : undefined;
+        },
+        60_000,
+      );
       const first = await tlsSecret();
       expect(bundles[0]).to.equal(first['ca-bundle.crt']);
       const ns = await freshNamespace('chart-tls');
@@ -125,9 +212,16 @@ describe('Helm chart on the real control plane', function () {
       const outcomes: { ok: boolean; stderr: string }[] = [];
       const until = Date.now() + 45_000;
       for (let i = 0; Date.now() < until; i++) {
-        const object = upstreamDeployment('basic.yaml', (d) => Object.assign(d.metadata, { name: `tls-${i}`, namespace: ns }));
+        const object = upstreamDeployment('basic.yaml', (d) =>
+          Object.assign(d.metadata, { name: `tls-${i}`, namespace: ns }),
+        );
         const run = await kubectl(['apply', '--dry-run=server', '-o', 'json', '-f', '-'], JSON.stringify(object));
-        outcomes.push({ ok: run.code === 0 && (JSON.parse(run.stdout || '{}') as { spec?: { job?: { args?: unknown[] } } }).spec?.job?.args?.length === 0, stderr: run.stderr });
+        outcomes.push({
+          ok:
+            run.code === 0 &&
+            (JSON.parse(run.stdout || '{}') as { spec?: { job?: { args?: unknown[] } } }).spec?.job?.args?.length === 0,
+          stderr: run.stderr,
+        });
       }
       await kubectl(['delete', 'namespace', ns, '--wait=false']);
       const last = await tlsSecret();
@@ -147,9 +241,17 @@ describe('Helm chart on the real control plane', function () {
     const stack = await localStack();
     const image = await buildImage();
     const dir = await scratchDir('chart-image');
-    const objects = parseAllDocuments((await helm(['get', 'manifest', 'ops', '-n', NS], env)).stdout).map((d) => d.toJS() as KubeObject).filter(Boolean);
-    const podSpec = (objects.find((o) => o.kind === 'Deployment') as unknown as { spec: { template: { spec: PodSpec } } }).spec.template.spec;
-    const configMaps = new Map(objects.filter((o) => o.kind === 'ConfigMap').map((o) => [o.metadata!.name!, (o as unknown as { data: Record<string, string> }).data]));
+    const objects = parseAllDocuments((await helm(['get', 'manifest', 'ops', '-n', NS], env)).stdout)
+      .map((d) => d.toJS() as KubeObject)
+      .filter(Boolean);
+    const podSpec = (
+      objects.find((o) => o.kind === 'Deployment') as unknown as { spec: { template: { spec: PodSpec } } }
+    ).spec.template.spec;
+    const configMaps = new Map(
+      objects
+        .filter((o) => o.kind === 'ConfigMap')
+        .map((o) => [o.metadata!.name!, (o as unknown as { data: Record<string, string> }).data]),
+    );
     // What the kubelet gives the pod: its ConfigMap volumes as files, a token of its ServiceAccount bound to the pod,
     // the cluster CA and the namespace, and the in-cluster address of the API server.
     const volumes = new Map<string, string>();
@@ -157,13 +259,32 @@ describe('Helm chart on the real control plane', function () {
       if (!volume.configMap) continue;
       const at = join(dir, volume.name);
       mkdirSync(at, { recursive: true });
-      for (const [file, text] of Object.entries(configMaps.get(volume.configMap.name)!)) writeFileSync(join(at, file), text);
+      for (const [file, text] of Object.entries(configMaps.get(volume.configMap.name)!))
+        writeFileSync(join(at, file), text);
       volumes.set(volume.name, at);
     }
-    const pod = (JSON.parse((await kubectl(['get', 'pods', '-n', NS, '-l', 'app.kubernetes.io/instance=ops', '-o', 'json'])).stdout) as { items: KubeObject[] }).items[0]!;
+    const pod = (
+      JSON.parse(
+        (await kubectl(['get', 'pods', '-n', NS, '-l', 'app.kubernetes.io/instance=ops', '-o', 'json'])).stdout,
+      ) as { items: KubeObject[] }
+    ).items[0]!;
     const account = join(dir, 'serviceaccount');
     mkdirSync(account, { recursive: true });
-    const token = await kubectl(['create', 'token', podSpec.serviceAccountName, '-n', NS, '--bound-object-kind', 'Pod', '--bound-object-name', pod.metadata!.name!, '--bound-object-uid', pod.metadata!.uid!, '--duration', '1h']);
+    const token = await kubectl([
+      'create',
+      'token',
+      podSpec.serviceAccountName,
+      '-n',
+      NS,
+      '--bound-object-kind',
+      'Pod',
+      '--bound-object-name',
+      pod.metadata!.name!,
+      '--bound-object-uid',
+      pod.metadata!.uid!,
+      '--duration',
+      '1h',
+    ]);
     writeFileSync(join(account, 'token'), token.stdout.trim());
     writeFileSync(join(account, 'ca.crt'), readFileSync(stack.controlPlane.pki.caCert));
     writeFileSync(join(account, 'namespace'), NS);
@@ -171,19 +292,62 @@ describe('Helm chart on the real control plane', function () {
     const p = podman();
     const podmanRun = (args: string[]) => runTool(p.command, [...p.args, ...args], repoRoot, p.env);
     // One Node everywhere: the image runs the Node these tests run on, on Debian trixie.
-    const inImage = (command: string[]) => podmanRun(['run', '--rm', '--read-only', '--user', '65532:65532', '--entrypoint', command[0]!, image.tag, ...command.slice(1)]);
+    const inImage = (command: string[]) =>
+      podmanRun([
+        'run',
+        '--rm',
+        '--read-only',
+        '--user',
+        '65532:65532',
+        '--entrypoint',
+        command[0]!,
+        image.tag,
+        ...command.slice(1),
+      ]);
     expect((await inImage(['/usr/local/bin/node', '--version'])).trim(), "the image's Node").to.equal(process.version);
     expect(await inImage(['/bin/sh', '-c', '. /etc/os-release && echo $VERSION_CODENAME'])).to.match(/^trixie\s*$/);
     const started: Record<string, number> = {};
     const run = async (container: ContainerSpec, extraArgs: string[], extraMounts: string[]) => {
-      const mounts = container.volumeMounts.flatMap((m) => (volumes.has(m.name) ? ['-v', `${volumes.get(m.name)}:${m.mountPath}:ro`] : ['--tmpfs', `${m.mountPath}:rw,mode=1777`]));
-      const envs = container.env.flatMap((e) => ['-e', `${e.name}=${e.valueFrom?.fieldRef?.fieldPath === 'metadata.namespace' ? NS : e.value}`]);
+      const mounts = container.volumeMounts.flatMap((m) =>
+        volumes.has(m.name)
+          ? ['-v', `${volumes.get(m.name)}:${m.mountPath}:ro`]
+          : ['--tmpfs', `${m.mountPath}:rw,mode=1777`],
+      );
+      const envs = container.env.flatMap((e) => [
+        '-e',
+        `${e.name}=${e.valueFrom?.fieldRef?.fieldPath === 'metadata.namespace' ? NS : e.value}`,
+      ]);
       started[container.name] = Date.now();
       await podmanRun([
-        'run', '-d', '--replace', '--name', `fot-${container.name}`, '--read-only', '--user', '65532:65532', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--network', 'host',
-        '-e', `KUBERNETES_SERVICE_HOST=${api.hostname}`, '-e', `KUBERNETES_SERVICE_PORT=${api.port}`, ...envs,
-        '-v', `${account}:/var/run/secrets/kubernetes.io/serviceaccount:ro`, ...mounts, ...extraMounts,
-        '--entrypoint', container.command[0]!, image.tag, ...container.command.slice(1), ...container.args, ...extraArgs,
+        'run',
+        '-d',
+        '--replace',
+        '--name',
+        `fot-${container.name}`,
+        '--read-only',
+        '--user',
+        '65532:65532',
+        '--cap-drop',
+        'ALL',
+        '--security-opt',
+        'no-new-privileges',
+        '--network',
+        'host',
+        '-e',
+        `KUBERNETES_SERVICE_HOST=${api.hostname}`,
+        '-e',
+        `KUBERNETES_SERVICE_PORT=${api.port}`,
+        ...envs,
+        '-v',
+        `${account}:/var/run/secrets/kubernetes.io/serviceaccount:ro`,
+        ...mounts,
+        ...extraMounts,
+        '--entrypoint',
+        container.command[0]!,
+        image.tag,
+        ...container.command.slice(1),
+        ...container.args,
+        ...extraArgs,
       ]);
     };
     const [operator, webhook] = podSpec.containers;
@@ -194,50 +358,104 @@ describe('Helm chart on the real control plane', function () {
       // operator reads where the runner's Flink REST APIs listen (no Service routing here).
       await run(webhook!, ['--tls-host=127.0.0.1'], []);
       const overrides = dirname(stack.flinkRestOverridesFile);
-      await run(operator!, [`--flink-rest-overrides=/var/run/flink-rest/${basename(stack.flinkRestOverridesFile)}`], ['-v', `${overrides}:/var/run/flink-rest:ro`]);
+      await run(
+        operator!,
+        [`--flink-rest-overrides=/var/run/flink-rest/${basename(stack.flinkRestOverridesFile)}`],
+        ['-v', `${overrides}:/var/run/flink-rest:ro`],
+      );
       const ready: Record<string, number> = {};
-      await eventually('both containers ready', async () => {
-        for (const [name, url] of [['webhook', 'https://127.0.0.1:9443/readyz'], ['operator', 'http://127.0.0.1:8085/readyz']] as const) {
-          if (!ready[name] && (await httpCall(url, { tls: { rejectUnauthorized: false } }).catch(() => undefined))?.status === 200) ready[name] = Date.now() - started[name]!;
-        }
-        return ready.webhook !== undefined && ready.operator !== undefined;
-      }, 120_000);
+      await eventually(
+        'both containers ready',
+        async () => {
+          for (const [name, url] of [
+            ['webhook', 'https://127.0.0.1:9443/readyz'],
+            ['operator', 'http://127.0.0.1:8085/readyz'],
+          ] as const) {
+            if (
+              !ready[name] &&
+              (await httpCall(url, { tls: { rejectUnauthorized: false } }).catch(() => undefined))?.status === 200
+            )
+              ready[name] = Date.now() - started[name]!;
+          }
+          return ready.webhook !== undefined && ready.operator !== undefined;
+        },
+        120_000,
+      );
 
       const ns = await freshNamespace('image');
       await apply(ns, statefulDeployment('savepoint'));
       const stable = await waitForLifecycle(ns, 'basic-example', 'STABLE');
-      const rss = await podmanRun(['stats', '--no-stream', '--format', '{{.Name}} {{.MemUsage}}', 'fot-operator', 'fot-webhook']);
-      console.log(`      image ${image.tag}: webhook ready in ${ready.webhook} ms, operator in ${ready.operator} ms; with one resource: ${rss.trim().replace(/\n/g, '; ')}`);
+      const rss = await podmanRun([
+        'stats',
+        '--no-stream',
+        '--format',
+        '{{.Name}} {{.MemUsage}}',
+        'fot-operator',
+        'fot-webhook',
+      ]);
+      console.log(
+        `      image ${image.tag}: webhook ready in ${ready.webhook} ms, operator in ${ready.operator} ms; with one resource: ${rss.trim().replace(/\n/g, '; ')}`,
+      );
       await patchSpec(ns, 'basic-example', { job: { parallelism: 1 } });
       const upgraded = await waitForUpgraded(ns, 'basic-example', stable.status?.jobStatus?.jobId);
-      expect(upgraded.status?.jobStatus?.upgradeSavepointPath, 'the upgrade went through a savepoint').to.be.a('string');
+      expect(upgraded.status?.jobStatus?.upgradeSavepointPath, 'the upgrade went through a savepoint').to.be.a(
+        'string',
+      );
       await patchSpec(ns, 'basic-example', { job: { state: 'suspended' } });
       await waitForLifecycle(ns, 'basic-example', 'SUSPENDED');
       await patchSpec(ns, 'basic-example', { job: { state: 'running' } });
       await waitForLifecycle(ns, 'basic-example', 'STABLE');
-      expect((await kubectl(['delete', 'flinkdeployment', 'basic-example', '-n', ns, '--timeout=120s'])).code).to.equal(0);
-      expect((await kubectl(['get', 'deployment', 'basic-example', '-n', ns])).code, 'its JobManager went with it').to.equal(1);
+      expect((await kubectl(['delete', 'flinkdeployment', 'basic-example', '-n', ns, '--timeout=120s'])).code).to.equal(
+        0,
+      );
+      expect(
+        (await kubectl(['get', 'deployment', 'basic-example', '-n', ns])).code,
+        'its JobManager went with it',
+      ).to.equal(1);
 
       // What the chart grants its accounts, as the real authorizer lists them: no wildcard, no resource or verb beyond
       // the rules file's groups for that account.
-      const file = parse(readFileSync(join(repoRoot, 'charts/flink-operator-ts/files/rbac-rules.yaml'), 'utf8')) as Record<string, { resources: string[]; verbs: string[] }[]>;
+      const file = parse(
+        readFileSync(join(repoRoot, 'charts/flink-operator-ts/files/rbac-rules.yaml'), 'utf8'),
+      ) as Record<string, { resources: string[]; verbs: string[] }[]>;
       const allowed = (groups: string[]) => {
         const verbs = new Map<string, Set<string>>();
-        for (const rule of groups.flatMap((g) => file[g]!)) for (const r of rule.resources) verbs.set(r, new Set([...(verbs.get(r) ?? []), ...rule.verbs]));
+        for (const rule of groups.flatMap((g) => file[g]!))
+          for (const r of rule.resources) verbs.set(r, new Set([...(verbs.get(r) ?? []), ...rule.verbs]));
         return verbs;
       };
       const selfReviews = ['selfsubjectreviews', 'selfsubjectaccessreviews', 'selfsubjectrulesreviews'];
       const accounts: [string, string[], string[], string][] = [
-        ['ops-flink-operator-ts', Object.keys(file).filter((g) => g !== 'flink'), [ns, NS], 'flinkdeployments.flink.apache.org'],
+        [
+          'ops-flink-operator-ts',
+          Object.keys(file).filter((g) => g !== 'flink'),
+          [ns, NS],
+          'flinkdeployments.flink.apache.org',
+        ],
         ['flink', ['flink'], [NS], 'pods'],
       ];
       for (const [account, groups, namespaces, surelyListed] of accounts) {
         const verbsOf = allowed(groups);
         for (const where of namespaces) {
-          const list = await kubectl(['auth', 'can-i', '--list', '-n', where, `--as=system:serviceaccount:${NS}:${account}`]);
+          const list = await kubectl([
+            'auth',
+            'can-i',
+            '--list',
+            '-n',
+            where,
+            `--as=system:serviceaccount:${NS}:${account}`,
+          ]);
           // Resource rows only: Kubernetes' own discovery rules grant every account non-resource URLs like /api/*.
-          const rows = list.stdout.trim().split('\n').slice(1).map((line) => line.trim()).filter((line) => !line.startsWith('['));
-          expect(rows.some((line) => line.startsWith(`${surelyListed} `)), `${account} in ${where} may use ${surelyListed}`).to.equal(true);
+          const rows = list.stdout
+            .trim()
+            .split('\n')
+            .slice(1)
+            .map((line) => line.trim())
+            .filter((line) => !line.startsWith('['));
+          expect(
+            rows.some((line) => line.startsWith(`${surelyListed} `)),
+            `${account} in ${where} may use ${surelyListed}`,
+          ).to.equal(true);
           const beyond = rows.flatMap((line) => {
             const [qualified, sub] = line.split(/\s/)[0]!.split('/');
             const resource = `${qualified!.split('.')[0]}${sub ? `/${sub}` : ''}`;
@@ -250,7 +468,11 @@ describe('Helm chart on the real control plane', function () {
       }
     } finally {
       for (const name of ['fot-operator', 'fot-webhook']) {
-        const logs = spawnSync(p.command, [...p.args, 'logs', name], { env: { ...process.env, ...p.env }, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+        const logs = spawnSync(p.command, [...p.args, 'logs', name], {
+          env: { ...process.env, ...p.env },
+          encoding: 'utf8',
+          maxBuffer: 64 * 2 ** 20,
+        });
         writeFileSync(join(dir, `${name}.log`), `${logs.stdout ?? ''}${logs.stderr ?? ''}`);
       }
       await podmanRun(['rm', '-f', '-t', '5', 'fot-operator', 'fot-webhook']).catch(() => undefined);
@@ -259,39 +481,62 @@ describe('Helm chart on the real control plane', function () {
     }
   });
 
-  it('helm upgrade with a changed CRD schema: the operator\'s CRD step, as the chart\'s ServiceAccount, makes it served; it may touch no other CRD', async () => {
+  it("helm upgrade with a changed CRD schema: the operator's CRD step, as the chart's ServiceAccount, makes it served; it may touch no other CRD", async () => {
     const file = join(chart, 'crds', `${SESSION_JOBS_CRD}.yaml`);
-    const crd = parse(readFileSync(file, 'utf8')) as { spec: { versions: { schema: { openAPIV3Schema: { description?: string } } }[] } };
+    const crd = parse(readFileSync(file, 'utf8')) as {
+      spec: { versions: { schema: { openAPIV3Schema: { description?: string } } }[] };
+    };
     crd.spec.versions[0]!.schema.openAPIV3Schema.description = 'FlinkSessionJob, as upgraded by helm upgrade';
     writeFileSync(file, stringify(crd));
     const upgraded = await helm(['upgrade', 'ops', chart, '-n', NS], env);
     expect(upgraded.code, upgraded.stderr).to.equal(0);
 
     // What the pod would mount: the CRDs ConfigMap as files; who it would be: the chart's ServiceAccount.
-    const configMap = JSON.parse((await kubectl(['get', 'configmap', 'ops-flink-operator-ts-crds', '-n', NS, '-o', 'json'])).stdout) as { data: Record<string, string> };
+    const configMap = JSON.parse(
+      (await kubectl(['get', 'configmap', 'ops-flink-operator-ts-crds', '-n', NS, '-o', 'json'])).stdout,
+    ) as { data: Record<string, string> };
     const mounted = join(await scratchDir('chart-crds'), 'crds');
     mkdirSync(mounted, { recursive: true });
     for (const [name, text] of Object.entries(configMap.data)) writeFileSync(join(mounted, name), text);
-    const token = (await kubectl(['create', 'token', 'ops-flink-operator-ts', '-n', NS, '--duration', '10m'])).stdout.trim();
+    const token = (
+      await kubectl(['create', 'token', 'ops-flink-operator-ts', '-n', NS, '--duration', '10m'])
+    ).stdout.trim();
     const kubeconfig = await kubeconfigWith(join(await scratchDir('chart-crds'), 'kubeconfig'), { token });
     const asOperator = KubeClient.fromKubeConfig((await loadKubeConfig(kubeconfig))!, 'chart-test');
     try {
       expect(await applyCrds(asOperator, readCrds(mounted), 'flink-operator-ts')).to.have.length(3);
-      const served = await kubectl(['get', 'crd', SESSION_JOBS_CRD, '-o', 'jsonpath={.spec.versions[0].schema.openAPIV3Schema.description}']);
+      const served = await kubectl([
+        'get',
+        'crd',
+        SESSION_JOBS_CRD,
+        '-o',
+        'jsonpath={.spec.versions[0].schema.openAPIV3Schema.description}',
+      ]);
       expect(served.stdout).to.equal('FlinkSessionJob, as upgraded by helm upgrade');
-      const foreign = await asOperator.get('/apis/apiextensions.k8s.io/v1/customresourcedefinitions/leases.coordination.k8s.io').catch((e: Error) => e);
+      const foreign = await asOperator
+        .get('/apis/apiextensions.k8s.io/v1/customresourcedefinitions/leases.coordination.k8s.io')
+        .catch((e: Error) => e);
       expect(String(foreign)).to.match(/403/);
     } finally {
       asOperator.close();
     }
   });
 
-  it('helm uninstall leaves the CRDs and the users\' resources', async () => {
-    const job = { apiVersion: 'flink.apache.org/v1beta1', kind: 'FlinkSessionJob', metadata: { name: 'kept', namespace: NS }, spec: { deploymentName: 'none', job: { jarURI: 'https://artifacts.example.com/job.jar', parallelism: 1, upgradeMode: 'stateless' } } };
+  it("helm uninstall leaves the CRDs and the users' resources", async () => {
+    const job = {
+      apiVersion: 'flink.apache.org/v1beta1',
+      kind: 'FlinkSessionJob',
+      metadata: { name: 'kept', namespace: NS },
+      spec: {
+        deploymentName: 'none',
+        job: { jarURI: 'https://artifacts.example.com/job.jar', parallelism: 1, upgradeMode: 'stateless' },
+      },
+    };
     expect((await kubectl(['apply', '-f', '-'], JSON.stringify(job))).code).to.equal(0);
     const removed = await helm(['uninstall', 'ops', '-n', NS, '--wait'], env);
     expect(removed.code, removed.stderr).to.equal(0);
-    for (const crd of ['flinkdeployments', 'flinksessionjobs', 'flinkstatesnapshots']) expect((await kubectl(['get', 'crd', `${crd}.flink.apache.org`])).code, crd).to.equal(0);
+    for (const crd of ['flinkdeployments', 'flinksessionjobs', 'flinkstatesnapshots'])
+      expect((await kubectl(['get', 'crd', `${crd}.flink.apache.org`])).code, crd).to.equal(0);
     expect((await kubectl(['get', 'flinksessionjob', 'kept', '-n', NS])).code).to.equal(0);
     expect((await kubectl(['get', 'deployment', 'ops-flink-operator-ts', '-n', NS])).code).to.equal(1);
   });

@@ -23,7 +23,18 @@ describe('the local control plane', function () {
   it('turns a Deployment into a ReplicaSet and Ready pods on the kwok node, and garbage-collects them', async () => {
     expect((await kubectl(['apply', '-f', '-'], deployment(ns))).code).to.equal(0);
     const pods = await eventually('two Ready pods', async () => {
-      const out = (await kubectl(['get', 'pods', '-n', ns, '-l', 'app=web', '-o', 'jsonpath={range .items[*]}{.spec.nodeName} {.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}'])).stdout.trim();
+      const out = (
+        await kubectl([
+          'get',
+          'pods',
+          '-n',
+          ns,
+          '-l',
+          'app=web',
+          '-o',
+          'jsonpath={range .items[*]}{.spec.nodeName} {.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}',
+        ])
+      ).stdout.trim();
       const lines = out ? out.split('\n') : [];
       return lines.length === 2 && lines.every((l) => l === 'kwok-node-0 True') && lines;
     });
@@ -37,13 +48,22 @@ describe('the local control plane', function () {
     });
   });
 
-  it('enforces the chart\'s RBAC: the webhook may read FlinkDeployments and nothing more', async () => {
+  it("enforces the chart's RBAC: the webhook may read FlinkDeployments and nothing more", async () => {
     const stack = await localStack();
-    const as = (args: string[]) => stack.kubectl(args, { identity: IDENTITIES.webhook }).then(() => 'allowed', (e: { stderr: string }) => e.stderr);
+    const as = (args: string[]) =>
+      stack.kubectl(args, { identity: IDENTITIES.webhook }).then(
+        () => 'allowed',
+        (e: { stderr: string }) => e.stderr,
+      );
     expect(await as(['get', 'flinkdeployments', '-n', ns])).to.equal('allowed');
     expect(await as(['get', 'configmaps', '-n', ns])).to.match(/Forbidden.*cannot list resource "configmaps"/);
-    expect(await as(['delete', 'flinkdeployment', 'anything', '-n', ns])).to.match(/Forbidden.*cannot delete resource "flinkdeployments"/);
-    const canI = (verb: string, resource: string) => kubectl(['auth', 'can-i', verb, resource, '-n', ns, `--as=${IDENTITIES.operator.user}`]).then((r) => r.stdout.trim());
+    expect(await as(['delete', 'flinkdeployment', 'anything', '-n', ns])).to.match(
+      /Forbidden.*cannot delete resource "flinkdeployments"/,
+    );
+    const canI = (verb: string, resource: string) =>
+      kubectl(['auth', 'can-i', verb, resource, '-n', ns, `--as=${IDENTITIES.operator.user}`]).then((r) =>
+        r.stdout.trim(),
+      );
     expect(await canI('patch', 'flinkdeployments/status')).to.equal('yes');
     expect(await canI('create', 'deployments.apps')).to.equal('yes');
     expect(await canI('get', 'secrets')).to.equal('no');
@@ -51,7 +71,11 @@ describe('the local control plane', function () {
 
   it('gives every test namespace the flink ServiceAccount and Role', async () => {
     expect((await kubectl(['get', 'serviceaccount', 'flink', '-n', ns])).code).to.equal(0);
-    expect((await kubectl(['auth', 'can-i', 'create', 'pods', '-n', ns, `--as=system:serviceaccount:${ns}:flink`])).stdout.trim()).to.equal('yes');
+    expect(
+      (
+        await kubectl(['auth', 'can-i', 'create', 'pods', '-n', ns, `--as=system:serviceaccount:${ns}:flink`])
+      ).stdout.trim(),
+    ).to.equal('yes');
   });
 
   it('writes an audit log that tells who did what', async () => {
@@ -62,8 +86,21 @@ describe('the local control plane', function () {
       readFileSync(stack.controlPlane.auditLog, 'utf8')
         .split('\n')
         .filter(Boolean)
-        .map((l) => JSON.parse(l) as { verb: string; user: { username: string }; objectRef?: { resource: string; namespace: string; name: string } })
-        .find((e) => e.verb === 'create' && e.objectRef?.resource === 'configmaps' && e.objectRef.namespace === ns && e.objectRef.name === 'audited'),
+        .map(
+          (l) =>
+            JSON.parse(l) as {
+              verb: string;
+              user: { username: string };
+              objectRef?: { resource: string; namespace: string; name: string };
+            },
+        )
+        .find(
+          (e) =>
+            e.verb === 'create' &&
+            e.objectRef?.resource === 'configmaps' &&
+            e.objectRef.namespace === ns &&
+            e.objectRef.name === 'audited',
+        ),
     );
     expect(entry.user.username).to.equal(IDENTITIES.admin.user);
   });

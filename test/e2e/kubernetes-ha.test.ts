@@ -5,7 +5,17 @@
 import { expect } from 'chai';
 import { auditEvents, settleAudit } from '../support/audit.js';
 import { eventually, kubectl, useStackNamespace } from '../support/stack.js';
-import { apply, eventRecorded, getDeployment, patchSpec, runningJob, upstreamDeployment, waitForLifecycle, waitForUpgraded, type Deployment } from '../support/flink-deployments.js';
+import {
+  apply,
+  eventRecorded,
+  getDeployment,
+  patchSpec,
+  runningJob,
+  upstreamDeployment,
+  waitForLifecycle,
+  waitForUpgraded,
+  type Deployment,
+} from '../support/flink-deployments.js';
 
 const NAME = 'basic-checkpoint-ha-example';
 
@@ -16,9 +26,20 @@ interface ConfigMap {
 
 /** Flink's HA ConfigMaps of the cluster: its common labels, and named after it (unlike its flink-config-<name>). */
 async function haConfigMaps(ns: string): Promise<ConfigMap[]> {
-  const result = await kubectl(['get', 'configmaps', '-n', ns, '-l', `app=${NAME},type=flink-native-kubernetes`, '-o', 'json']);
+  const result = await kubectl([
+    'get',
+    'configmaps',
+    '-n',
+    ns,
+    '-l',
+    `app=${NAME},type=flink-native-kubernetes`,
+    '-o',
+    'json',
+  ]);
   expect(result.code, result.stderr).to.equal(0);
-  return (JSON.parse(result.stdout) as { items: ConfigMap[] }).items.filter((c) => c.metadata.name.startsWith(`${NAME}-`));
+  return (JSON.parse(result.stdout) as { items: ConfigMap[] }).items.filter((c) =>
+    c.metadata.name.startsWith(`${NAME}-`),
+  );
 }
 
 /** The checkpoint ids a job's HA ConfigMap points to (`checkpointID-<id>` keys). */
@@ -26,26 +47,42 @@ async function haCheckpointIds(ns: string, jobId: string): Promise<number[]> {
   const maps = await haConfigMaps(ns);
   const cm = maps.find((c) => c.metadata.name === `${NAME}-${jobId}-config-map`);
   if (!cm) throw new Error(`no ${NAME}-${jobId}-config-map among [${maps.map((c) => c.metadata.name).join(', ')}]`);
-  const ids = Object.keys(cm.data ?? {}).filter((k) => k.startsWith('checkpointID-')).map((k) => Number(k.slice('checkpointID-'.length)));
-  if (ids.length === 0) throw new Error(`no checkpoint in ${cm.metadata.name} (keys: ${Object.keys(cm.data ?? {}).join(', ')})`);
+  const ids = Object.keys(cm.data ?? {})
+    .filter((k) => k.startsWith('checkpointID-'))
+    .map((k) => Number(k.slice('checkpointID-'.length)));
+  if (ids.length === 0)
+    throw new Error(`no checkpoint in ${cm.metadata.name} (keys: ${Object.keys(cm.data ?? {}).join(', ')})`);
   return ids;
 }
 
 /** The names of the cluster's JobManager pods. */
 async function jobManagerPods(ns: string): Promise<string[]> {
-  const result = await kubectl(['get', 'pods', '-n', ns, '-l', `app=${NAME},component=jobmanager`, '-o', 'jsonpath={.items[*].metadata.name}']);
+  const result = await kubectl([
+    'get',
+    'pods',
+    '-n',
+    ns,
+    '-l',
+    `app=${NAME},component=jobmanager`,
+    '-o',
+    'jsonpath={.items[*].metadata.name}',
+  ]);
   expect(result.code, result.stderr).to.equal(0);
   return result.stdout.split(/\s+/).filter(Boolean);
 }
 
 async function restored(url: string, jid: string): Promise<{ id?: number; external_path?: string } | undefined> {
-  const stats = (await (await fetch(`${url}/jobs/${jid}/checkpoints`)).json()) as { latest?: { restored?: { id?: number; external_path?: string } } };
+  const stats = (await (await fetch(`${url}/jobs/${jid}/checkpoints`)).json()) as {
+    latest?: { restored?: { id?: number; external_path?: string } };
+  };
   return stats.latest?.restored;
 }
 
 /** The CountingJob's `highestCount` metric: the largest keyed count it has seen (continues after a restore). */
 async function highestCount(url: string, jid: string): Promise<number | undefined> {
-  const { vertices } = (await (await fetch(`${url}/jobs/${jid}`)).json()) as { vertices: { id: string; name: string }[] };
+  const { vertices } = (await (await fetch(`${url}/jobs/${jid}`)).json()) as {
+    vertices: { id: string; name: string }[];
+  };
   const vertex = vertices.find((v) => v.name.includes('count-per-key'));
   if (!vertex) return undefined;
   const base = `${url}/jobs/${jid}/vertices/${vertex.id}/subtasks/metrics`;
@@ -57,12 +94,16 @@ async function highestCount(url: string, jid: string): Promise<number | undefine
 
 function haDeployment(): Deployment {
   return upstreamDeployment('basic-checkpoint-ha.yaml', (d) => {
-    d.spec!.flinkConfiguration = { ...d.spec!.flinkConfiguration, 'execution.checkpointing.interval': '2 s', 'kubernetes.operator.observer.progress-check.interval': '1 s' };
+    d.spec!.flinkConfiguration = {
+      ...d.spec!.flinkConfiguration,
+      'execution.checkpointing.interval': '2 s',
+      'kubernetes.operator.observer.progress-check.interval': '1 s',
+    };
     d.spec!.job!.args = ['--events-per-second', '20'];
   });
 }
 
-describe('Kubernetes HA (Flink\'s own HA services against the real API server)', function () {
+describe("Kubernetes HA (Flink's own HA services against the real API server)", function () {
   const namespace = useStackNamespace(this);
   this.timeout(600_000);
 
@@ -74,14 +115,31 @@ describe('Kubernetes HA (Flink\'s own HA services against the real API server)',
 
     // Flink's own HA services: leader election on the cluster ConfigMap, the job's checkpoints in its own, written
     // with the pod's ServiceAccount. (Flink 2.x labels them with its common labels only, no configmap-type.)
-    await eventually('a checkpoint pointer in HA metadata', async () => (await haCheckpointIds(ns, first.jid)).length > 0, 60_000);
+    await eventually(
+      'a checkpoint pointer in HA metadata',
+      async () => (await haCheckpointIds(ns, first.jid)).length > 0,
+      60_000,
+    );
     const maps = await haConfigMaps(ns);
     const cluster = maps.find((c) => c.metadata.name === `${NAME}-cluster-config-map`);
     expect(cluster, maps.map((c) => c.metadata.name).join(', ')).to.not.equal(undefined);
     expect(cluster!.metadata.labels).to.include({ app: NAME, type: 'flink-native-kubernetes' });
-    expect(JSON.parse(cluster!.metadata.annotations?.['control-plane.alpha.kubernetes.io/leader'] ?? '{}')).to.have.property('holderIdentity').that.is.a('string').and.not.empty;
+    expect(JSON.parse(cluster!.metadata.annotations?.['control-plane.alpha.kubernetes.io/leader'] ?? '{}'))
+      .to.have.property('holderIdentity')
+      .that.is.a('string').and.not.empty;
     await settleAudit();
-    const writers = new Set((await auditEvents((e) => e.objectRef?.resource === 'configmaps' && e.objectRef.namespace === ns && ['create', 'update', 'patch'].includes(e.verb) && (e.objectRef.name ?? '').startsWith(`${NAME}-`) && e.objectRef.name !== `flink-config-${NAME}`)).map((e) => e.user.username));
+    const writers = new Set(
+      (
+        await auditEvents(
+          (e) =>
+            e.objectRef?.resource === 'configmaps' &&
+            e.objectRef.namespace === ns &&
+            ['create', 'update', 'patch'].includes(e.verb) &&
+            (e.objectRef.name ?? '').startsWith(`${NAME}-`) &&
+            e.objectRef.name !== `flink-config-${NAME}`,
+        )
+      ).map((e) => e.user.username),
+    );
     expect([...writers]).to.deep.equal([`system:serviceaccount:${ns}:flink`]);
 
     // A last-state upgrade: the job is not cancelled; the new cluster recovers the same job from HA's newest checkpoint.
@@ -95,36 +153,54 @@ describe('Kubernetes HA (Flink\'s own HA services against the real API server)',
     })();
     const atUpgrade = Math.max(...(await haCheckpointIds(ns, first.jid)));
     await patchSpec(ns, NAME, { job: { upgradeMode: 'last-state', args: ['--events-per-second', '21'] } });
-    const upgraded = await eventually('the upgraded job restored', async () => {
-      const d = await getDeployment(ns, NAME);
-      if (d?.status?.lifecycleState !== 'DEPLOYED' && d?.status?.lifecycleState !== 'STABLE') return undefined;
-      const job = await runningJob(ns, NAME, 5000).catch(() => undefined);
-      const from = job && (await restored(job.url, job.jid));
-      return job && from?.id !== undefined ? { job, from } : undefined;
-    }, 180_000);
+    const upgraded = await eventually(
+      'the upgraded job restored',
+      async () => {
+        const d = await getDeployment(ns, NAME);
+        if (d?.status?.lifecycleState !== 'DEPLOYED' && d?.status?.lifecycleState !== 'STABLE') return undefined;
+        const job = await runningJob(ns, NAME, 5000).catch(() => undefined);
+        const from = job && (await restored(job.url, job.jid));
+        return job && from?.id !== undefined ? { job, from } : undefined;
+      },
+      180_000,
+    );
     watching = false;
     await watch;
     expect(upgraded.job.jid, 'the same job, recovered').to.equal(first.jid);
     const pointed = [...seen].sort((a, b) => a - b).join(', ');
-    expect(seen.has(upgraded.from.id!), `restored checkpoint ${upgraded.from.id} is one HA pointed to (${pointed})`).to.equal(true);
+    expect(
+      seen.has(upgraded.from.id!),
+      `restored checkpoint ${upgraded.from.id} is one HA pointed to (${pointed})`,
+    ).to.equal(true);
     expect(upgraded.from.id, 'no older than the newest one when the upgrade began').to.be.at.least(atUpgrade);
-    expect(upgraded.from.external_path).to.match(new RegExp(`/flink-data/checkpoints/${first.jid}/chk-${upgraded.from.id}$`));
+    expect(upgraded.from.external_path).to.match(
+      new RegExp(`/flink-data/checkpoints/${first.jid}/chk-${upgraded.from.id}$`),
+    );
     await waitForLifecycle(ns, NAME, 'STABLE');
 
     // The JobManager Deployment deleted under the running job: recovered from HA, same job, counts continuing.
-    await eventually('keyed counts of 40 or more', async () => ((await highestCount(upgraded.job.url, upgraded.job.jid)) ?? 0) >= 40 || undefined, 120_000);
+    await eventually(
+      'keyed counts of 40 or more',
+      async () => ((await highestCount(upgraded.job.url, upgraded.job.jid)) ?? 0) >= 40 || undefined,
+      120_000,
+    );
     const countBefore = (await highestCount(upgraded.job.url, upgraded.job.jid))!;
     const lostPods = await jobManagerPods(ns);
     expect((await kubectl(['delete', 'deployment', NAME, '-n', ns])).code).to.equal(0);
     await eventRecorded(ns, NAME, 'RecoverDeployment', 60_000);
     // Read from the new JobManager only: the lost one answers until the garbage collector has deleted its pod.
-    const recovered = await eventually('the recovered job counting on a new JobManager', async () => {
-      if ((await jobManagerPods(ns)).some((pod) => lostPods.includes(pod))) return undefined;
-      const job = await runningJob(ns, NAME, 5000).catch(() => undefined);
-      const count = job && (await highestCount(job.url, job.jid).catch(() => undefined));
-      const from = job && count !== undefined && count > 0 ? await restored(job.url, job.jid).catch(() => undefined) : undefined;
-      return job && from ? { job, count: count!, from } : undefined;
-    }, 180_000);
+    const recovered = await eventually(
+      'the recovered job counting on a new JobManager',
+      async () => {
+        if ((await jobManagerPods(ns)).some((pod) => lostPods.includes(pod))) return undefined;
+        const job = await runningJob(ns, NAME, 5000).catch(() => undefined);
+        const count = job && (await highestCount(job.url, job.jid).catch(() => undefined));
+        const from =
+          job && count !== undefined && count > 0 ? await restored(job.url, job.jid).catch(() => undefined) : undefined;
+        return job && from ? { job, count: count!, from } : undefined;
+      },
+      180_000,
+    );
     expect(recovered.job.jid, 'the same job').to.equal(first.jid);
     expect(recovered.count, `counts continue from ${countBefore} rather than restart`).to.be.at.least(countBefore - 10);
     expect(recovered.from.external_path).to.match(/chk-\d+$/);

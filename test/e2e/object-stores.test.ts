@@ -9,7 +9,17 @@ import { LOCAL_OPERATOR_NAMESPACE } from '../../local/control-plane/pki.js';
 import { ensureFlinkRunner } from '../../local/flink/runner-build.js';
 import { repoRoot } from '../../local/stack.js';
 import { Storage } from '@google-cloud/storage';
-import { apply, events, expectFetchFailures, getSessionJob, patchSpec, runningIds, sessionJob, statefulSession, waitForSessionJob } from '../support/flink-deployments.js';
+import {
+  apply,
+  events,
+  expectFetchFailures,
+  getSessionJob,
+  patchSpec,
+  runningIds,
+  sessionJob,
+  statefulSession,
+  waitForSessionJob,
+} from '../support/flink-deployments.js';
 import { startObjectStoreServers, type ObjectStoreServers } from '../support/object-store-servers.js';
 import { eventually, kubectl, localStack, runAlone, scratchDir, useStackNamespace } from '../support/stack.js';
 
@@ -35,10 +45,20 @@ describe('FlinkSessionJob jars from object stores (S3, OSS, Cloud Storage, Azure
       'fs.oss.accessKeySecret': servers.s3Credentials.secretAccessKey,
       'fs.azure.account.key.storeacct1.blob.core.windows.net': servers.azureAccounts.storeacct1!,
       // storeacct2 exists, but this is not its key.
-      'fs.azure.account.key.storeacct2.dfs.core.windows.net': Buffer.from('not the key of storeacct2, same length as a real one: 64 bytes!!').toString('base64'),
+      'fs.azure.account.key.storeacct2.dfs.core.windows.net': Buffer.from(
+        'not the key of storeacct2, same length as a real one: 64 bytes!!',
+      ).toString('base64'),
     };
     secrets = Object.values(credentials);
-    const created = await kubectl(['create', 'secret', 'generic', SECRET, '-n', LOCAL_OPERATOR_NAMESPACE, ...Object.entries(credentials).map(([k, v]) => `--from-literal=${k}=${v}`)]);
+    const created = await kubectl([
+      'create',
+      'secret',
+      'generic',
+      SECRET,
+      '-n',
+      LOCAL_OPERATOR_NAMESPACE,
+      ...Object.entries(credentials).map(([k, v]) => `--from-literal=${k}=${v}`),
+    ]);
     expect(created.code, created.stderr).to.equal(0);
     const allowed = { 'kubernetes.operator.user.artifacts.allowed-schemes': 'https,s3,s3a,s3p,oss,gs,wasb,abfs' };
     const stack = await localStack();
@@ -81,7 +101,8 @@ describe('FlinkSessionJob jars from object stores (S3, OSS, Cloud Storage, Azure
   it('a session job per scheme runs its jar from the store in the real Flink session', async () => {
     const ns = namespace();
     await apply(ns, statefulSession());
-    for (const [name, uri] of good) await apply(ns, sessionJob(name, 'session', { jarURI: uri, parallelism: 1, upgradeMode: 'stateless' }));
+    for (const [name, uri] of good)
+      await apply(ns, sessionJob(name, 'session', { jarURI: uri, parallelism: 1, upgradeMode: 'stateless' }));
     for (const [name, uri] of good) {
       const stable = await waitForSessionJob(ns, name, 'STABLE');
       expect(stable.status?.error, `${name} (${uri})`).to.equal(undefined);
@@ -92,8 +113,14 @@ describe('FlinkSessionJob jars from object stores (S3, OSS, Cloud Storage, Azure
 
     // Kept by URI and version: a restart with the object unchanged fetches nothing; a new generation is fetched.
     const submissions = async (name: string) => {
-      const log = readFileSync(join((await localStack()).controlPlane.pki.dir, '..', 'logs', 'flink-operator-stores.log'), 'utf8');
-      return log.split('\n').filter((l) => l.includes('"session job submitted"') && l.includes(`"name":"${name}"`)).map((l) => JSON.parse(l) as { jar?: string; downloaded: boolean });
+      const log = readFileSync(
+        join((await localStack()).controlPlane.pki.dir, '..', 'logs', 'flink-operator-stores.log'),
+        'utf8',
+      );
+      return log
+        .split('\n')
+        .filter((l) => l.includes('"session job submitted"') && l.includes(`"name":"${name}"`))
+        .map((l) => JSON.parse(l) as { jar?: string; downloaded: boolean });
     };
     const restarted = async (name: string, nonce: number) => {
       const before = (await submissions(name)).length;
@@ -101,16 +128,26 @@ describe('FlinkSessionJob jars from object stores (S3, OSS, Cloud Storage, Azure
       return eventually(`${name} submitted again`, async () => (await submissions(name)).at(before), 120_000);
     };
     const s3First = (await getSessionJob(ns, 'from-s3'))!.status!.jar!;
-    expect(await restarted('from-s3', 1), 'the same ETag: the kept copy').to.deep.include({ jar: s3First.version, downloaded: false });
+    expect(await restarted('from-s3', 1), 'the same ETag: the kept copy').to.deep.include({
+      jar: s3First.version,
+      downloaded: false,
+    });
     const gsFirst = (await getSessionJob(ns, 'from-gs'))!.status!.jar!;
-    await new Storage({ apiEndpoint: servers.gcsEndpoint, projectId: 'flink-operator-ts' }).bucket('gs-jars').file('job.jar').save(jar, { resumable: false });
+    await new Storage({ apiEndpoint: servers.gcsEndpoint, projectId: 'flink-operator-ts' })
+      .bucket('gs-jars')
+      .file('job.jar')
+      .save(jar, { resumable: false });
     const again = await restarted('from-gs', 1);
     expect(again.downloaded, 'a new generation: fetched again').to.equal(true);
     expect(again.jar).to.not.equal(gsFirst.version);
-    const recorded = await eventually('the new generation in status', async () => {
-      const s = (await getSessionJob(ns, 'from-gs'))?.status;
-      return s?.jar?.version === again.jar && s?.lifecycleState === 'STABLE' ? s : undefined;
-    }, 120_000);
+    const recorded = await eventually(
+      'the new generation in status',
+      async () => {
+        const s = (await getSessionJob(ns, 'from-gs'))?.status;
+        return s?.jar?.version === again.jar && s?.lifecycleState === 'STABLE' ? s : undefined;
+      },
+      120_000,
+    );
     expect(recorded.jar?.bytes).to.equal(jar.length);
   });
 
@@ -119,13 +156,35 @@ describe('FlinkSessionJob jars from object stores (S3, OSS, Cloud Storage, Azure
     await apply(ns, statefulSession());
     await servers.stopGcs();
     const cases: [string, string, RegExp][] = [
-      ['wrong-key', 'abfs://jars@storeacct2.dfs.core.windows.net/job.jar', /: access denied to abfs:\/\/jars@storeacct2\.dfs\.core\.windows\.net\/job\.jar \(403 (AuthenticationFailed|AuthorizationFailure)\): check fs\.azure\.account\.key\./],
-      ['missing', 's3://jars/missing.jar', /: no such object: s3:\/\/jars\/missing\.jar at http:\/\/127\.0\.0\.1:\d+ \(404/],
-      ['too-big', 's3://jars/big.jar', new RegExp(`: ${MAX_BYTES + 1028} bytes is over the ${MAX_BYTES}-byte limit \\(kubernetes\\.operator\\.user\\.artifacts\\.max-size\\)$`)],
-      ['unreachable', 'gs://gs-jars/job.jar', /: gs:\/\/gs-jars\/job\.jar at http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/],
+      [
+        'wrong-key',
+        'abfs://jars@storeacct2.dfs.core.windows.net/job.jar',
+        /: access denied to abfs:\/\/jars@storeacct2\.dfs\.core\.windows\.net\/job\.jar \(403 (AuthenticationFailed|AuthorizationFailure)\): check fs\.azure\.account\.key\./,
+      ],
+      [
+        'missing',
+        's3://jars/missing.jar',
+        /: no such object: s3:\/\/jars\/missing\.jar at http:\/\/127\.0\.0\.1:\d+ \(404/,
+      ],
+      [
+        'too-big',
+        's3://jars/big.jar',
+        new RegExp(
+          `: ${MAX_BYTES + 1028} bytes is over the ${MAX_BYTES}-byte limit \\(kubernetes\\.operator\\.user\\.artifacts\\.max-size\\)$`,
+        ),
+      ],
+      [
+        'unreachable',
+        'gs://gs-jars/job.jar',
+        /: gs:\/\/gs-jars\/job\.jar at http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/,
+      ],
     ];
     await expectFetchFailures(ns, cases, 90_000);
-    await eventually('retried with backoff', async () => ((await events(ns, 'missing')).find((e) => e.type === 'Warning')?.count ?? 0) >= 2, 90_000);
+    await eventually(
+      'retried with backoff',
+      async () => ((await events(ns, 'missing')).find((e) => e.type === 'Warning')?.count ?? 0) >= 2,
+      90_000,
+    );
     expect(await runningIds(ns, 'session'), 'nothing ran').to.deep.equal([]);
 
     const stack = await localStack();
@@ -134,6 +193,7 @@ describe('FlinkSessionJob jars from object stores (S3, OSS, Cloud Storage, Azure
       (await kubectl(['get', 'events', '-n', ns, '-o', 'json'])).stdout,
       (await kubectl(['get', 'flinksessionjobs', '-n', ns, '-o', 'json'])).stdout,
     ].join('\n');
-    for (const secret of secrets) expect(said.includes(secret), 'a credential in the log, an event or a status').to.equal(false);
+    for (const secret of secrets)
+      expect(said.includes(secret), 'a credential in the log, an event or a status').to.equal(false);
   });
 });

@@ -6,9 +6,30 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { auditEvents, byOperator, settleAudit, type AuditEvent } from '../support/audit.js';
 import { boundOperatorToken, execPlugin, kubeconfigWith } from '../support/credentials.js';
-import { apply, events, expectExactlyOneJob, flinkJobs, getDeployment, patchSpec, restoredFrom, runningJob, statefulDeployment, upgradeUnderWay, waitForLifecycle, waitForUpgraded } from '../support/flink-deployments.js';
+import {
+  apply,
+  events,
+  expectExactlyOneJob,
+  flinkJobs,
+  getDeployment,
+  patchSpec,
+  restoredFrom,
+  runningJob,
+  statefulDeployment,
+  upgradeUnderWay,
+  waitForLifecycle,
+  waitForUpgraded,
+} from '../support/flink-deployments.js';
 import { startFlinkProxy } from '../support/flink-proxy.js';
-import { eventually, kubectl, localStack, runAlone, scratchDir, untilLogged, useStackNamespace } from '../support/stack.js';
+import {
+  eventually,
+  kubectl,
+  localStack,
+  runAlone,
+  scratchDir,
+  untilLogged,
+  useStackNamespace,
+} from '../support/stack.js';
 
 const NAME = 'basic-example';
 const WRITES = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
@@ -55,7 +76,10 @@ describe('operator runtime: credentials, leadership, failures a user can see', f
     expect(refused.length, 'at most a refusal or two while the new token is picked up, not a loop').to.be.below(5);
     const mine = await auditEvents((e) => byOperator('token')(e) && at(e) > changedAt);
     const ids = new Set(mine.map((e) => e.user.extra?.['authentication.kubernetes.io/credential-id']?.[0]));
-    expect(mine.filter((e) => e.objectRef?.resource === 'flinkdeployments').length, 'the upgrade was done by this operator').to.be.greaterThan(0);
+    expect(
+      mine.filter((e) => e.objectRef?.resource === 'flinkdeployments').length,
+      'the upgrade was done by this operator',
+    ).to.be.greaterThan(0);
     expect([...ids], 'its requests carry the new token').to.deep.equal([`JTI=${second.jti}`]);
   });
 
@@ -65,7 +89,9 @@ describe('operator runtime: credentials, leadership, failures a user can see', f
     const tokenFile = join(dir, 'token');
     writeFileSync(tokenFile, (await boundOperatorToken(`exec-${ns}`)).token);
     const plugin = execPlugin(dir, tokenFile, 4);
-    const kubeconfig = await kubeconfigWith(join(dir, 'kubeconfig'), { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: plugin.command, interactiveMode: 'Never' } });
+    const kubeconfig = await kubeconfigWith(join(dir, 'kubeconfig'), {
+      exec: { apiVersion: 'client.authentication.k8s.io/v1', command: plugin.command, interactiveMode: 'Never' },
+    });
     await runAlone('exec', { kubeconfig });
     await apply(ns, statefulDeployment('stateless'));
     await waitForLifecycle(ns, NAME, 'STABLE');
@@ -81,13 +107,21 @@ describe('operator runtime: credentials, leadership, failures a user can see', f
     const stack = await localStack();
     const dir = await scratchDir('refused');
     writeFileSync(join(dir, 'token'), 'not-a-token');
-    const operator = await stack.startOperator('refused', { kubeconfig: await kubeconfigWith(join(dir, 'kubeconfig'), { tokenFile: join(dir, 'token') }) });
+    const operator = await stack.startOperator('refused', {
+      kubeconfig: await kubeconfigWith(join(dir, 'kubeconfig'), { tokenFile: join(dir, 'token') }),
+    });
     const port = await eventually('the health port', async () => stack.operatorHealthPort('refused'), 20_000);
-    const errors = () => operator.logTail(200).split('\n').filter((l) => l.includes('"level":50'));
+    const errors = () =>
+      operator
+        .logTail(200)
+        .split('\n')
+        .filter((l) => l.includes('"level":50'));
     await eventually('an error line', async () => errors().length > 0, 20_000);
     await new Promise((r) => setTimeout(r, 6000)); // three more retry periods: still one line
     expect(errors(), 'one error line').to.have.length(1);
-    expect(errors()[0]).to.match(/"status":401/).and.match(/Unauthorized/);
+    expect(errors()[0])
+      .to.match(/"status":401/)
+      .and.match(/Unauthorized/);
     const readyz = await fetch(`http://127.0.0.1:${port}/readyz`);
     expect(readyz.status).to.equal(503);
     expect(await readyz.text()).to.contain('401');
@@ -99,16 +133,30 @@ describe('operator runtime: credentials, leadership, failures a user can see', f
     expect((await kubectl(['create', 'namespace', ns])).code).to.equal(0);
     const applied = await kubectl(['apply', '-n', ns, '-f', '-'], JSON.stringify(statefulDeployment('stateless')));
     expect(applied.code, applied.stderr).to.equal(0);
-    expect(applied.stderr, 'kubectl prints the webhook\'s warning').to.match(/Warning: spec\.serviceAccount: ServiceAccount "flink" does not exist in namespace/);
+    expect(applied.stderr, "kubectl prints the webhook's warning").to.match(
+      /Warning: spec\.serviceAccount: ServiceAccount "flink" does not exist in namespace/,
+    );
     const appliedAt = Date.now();
-    const failed = await eventually('the FailedCreate reason in the status', async () => {
-      const d = await getDeployment(ns, NAME);
-      const message = d?.status?.error ? (JSON.parse(d.status.error) as { message: string }).message : '';
-      return d?.status?.jobManagerDeploymentStatus === 'ERROR' && message.includes('serviceaccount "flink" not found') ? d : undefined;
-    }, 30_000);
+    const failed = await eventually(
+      'the FailedCreate reason in the status',
+      async () => {
+        const d = await getDeployment(ns, NAME);
+        const message = d?.status?.error ? (JSON.parse(d.status.error) as { message: string }).message : '';
+        return d?.status?.jobManagerDeploymentStatus === 'ERROR' && message.includes('serviceaccount "flink" not found')
+          ? d
+          : undefined;
+      },
+      30_000,
+    );
     expect(Date.now() - appliedAt, 'within a few progress-check intervals of the apply').to.be.below(20_000);
-    expect(JSON.parse(failed.status!.error!).type).to.equal('org.apache.flink.kubernetes.operator.exception.DeploymentFailedException');
-    await eventually('a FailedCreate event', async () => (await events(ns, NAME)).some((e) => e.type === 'Warning' && e.reason === 'FailedCreate'), 10_000);
+    expect(JSON.parse(failed.status!.error!).type).to.equal(
+      'org.apache.flink.kubernetes.operator.exception.DeploymentFailedException',
+    );
+    await eventually(
+      'a FailedCreate event',
+      async () => (await events(ns, NAME)).some((e) => e.type === 'Warning' && e.reason === 'FailedCreate'),
+      10_000,
+    );
 
     await stack.createNamespace(ns); // the account and its Role, nothing else
     const stable = await waitForLifecycle(ns, NAME, 'STABLE', 120_000);
@@ -133,21 +181,33 @@ describe('operator runtime: credentials, leadership, failures a user can see', f
     await new Promise((r) => setTimeout(r, 3000));
 
     await settleAudit();
-    const standbyWrites = await auditEvents((e) => byOperator('successor')(e) && WRITES.has(e.verb) && e.objectRef?.resource !== 'leases');
+    const standbyWrites = await auditEvents(
+      (e) => byOperator('successor')(e) && WRITES.has(e.verb) && e.objectRef?.resource !== 'leases',
+    );
     expect(standbyWrites.length, 'the standby did the work').to.be.greaterThan(0);
     const takeover = Math.min(...standbyWrites.map(at));
     const late = await auditEvents((e) => byOperator('operator')(e) && WRITES.has(e.verb) && at(e) >= takeover);
-    expect(late.map((e) => `${e.verb} ${e.objectRef?.resource}/${e.objectRef?.subresource ?? ''} ${e.requestReceivedTimestamp}`), 'no write by the stalled leader after the standby\'s first').to.deep.equal([]);
+    expect(
+      late.map(
+        (e) => `${e.verb} ${e.objectRef?.resource}/${e.objectRef?.subresource ?? ''} ${e.requestReceivedTimestamp}`,
+      ),
+      "no write by the stalled leader after the standby's first",
+    ).to.deep.equal([]);
     const job = await runningJob(ns, NAME);
     expect(done.status?.jobStatus?.jobId).to.equal(job.jid);
     await expectExactlyOneJob(ns);
-    expect(await eventually('Flink to report the restore', () => restoredFrom(job.url, job.jid))).to.equal(done.status?.jobStatus?.upgradeSavepointPath);
+    expect(await eventually('Flink to report the restore', () => restoredFrom(job.url, job.jid))).to.equal(
+      done.status?.jobStatus?.upgradeSavepointPath,
+    );
   });
 
   it('waits with backoff and an event when Flink fails the checkpoint lookup of a last-state upgrade, never restoring an older snapshot', async () => {
     const ns = namespace();
     const stack = await localStack();
-    const proxy = await startFlinkProxy(stack.flinkRestOverridesFile, join(await scratchDir('proxy'), 'overrides.json'));
+    const proxy = await startFlinkProxy(
+      stack.flinkRestOverridesFile,
+      join(await scratchDir('proxy'), 'overrides.json'),
+    );
     try {
       await runAlone('proxied', { flinkRestOverrides: proxy.overridesFile });
       await apply(ns, statefulDeployment('last-state'));
@@ -155,17 +215,35 @@ describe('operator runtime: credentials, leadership, failures a user can see', f
       const before = await runningJob(ns, NAME);
       // A checkpoint to restore from must exist before the upgrade starts (the first ones fail while tasks start).
       const checkpointOf = async (url: string, jid: string) =>
-        ((await (await fetch(`${url}/jobs/${jid}/checkpoints`)).json()) as { latest?: { completed?: { id: number; external_path?: string } } }).latest?.completed;
-      await eventually('a completed checkpoint', async () => (await checkpointOf(before.url, before.jid))?.external_path, 30_000);
-      const jmUid = JSON.parse((await kubectl(['get', 'deployment', NAME, '-n', ns, '-o', 'json'])).stdout).metadata.uid as string;
+        (
+          (await (await fetch(`${url}/jobs/${jid}/checkpoints`)).json()) as {
+            latest?: { completed?: { id: number; external_path?: string } };
+          }
+        ).latest?.completed;
+      await eventually(
+        'a completed checkpoint',
+        async () => (await checkpointOf(before.url, before.jid))?.external_path,
+        30_000,
+      );
+      const jmUid = JSON.parse((await kubectl(['get', 'deployment', NAME, '-n', ns, '-o', 'json'])).stdout).metadata
+        .uid as string;
 
       proxy.fail(/^\/jobs\/[0-9a-f]+\/checkpoints$/);
       await patchSpec(ns, NAME, { job: { parallelism: 3 } });
-      await eventually('a Warning event naming the lookup', async () => (await events(ns, NAME)).some((e) => e.type === 'Warning' && e.message.includes('newest checkpoint')), 30_000);
+      await eventually(
+        'a Warning event naming the lookup',
+        async () =>
+          (await events(ns, NAME)).some((e) => e.type === 'Warning' && e.message.includes('newest checkpoint')),
+        30_000,
+      );
       await new Promise((r) => setTimeout(r, 12_000));
       const waiting = await getDeployment(ns, NAME);
-      expect(waiting?.status?.jobStatus?.upgradeSavepointPath, 'no restore point was guessed').to.equal(stable.status?.jobStatus?.upgradeSavepointPath);
-      const jm = JSON.parse((await kubectl(['get', 'deployment', NAME, '-n', ns, '-o', 'json'])).stdout) as { metadata: { uid: string } };
+      expect(waiting?.status?.jobStatus?.upgradeSavepointPath, 'no restore point was guessed').to.equal(
+        stable.status?.jobStatus?.upgradeSavepointPath,
+      );
+      const jm = JSON.parse((await kubectl(['get', 'deployment', NAME, '-n', ns, '-o', 'json'])).stdout) as {
+        metadata: { uid: string };
+      };
       expect(jm.metadata.uid, 'the cluster was not redeployed meanwhile').to.equal(jmUid);
       expect(proxy.failedCalls(), 'tries back off (1, 2, 4, 8 s …), not a hot loop').to.be.within(2, 8);
 
@@ -175,7 +253,9 @@ describe('operator runtime: credentials, leadership, failures a user can see', f
       const done = await waitForUpgraded(ns, NAME, before.jid);
       const path = done.status?.jobStatus?.upgradeSavepointPath;
       expect(path).to.match(/chk-(\d+)$/);
-      expect(Number(/chk-(\d+)$/.exec(path!)![1]), 'the newest checkpoint, not an older one').to.be.at.least(lastCheckpoint);
+      expect(Number(/chk-(\d+)$/.exec(path!)![1]), 'the newest checkpoint, not an older one').to.be.at.least(
+        lastCheckpoint,
+      );
       const job = await runningJob(ns, NAME);
       expect(await eventually('Flink to report the restore', () => restoredFrom(job.url, job.jid))).to.equal(path);
       expect((await flinkJobs(job.url)).filter((j) => j.state === 'RUNNING')).to.have.length(1);

@@ -3,17 +3,30 @@
 import { expect } from 'chai';
 import { IDENTITIES } from '../../local/control-plane/pki.js';
 import { auditEvents, byOperator, settleAudit } from '../support/audit.js';
-import { apply, expectExactlyOneJob, patchSpec, restoredFrom, runningJob, statefulDeployment, upgradeUnderWay, waitForLifecycle, waitForUpgraded } from '../support/flink-deployments.js';
+import {
+  apply,
+  expectExactlyOneJob,
+  patchSpec,
+  restoredFrom,
+  runningJob,
+  statefulDeployment,
+  upgradeUnderWay,
+  waitForLifecycle,
+  waitForUpgraded,
+} from '../support/flink-deployments.js';
 import { eventually, kubectl, localStack, untilLogged, useStackNamespace } from '../support/stack.js';
 
 const NAME = 'basic-example';
 
 /** Every object labelled for the cluster has an owner, and there is one JobManager Deployment. */
 async function expectNothingOrphaned(ns: string): Promise<void> {
-  const objects = JSON.parse((await kubectl(['get', 'deployments,services,configmaps', '-n', ns, '-l', `app=${NAME}`, '-o', 'json'])).stdout) as {
+  const objects = JSON.parse(
+    (await kubectl(['get', 'deployments,services,configmaps', '-n', ns, '-l', `app=${NAME}`, '-o', 'json'])).stdout,
+  ) as {
     items: { kind: string; metadata: { name: string; ownerReferences?: unknown[] } }[];
   };
-  for (const o of objects.items) expect(o.metadata.ownerReferences, `${o.kind} ${o.metadata.name} has an owner`).to.have.length.greaterThan(0);
+  for (const o of objects.items)
+    expect(o.metadata.ownerReferences, `${o.kind} ${o.metadata.name} has an owner`).to.have.length.greaterThan(0);
   expect(objects.items.filter((o) => o.kind === 'Deployment')).to.have.length(1);
 }
 
@@ -42,7 +55,9 @@ describe('reconciler: faults', function () {
     expect(await expectExactlyOneJob(ns)).to.equal(after.jid);
     const savepoint = done.status?.jobStatus?.upgradeSavepointPath;
     expect(savepoint).to.match(/savepoint-/);
-    expect(await eventually('Flink to report the restore', () => restoredFrom(after.url, after.jid))).to.equal(savepoint);
+    expect(await eventually('Flink to report the restore', () => restoredFrom(after.url, after.jid))).to.equal(
+      savepoint,
+    );
     await expectNothingOrphaned(ns);
   });
 
@@ -56,7 +71,10 @@ describe('reconciler: faults', function () {
     const before = await runningJob(ns, NAME);
     await settleAudit();
     const standbyCalls = await auditEvents(byOperator('standby'));
-    expect(standbyCalls.filter((e) => e.objectRef?.resource !== 'leases'), 'the standby touches nothing but the lease').to.deep.equal([]);
+    expect(
+      standbyCalls.filter((e) => e.objectRef?.resource !== 'leases'),
+      'the standby touches nothing but the lease',
+    ).to.deep.equal([]);
     expect(standbyCalls.length, 'while it keeps trying for the lease').to.be.greaterThan(0);
 
     await stack.stopOperator('operator', 'SIGKILL');
@@ -71,7 +89,13 @@ describe('reconciler: faults', function () {
     await patchSpec(ns, NAME, { job: { parallelism: 3 } });
     await waitForUpgraded(ns, NAME, before.jid);
     await settleAudit();
-    const writes = await auditEvents((e) => byOperator('standby')(e) && e.objectRef?.resource === 'flinkdeployments' && e.objectRef.subresource === 'status' && e.verb === 'update');
+    const writes = await auditEvents(
+      (e) =>
+        byOperator('standby')(e) &&
+        e.objectRef?.resource === 'flinkdeployments' &&
+        e.objectRef.subresource === 'status' &&
+        e.verb === 'update',
+    );
     expect(writes.length, 'the new leader writes the status').to.be.greaterThan(0);
     await expectExactlyOneJob(ns);
   });
@@ -87,12 +111,14 @@ describe('reconciler: faults', function () {
 
     // etcd compacted while the API server is down: every watch resumes into 410 Gone and must relist.
     await settleAudit();
-    const listsBefore = (await auditEvents((e) => e.user.username === IDENTITIES.operator.user && e.verb === 'list')).length;
+    const listsBefore = (await auditEvents((e) => e.user.username === IDENTITIES.operator.user && e.verb === 'list'))
+      .length;
     await stack.controlPlane.restartApiServer(() => stack.controlPlane.compactEtcd());
     await patchSpec(ns, NAME, { job: { parallelism: 2 } });
     const final = await waitForUpgraded(ns, NAME, second.status?.jobStatus?.jobId);
     await settleAudit();
-    const listsAfter = (await auditEvents((e) => e.user.username === IDENTITIES.operator.user && e.verb === 'list')).length;
+    const listsAfter = (await auditEvents((e) => e.user.username === IDENTITIES.operator.user && e.verb === 'list'))
+      .length;
     expect(listsAfter, 'the 410 made the watches relist').to.be.greaterThan(listsBefore);
     const job = await runningJob(ns, NAME);
     expect(final.status?.jobStatus?.jobId).to.equal(job.jid);

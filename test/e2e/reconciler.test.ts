@@ -4,7 +4,17 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { eventually, kubectl, localStack, useStackNamespace } from '../support/stack.js';
-import { apply, events, getDeployment, patchSpec, restUrl, runningJob, statefulDeployment, upstreamDeployment, waitForLifecycle } from '../support/flink-deployments.js';
+import {
+  apply,
+  events,
+  getDeployment,
+  patchSpec,
+  restUrl,
+  runningJob,
+  statefulDeployment,
+  upstreamDeployment,
+  waitForLifecycle,
+} from '../support/flink-deployments.js';
 
 describe('reconciler: FlinkDeployment lifecycle', function () {
   const namespace = useStackNamespace(this);
@@ -27,25 +37,48 @@ describe('reconciler: FlinkDeployment lifecycle', function () {
     const table = await kubectl(['get', 'flinkdep', '-n', ns]);
     expect(table.stdout).to.match(/basic-example\s+RUNNING\s+STABLE/);
 
-    const owned = JSON.parse((await kubectl(['get', 'deployments,services,configmaps', '-n', ns, '-l', 'app=basic-example', '-o', 'json'])).stdout) as {
-      items: { kind: string; metadata: { name: string; uid: string; ownerReferences?: { kind: string; uid: string }[] } }[];
+    const owned = JSON.parse(
+      (await kubectl(['get', 'deployments,services,configmaps', '-n', ns, '-l', 'app=basic-example', '-o', 'json']))
+        .stdout,
+    ) as {
+      items: {
+        kind: string;
+        metadata: { name: string; uid: string; ownerReferences?: { kind: string; uid: string }[] };
+      }[];
     };
     const byName = (kind: string, name: string) => owned.items.find((o) => o.kind === kind && o.metadata.name === name);
     const jm = byName('Deployment', 'basic-example');
-    expect(jm?.metadata.ownerReferences?.[0], 'JobManager Deployment owned by the FlinkDeployment').to.include({ kind: 'FlinkDeployment', uid: stable.metadata.uid });
-    for (const [kind, name] of [['Service', 'basic-example-rest'], ['Service', 'basic-example'], ['ConfigMap', 'flink-config-basic-example']] as const) {
-      expect(byName(kind, name)?.metadata.ownerReferences?.[0], `${kind} ${name} owned by the JobManager Deployment`).to.include({ kind: 'Deployment', uid: jm!.metadata.uid });
+    expect(jm?.metadata.ownerReferences?.[0], 'JobManager Deployment owned by the FlinkDeployment').to.include({
+      kind: 'FlinkDeployment',
+      uid: stable.metadata.uid,
+    });
+    for (const [kind, name] of [
+      ['Service', 'basic-example-rest'],
+      ['Service', 'basic-example'],
+      ['ConfigMap', 'flink-config-basic-example'],
+    ] as const) {
+      expect(
+        byName(kind, name)?.metadata.ownerReferences?.[0],
+        `${kind} ${name} owned by the JobManager Deployment`,
+      ).to.include({ kind: 'Deployment', uid: jm!.metadata.uid });
     }
   });
 
-  it('shows a job that fails terminally as FAILED with Flink\'s cause in status.error', async () => {
+  it("shows a job that fails terminally as FAILED with Flink's cause in status.error", async () => {
     const ns = namespace();
-    await apply(ns, upstreamDeployment('basic.yaml', (d) => (d.spec!.job!.args = ['--fail-in-main'])));
+    await apply(
+      ns,
+      upstreamDeployment('basic.yaml', (d) => (d.spec!.job!.args = ['--fail-in-main'])),
+    );
     const failed = await waitForLifecycle(ns, 'basic-example', 'FAILED');
     expect(failed.status?.jobStatus?.state).to.equal('FAILED');
-    const error = JSON.parse(failed.status!.error!) as { type: string; message: string; throwableList?: { message: string }[] };
+    const error = JSON.parse(failed.status!.error!) as {
+      type: string;
+      message: string;
+      throwableList?: { message: string }[];
+    };
     const text = [error.message, ...(error.throwableList ?? []).map((t) => t.message)].join('\n');
-    expect(text, 'the cause the job\'s main threw').to.contain('CountingJob was told to fail (--fail-in-main)');
+    expect(text, "the cause the job's main threw").to.contain('CountingJob was told to fail (--fail-in-main)');
     const table = await kubectl(['get', 'flinkdep', '-n', ns]);
     expect(table.stdout).to.match(/basic-example\s+FAILED\s+FAILED/);
   });
@@ -61,17 +94,34 @@ describe('reconciler: FlinkDeployment lifecycle', function () {
     const before = existsSync(savepointsDir) ? readdirSync(savepointsDir) : [];
 
     const deletion = kubectl(['delete', 'flinkdeployment', 'doomed', '-n', ns, '--wait=true', '--timeout=120s']);
-    await eventually('DELETING', async () => (await getDeployment(ns, 'doomed'))?.status?.lifecycleState === 'DELETING', 30_000).catch(() => undefined);
+    await eventually(
+      'DELETING',
+      async () => (await getDeployment(ns, 'doomed'))?.status?.lifecycleState === 'DELETING',
+      30_000,
+    ).catch(() => undefined);
     expect((await deletion).code, 'kubectl delete returns once the finalizer is gone').to.equal(0);
     expect(await getDeployment(ns, 'doomed')).to.equal(undefined);
 
     const fresh = readdirSync(savepointsDir).filter((d) => !before.includes(d));
     expect(fresh, 'one new savepoint').to.have.length(1);
     expect(existsSync(join(savepointsDir, fresh[0]!, '_metadata'))).to.equal(true);
-    await eventually('every owned object to be garbage-collected', async () => {
-      const left = await kubectl(['get', 'deployments,services,configmaps,pods', '-n', ns, '-l', 'app=doomed', '-o', 'name']);
-      return left.stdout.trim() === '';
-    }, 60_000);
+    await eventually(
+      'every owned object to be garbage-collected',
+      async () => {
+        const left = await kubectl([
+          'get',
+          'deployments,services,configmaps,pods',
+          '-n',
+          ns,
+          '-l',
+          'app=doomed',
+          '-o',
+          'name',
+        ]);
+        return left.stdout.trim() === '';
+      },
+      60_000,
+    );
     await eventually('the Flink to be stopped', async () => (await restUrl(ns, 'doomed')) === undefined, 30_000);
     expect(jid).to.match(/^[0-9a-f]{32}$/);
   });
@@ -85,7 +135,23 @@ describe('reconciler: FlinkDeployment lifecycle', function () {
     await stack.unregisterWebhook();
     try {
       // The API server may take a moment to stop calling the webhook it no longer has.
-      await eventually('the patch to be admitted without the webhook', async () => (await kubectl(['patch', 'flinkdeployment', 'basic-example', '-n', ns, '--type=merge', '-p', '{"spec":{"job":{"parallelism":0}}}'])).code === 0, 30_000);
+      await eventually(
+        'the patch to be admitted without the webhook',
+        async () =>
+          (
+            await kubectl([
+              'patch',
+              'flinkdeployment',
+              'basic-example',
+              '-n',
+              ns,
+              '--type=merge',
+              '-p',
+              '{"spec":{"job":{"parallelism":0}}}',
+            ])
+          ).code === 0,
+        30_000,
+      );
     } finally {
       await stack.registerWebhook();
     }
@@ -122,10 +188,14 @@ describe('reconciler: FlinkDeployment lifecycle', function () {
     await waitForLifecycle(ns, 'basic-example', 'STABLE');
     const first = await runningJob(ns, 'basic-example');
     expect((await kubectl(['delete', 'deployment', 'basic-example', '-n', ns])).code).to.equal(0);
-    const again = await eventually('a new job on a new JobManager', async () => {
-      const job = await runningJob(ns, 'basic-example', 5_000).catch(() => undefined);
-      return job && job.jid !== first.jid ? job : undefined;
-    }, 120_000);
+    const again = await eventually(
+      'a new job on a new JobManager',
+      async () => {
+        const job = await runningJob(ns, 'basic-example', 5_000).catch(() => undefined);
+        return job && job.jid !== first.jid ? job : undefined;
+      },
+      120_000,
+    );
     const recovered = await waitForLifecycle(ns, 'basic-example', 'STABLE');
     expect(recovered.status?.jobStatus?.jobId).to.equal(again.jid);
     const reasons = (await events(ns, 'basic-example')).map((e) => e.reason);
@@ -142,10 +212,16 @@ describe('reconciler: FlinkDeployment lifecycle', function () {
     const proxy = stack.flinkRunner!.restProxy(ns, 'basic-example')!;
     const restPort = Number(new URL(proxy.url).port);
     await proxy.close();
-    const unreachable = await eventually('the status to show it', async () => {
-      const d = await getDeployment(ns, 'basic-example');
-      return d?.status?.jobManagerDeploymentStatus === 'DEPLOYING' && d.status.jobStatus?.state === 'RECONCILING' ? d : undefined;
-    }, 30_000);
+    const unreachable = await eventually(
+      'the status to show it',
+      async () => {
+        const d = await getDeployment(ns, 'basic-example');
+        return d?.status?.jobManagerDeploymentStatus === 'DEPLOYING' && d.status.jobStatus?.state === 'RECONCILING'
+          ? d
+          : undefined;
+      },
+      30_000,
+    );
     expect(unreachable.status?.lifecycleState, 'still the stable spec').to.equal('STABLE');
 
     // Where the REST API was published, something now accepts and hangs up at once: each connection is one question.
@@ -173,13 +249,18 @@ describe('reconciler: FlinkDeployment lifecycle', function () {
     const stable = await waitForLifecycle(ns, name, 'STABLE');
     const { jid } = await runningJob(ns, name);
     expect(stable.status?.jobStatus?.jobId).to.equal(jid);
-    const tm = JSON.parse((await kubectl(['get', 'deployment', `${name}-taskmanager`, '-n', ns, '-o', 'json'])).stdout) as {
+    const tm = JSON.parse(
+      (await kubectl(['get', 'deployment', `${name}-taskmanager`, '-n', ns, '-o', 'json'])).stdout,
+    ) as {
       metadata: { labels: Record<string, string> };
       spec: { replicas: number };
     };
     expect(tm.metadata.labels).to.include({ type: 'flink-standalone-kubernetes', component: 'taskmanager', app: name });
     expect(tm.spec.replicas, 'ceil(parallelism 2 / 2 slots)').to.equal(1);
-    expect((await kubectl(['get', 'service', name, '-n', ns])).code, 'standalone always has the internal Service').to.equal(0);
+    expect(
+      (await kubectl(['get', 'service', name, '-n', ns])).code,
+      'standalone always has the internal Service',
+    ).to.equal(0);
   });
 
   it('runs upstream basic-ingress, advanced-ingress and custom-logging to STABLE, with their Ingress and log configuration', async () => {
@@ -192,13 +273,23 @@ describe('reconciler: FlinkDeployment lifecycle', function () {
     for (const [file] of examples) await apply(ns, upstreamDeployment(file));
     for (const [, name] of examples) await waitForLifecycle(ns, name, 'STABLE');
 
-    const ingress = async (name: string) => JSON.parse((await kubectl(['get', 'ingress', name, '-n', ns, '-o', 'json'])).stdout) as {
-      metadata: { annotations?: Record<string, string>; ownerReferences: { kind: string }[] };
-      spec: { ingressClassName?: string; rules: { host?: string; http: { paths: { path: string; backend: { service: { name: string; port: { number: number } } } }[] } }[] };
-    };
+    const ingress = async (name: string) =>
+      JSON.parse((await kubectl(['get', 'ingress', name, '-n', ns, '-o', 'json'])).stdout) as {
+        metadata: { annotations?: Record<string, string>; ownerReferences: { kind: string }[] };
+        spec: {
+          ingressClassName?: string;
+          rules: {
+            host?: string;
+            http: { paths: { path: string; backend: { service: { name: string; port: { number: number } } } }[] };
+          }[];
+        };
+      };
     const basic = await ingress('basic-ingress');
     expect(basic.spec.rules[0]!.host, 'host from the template').to.equal(`basic-ingress.${ns}.flink.k8s.io`);
-    expect(basic.spec.rules[0]!.http.paths[0]!.backend.service).to.deep.equal({ name: 'basic-ingress-rest', port: { number: 8081 } });
+    expect(basic.spec.rules[0]!.http.paths[0]!.backend.service).to.deep.equal({
+      name: 'basic-ingress-rest',
+      port: { number: 8081 },
+    });
     expect(basic.metadata.ownerReferences[0]!.kind).to.equal('FlinkDeployment');
     const advanced = await ingress('advanced-ingress');
     expect(advanced.spec.rules[0]!.host).to.equal(undefined);
@@ -206,7 +297,12 @@ describe('reconciler: FlinkDeployment lifecycle', function () {
     expect(advanced.spec.ingressClassName).to.equal('nginx');
     expect(advanced.metadata.annotations).to.include({ 'nginx.ingress.kubernetes.io/rewrite-target': '/$2' });
 
-    const config = JSON.parse((await kubectl(['get', 'configmap', 'flink-config-custom-logging-example', '-n', ns, '-o', 'json'])).stdout) as { data: Record<string, string> };
-    expect(config.data['log4j-console.properties'], 'the user\'s log configuration reaches Flink\'s conf directory').to.contain('rootLogger.level = DEBUG');
+    const config = JSON.parse(
+      (await kubectl(['get', 'configmap', 'flink-config-custom-logging-example', '-n', ns, '-o', 'json'])).stdout,
+    ) as { data: Record<string, string> };
+    expect(
+      config.data['log4j-console.properties'],
+      "the user's log configuration reaches Flink's conf directory",
+    ).to.contain('rootLogger.level = DEBUG');
   });
 });

@@ -15,10 +15,20 @@ describe('least privilege, proved by every end-to-end scenario', function () {
     const ours = new Set([IDENTITIES.operator.user, IDENTITIES.webhook.user]);
     // kubectl run as these identities is a test probing what they may not do (control-plane.test.ts), not our code;
     // and right after an API server (re)start its RBAC caches are still filling and refuse what the rules allow.
-    const restarting = (e: AuditEvent) => stack.controlPlane.apiServerReadyAt.some((ready) => Math.abs(Date.parse(e.requestReceivedTimestamp) - ready) < 10_000);
+    const restarting = (e: AuditEvent) =>
+      stack.controlPlane.apiServerReadyAt.some(
+        (ready) => Math.abs(Date.parse(e.requestReceivedTimestamp) - ready) < 10_000,
+      );
     const calls = await auditEvents((e) => ours.has(e.user.username ?? '') && !e.userAgent?.startsWith('kubectl/'));
     expect(calls.length, 'the suites ran against this stack').to.be.greaterThan(100);
-    const forbidden = calls.filter((e) => e.annotations?.['authorization.k8s.io/decision'] === 'forbid' && !restarting(e));
-    expect(forbidden.map((e) => `${e.user.username} ${e.verb} ${e.objectRef?.resource}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''} in ${e.objectRef?.namespace ?? '(cluster)'}`)).to.deep.equal([]);
+    const forbidden = calls.filter(
+      (e) => e.annotations?.['authorization.k8s.io/decision'] === 'forbid' && !restarting(e),
+    );
+    expect(
+      forbidden.map(
+        (e) =>
+          `${e.user.username} ${e.verb} ${e.objectRef?.resource}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''} in ${e.objectRef?.namespace ?? '(cluster)'}`,
+      ),
+    ).to.deep.equal([]);
   });
 });

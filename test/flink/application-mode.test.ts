@@ -31,7 +31,9 @@ describe('the Flink runner in application mode', function () {
   const running: FlinkCluster[] = [];
 
   before(async () => {
-    build = await ensureFlinkRunner(join(repoRoot, 'local/flink-runner'), (line) => process.stderr.write(`      [flink] ${line}\n`));
+    build = await ensureFlinkRunner(join(repoRoot, 'local/flink-runner'), (line) =>
+      process.stderr.write(`      [flink] ${line}\n`),
+    );
     dir = mkdtempSync(join(tmpdir(), 'flink-app-test-'));
   });
   afterEach(async () => {
@@ -59,7 +61,12 @@ describe('the Flink runner in application mode', function () {
       'execution.checkpointing.savepoint-dir': `file://${join(dir, 'savepoints')}`,
       ...settings,
     };
-    writeFileSync(join(conf, 'config.yaml'), Object.entries(config).map(([k, v]) => `${k}: ${v}`).join('\n') + '\n');
+    writeFileSync(
+      join(conf, 'config.yaml'),
+      Object.entries(config)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join('\n') + '\n',
+    );
     const cluster = await startFlinkCluster(build, { name, confDir: conf, logFile: join(dir, name, 'flink.log') });
     running.push(cluster);
     return cluster;
@@ -67,10 +74,14 @@ describe('the Flink runner in application mode', function () {
 
   const job = (cluster: FlinkCluster) => getJson<JobDetails>(`${cluster.restUrl}/jobs/${JOB_ID}`);
   const runningJob = (cluster: FlinkCluster) =>
-    eventually('the job to run on every subtask', async () => {
-      const details = await job(cluster);
-      return details.state === 'RUNNING' && details.vertices.every((v) => v.status === 'RUNNING') && details;
-    }, 90_000);
+    eventually(
+      'the job to run on every subtask',
+      async () => {
+        const details = await job(cluster);
+        return details.state === 'RUNNING' && details.vertices.every((v) => v.status === 'RUNNING') && details;
+      },
+      90_000,
+    );
 
   it('runs the main class with its arguments under the pinned job id, at the configured parallelism', async () => {
     const cluster = await start('pinned', { 'parallelism.default': 2 });
@@ -79,7 +90,10 @@ describe('the Flink runner in application mode', function () {
     expect(details.name).to.equal('CountingJob');
     expect(details.vertices.map((v) => v.parallelism)).to.deep.equal([2, 2]);
     const { jobs } = await getJson<{ jobs: { jid: string }[] }>(`${cluster.restUrl}/jobs/overview`);
-    expect(jobs.map((j) => j.jid), 'exactly one job').to.deep.equal([JOB_ID]);
+    expect(
+      jobs.map((j) => j.jid),
+      'exactly one job',
+    ).to.deep.equal([JOB_ID]);
   });
 
   it('stops with a savepoint on disk, and a new cluster restores from it', async () => {
@@ -91,7 +105,9 @@ describe('the Flink runner in application mode', function () {
       body: JSON.stringify({ targetDirectory: `file://${join(dir, 'savepoints')}`, drain: false }),
     }).then((r) => r.json() as Promise<{ 'request-id': string }>);
     const location = await eventually('the savepoint', async () => {
-      const status = await getJson<{ status: { id: string }; operation?: { location?: string } }>(`${first.restUrl}/jobs/${JOB_ID}/savepoints/${trigger['request-id']}`);
+      const status = await getJson<{ status: { id: string }; operation?: { location?: string } }>(
+        `${first.restUrl}/jobs/${JOB_ID}/savepoints/${trigger['request-id']}`,
+      );
       return status.status.id === 'COMPLETED' && status.operation?.location;
     });
     expect(existsSync(join(location.replace(/^file:/, ''), '_metadata')), 'the savepoint is on disk').to.equal(true);
@@ -101,7 +117,9 @@ describe('the Flink runner in application mode', function () {
 
     const second = await start('stateful-2', { 'execution.savepoint.path': location });
     await runningJob(second);
-    const checkpoints = await getJson<{ latest: { restored?: { external_path: string; is_savepoint: boolean } } }>(`${second.restUrl}/jobs/${JOB_ID}/checkpoints`);
+    const checkpoints = await getJson<{ latest: { restored?: { external_path: string; is_savepoint: boolean } } }>(
+      `${second.restUrl}/jobs/${JOB_ID}/checkpoints`,
+    );
     expect(checkpoints.latest.restored).to.include({ external_path: location, is_savepoint: true });
   });
 
@@ -109,12 +127,18 @@ describe('the Flink runner in application mode', function () {
     const cluster = await start('failing', { '$internal.application.program-args': '--fail-in-main' });
     // GET /jobs/overview, as the operator's observer reads it: Flink's own /jobs/:id answers 500 for a failed driver.
     const failed = await eventually('the failed application', async () => {
-      const { jobs } = await getJson<{ jobs: { jid: string; name: string; state: string }[] }>(`${cluster.restUrl}/jobs/overview`);
+      const { jobs } = await getJson<{ jobs: { jid: string; name: string; state: string }[] }>(
+        `${cluster.restUrl}/jobs/overview`,
+      );
       return jobs.find((j) => j.state === 'FAILED');
     });
     expect(failed).to.include({ jid: JOB_ID, name: '(application driver)' });
-    const exceptions = await getJson<{ exceptionHistory: { entries: { stacktrace: string }[] } }>(`${cluster.restUrl}/jobs/${JOB_ID}/exceptions`);
-    expect(exceptions.exceptionHistory.entries[0]?.stacktrace).to.include('CountingJob was told to fail (--fail-in-main)');
+    const exceptions = await getJson<{ exceptionHistory: { entries: { stacktrace: string }[] } }>(
+      `${cluster.restUrl}/jobs/${JOB_ID}/exceptions`,
+    );
+    expect(exceptions.exceptionHistory.entries[0]?.stacktrace).to.include(
+      'CountingJob was told to fail (--fail-in-main)',
+    );
     expect((await fetch(`${cluster.restUrl}/config`)).status).to.equal(200);
   });
 });

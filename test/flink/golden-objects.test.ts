@@ -22,7 +22,12 @@ import { repoRoot, upstreamExamplesDir } from '../support/paths.js';
 
 const run = promisify(execFile);
 
-type K8sObject = { kind: string; metadata: { name: string; labels?: Record<string, string> }; spec?: any; data?: Record<string, string> };
+type K8sObject = {
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string> };
+  spec?: any;
+  data?: Record<string, string>;
+};
 
 /** What a user's cluster would notice of an object, in a form where equal means equal. */
 function essentials(o: K8sObject): unknown {
@@ -30,7 +35,8 @@ function essentials(o: K8sObject): unknown {
   if (o.kind === 'Deployment') {
     const pod = o.spec.template.spec;
     const main = pod.containers.find((c: any) => c.name === 'flink-main-container');
-    const quantity = (q: Record<string, string> | undefined) => Object.fromEntries(Object.entries(q ?? {}).map(([k, v]) => [k, parseQuantity(String(v))]));
+    const quantity = (q: Record<string, string> | undefined) =>
+      Object.fromEntries(Object.entries(q ?? {}).map(([k, v]) => [k, parseQuantity(String(v))]));
     return {
       ...base,
       replicas: o.spec.replicas,
@@ -38,7 +44,17 @@ function essentials(o: K8sObject): unknown {
       podLabels: o.spec.template.metadata.labels,
       serviceAccountName: pod.serviceAccountName,
       dnsPolicy: pod.dnsPolicy,
-      volumes: pod.volumes.map((v: any) => ({ ...v, ...(v.configMap ? { configMap: { ...v.configMap, items: [...v.configMap.items].sort((a: any, b: any) => a.key.localeCompare(b.key)) } } : {}) })),
+      volumes: pod.volumes.map((v: any) => ({
+        ...v,
+        ...(v.configMap
+          ? {
+              configMap: {
+                ...v.configMap,
+                items: [...v.configMap.items].sort((a: any, b: any) => a.key.localeCompare(b.key)),
+              },
+            }
+          : {}),
+      })),
       main: {
         image: main.image,
         imagePullPolicy: main.imagePullPolicy,
@@ -52,49 +68,87 @@ function essentials(o: K8sObject): unknown {
     };
   }
   if (o.kind === 'Service') {
-    return { ...base, type: o.spec.type, clusterIP: o.spec.clusterIP, selector: o.spec.selector, ports: o.spec.ports.map((p: any) => ({ ...p, targetPort: p.targetPort ?? p.port })) };
+    return {
+      ...base,
+      type: o.spec.type,
+      clusterIP: o.spec.clusterIP,
+      selector: o.spec.selector,
+      ports: o.spec.ports.map((p: any) => ({ ...p, targetPort: p.targetPort ?? p.port })),
+    };
   }
   // ConfigMap: the same files, and the configuration Flink reads from it the same key for key.
   const data = o.data ?? {};
   const config = data['config.yaml'];
-  return { ...base, files: Object.keys(data).sort(), config: config === undefined ? undefined : normalizedConfig(config) };
+  return {
+    ...base,
+    files: Object.keys(data).sort(),
+    config: config === undefined ? undefined : normalizedConfig(config),
+  };
 }
 
 /** Flink writes standard (nested) YAML, we write flat `key: value` lines: both read as the same flat keys. */
 function normalizedConfig(text: string): Record<string, string> {
   const nested = parse(text) as Json;
-  const flat = text.split('\n').every((l) => l === '' || /^[^\s:][^:]*: /.test(l)) ? readFlatFlinkConfig(text) : flattenConfig(nested);
+  const flat = text.split('\n').every((l) => l === '' || /^[^\s:][^:]*: /.test(l))
+    ? readFlatFlinkConfig(text)
+    : flattenConfig(nested);
   return Object.fromEntries(Object.entries(flat).sort(([a], [b]) => a.localeCompare(b)));
 }
 
-describe('golden: the objects of a FlinkDeployment are the ones Flink\'s own factories create', function () {
+describe("golden: the objects of a FlinkDeployment are the ones Flink's own factories create", function () {
   this.timeout(300_000);
   let build: FlinkRunnerBuild;
   let dir: string;
 
   before(async () => {
-    build = await ensureFlinkRunner(join(repoRoot, 'local/flink-runner'), (line) => process.stderr.write(`      [flink] ${line}\n`));
+    build = await ensureFlinkRunner(join(repoRoot, 'local/flink-runner'), (line) =>
+      process.stderr.write(`      [flink] ${line}\n`),
+    );
     dir = mkdtempSync(join(tmpdir(), 'flink-golden-'));
   });
 
   const examples: [string, string, (spec: FlinkDeploymentSpec) => void][] = [
     ['basic.yaml (native application)', 'basic.yaml', () => undefined],
     ['basic-session-deployment-only.yaml (native session)', 'basic-session-deployment-only.yaml', () => undefined],
-    ['basic.yaml with HA (no internal Service)', 'basic.yaml', (s) => (s.flinkConfiguration = { ...s.flinkConfiguration, 'high-availability.type': 'kubernetes', 'high-availability.storageDir': 'file:///flink-data/ha' })],
-    ['basic.yaml with limits, an image pull policy and args', 'basic.yaml', (s) => {
-      s.imagePullPolicy = 'Always';
-      s.jobManager = { replicas: 1, resources: { requests: { memory: '1536m', cpu: '0.5' }, limits: { memory: '3072m', cpu: '2' } } };
-      s.job = { ...s.job!, entryClass: 'org.example.Main', args: ['--events-per-second', '20'] };
-    }],
+    [
+      'basic.yaml with HA (no internal Service)',
+      'basic.yaml',
+      (s) =>
+        (s.flinkConfiguration = {
+          ...s.flinkConfiguration,
+          'high-availability.type': 'kubernetes',
+          'high-availability.storageDir': 'file:///flink-data/ha',
+        }),
+    ],
+    [
+      'basic.yaml with limits, an image pull policy and args',
+      'basic.yaml',
+      (s) => {
+        s.imagePullPolicy = 'Always';
+        s.jobManager = {
+          replicas: 1,
+          resources: { requests: { memory: '1536m', cpu: '0.5' }, limits: { memory: '3072m', cpu: '2' } },
+        };
+        s.job = { ...s.job!, entryClass: 'org.example.Main', args: ['--events-per-second', '20'] };
+      },
+    ],
   ];
 
   for (const [what, file, change] of examples) {
     it(what, async () => {
-      const resource = withDefaults(FLINK_DEPLOYMENT, parse(readFileSync(join(upstreamExamplesDir, file), 'utf8')) as Json);
+      const resource = withDefaults(
+        FLINK_DEPLOYMENT,
+        parse(readFileSync(join(upstreamExamplesDir, file), 'utf8')) as Json,
+      );
       const spec = resource.spec as FlinkDeploymentSpec;
       change(spec);
       const name = (resource.metadata as { name: string }).name;
-      const conf = buildFlinkConfiguration({ name, namespace: 'golden' }, spec, {}, spec.job ? { jobId: 'a'.repeat(32) } : {});
+      const conf = buildFlinkConfiguration(
+        { name, namespace: 'golden' },
+        spec,
+        {},
+        spec.job ? { jobId: 'a'.repeat(32) } : {},
+      );
       const ours = clusterObjects({ name, namespace: 'golden', uid: 'u', generation: 1, spec, conf });
       const configMap = ours.dependents.find((d) => d.kind === 'ConfigMap') as K8sObject;
 
@@ -103,7 +157,9 @@ describe('golden: the objects of a FlinkDeployment are the ones Flink\'s own fac
       mkdirSync(confDir, { recursive: true });
       for (const [key, value] of Object.entries(configMap.data!)) writeFileSync(join(confDir, key), value);
       const out = join(confDir, '..', 'flink-objects.json');
-      await run('java', ['-cp', build.classpath, 'dev.flinkoperatorts.golden.FactoryObjects', confDir, out], { maxBuffer: 16 * 1024 * 1024 });
+      await run('java', ['-cp', build.classpath, 'dev.flinkoperatorts.golden.FactoryObjects', confDir, out], {
+        maxBuffer: 16 * 1024 * 1024,
+      });
       const flink = JSON.parse(readFileSync(out, 'utf8')) as K8sObject[];
 
       const byKey = (objects: K8sObject[]) => new Map(objects.map((o) => [`${o.kind}/${o.metadata.name}`, o]));

@@ -26,18 +26,26 @@ describe('the Flink runner JVM (real Flink from Maven Central)', function () {
     dir = mkdtempSync(join(tmpdir(), 'flink-runner-test-'));
     mkdirSync(join(dir, 'conf'));
     writeFileSync(join(dir, 'conf', 'config.yaml'), 'rest.port: 0\ntaskmanager.numberOfTaskSlots: 3\n');
-    cluster = await startFlinkCluster(build, { name: 'flink-test', confDir: join(dir, 'conf'), logFile: join(dir, 'flink.log') });
+    cluster = await startFlinkCluster(build, {
+      name: 'flink-test',
+      confDir: join(dir, 'conf'),
+      logFile: join(dir, 'flink.log'),
+    });
   });
   after(async () => cluster?.process.stop());
 
   it('reports the pinned Flink version through GET /config', async () => {
-    const config = await getJson<{ 'flink-version': string; features: { 'web-submit': boolean } }>(`${cluster.restUrl}/config`);
+    const config = await getJson<{ 'flink-version': string; features: { 'web-submit': boolean } }>(
+      `${cluster.restUrl}/config`,
+    );
     expect(config['flink-version']).to.equal(pinnedFlinkVersion(projectDir));
     expect(config.features['web-submit'], 'jar upload and run are on').to.equal(true);
   });
 
   it('offers the task slots of the configuration', async () => {
-    const { taskmanagers } = await getJson<{ taskmanagers: { slotsNumber: number; freeSlots: number }[] }>(`${cluster.restUrl}/taskmanagers`);
+    const { taskmanagers } = await getJson<{ taskmanagers: { slotsNumber: number; freeSlots: number }[] }>(
+      `${cluster.restUrl}/taskmanagers`,
+    );
     expect(taskmanagers.map((t) => t.slotsNumber)).to.deep.equal([3]);
   });
 
@@ -46,7 +54,10 @@ describe('the Flink runner JVM (real Flink from Maven Central)', function () {
     await cluster.process.stop(10_000);
     expect(Date.now() - started).to.be.below(10_000);
     expect(cluster.process.running()).to.equal(false);
-    const refused = await fetch(`${cluster.restUrl}/config`).then(() => false, () => true);
+    const refused = await fetch(`${cluster.restUrl}/config`).then(
+      () => false,
+      () => true,
+    );
     expect(refused).to.equal(true);
     expect(readFileSync(join(dir, 'flink.log'), 'utf8')).to.not.match(/Exception in thread "main"/);
   });
@@ -59,8 +70,12 @@ describe('the Flink runner JVM (real Flink from Maven Central)', function () {
       const cluster = await startFlinkCluster(build, { name: 'orphan-check', confDir: ${JSON.stringify(join(dir, 'conf'))}, logFile: ${JSON.stringify(join(dir, 'orphan.log'))} });
       console.log(cluster.process.pid);
       setInterval(() => {}, 1000);`;
-    const parent = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const javaPid = await new Promise<number>((resolve) => parent.stdout!.once('data', (c: Buffer) => resolve(Number(c.toString().trim()))));
+    const parent = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const javaPid = await new Promise<number>((resolve) =>
+      parent.stdout!.once('data', (c: Buffer) => resolve(Number(c.toString().trim()))),
+    );
     expect(existsSync(`/proc/${javaPid}`)).to.equal(true);
     parent.kill('SIGKILL');
     const deadline = Date.now() + 10_000;

@@ -46,8 +46,17 @@ const real = (): Implementation => {
           '$internal.application.main': 'dev.flinkoperatorts.examples.CountingJob',
           '$internal.application.program-args': '--events-per-second;20',
         };
-        writeFileSync(join(conf, 'config.yaml'), Object.entries(full).map(([k, v]) => `${k}: ${v}`).join('\n') + '\n');
-        const cluster = await startFlinkCluster(build, { name: `contract ${name}`, confDir: conf, logFile: join(dir, name, 'flink.log') });
+        writeFileSync(
+          join(conf, 'config.yaml'),
+          Object.entries(full)
+            .map(([k, v]) => `${k}: ${v}`)
+            .join('\n') + '\n',
+        );
+        const cluster = await startFlinkCluster(build, {
+          name: `contract ${name}`,
+          confDir: conf,
+          logFile: join(dir, name, 'flink.log'),
+        });
         clusters.push(cluster);
         return cluster.restUrl;
       };
@@ -65,7 +74,11 @@ const standIn = (): Implementation => {
     async setUp(dir) {
       server = new FlinkRestStandIn({ filesRoot: dir, flinkVersion: pinnedFlinkVersion(projectDir), jobStartMs: 500 });
       await server.start();
-      return async (name, config) => server.register(`contract/${name}`, { 'pipeline.jars': 'local:///opt/flink/examples/streaming/StateMachineExample.jar', ...config });
+      return async (name, config) =>
+        server.register(`contract/${name}`, {
+          'pipeline.jars': 'local:///opt/flink/examples/streaming/StateMachineExample.jar',
+          ...config,
+        });
     },
     async tearDown() {
       await server.stop();
@@ -87,22 +100,48 @@ for (const implementation of [real(), standIn()]) {
 
     it('runs the pinned job, stops it with a savepoint, restores a new job from it, and cancels', async () => {
       const savepoints = join(dir, 'savepoints');
-      const common = { 'parallelism.default': '2', 'execution.checkpointing.dir': `file://${join(dir, 'checkpoints')}`, 'execution.checkpointing.savepoint-dir': `file://${savepoints}` };
-      const flink = new FlinkRestClient(await start('first', { ...common, '$internal.pipeline.job-id': FIRST }), 10_000);
+      const common = {
+        'parallelism.default': '2',
+        'execution.checkpointing.dir': `file://${join(dir, 'checkpoints')}`,
+        'execution.checkpointing.savepoint-dir': `file://${savepoints}`,
+      };
+      const flink = new FlinkRestClient(
+        await start('first', { ...common, '$internal.pipeline.job-id': FIRST }),
+        10_000,
+      );
 
       expect((await flink.config()).flinkVersion).to.equal(pinnedFlinkVersion(projectDir));
-      const job = await eventually('the pinned job to run', async () => (await flink.jobs()).find((j) => j.id === FIRST && j.state === 'RUNNING'), 120_000);
+      const job = await eventually(
+        'the pinned job to run',
+        async () => (await flink.jobs()).find((j) => j.id === FIRST && j.state === 'RUNNING'),
+        120_000,
+      );
       expect(job.startTime).to.be.greaterThan(0);
       expect(job.name).to.be.a('string').and.not.equal('');
 
       // The first moments of a job may refuse a savepoint; the operator retries, and so does this.
-      const location = await eventually('a savepoint', () => flink.stopWithSavepoint(FIRST, false, Date.now() + 60_000), 60_000);
+      const location = await eventually(
+        'a savepoint',
+        () => flink.stopWithSavepoint(FIRST, false, Date.now() + 60_000),
+        60_000,
+      );
       expect(location).to.match(/^file:.*savepoint-/);
       expect(existsSync(join(location.replace(/^file:/, ''), '_metadata')), 'the savepoint is on disk').to.equal(true);
-      await eventually('the job to be FINISHED', async () => (await flink.jobs()).some((j) => j.id === FIRST && j.state === 'FINISHED'), 30_000);
+      await eventually(
+        'the job to be FINISHED',
+        async () => (await flink.jobs()).some((j) => j.id === FIRST && j.state === 'FINISHED'),
+        30_000,
+      );
 
-      const restored = new FlinkRestClient(await start('second', { ...common, '$internal.pipeline.job-id': SECOND, 'execution.savepoint.path': location }), 10_000);
-      await eventually('the restored job to run', async () => (await restored.jobs()).some((j) => j.id === SECOND && j.state === 'RUNNING'), 120_000);
+      const restored = new FlinkRestClient(
+        await start('second', { ...common, '$internal.pipeline.job-id': SECOND, 'execution.savepoint.path': location }),
+        10_000,
+      );
+      await eventually(
+        'the restored job to run',
+        async () => (await restored.jobs()).some((j) => j.id === SECOND && j.state === 'RUNNING'),
+        120_000,
+      );
       expect(await restored.latestCheckpoint(SECOND), 'the restore is reported as the latest state').to.equal(location);
 
       await restored.cancel(SECOND, Date.now() + 30_000);

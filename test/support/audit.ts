@@ -25,4 +25,5 @@ export async function auditEvents(filter: (e: AuditEvent) => boolean = () => tru
 }
 
 /** Calls made by one flink-operator instance (its client's user agent carries its identity). */
-export const byOperator = (identity: string) => (e: AuditEvent) => e.userAgent?.startsWith(`flink-operator-ts/${identity}`) === true;
+export const byOperator = (identity: string) => (e: AuditEvent) =>
+  e.userAgent?.startsWith(`flink-operator-ts/${identity}`) === true;

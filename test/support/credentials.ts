@@ -11,7 +11,19 @@ export async function boundOperatorToken(secretName: string): Promise<{ token: s
   const made = await kubectl(['create', 'secret', 'generic', secretName, '-n', ns]);
   if (made.code !== 0) throw new Error(made.stderr);
   const account = IDENTITIES.operator.user.split(':').pop()!;
-  const created = await kubectl(['create', 'token', account, '-n', ns, '--bound-object-kind', 'Secret', '--bound-object-name', secretName, '--duration', '1h']);
+  const created = await kubectl([
+    'create',
+    'token',
+    account,
+    '-n',
+    ns,
+    '--bound-object-kind',
+    'Secret',
+    '--bound-object-name',
+    secretName,
+    '--duration',
+    '1h',
+  ]);
   if (created.code !== 0) throw new Error(created.stderr);
   const token = created.stdout.trim();
   const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as { jti?: string };
@@ -38,7 +50,11 @@ export async function kubeconfigWith(file: string, user: Record<string, unknown>
  * An `exec` credential plugin as EKS, GKE and AKS kubeconfigs use: a script that prints an ExecCredential with the
  * token in `tokenFile`, valid for `lifetimeSeconds`, and counts its runs in `<dir>/exec-calls`.
  */
-export function execPlugin(dir: string, tokenFile: string, lifetimeSeconds: number): { command: string; calls: () => number } {
+export function execPlugin(
+  dir: string,
+  tokenFile: string,
+  lifetimeSeconds: number,
+): { command: string; calls: () => number } {
   const command = join(dir, 'credential-plugin.sh');
   const counter = join(dir, 'exec-calls');
   writeFileSync(counter, '');

@@ -8,7 +8,10 @@ export interface Example {
   file: string;
   kind: 'FlinkDeployment' | 'FlinkSessionJob' | 'FlinkStateSnapshot';
   name: string;
-  object: Record<string, unknown> & { metadata: { name: string; namespace?: string; labels?: Record<string, string> }; spec?: Record<string, unknown> };
+  object: Record<string, unknown> & {
+    metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+    spec?: Record<string, unknown>;
+  };
 }
 
 export function upstreamExamples(): Example[] {
@@ -17,7 +20,12 @@ export function upstreamExamples(): Example[] {
     for (const doc of parseAllDocuments(readFileSync(join(upstreamExamplesDir, file), 'utf8'))) {
       const object = doc.toJSON() as Example['object'] | null;
       if (object?.apiVersion !== 'flink.apache.org/v1beta1') continue;
-      if (object.kind !== 'FlinkDeployment' && object.kind !== 'FlinkSessionJob' && object.kind !== 'FlinkStateSnapshot') continue;
+      if (
+        object.kind !== 'FlinkDeployment' &&
+        object.kind !== 'FlinkSessionJob' &&
+        object.kind !== 'FlinkStateSnapshot'
+      )
+        continue;
       examples.push({ file, kind: object.kind, name: object.metadata.name, object });
     }
   }

@@ -9,7 +9,9 @@ import type { FlinkDeployment, FlinkSessionJob } from '../../api/types.generated
 import { upstreamExamplesDir } from './paths.js';
 import { eventually, kubectl, localStack } from './stack.js';
 
-export type Deployment = FlinkDeployment & { metadata: { name: string; namespace: string; uid: string; generation: number; finalizers?: string[] } };
+export type Deployment = FlinkDeployment & {
+  metadata: { name: string; namespace: string; uid: string; generation: number; finalizers?: string[] };
+};
 
 /** An upstream example with the timers shortened per resource, as the tests may (SPEC §7). */
 export function upstreamDeployment(file: string, patch: (d: Deployment) => void = () => undefined): Deployment {
@@ -31,7 +33,12 @@ export async function apply(ns: string, object: unknown): Promise<void> {
 export type ResourceKind = 'flinkdeployment' | 'flinksessionjob' | 'flinkstatesnapshot';
 
 /** A merge patch on `.spec`, as a user's `kubectl patch --type=merge` would. */
-export async function patchSpec(ns: string, name: string, spec: unknown, kind: ResourceKind = 'flinkdeployment'): Promise<void> {
+export async function patchSpec(
+  ns: string,
+  name: string,
+  spec: unknown,
+  kind: ResourceKind = 'flinkdeployment',
+): Promise<void> {
   const result = await kubectl(['patch', kind, name, '-n', ns, '--type=merge', '-p', JSON.stringify({ spec })]);
   expect(result.code, result.stderr).to.equal(0);
 }
@@ -45,14 +52,25 @@ export async function getResource<T>(kind: ResourceKind, ns: string, name: strin
 export const getDeployment = (ns: string, name: string) => getResource<Deployment>('flinkdeployment', ns, name);
 
 /** Polls the lifecycle until `wanted`, recording every state seen on the way (in order, without repeats). */
-export async function waitForLifecycle(ns: string, name: string, wanted: string, timeoutMs = 180_000, seen: string[] = [], kind: ResourceKind = 'flinkdeployment'): Promise<Deployment> {
-  return eventually(`${ns}/${name} to be ${wanted} (seen: ${seen.join(' → ')})`, async () => {
-    const d = await getResource<Deployment>(kind, ns, name);
-    const state = d?.status?.lifecycleState;
-    if (state && seen[seen.length - 1] !== state) seen.push(state);
-    if (state === 'FAILED' && wanted !== 'FAILED') throw new Error(`${ns}/${name} FAILED: ${d?.status?.error}`);
-    return state === wanted ? d : undefined;
-  }, timeoutMs);
+export async function waitForLifecycle(
+  ns: string,
+  name: string,
+  wanted: string,
+  timeoutMs = 180_000,
+  seen: string[] = [],
+  kind: ResourceKind = 'flinkdeployment',
+): Promise<Deployment> {
+  return eventually(
+    `${ns}/${name} to be ${wanted} (seen: ${seen.join(' → ')})`,
+    async () => {
+      const d = await getResource<Deployment>(kind, ns, name);
+      const state = d?.status?.lifecycleState;
+      if (state && seen[seen.length - 1] !== state) seen.push(state);
+      if (state === 'FAILED' && wanted !== 'FAILED') throw new Error(`${ns}/${name} FAILED: ${d?.status?.error}`);
+      return state === wanted ? d : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 /** Where the runner says this cluster's Flink REST API really listens. */
@@ -85,17 +103,34 @@ export async function allRunningJobs(): Promise<{ cluster: string; jid: string }
 
 /** The job Flink runs for this deployment, once it runs. */
 export async function runningJob(ns: string, name: string, timeoutMs = 120_000): Promise<{ url: string; jid: string }> {
-  return eventually(`a RUNNING job in ${ns}/${name}'s Flink`, async () => {
-    const url = await restUrl(ns, name);
-    if (!url) return undefined;
-    const job = (await flinkJobs(url)).find((j) => j.state === 'RUNNING');
-    return job && { url, jid: job.jid };
-  }, timeoutMs);
+  return eventually(
+    `a RUNNING job in ${ns}/${name}'s Flink`,
+    async () => {
+      const url = await restUrl(ns, name);
+      if (!url) return undefined;
+      const job = (await flinkJobs(url)).find((j) => j.state === 'RUNNING');
+      return job && { url, jid: job.jid };
+    },
+    timeoutMs,
+  );
 }
 
-export async function events(ns: string, name: string): Promise<{ reason: string; message: string; type: string; count: number }[]> {
-  const result = await kubectl(['get', 'events', '-n', ns, '--field-selector', `involvedObject.name=${name}`, '-o', 'json']);
-  return (JSON.parse(result.stdout) as { items: { reason: string; message: string; type: string; count: number }[] }).items;
+export async function events(
+  ns: string,
+  name: string,
+): Promise<{ reason: string; message: string; type: string; count: number }[]> {
+  const result = await kubectl([
+    'get',
+    'events',
+    '-n',
+    ns,
+    '--field-selector',
+    `involvedObject.name=${name}`,
+    '-o',
+    'json',
+  ]);
+  return (JSON.parse(result.stdout) as { items: { reason: string; message: string; type: string; count: number }[] })
+    .items;
 }
 
 /** Checkpoints and savepoints on the pod's file system (the runner maps it into the stack), every 2 s. */
@@ -106,7 +141,10 @@ export const FILE_SNAPSHOTS = {
 };
 
 /** basic.yaml with checkpoints and savepoints on the pod's file system, a short checkpoint interval and a mode. */
-export function statefulDeployment(upgradeMode: 'savepoint' | 'last-state' | 'stateless', name = 'basic-example'): Deployment {
+export function statefulDeployment(
+  upgradeMode: 'savepoint' | 'last-state' | 'stateless',
+  name = 'basic-example',
+): Deployment {
   return upstreamDeployment('basic.yaml', (d) => {
     d.metadata.name = name;
     d.spec!.flinkConfiguration = { ...d.spec!.flinkConfiguration, ...FILE_SNAPSHOTS };
@@ -126,16 +164,26 @@ export function statefulSession(name = 'session'): Deployment {
 }
 
 /** A throttled job on the session, stopping with a savepoint on upgrades, timers shortened. */
-export function sessionJob(name: string, session = 'session', job: Record<string, unknown> = {}, flinkConfiguration: Record<string, string> = {}): SessionJob {
+export function sessionJob(
+  name: string,
+  session = 'session',
+  job: Record<string, unknown> = {},
+  flinkConfiguration: Record<string, string> = {},
+): SessionJob {
   return {
     apiVersion: 'flink.apache.org/v1beta1',
     kind: 'FlinkSessionJob',
     metadata: { name } as SessionJob['metadata'],
     spec: {
       deploymentName: session,
-      flinkConfiguration: { 'kubernetes.operator.observer.progress-check.interval': '1 s', 'kubernetes.operator.reconcile.interval': '5 s', ...flinkConfiguration },
+      flinkConfiguration: {
+        'kubernetes.operator.observer.progress-check.interval': '1 s',
+        'kubernetes.operator.reconcile.interval': '5 s',
+        ...flinkConfiguration,
+      },
       job: {
-        jarURI: 'https://artifacts.example.com/maven2/org/apache/flink/flink-examples-streaming/2.2.0/flink-examples-streaming-2.2.0.jar',
+        jarURI:
+          'https://artifacts.example.com/maven2/org/apache/flink/flink-examples-streaming/2.2.0/flink-examples-streaming-2.2.0.jar',
         parallelism: 2,
         upgradeMode: 'savepoint',
         args: ['--events-per-second', '20'],
@@ -153,16 +201,29 @@ export const waitForSessionJob = (ns: string, name: string, wanted: string, time
  * Session jobs whose jar cannot be fetched: each `[name, jarURI, reason]` applied, then its `status.error` naming the
  * URI and matching the reason, and a Warning event with that message.
  */
-export async function expectFetchFailures(ns: string, cases: readonly [string, string, RegExp][], timeoutMs = 60_000): Promise<void> {
-  for (const [name, uri] of cases) await apply(ns, sessionJob(name, 'session', { jarURI: uri, parallelism: 1, upgradeMode: 'stateless' }));
+export async function expectFetchFailures(
+  ns: string,
+  cases: readonly [string, string, RegExp][],
+  timeoutMs = 60_000,
+): Promise<void> {
+  for (const [name, uri] of cases)
+    await apply(ns, sessionJob(name, 'session', { jarURI: uri, parallelism: 1, upgradeMode: 'stateless' }));
   for (const [name, uri, reason] of cases) {
-    const failing = await eventually(`${name}: the fetch error in status`, async () => {
-      const error = (await getSessionJob(ns, name))?.status?.error;
-      const message = error ? (JSON.parse(error) as { message: string }).message : undefined;
-      return message?.startsWith(`cannot fetch ${uri}`) ? message : undefined;
-    }, timeoutMs);
+    const failing = await eventually(
+      `${name}: the fetch error in status`,
+      async () => {
+        const error = (await getSessionJob(ns, name))?.status?.error;
+        const message = error ? (JSON.parse(error) as { message: string }).message : undefined;
+        return message?.startsWith(`cannot fetch ${uri}`) ? message : undefined;
+      },
+      timeoutMs,
+    );
     expect(failing, name).to.match(reason);
-    await eventually(`${name}: a Warning event naming the URI`, async () => (await events(ns, name)).some((e) => e.type === 'Warning' && e.message === failing), 30_000);
+    await eventually(
+      `${name}: a Warning event naming the URI`,
+      async () => (await events(ns, name)).some((e) => e.type === 'Warning' && e.message === failing),
+      30_000,
+    );
   }
 }
 
@@ -173,7 +234,10 @@ export async function sessionJobs(ns: string, session: string): Promise<{ jid: s
 }
 
 export async function runningIds(ns: string, session: string): Promise<string[]> {
-  return (await sessionJobs(ns, session)).filter((j) => j.state === 'RUNNING').map((j) => j.jid).sort();
+  return (await sessionJobs(ns, session))
+    .filter((j) => j.state === 'RUNNING')
+    .map((j) => j.jid)
+    .sort();
 }
 
 interface JobDetails {
@@ -188,7 +252,9 @@ export async function jobDetails(url: string, jid: string): Promise<JobDetails> 
 
 /** What Flink itself says it restored the job from (`latest.restored.external_path`), once it has. */
 export async function restoredFrom(url: string, jid: string): Promise<string | undefined> {
-  const stats = (await (await fetch(`${url}/jobs/${jid}/checkpoints`)).json()) as { latest?: { restored?: { external_path?: string } } };
+  const stats = (await (await fetch(`${url}/jobs/${jid}/checkpoints`)).json()) as {
+    latest?: { restored?: { external_path?: string } };
+  };
   return stats.latest?.restored?.external_path;
 }
 
@@ -203,21 +269,40 @@ export function snapshotDir(location: string): string {
  */
 export async function watchLifecycle(ns: string, name: string): Promise<{ seen: () => string[]; stop: () => void }> {
   const stack = await localStack();
-  const child = spawn(stack.binaries.kubectl, [`--kubeconfig=${stack.kubeconfig}`, 'get', 'flinkdeployment', name, '-n', ns, '-w', '-o', 'jsonpath={.status.lifecycleState}{"\\n"}'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(
+    stack.binaries.kubectl,
+    [
+      `--kubeconfig=${stack.kubeconfig}`,
+      'get',
+      'flinkdeployment',
+      name,
+      '-n',
+      ns,
+      '-w',
+      '-o',
+      'jsonpath={.status.lifecycleState}{"\\n"}',
+    ],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
   const states: string[] = [];
   let buffer = '';
   child.stdout.on('data', (chunk: Buffer) => {
     buffer += chunk.toString();
     const lines = buffer.split('\n');
     buffer = lines.pop()!;
-    for (const state of lines.map((l) => l.trim()).filter(Boolean)) if (states[states.length - 1] !== state) states.push(state);
+    for (const state of lines.map((l) => l.trim()).filter(Boolean))
+      if (states[states.length - 1] !== state) states.push(state);
   });
   return { seen: () => [...states], stop: () => void child.kill() };
 }
 
 /** Resolves once an event with `reason` is recorded for the resource (e.g. SpecChanged: the upgrade is under way). */
 export async function eventRecorded(ns: string, name: string, reason: string, timeoutMs = 60_000): Promise<void> {
-  await eventually(`a ${reason} event for ${name}`, async () => (await events(ns, name)).some((e) => e.reason === reason), timeoutMs);
+  await eventually(
+    `a ${reason} event for ${name}`,
+    async () => (await events(ns, name)).some((e) => e.reason === reason),
+    timeoutMs,
+  );
 }
 
 /** True when `expected` appears in `seen` in this order (other states may come between). */
@@ -228,14 +313,27 @@ export function inOrder(seen: string[], expected: string[]): boolean {
 }
 
 /** STABLE again after a spec change: the new generation observed and a job other than `previousJobId` running. */
-export async function waitForUpgraded(ns: string, name: string, previousJobId: string | undefined, timeoutMs = 180_000): Promise<Deployment> {
-  return eventually(`${ns}/${name} to run its new spec`, async () => {
-    const d = await getDeployment(ns, name);
-    const s = d?.status;
-    if (s?.lifecycleState === 'FAILED') throw new Error(`${ns}/${name} FAILED: ${s.error}`);
-    const done = s?.lifecycleState === 'STABLE' && s.observedGeneration === d!.metadata.generation && s.jobStatus?.state === 'RUNNING' && s.jobStatus.jobId !== previousJobId;
-    return done ? d : undefined;
-  }, timeoutMs);
+export async function waitForUpgraded(
+  ns: string,
+  name: string,
+  previousJobId: string | undefined,
+  timeoutMs = 180_000,
+): Promise<Deployment> {
+  return eventually(
+    `${ns}/${name} to run its new spec`,
+    async () => {
+      const d = await getDeployment(ns, name);
+      const s = d?.status;
+      if (s?.lifecycleState === 'FAILED') throw new Error(`${ns}/${name} FAILED: ${s.error}`);
+      const done =
+        s?.lifecycleState === 'STABLE' &&
+        s.observedGeneration === d!.metadata.generation &&
+        s.jobStatus?.state === 'RUNNING' &&
+        s.jobStatus.jobId !== previousJobId;
+      return done ? d : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 /** Exactly one job runs for the resource, counted across every Flink of the stack; its id. */

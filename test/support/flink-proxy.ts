@@ -39,7 +39,9 @@ export async function startFlinkProxy(runnerOverridesFile: string, overridesFile
     if (!target) return void res.writeHead(502).end('no such Flink');
     if (fault && fault.path.test(path.split('?')[0]!)) {
       failed++;
-      return void res.writeHead(fault.status, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: ['injected by the test proxy'] }));
+      return void res
+        .writeHead(fault.status, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ errors: ['injected by the test proxy'] }));
     }
     const hold = holding && holding.path.test(path.split('?')[0]!) ? holding.phase : undefined;
     if (hold) heldCount++;
@@ -55,7 +57,9 @@ export async function startFlinkProxy(runnerOverridesFile: string, overridesFile
         .then(async (answer) => {
           const payload = Buffer.from(await answer.arrayBuffer());
           if (hold === 'after-flink') return void held.push(drop);
-          res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(payload);
+          res
+            .writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' })
+            .end(payload);
         })
         .catch(() => res.writeHead(502).end('Flink unreachable'));
     });
@@ -65,7 +69,9 @@ export async function startFlinkProxy(runnerOverridesFile: string, overridesFile
   // Mirrors the runner's file as it changes (clusters come and go with upgrades).
   let published = '';
   const publish = () => {
-    const mapped = JSON.stringify(Object.fromEntries(Object.keys(real()).map((key) => [key, `http://127.0.0.1:${port}/${key}`])));
+    const mapped = JSON.stringify(
+      Object.fromEntries(Object.keys(real()).map((key) => [key, `http://127.0.0.1:${port}/${key}`])),
+    );
     if (mapped === published) return;
     writeFileSync(`${overridesFile}.tmp`, mapped);
     renameSync(`${overridesFile}.tmp`, overridesFile);

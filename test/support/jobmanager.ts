@@ -18,7 +18,12 @@ export function jobManager(ns: string, app: string, extra: string[] = []): strin
     apiVersion: 'v1',
     kind: 'List',
     items: [
-      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `flink-config-${app}`, namespace: ns, labels: { app } }, data: { 'config.yaml': config } },
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: `flink-config-${app}`, namespace: ns, labels: { app } },
+        data: { 'config.yaml': config },
+      },
       {
         apiVersion: 'apps/v1',
         kind: 'Deployment',
@@ -26,7 +31,13 @@ export function jobManager(ns: string, app: string, extra: string[] = []): strin
         spec: {
           replicas: 1,
           selector: { matchLabels: labels },
-          template: { metadata: { labels }, spec: { serviceAccountName: 'flink', containers: [{ name: 'flink-main-container', image: 'flink:2.2', args: ['jobmanager'] }] } },
+          template: {
+            metadata: { labels },
+            spec: {
+              serviceAccountName: 'flink',
+              containers: [{ name: 'flink-main-container', image: 'flink:2.2', args: ['jobmanager'] }],
+            },
+          },
         },
       },
     ],

@@ -30,17 +30,31 @@ export interface ObjectStoreServers {
 
 /** The virtualenv with the Python servers, made once per set of versions (a virtualenv cannot be moved: made in place). */
 async function pythonServers(): Promise<string> {
-  const dir = join(cacheRoot(), `object-store-servers-${createHash('sha256').update(PYTHON_SERVERS.join('\n')).digest('hex').slice(0, 12)}`);
+  const dir = join(
+    cacheRoot(),
+    `object-store-servers-${createHash('sha256').update(PYTHON_SERVERS.join('\n')).digest('hex').slice(0, 12)}`,
+  );
   if (existsSync(join(dir, '.complete'))) return join(dir, 'bin');
   requireTool('python3', ['--version'], 'the object-store tests run moto and gcp-storage-emulator from PyPI');
   rmSync(dir, { recursive: true, force: true });
   await runTool('python3', ['-m', 'venv', dir], repoRoot);
-  await runTool(join(dir, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', ...PYTHON_SERVERS], repoRoot);
+  await runTool(
+    join(dir, 'bin', 'pip'),
+    ['install', '--quiet', '--disable-pip-version-check', ...PYTHON_SERVERS],
+    repoRoot,
+  );
   writeFileSync(join(dir, '.complete'), `${PYTHON_SERVERS.join('\n')}\n`);
   return join(dir, 'bin');
 }
 
-async function serve(name: string, command: string, args: string[], dir: string, ready: () => Promise<boolean>, env: Record<string, string> = {}): Promise<ManagedProcess> {
+async function serve(
+  name: string,
+  command: string,
+  args: string[],
+  dir: string,
+  ready: () => Promise<boolean>,
+  env: Record<string, string> = {},
+): Promise<ManagedProcess> {
   const process = new ManagedProcess({ name, command, args, logFile: join(dir, `${name}.log`), env });
   process.start();
   await process.waitReady(ready, 60_000);
@@ -56,34 +70,74 @@ export async function startObjectStoreServers(dir: string, files: Record<string,
   const s3Endpoint = `http://127.0.0.1:${s3Port}`;
   const gcsEndpoint = `http://127.0.0.1:${gcsPort}`;
   const azureEndpoint = `http://127.0.0.1:${azurePort}`;
-  const azureAccounts = { storeacct1: randomBytes(64).toString('base64'), storeacct2: randomBytes(64).toString('base64') };
+  const azureAccounts = {
+    storeacct1: randomBytes(64).toString('base64'),
+    storeacct2: randomBytes(64).toString('base64'),
+  };
   const s3Credentials = { accessKeyId: 'AKIDSTORETEST', secretAccessKey: randomBytes(24).toString('hex') };
 
-  const moto = await serve('moto', join(bin, 'moto_server'), ['-H', '127.0.0.1', '-p', String(s3Port)], dir, answers(`${s3Endpoint}/moto-api/`));
-  const gcs = await serve('gcs-emulator', join(bin, 'gcp-storage-emulator'), ['start', '--host=127.0.0.1', `--port=${gcsPort}`, '--in-memory'], dir, answers(`${gcsEndpoint}/storage/v1/b`));
+  const moto = await serve(
+    'moto',
+    join(bin, 'moto_server'),
+    ['-H', '127.0.0.1', '-p', String(s3Port)],
+    dir,
+    answers(`${s3Endpoint}/moto-api/`),
+  );
+  const gcs = await serve(
+    'gcs-emulator',
+    join(bin, 'gcp-storage-emulator'),
+    ['start', '--host=127.0.0.1', `--port=${gcsPort}`, '--in-memory'],
+    dir,
+    answers(`${gcsEndpoint}/storage/v1/b`),
+  );
   const azurite = await serve(
     'azurite',
     process.execPath,
-    [join(repoRoot, 'node_modules/azurite/dist/src/blob/main.js'), '--blobHost', '127.0.0.1', '--blobPort', String(azurePort), '--location', join(dir, 'azurite'), '--silent', '--skipApiVersionCheck', '--disableProductStyleUrl'],
+    [
+      join(repoRoot, 'node_modules/azurite/dist/src/blob/main.js'),
+      '--blobHost',
+      '127.0.0.1',
+      '--blobPort',
+      String(azurePort),
+      '--location',
+      join(dir, 'azurite'),
+      '--silent',
+      '--skipApiVersionCheck',
+      '--disableProductStyleUrl',
+    ],
     dir,
     answers(`${azureEndpoint}/storeacct1?comp=list`),
-    { AZURITE_ACCOUNTS: Object.entries(azureAccounts).map(([a, k]) => `${a}:${k}`).join(';') },
+    {
+      AZURITE_ACCOUNTS: Object.entries(azureAccounts)
+        .map(([a, k]) => `${a}:${k}`)
+        .join(';'),
+    },
   );
 
-  const s3 = new S3Client({ endpoint: s3Endpoint, region: 'us-east-1', forcePathStyle: true, credentials: s3Credentials });
+  const s3 = new S3Client({
+    endpoint: s3Endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: s3Credentials,
+  });
   const gcsClient = new Storage({ apiEndpoint: gcsEndpoint, projectId: 'flink-operator-ts' });
-  const blobs = new BlobServiceClient(`${azureEndpoint}/storeacct1`, new StorageSharedKeyCredential('storeacct1', azureAccounts.storeacct1));
+  const blobs = new BlobServiceClient(
+    `${azureEndpoint}/storeacct1`,
+    new StorageSharedKeyCredential('storeacct1', azureAccounts.storeacct1),
+  );
   for (const bucket of ['jars', 'oss-jars']) await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   await gcsClient.createBucket('gs-jars');
   await blobs.getContainerClient('jars').create();
   for (const [name, body] of Object.entries(files)) {
-    for (const bucket of ['jars', 'oss-jars']) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: name, Body: body }));
+    for (const bucket of ['jars', 'oss-jars'])
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: name, Body: body }));
     await gcsClient.bucket('gs-jars').file(name).save(body, { resumable: false });
     await blobs.getContainerClient('jars').getBlockBlobClient(name).uploadData(body);
   }
   // What went in comes out, through each SDK: the servers really hold the jars.
   const back = await s3.send(new GetObjectCommand({ Bucket: 'jars', Key: Object.keys(files)[0] }));
-  if ((await back.Body!.transformToByteArray()).length !== Object.values(files)[0]!.length) throw new Error('moto did not keep the jar');
+  if ((await back.Body!.transformToByteArray()).length !== Object.values(files)[0]!.length)
+    throw new Error('moto did not keep the jar');
   s3.destroy();
 
   return {

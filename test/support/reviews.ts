@@ -16,9 +16,16 @@ function kindText(value: unknown): string {
   }
 }
 
-export function admissionReview(object: { kind?: unknown; metadata?: { name?: string; namespace?: string } } | null, options: ReviewOptions = {}) {
-  const kind = kindText(object?.kind ?? (options.oldObject as { kind?: string } | undefined)?.kind ?? 'FlinkDeployment');
-  const meta = object?.metadata ?? (options.oldObject as { metadata?: { name?: string; namespace?: string } } | undefined)?.metadata;
+export function admissionReview(
+  object: { kind?: unknown; metadata?: { name?: string; namespace?: string } } | null,
+  options: ReviewOptions = {},
+) {
+  const kind = kindText(
+    object?.kind ?? (options.oldObject as { kind?: string } | undefined)?.kind ?? 'FlinkDeployment',
+  );
+  const meta =
+    object?.metadata ??
+    (options.oldObject as { metadata?: { name?: string; namespace?: string } } | undefined)?.metadata;
   return {
     apiVersion: 'admission.k8s.io/v1',
     kind: 'AdmissionReview',

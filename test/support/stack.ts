@@ -14,12 +14,14 @@ export const STACK_START_TIMEOUT_MS = 30 * 60_000;
 export function localStack(): Promise<LocalStack> {
   // Wiped at the start of a run and kept after it, for reading the components' logs when something failed.
   const stateDir = join(repoRoot, '.local/test-stack');
-  shared ??= (rmSync(stateDir, { recursive: true, force: true }), LocalStack.start({
-    stateDir,
-    // Watches then reach etcd, so an etcd compaction produces a real 410 Gone.
-    watchCache: false,
-    progress: (line) => process.stderr.write(`      [stack] ${line}\n`),
-  }));
+  shared ??=
+    (rmSync(stateDir, { recursive: true, force: true }),
+    LocalStack.start({
+      stateDir,
+      // Watches then reach etcd, so an etcd compaction produces a real 410 Gone.
+      watchCache: false,
+      progress: (line) => process.stderr.write(`      [stack] ${line}\n`),
+    }));
   return shared;
 }
 
@@ -65,8 +67,11 @@ export interface KubectlResult {
 export async function kubectl(args: string[], input?: string): Promise<KubectlResult> {
   const stack = await localStack();
   return new Promise((resolve) => {
-    const child = execFile(stack.binaries.kubectl, [`--kubeconfig=${stack.kubeconfig}`, ...args], { maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    const child = execFile(
+      stack.binaries.kubectl,
+      [`--kubeconfig=${stack.kubeconfig}`, ...args],
+      { maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
     // kubectl may exit (done, or refused) before it reads its stdin: the broken pipe is not the test's failure, the
     // exit code and output tell what happened.
@@ -75,7 +80,11 @@ export async function kubectl(args: string[], input?: string): Promise<KubectlRe
   });
 }
 
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -87,11 +96,17 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+  throw new Error(
+    `timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`,
+  );
 }
 
 /** Resolves once a stack process has logged `text` (e.g. an operator "waiting for leadership" or "became leader"). */
-export async function untilLogged(process: { spec: { name: string }; logTail(lines?: number): string }, text: string, timeoutMs = 30_000): Promise<void> {
+export async function untilLogged(
+  process: { spec: { name: string }; logTail(lines?: number): string },
+  text: string,
+  timeoutMs = 30_000,
+): Promise<void> {
   await eventually(`${process.spec.name} to log "${text}"`, async () => process.logTail(80).includes(text), timeoutMs);
 }
 

@@ -33,21 +33,40 @@ export interface WebhookProcess {
 }
 
 export function writeCertificates(dir: string, hosts = ['localhost', '127.0.0.1']): void {
-  const out = spawnSync(process.execPath, [webhookBin, 'certs', '--out', dir, ...hosts.flatMap((h) => ['--host', h])], { encoding: 'utf8' });
+  const out = spawnSync(process.execPath, [webhookBin, 'certs', '--out', dir, ...hosts.flatMap((h) => ['--host', h])], {
+    encoding: 'utf8',
+  });
   if (out.status !== 0) throw new Error(`flink-webhook certs failed: ${out.stderr}`);
 }
 
 /** Needs the webhook at log level info: it learns the port from the "listening" line. */
-export async function startWebhook(extraArgs: string[] = [], options: { config?: string; certDir?: string; bin?: string; nodeFlags?: string[]; env?: Record<string, string> } = {}): Promise<WebhookProcess> {
+export async function startWebhook(
+  extraArgs: string[] = [],
+  options: { config?: string; certDir?: string; bin?: string; nodeFlags?: string[]; env?: Record<string, string> } = {},
+): Promise<WebhookProcess> {
   const certDir = options.certDir ?? mkdtempSync(join(tmpdir(), 'flink-webhook-test-'));
   if (!options.certDir) writeCertificates(certDir);
-  const args = [options.bin ?? webhookBin, '--port', '0', '--bind-address', '127.0.0.1', '--tls-cert-file', join(certDir, 'tls.crt'), '--tls-private-key-file', join(certDir, 'tls.key'), ...extraArgs];
+  const args = [
+    options.bin ?? webhookBin,
+    '--port',
+    '0',
+    '--bind-address',
+    '127.0.0.1',
+    '--tls-cert-file',
+    join(certDir, 'tls.crt'),
+    '--tls-private-key-file',
+    join(certDir, 'tls.key'),
+    ...extraArgs,
+  ];
   if (options.config !== undefined) {
     const configFile = join(certDir, 'operator-config.yaml');
     writeFileSync(configFile, options.config);
     args.push('--config', configFile);
   }
-  const proc = spawn(process.execPath, [...(options.nodeFlags ?? []), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+  const proc = spawn(process.execPath, [...(options.nodeFlags ?? []), ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...options.env },
+  });
   const logs: string[] = [];
   const port = await new Promise<number>((resolve, reject) => {
     let buffer = '';
@@ -64,11 +83,19 @@ export async function startWebhook(extraArgs: string[] = [], options: { config?:
     };
     proc.stdout!.on('data', onData);
     proc.stderr!.on('data', (c: Buffer) => logs.push(c.toString()));
-    proc.once('exit', (code) => reject(new Error(`flink-webhook exited (${code}) before listening:\n${logs.join('\n')}`)));
+    proc.once('exit', (code) =>
+      reject(new Error(`flink-webhook exited (${code}) before listening:\n${logs.join('\n')}`)),
+    );
   });
   const ca = readFileSync(join(certDir, 'ca.crt'), 'utf8');
   const agent = new Agent({ ca, keepAlive: true, maxSockets: 16 });
-  const call = (method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}, retried = false): Promise<HttpAnswer> =>
+  const call = (
+    method: string,
+    path: string,
+    body?: string | Buffer,
+    headers: Record<string, string> = {},
+    retried = false,
+  ): Promise<HttpAnswer> =>
     new Promise<HttpAnswer>((resolve, reject) => {
       const req = request({ host: '127.0.0.1', port, path, method, agent, servername: 'localhost', headers }, (res) => {
         const chunks: Buffer[] = [];
@@ -81,7 +108,11 @@ export async function startWebhook(extraArgs: string[] = [], options: { config?:
       });
       // A kept-alive socket the server closed as this request went out: Node's documented race, retried once as
       // Node's docs advise (req.reusedSocket); a fresh connection's reset is still an error.
-      req.on('error', (err: NodeJS.ErrnoException) => (req.reusedSocket && err.code === 'ECONNRESET' && !retried ? call(method, path, body, headers, true).then(resolve, reject) : reject(err)));
+      req.on('error', (err: NodeJS.ErrnoException) =>
+        req.reusedSocket && err.code === 'ECONNRESET' && !retried
+          ? call(method, path, body, headers, true).then(resolve, reject)
+          : reject(err),
+      );
       req.setTimeout(15_000, () => req.destroy(new Error(`no answer to ${method} ${path} within 15 s`)));
       req.end(body);
     });
@@ -115,10 +146,17 @@ export async function startWebhook(extraArgs: string[] = [], options: { config?:
 }
 
 /** Completes a handshake (or fails it) and reports what was negotiated. */
-export function handshake(port: number, options: ConnectionOptions): Promise<{ protocol: string | null; cipher: string; fingerprint: string }> {
+export function handshake(
+  port: number,
+  options: ConnectionOptions,
+): Promise<{ protocol: string | null; cipher: string; fingerprint: string }> {
   return new Promise((resolve, reject) => {
     const socket: TLSSocket = connect({ host: '127.0.0.1', port, servername: 'localhost', ...options }, () => {
-      const result = { protocol: socket.getProtocol(), cipher: socket.getCipher().name, fingerprint: socket.getPeerCertificate().fingerprint256 };
+      const result = {
+        protocol: socket.getProtocol(),
+        cipher: socket.getCipher().name,
+        fingerprint: socket.getPeerCertificate().fingerprint256,
+      };
       socket.end();
       resolve(result);
     });
@@ -128,6 +166,8 @@ export function handshake(port: number, options: ConnectionOptions): Promise<{ p
 
 /** The resident memory of a process, in MB (Linux). */
 export function rssMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'))!;
   return Number(/(\d+)/.exec(line)![1]) / 1024;
 }

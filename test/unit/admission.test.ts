@@ -5,20 +5,57 @@ import { admissionReview } from '../support/reviews.js';
 import { validDeployment } from '../support/invalid-cases.js';
 
 const ctx = { operatorConfig: {} };
-const decodePatch = (patch: string | undefined) => (patch ? (JSON.parse(Buffer.from(patch, 'base64').toString()) as fastJsonPatch.Operation[]) : []);
+const decodePatch = (patch: string | undefined) =>
+  patch ? (JSON.parse(Buffer.from(patch, 'base64').toString()) as fastJsonPatch.Operation[]) : [];
 
 describe('admission decisions', () => {
   const envelopes: [string, unknown, RegExp][] = [
     ['not an object', [1, 2], /not a JSON object/],
     ['no kind', { apiVersion: 'admission.k8s.io/v1' }, /not an AdmissionReview \(kind: missing\)/],
-    ['v1beta1 review', { ...admissionReview(validDeployment()), apiVersion: 'admission.k8s.io/v1beta1' }, /apiVersion "admission.k8s.io\/v1beta1" is not supported/],
+    [
+      'v1beta1 review',
+      { ...admissionReview(validDeployment()), apiVersion: 'admission.k8s.io/v1beta1' },
+      /apiVersion "admission.k8s.io\/v1beta1" is not supported/,
+    ],
     ['no request', { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' }, /has no request/],
-    ['no uid', (() => { const r = admissionReview(validDeployment()); (r.request as { uid?: string }).uid = undefined; return r; })(), /uid is missing/],
-    ['unknown operation', (() => { const r = admissionReview(validDeployment()); (r.request as { operation: string }).operation = 'PATCH'; return r; })(), /operation "PATCH"/],
-    ['a kind we do not serve', admissionReview({ kind: 'FlinkBlueGreenDeployment', metadata: { name: 's' } }), /FlinkBlueGreenDeployment.flink.apache.org\/v1beta1 is not served here; this webhook serves FlinkDeployment, FlinkSessionJob and FlinkStateSnapshot/],
+    [
+      'no uid',
+      (() => {
+        const r = admissionReview(validDeployment());
+        (r.request as { uid?: string }).uid = undefined;
+        return r;
+      })(),
+      /uid is missing/,
+    ],
+    [
+      'unknown operation',
+      (() => {
+        const r = admissionReview(validDeployment());
+        (r.request as { operation: string }).operation = 'PATCH';
+        return r;
+      })(),
+      /operation "PATCH"/,
+    ],
+    [
+      'a kind we do not serve',
+      admissionReview({ kind: 'FlinkBlueGreenDeployment', metadata: { name: 's' } }),
+      /FlinkBlueGreenDeployment.flink.apache.org\/v1beta1 is not served here; this webhook serves FlinkDeployment, FlinkSessionJob and FlinkStateSnapshot/,
+    ],
     ['CREATE without object', admissionReview(null), /request.object is required for CREATE/],
-    ['UPDATE without oldObject', admissionReview(validDeployment(), { operation: 'UPDATE' }), /oldObject is required for UPDATE/],
-    ['object that is a string', (() => { const r = admissionReview(validDeployment()); (r.request as { object: unknown }).object = 'x'; return r; })(), /request.object is not an object/],
+    [
+      'UPDATE without oldObject',
+      admissionReview(validDeployment(), { operation: 'UPDATE' }),
+      /oldObject is required for UPDATE/,
+    ],
+    [
+      'object that is a string',
+      (() => {
+        const r = admissionReview(validDeployment());
+        (r.request as { object: unknown }).object = 'x';
+        return r;
+      })(),
+      /request.object is not an object/,
+    ],
   ];
   for (const [title, body, reason] of envelopes) {
     it(`refuses ${title}`, () => expect(() => parseAdmissionReview(body)).to.throw(BadReview, reason));
@@ -27,7 +64,11 @@ describe('admission decisions', () => {
   it('answers with the request uid, and an empty patch means no patch at all', () => {
     const review = admissionReview(validDeployment(), { uid: 'abc' });
     const answer = mutate(parseAdmissionReview(review));
-    expect(answer).to.deep.equal({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: 'abc', allowed: true } });
+    expect(answer).to.deep.equal({
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      response: { uid: 'abc', allowed: true },
+    });
   });
 
   it('produces a JSON Patch that, applied, gives the defaulted object', () => {
@@ -41,7 +82,11 @@ describe('admission decisions', () => {
   });
 
   it('leaves canaries, DELETE and CONNECT alone', () => {
-    const canary = { apiVersion: 'flink.apache.org/v1beta1', kind: 'FlinkDeployment', metadata: { name: 'canary', labels: { 'flink.apache.org/canary': 'true' } } };
+    const canary = {
+      apiVersion: 'flink.apache.org/v1beta1',
+      kind: 'FlinkDeployment',
+      metadata: { name: 'canary', labels: { 'flink.apache.org/canary': 'true' } },
+    };
     expect(mutate(parseAdmissionReview(admissionReview(canary))).response).to.not.have.property('patch');
     expect(validate(parseAdmissionReview(admissionReview(canary)), ctx).response.allowed).to.equal(true);
     const del = admissionReview(null, { operation: 'DELETE', oldObject: { ...validDeployment(), spec: { image: 5 } } });
@@ -68,8 +113,14 @@ describe('admission decisions', () => {
     old.metadata.finalizers = ['flinkdeployments.flink.apache.org/finalizer'];
     const next = structuredClone(old);
     next.metadata.finalizers = [];
-    expect(validate(parseAdmissionReview(admissionReview(next, { operation: 'UPDATE', oldObject: old })), ctx).response.allowed).to.equal(true);
+    expect(
+      validate(parseAdmissionReview(admissionReview(next, { operation: 'UPDATE', oldObject: old })), ctx).response
+        .allowed,
+    ).to.equal(true);
     next.spec.image = ' ';
-    expect(validate(parseAdmissionReview(admissionReview(next, { operation: 'UPDATE', oldObject: old })), ctx).response.allowed).to.equal(false);
+    expect(
+      validate(parseAdmissionReview(admissionReview(next, { operation: 'UPDATE', oldObject: old })), ctx).response
+        .allowed,
+    ).to.equal(false);
   });
 });

@@ -48,7 +48,10 @@ describe('Quartz cron schedules', () => {
     expect(periodDue('10 s', at('2026-11-30T10:00:00Z'), at('2026-11-30T10:00:10Z'))).to.equal(true);
     expect(periodDue('0 0 12 * * ?', at('2026-11-30T11:00:00Z'), at('2026-11-30T11:59:59Z'))).to.equal(false);
     expect(periodDue('0 0 12 * * ?', at('2026-11-30T11:00:00Z'), at('2026-11-30T12:00:00Z'))).to.equal(true);
-    expect(periodDue('0 0 12 * * ?', at('2026-11-30T12:00:00Z'), at('2026-11-30T13:00:00Z')), 'fired already at the last one').to.equal(false);
+    expect(
+      periodDue('0 0 12 * * ?', at('2026-11-30T12:00:00Z'), at('2026-11-30T13:00:00Z')),
+      'fired already at the last one',
+    ).to.equal(false);
     expect(periodDue('every day', 0, Date.now())).to.equal(false);
   });
 });

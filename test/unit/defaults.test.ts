@@ -5,7 +5,10 @@ import { asObject, type Json } from '../../api/validation/access.js';
 
 describe('defaults (SPEC §2)', () => {
   it('fills every FlinkDeployment default that is absent', () => {
-    const out = withDefaults(FLINK_DEPLOYMENT, { metadata: { name: 'x' }, spec: { job: { jarURI: 'local:///a.jar' } } });
+    const out = withDefaults(FLINK_DEPLOYMENT, {
+      metadata: { name: 'x' },
+      spec: { job: { jarURI: 'local:///a.jar' } },
+    });
     expect(out.spec).to.deep.equal({
       serviceAccount: 'flink',
       mode: 'native',
@@ -27,7 +30,12 @@ describe('defaults (SPEC §2)', () => {
   it('adds no job defaults to a session cluster, and leaves the input object untouched', () => {
     const input = { spec: { image: 'flink:2.2' } };
     const out = withDefaults(FLINK_DEPLOYMENT, input);
-    expect(out.spec).to.deep.equal({ image: 'flink:2.2', serviceAccount: 'flink', mode: 'native', jobManager: { replicas: 1 } });
+    expect(out.spec).to.deep.equal({
+      image: 'flink:2.2',
+      serviceAccount: 'flink',
+      mode: 'native',
+      jobManager: { replicas: 1 },
+    });
     expect(input).to.deep.equal({ spec: { image: 'flink:2.2' } });
   });
 
@@ -38,7 +46,10 @@ describe('defaults (SPEC §2)', () => {
   });
 
   it('labels a session job with its session cluster and defaults its job', () => {
-    const out = withDefaults(FLINK_SESSION_JOB, { metadata: { name: 'j', labels: { team: 'a', 'target.session': 'stale' } }, spec: { deploymentName: 's', job: {} } });
+    const out = withDefaults(FLINK_SESSION_JOB, {
+      metadata: { name: 'j', labels: { team: 'a', 'target.session': 'stale' } },
+      spec: { deploymentName: 's', job: {} },
+    });
     expect(out).to.deep.equal({
       metadata: { name: 'j', labels: { team: 'a', 'target.session': 's' } },
       spec: { deploymentName: 's', job: { state: 'running', upgradeMode: 'stateless', args: [] } },
@@ -50,7 +61,9 @@ describe('defaults (SPEC §2)', () => {
       const out = withDefaults(FLINK_SESSION_JOB, { metadata: { name: 'j' }, spec: { deploymentName, job: {} } });
       expect(out.metadata, deploymentName.slice(0, 10)).to.deep.equal({ name: 'j' });
     }
-    expect(withDefaults(FLINK_SESSION_JOB, { metadata: { name: 'j' }, spec: { deploymentName: 'x'.repeat(63) } }).metadata).to.deep.equal({ name: 'j', labels: { 'target.session': 'x'.repeat(63) } });
+    expect(
+      withDefaults(FLINK_SESSION_JOB, { metadata: { name: 'j' }, spec: { deploymentName: 'x'.repeat(63) } }).metadata,
+    ).to.deep.equal({ name: 'j', labels: { 'target.session': 'x'.repeat(63) } });
   });
 
   it('never writes into the object it was given, whatever the kind (the input is deep-frozen)', () => {
@@ -59,11 +72,23 @@ describe('defaults (SPEC §2)', () => {
       return value;
     };
     const cases = [
-      [FLINK_DEPLOYMENT, { metadata: { name: 'x' }, spec: { jobManager: { resource: { cpu: 1 } }, job: { jarURI: 'local:///a.jar' }, podTemplate: { spec: {} } } }],
+      [
+        FLINK_DEPLOYMENT,
+        {
+          metadata: { name: 'x' },
+          spec: { jobManager: { resource: { cpu: 1 } }, job: { jarURI: 'local:///a.jar' }, podTemplate: { spec: {} } },
+        },
+      ],
       [FLINK_DEPLOYMENT, { spec: { jobManager: null, job: null } }],
-      [FLINK_SESSION_JOB, { metadata: { labels: { team: 'a' } }, spec: { deploymentName: 's', job: { jarURI: 'https://h/a.jar' } } }],
+      [
+        FLINK_SESSION_JOB,
+        { metadata: { labels: { team: 'a' } }, spec: { deploymentName: 's', job: { jarURI: 'https://h/a.jar' } } },
+      ],
       [FLINK_SESSION_JOB, { spec: { deploymentName: 's' } }],
-      [FLINK_STATE_SNAPSHOT, { spec: { savepoint: { path: 's3://b/p' }, jobReference: { kind: 'FlinkDeployment', name: 'x' } } }],
+      [
+        FLINK_STATE_SNAPSHOT,
+        { spec: { savepoint: { path: 's3://b/p' }, jobReference: { kind: 'FlinkDeployment', name: 'x' } } },
+      ],
     ] as const;
     for (const [kind, resource] of cases) {
       const input = freeze(structuredClone(resource) as Json);
@@ -81,6 +106,9 @@ describe('defaults (SPEC §2)', () => {
 
   it('defaults a snapshot: retried forever, a canonical savepoint disposed of with its resource', () => {
     const out = withDefaults(FLINK_STATE_SNAPSHOT, { spec: { savepoint: { path: 's3://b/p' } } });
-    expect(out.spec).to.deep.equal({ backoffLimit: -1, savepoint: { path: 's3://b/p', formatType: 'CANONICAL', disposeOnDelete: true, alreadyExists: false } });
+    expect(out.spec).to.deep.equal({
+      backoffLimit: -1,
+      savepoint: { path: 's3://b/p', formatType: 'CANONICAL', disposeOnDelete: true, alreadyExists: false },
+    });
   });
 });

@@ -1,5 +1,13 @@
 import { expect } from 'chai';
-import { checkpointStatsTtlMs, defaultConfigFor, flattenConfig, isHighAvailabilityEnabled, parseFlinkMemorySize, parseMemory, parseQuantity } from '../../api/flink-config.js';
+import {
+  checkpointStatsTtlMs,
+  defaultConfigFor,
+  flattenConfig,
+  isHighAvailabilityEnabled,
+  parseFlinkMemorySize,
+  parseMemory,
+  parseQuantity,
+} from '../../api/flink-config.js';
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
@@ -22,7 +30,10 @@ describe('Flink configuration', () => {
       'kubernetes.operator.default-configuration.flink-version.v1_19.only.v119': 'yes',
       'kubernetes.operator.default-configuration.namespace.prod.parallelism.default': '8',
     };
-    expect(defaultConfigFor(operator, 'dev', 'v1_19')).to.deep.equal({ 'parallelism.default': '1', 'only.v119': 'yes' });
+    expect(defaultConfigFor(operator, 'dev', 'v1_19')).to.deep.equal({
+      'parallelism.default': '1',
+      'only.v119': 'yes',
+    });
     expect(defaultConfigFor(operator, 'dev', 'v1_20')['parallelism.default']).to.equal('2');
     expect(defaultConfigFor(operator, 'dev', 'v2_2')['parallelism.default']).to.equal('3');
     expect(defaultConfigFor(operator, 'prod', 'v2_2')['parallelism.default']).to.equal('8');
@@ -30,7 +41,11 @@ describe('Flink configuration', () => {
 
   it('knows when HA is on (type or legacy key, NONE is off)', () => {
     expect(isHighAvailabilityEnabled({ 'high-availability.type': 'kubernetes' })).to.equal(true);
-    expect(isHighAvailabilityEnabled({ 'high-availability': 'org.apache.flink.kubernetes.highavailability.KubernetesHaServicesFactory' })).to.equal(true);
+    expect(
+      isHighAvailabilityEnabled({
+        'high-availability': 'org.apache.flink.kubernetes.highavailability.KubernetesHaServicesFactory',
+      }),
+    ).to.equal(true);
     expect(isHighAvailabilityEnabled({ 'high-availability.type': 'NONE' })).to.equal(false);
     expect(isHighAvailabilityEnabled({})).to.equal(false);
   });
@@ -50,7 +65,8 @@ describe('Flink configuration', () => {
     ['', undefined],
   ];
   for (const [text, bytes] of memory) {
-    it(`reads memory ${JSON.stringify(text)} as ${bytes ?? 'not memory'}`, () => expect(parseMemory(text)).to.equal(bytes));
+    it(`reads memory ${JSON.stringify(text)} as ${bytes ?? 'not memory'}`, () =>
+      expect(parseMemory(text)).to.equal(bytes));
   }
 
   it("waits out Flink's checkpoint-statistics cache: its own key, else web.refresh-interval, else 3 s, never over a minute", () => {

@@ -6,7 +6,7 @@ import { holdsJob, isHaConfigMap, isJobGraphKey } from '../../api/cluster/ha-met
 describe('Flink Kubernetes HA metadata', () => {
   const JOB = 'ab0e67fdfc2345cacd8c885e17055431';
 
-  it('is the cluster ConfigMap and a job ConfigMap, never the cluster configuration or another cluster\'s', () => {
+  it("is the cluster ConfigMap and a job ConfigMap, never the cluster configuration or another cluster's", () => {
     expect(isHaConfigMap('orders-cluster-config-map', 'orders')).to.equal(true);
     expect(isHaConfigMap(`orders-${JOB}-config-map`, 'orders')).to.equal(true);
     expect(isHaConfigMap('orders-jobmanager-leader', 'orders')).to.equal(true);
@@ -23,6 +23,14 @@ describe('Flink Kubernetes HA metadata', () => {
   });
 
   it('job graphs are executionPlan- (Flink 2) and jobGraph- (before) entries; checkpoints and leaders stay', () => {
-    expect([`executionPlan-${JOB}`, `jobGraph-${JOB}`, 'checkpointID-0000000000000000007', 'counter', 'org.apache.flink.k8s.leader.dispatcher'].map(isJobGraphKey)).to.deep.equal([true, true, false, false, false]);
+    expect(
+      [
+        `executionPlan-${JOB}`,
+        `jobGraph-${JOB}`,
+        'checkpointID-0000000000000000007',
+        'counter',
+        'org.apache.flink.k8s.leader.dispatcher',
+      ].map(isJobGraphKey),
+    ).to.deep.equal([true, true, false, false, false]);
   });
 });

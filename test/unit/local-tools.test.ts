@@ -17,7 +17,11 @@ describe('local stack prerequisites', () => {
     const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
       encoding: 'utf8',
       // Only node's own folder on PATH: no go. An empty cache: nothing prebuilt to fall back on.
-      env: { PATH: dirname(process.execPath), XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'empty-cache-')), HOME: tmpdir() },
+      env: {
+        PATH: dirname(process.execPath),
+        XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'empty-cache-')),
+        HOME: tmpdir(),
+      },
     });
     expect(out.stdout.trim()).to.equal(
       "MissingTool: go is not installed or not on PATH: the local control plane is built from Kubernetes' published Go modules; install Go 1.26 or newer",
@@ -28,9 +32,20 @@ describe('local stack prerequisites', () => {
 describe('the pinned Node', () => {
   it('every npm script and test runs on the Node package.json pins; another Node stops in one line', () => {
     expect(process.version).to.equal(`v${PINNED_NODE}`);
-    const other = spawnSync('/usr/bin/env', ['-i', `PATH=${['/usr/local/bin', '/usr/bin', '/bin'].join(':')}`, 'node', join(repoRoot, 'tools/require-pinned-node.mjs')], { encoding: 'utf8' });
+    const other = spawnSync(
+      '/usr/bin/env',
+      [
+        '-i',
+        `PATH=${['/usr/local/bin', '/usr/bin', '/bin'].join(':')}`,
+        'node',
+        join(repoRoot, 'tools/require-pinned-node.mjs'),
+      ],
+      { encoding: 'utf8' },
+    );
     if (other.error) throw new Error(`this machine has no node of its own on PATH: ${other.error.message}`);
-    const systemNode = spawnSync('/usr/bin/env', ['-i', 'PATH=/usr/local/bin:/usr/bin:/bin', 'node', '--version'], { encoding: 'utf8' }).stdout.trim();
+    const systemNode = spawnSync('/usr/bin/env', ['-i', 'PATH=/usr/local/bin:/usr/bin:/bin', 'node', '--version'], {
+      encoding: 'utf8',
+    }).stdout.trim();
     if (systemNode === process.version) return; // a machine whose own Node is the pinned one has nothing to refuse
     expect(other.status).to.equal(1);
     expect(other.stderr.trim().split('\n')).to.have.length(1);
@@ -38,7 +53,12 @@ describe('the pinned Node', () => {
   });
 
   it("the image's Debian sources are the machine's mirror and keyring, for the image's release", () => {
-    const host = 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\nSigned-By: /k.gpg\n\nTypes: deb\nURIs: http://deb.debian.org/debian-security\nSuites: bookworm-security\n';
-    expect(suiteSources(host, 'bookworm')).to.equal(host.replace('bookworm bookworm-updates', 'trixie trixie-updates').replace('bookworm-security', 'trixie-security'));
+    const host =
+      'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\nSigned-By: /k.gpg\n\nTypes: deb\nURIs: http://deb.debian.org/debian-security\nSuites: bookworm-security\n';
+    expect(suiteSources(host, 'bookworm')).to.equal(
+      host
+        .replace('bookworm bookworm-updates', 'trixie trixie-updates')
+        .replace('bookworm-security', 'trixie-security'),
+    );
   });
 });

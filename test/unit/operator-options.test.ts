@@ -8,11 +8,29 @@ describe('operator options', () => {
     ['default when absent', {}, 'reconcileInterval', 60_000],
     ['a duration with a unit', { 'kubernetes.operator.reconcile.interval': '15 s' }, 'reconcileInterval', 15_000],
     ['a blank value counts as unset', { 'kubernetes.operator.reconcile.interval': '  ' }, 'reconcileInterval', 60_000],
-    ['an unreadable value falls back to the default', { 'kubernetes.operator.reconcile.interval': 'soon' }, 'reconcileInterval', 60_000],
+    [
+      'an unreadable value falls back to the default',
+      { 'kubernetes.operator.reconcile.interval': 'soon' },
+      'reconcileInterval',
+      60_000,
+    ],
     ['a flag', { 'kubernetes.operator.deployment.rollback.enabled': 'TRUE' }, 'rollbackEnabled', true],
     ['a flag default true', {}, 'jobManagerRecovery', true],
-    ['a deprecated name is read when the key is absent', { 'kubernetes.operator.reconciler.jm-deployment-recovery.enabled': 'false' }, 'jobManagerRecovery', false],
-    ['the key wins over its deprecated name', { 'kubernetes.operator.jm-deployment-recovery.enabled': 'true', 'kubernetes.operator.reconciler.jm-deployment-recovery.enabled': 'false' }, 'jobManagerRecovery', true],
+    [
+      'a deprecated name is read when the key is absent',
+      { 'kubernetes.operator.reconciler.jm-deployment-recovery.enabled': 'false' },
+      'jobManagerRecovery',
+      false,
+    ],
+    [
+      'the key wins over its deprecated name',
+      {
+        'kubernetes.operator.jm-deployment-recovery.enabled': 'true',
+        'kubernetes.operator.reconciler.jm-deployment-recovery.enabled': 'false',
+      },
+      'jobManagerRecovery',
+      true,
+    ],
     ['an integer', { 'kubernetes.operator.reconcile.parallelism': '8' }, 'reconcileParallelism', 8],
     ['text', { 'kubernetes.operator.leader-election.lease-name': 'mine' }, 'leaseName', 'mine'],
   ];
@@ -21,7 +39,10 @@ describe('operator options', () => {
   }
 
   it('a key present but blank hides its deprecated name from rules that test for presence', () => {
-    const conf = { 'kubernetes.operator.jm-deployment-recovery.enabled': '', 'kubernetes.operator.reconciler.jm-deployment-recovery.enabled': 'false' };
+    const conf = {
+      'kubernetes.operator.jm-deployment-recovery.enabled': '',
+      'kubernetes.operator.reconciler.jm-deployment-recovery.enabled': 'false',
+    };
     expect(rawOption(conf, OPTIONS.jobManagerRecovery)).to.equal('');
   });
 
@@ -33,7 +54,7 @@ describe('operator options', () => {
 });
 
 describe('watched namespaces', () => {
-  it('--namespaces wins over the configuration; blanks and upstream\'s JOSDK_ALL_NAMESPACES mean all', () => {
+  it("--namespaces wins over the configuration; blanks and upstream's JOSDK_ALL_NAMESPACES mean all", () => {
     const conf = { 'kubernetes.operator.watched.namespaces': ' team-a, team-b ,' };
     expect(watchedNamespaces(conf)).to.deep.equal(['team-a', 'team-b']);
     expect(watchedNamespaces(conf, 'ops')).to.deep.equal(['ops']);

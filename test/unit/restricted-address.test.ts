@@ -51,15 +51,23 @@ const allowed: [string, string][] = [
 ];
 
 describe('restricted jar-host addresses (ipaddr.js)', () => {
-  for (const [address, what] of restricted) it(`refuses ${address} (${what})`, () => expect(isRestrictedAddress(address)).to.equal(true));
-  for (const [address, what] of allowed) it(`allows ${address} (${what})`, () => expect(isRestrictedAddress(address)).to.equal(false));
+  for (const [address, what] of restricted)
+    it(`refuses ${address} (${what})`, () => expect(isRestrictedAddress(address)).to.equal(true));
+  for (const [address, what] of allowed)
+    it(`allows ${address} (${what})`, () => expect(isRestrictedAddress(address)).to.equal(false));
 });
 
 describe('memory sizes read as Flink reads them', () => {
-  for (const [text, bytes] of [['1g', 2 ** 30], ['2048m', 2048 * 2 ** 20], ['100', 100], ['1 kb', 1024]] as const) {
+  for (const [text, bytes] of [
+    ['1g', 2 ** 30],
+    ['2048m', 2048 * 2 ** 20],
+    ['100', 100],
+    ['1 kb', 1024],
+  ] as const) {
     it(`${text} is ${bytes} bytes`, () => expect(parseFlinkMemorySize(text)).to.equal(bytes));
   }
   for (const text of ['1constructor', '1toString', '1__proto__', '1hasOwnProperty', '1x', 'g']) {
-    it(`${JSON.stringify(text)} is not a memory size (no lookup reaches a built-in property)`, () => expect(parseFlinkMemorySize(text)).to.equal(undefined));
+    it(`${JSON.stringify(text)} is not a memory size (no lookup reaches a built-in property)`, () =>
+      expect(parseFlinkMemorySize(text)).to.equal(undefined));
   }
 });

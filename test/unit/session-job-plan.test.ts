@@ -1,43 +1,88 @@
 // The FlinkSessionJob planner, pass by pass: each test feeds it what the operator would observe and applies what
 // it asks for (writing `status`, then each action's `statusAfter`), as the session-job reconciler does.
 import { expect } from 'chai';
-import { occupiesSession, planSessionJob, SESSION_JOB_FINALIZER, type SessionJobPlan, type SessionJobResource, type SessionState } from '../../api/reconcile/session-job.js';
+import {
+  occupiesSession,
+  planSessionJob,
+  SESSION_JOB_FINALIZER,
+  type SessionJobPlan,
+  type SessionJobResource,
+  type SessionState,
+} from '../../api/reconcile/session-job.js';
 import type { FlinkJob } from '../../api/reconcile/observe.js';
 import { readSpecEnvelope } from '../../api/spec-envelope.js';
 
 type Json = Record<string, any>;
 
-const session = (status: Json = { jobManagerDeploymentStatus: 'READY', reconciliationStatus: { state: 'DEPLOYED' } }): Json => ({
+const session = (
+  status: Json = { jobManagerDeploymentStatus: 'READY', reconciliationStatus: { state: 'DEPLOYED' } },
+): Json => ({
   apiVersion: 'flink.apache.org/v1beta1',
   kind: 'FlinkDeployment',
   metadata: { name: 'session', namespace: 'team-a' },
-  spec: { image: 'flink:2.2', flinkVersion: 'v2_2', serviceAccount: 'flink', jobManager: { resource: { memory: '1g', cpu: 1 } }, taskManager: { resource: { memory: '1g', cpu: 1 } }, flinkConfiguration: { 'execution.checkpointing.dir': 'file:///cp', 'execution.checkpointing.savepoint-dir': 'file:///sp' } },
+  spec: {
+    image: 'flink:2.2',
+    flinkVersion: 'v2_2',
+    serviceAccount: 'flink',
+    jobManager: { resource: { memory: '1g', cpu: 1 } },
+    taskManager: { resource: { memory: '1g', cpu: 1 } },
+    flinkConfiguration: {
+      'execution.checkpointing.dir': 'file:///cp',
+      'execution.checkpointing.savepoint-dir': 'file:///sp',
+    },
+  },
   status,
 });
 
 const sessionJob = (job: Json = {}): SessionJobResource => ({
   metadata: { name: 'wordcount', namespace: 'team-a', uid: 'u1', generation: 1, finalizers: [SESSION_JOB_FINALIZER] },
-  spec: { deploymentName: 'session', job: { jarURI: 'https://artifacts.example.com/job.jar', parallelism: 2, upgradeMode: 'stateless', state: 'running', args: ['--a', '1'], ...job } } as never,
+  spec: {
+    deploymentName: 'session',
+    job: {
+      jarURI: 'https://artifacts.example.com/job.jar',
+      parallelism: 2,
+      upgradeMode: 'stateless',
+      state: 'running',
+      args: ['--a', '1'],
+      ...job,
+    },
+  } as never,
 });
 
 const ready = (jobs: FlinkJob[] = [], deployment = session()): SessionState => ({ phase: 'ready', deployment, jobs });
-const running = (id: string, state: FlinkJob['state'] = 'RUNNING'): FlinkJob => ({ id, name: 'CountingJob', state, startTime: 1000 });
+const running = (id: string, state: FlinkJob['state'] = 'RUNNING'): FlinkJob => ({
+  id,
+  name: 'CountingJob',
+  state,
+  startTime: 1000,
+});
 
 let ids = 0;
 const pass = (resource: SessionJobResource, sessionState: SessionState): SessionJobPlan =>
-  planSessionJob({ resource, observation: { now: 5000, session: sessionState }, operatorConfig: {}, newJobId: `job${++ids}`.padEnd(32, '0') });
+  planSessionJob({
+    resource,
+    observation: { now: 5000, session: sessionState },
+    operatorConfig: {},
+    newJobId: `job${++ids}`.padEnd(32, '0'),
+  });
 
 /** What the reconciler leaves behind: the plan's status written, then each action's status after it. */
-function apply(resource: SessionJobResource, plan: SessionJobPlan, savepoint = 'file:///sp/savepoint-1'): SessionJobResource {
+function apply(
+  resource: SessionJobResource,
+  plan: SessionJobPlan,
+  savepoint = 'file:///sp/savepoint-1',
+): SessionJobResource {
   let status = plan.status;
   for (const action of plan.actions) {
     if (action.kind === 'submit') status = action.statusAfter;
-    if (action.kind === 'stop-job') status = action.statusAfter(action.mechanism === 'savepoint' ? savepoint : undefined);
+    if (action.kind === 'stop-job')
+      status = action.statusAfter(action.mechanism === 'savepoint' ? savepoint : undefined);
   }
   return { ...resource, status };
 }
 
-const recordedJob = (r: SessionJobResource) => readSpecEnvelope(r.status?.reconciliationStatus?.lastReconciledSpec)?.spec.job as Json;
+const recordedJob = (r: SessionJobResource) =>
+  readSpecEnvelope(r.status?.reconciliationStatus?.lastReconciledSpec)?.spec.job as Json;
 
 describe('FlinkSessionJob planner', () => {
   it('adds its finalizer before anything else', () => {
@@ -46,7 +91,10 @@ describe('FlinkSessionJob planner', () => {
   });
 
   it('waits, submitting nothing, while its session cluster does not exist or is not ready', () => {
-    for (const state of [{ phase: 'absent' } as const, { phase: 'not-ready', deployment: session(), reason: 'DEPLOYING' } as const]) {
+    for (const state of [
+      { phase: 'absent' } as const,
+      { phase: 'not-ready', deployment: session(), reason: 'DEPLOYING' } as const,
+    ]) {
       const plan = pass(sessionJob(), state);
       expect(plan.actions).to.deep.equal([]);
       expect(plan.status.lifecycleState).to.equal('CREATED');
@@ -62,7 +110,12 @@ describe('FlinkSessionJob planner', () => {
     if (submit.kind !== 'submit') return;
     expect(plan.status.jobStatus).to.include({ jobId: submit.request.jobId, state: 'RECONCILING' });
     expect(plan.status.reconciliationStatus?.state).to.equal('UPGRADING');
-    expect(submit.request).to.deep.include({ jarURI: 'https://artifacts.example.com/job.jar', entryClass: 'org.example.Main', args: ['--a', '1'], parallelism: 2 });
+    expect(submit.request).to.deep.include({
+      jarURI: 'https://artifacts.example.com/job.jar',
+      entryClass: 'org.example.Main',
+      args: ['--a', '1'],
+      parallelism: 2,
+    });
     expect(submit.request.savepointPath).to.equal(undefined);
     expect(plan.events.map((e) => e.reason)).to.deep.equal(['Submit']);
     const deployed = apply(resource, plan);
@@ -102,17 +155,27 @@ describe('FlinkSessionJob planner', () => {
     let r = apply(sessionJob({ upgradeMode: 'savepoint' }), pass(sessionJob({ upgradeMode: 'savepoint' }), ready()));
     const oldId = r.status!.jobStatus!.jobId!;
     r = { ...r, status: pass(r, ready([running(oldId)])).status };
-    r = { ...r, metadata: { ...r.metadata, generation: 2 }, spec: { ...r.spec, job: { ...r.spec.job!, parallelism: 4 } } };
+    r = {
+      ...r,
+      metadata: { ...r.metadata, generation: 2 },
+      spec: { ...r.spec, job: { ...r.spec.job!, parallelism: 4 } },
+    };
     const stop = pass(r, ready([running(oldId)]));
     expect(stop.actions).to.have.length(1);
-    expect(stop.actions[0]).to.deep.include({ kind: 'stop-job', jobId: oldId, mechanism: 'savepoint', restorePoint: true });
+    expect(stop.actions[0]).to.deep.include({
+      kind: 'stop-job',
+      jobId: oldId,
+      mechanism: 'savepoint',
+      restorePoint: true,
+    });
     expect(stop.events.map((e) => e.reason)).to.deep.equal(['SpecChanged', 'Suspended']);
     r = apply(r, stop);
     expect(r.status?.reconciliationStatus?.state).to.equal('UPGRADING');
     expect(r.status?.jobStatus?.upgradeSavepointPath).to.equal('file:///sp/savepoint-1');
     const submit = pass(r, ready([running(oldId, 'FINISHED')]));
     expect(submit.actions[0]).to.deep.include({ kind: 'submit' });
-    const request = (submit.actions[0] as { request: { jobId: string; savepointPath?: string; parallelism?: number } }).request;
+    const request = (submit.actions[0] as { request: { jobId: string; savepointPath?: string; parallelism?: number } })
+      .request;
     expect(request.jobId).to.not.equal(oldId);
     expect(request).to.include({ savepointPath: 'file:///sp/savepoint-1', parallelism: 4 });
   });
@@ -138,7 +201,10 @@ describe('FlinkSessionJob planner', () => {
     const submitting = apply(sessionJob(), pass(sessionJob(), ready()));
     const inFlight = { ...submitting, status: pass(sessionJob(), ready()).status };
     // Suspended with another change at once (a suspend alone matches the spec recorded while submitting).
-    const suspendedSpec = { ...inFlight.spec, job: { ...inFlight.spec.job!, state: 'suspended' as const, parallelism: 3 } };
+    const suspendedSpec = {
+      ...inFlight.spec,
+      job: { ...inFlight.spec.job!, state: 'suspended' as const, parallelism: 3 },
+    };
     const plan = pass({ ...inFlight, spec: suspendedSpec }, ready());
     expect(plan.actions).to.deep.equal([]);
     expect([plan.status.lifecycleState, plan.status.jobStatus?.state]).to.deep.equal(['SUSPENDED', 'FINISHED']);
@@ -161,7 +227,10 @@ describe('FlinkSessionJob planner', () => {
     const id = r.status!.jobStatus!.jobId!;
     r = { ...r, status: pass(r, ready([running(id)])).status };
     expect(occupiesSession(r.status)).to.equal(true);
-    const upgradingSession = session({ jobManagerDeploymentStatus: 'READY', reconciliationStatus: { state: 'UPGRADING' } });
+    const upgradingSession = session({
+      jobManagerDeploymentStatus: 'READY',
+      reconciliationStatus: { state: 'UPGRADING' },
+    });
     const stop = pass(r, ready([running(id)], upgradingSession));
     expect(stop.actions[0]).to.deep.include({ kind: 'stop-job', mechanism: 'savepoint' });
     r = apply(r, stop);
@@ -169,7 +238,9 @@ describe('FlinkSessionJob planner', () => {
     expect(pass(r, ready([running(id, 'FINISHED')], upgradingSession)).actions).to.deep.equal([]);
     const back = pass(r, ready([]));
     expect(back.actions[0]).to.deep.include({ kind: 'submit' });
-    expect((back.actions[0] as { request: { savepointPath?: string } }).request.savepointPath).to.equal('file:///sp/savepoint-1');
+    expect((back.actions[0] as { request: { savepointPath?: string } }).request.savepointPath).to.equal(
+      'file:///sp/savepoint-1',
+    );
   });
 
   it('a stateless job that vanished from its session is submitted again under a new id', () => {

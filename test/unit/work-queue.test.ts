@@ -15,11 +15,15 @@ describe('work queue', () => {
     const seen: string[] = [];
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    queue = new WorkQueue(async (next) => {
-      if (next === key && !seen.includes(key)) await gate;
-      seen.push(next);
-      return done;
-    }, { workers: 1 }, () => undefined);
+    queue = new WorkQueue(
+      async (next) => {
+        if (next === key && !seen.includes(key)) await gate;
+        seen.push(next);
+        return done;
+      },
+      { workers: 1 },
+      () => undefined,
+    );
     queue.start();
     queue.add(key);
     await sleep(5);
@@ -30,14 +34,18 @@ describe('work queue', () => {
     let active = 0;
     let maxActive = 0;
     let runs = 0;
-    queue = new WorkQueue(async () => {
-      active++;
-      maxActive = Math.max(maxActive, active);
-      runs++;
-      await sleep(30);
-      active--;
-      return done;
-    }, { workers: 4 }, () => undefined);
+    queue = new WorkQueue(
+      async () => {
+        active++;
+        maxActive = Math.max(maxActive, active);
+        runs++;
+        await sleep(30);
+        active--;
+        return done;
+      },
+      { workers: 4 },
+      () => undefined,
+    );
     queue.start();
     queue.add('ns/a');
     await sleep(5);
@@ -83,11 +91,15 @@ describe('work queue', () => {
   it('forgets the failures of a key once it succeeds', async () => {
     let calls = 0;
     const retries: number[] = [];
-    queue = new WorkQueue(async () => {
-      calls++;
-      if (calls === 1 || calls === 2 || calls === 4) throw new Error('conflict');
-      return calls === 3 ? { requeueAfterMs: 0 } : done;
-    }, { workers: 1, baseBackoffMs: 10 }, (_k, _e, retryInMs) => retries.push(retryInMs));
+    queue = new WorkQueue(
+      async () => {
+        calls++;
+        if (calls === 1 || calls === 2 || calls === 4) throw new Error('conflict');
+        return calls === 3 ? { requeueAfterMs: 0 } : done;
+      },
+      { workers: 1, baseBackoffMs: 10 },
+      (_k, _e, retryInMs) => retries.push(retryInMs),
+    );
     queue.start();
     queue.add('ns/c');
     await sleep(120);
@@ -96,7 +108,11 @@ describe('work queue', () => {
 
   it('keeps the earliest of several delayed adds', async () => {
     const at: number[] = [];
-    queue = new WorkQueue(async () => (at.push(Date.now()), done), { workers: 1 }, () => undefined);
+    queue = new WorkQueue(
+      async () => (at.push(Date.now()), done),
+      { workers: 1 },
+      () => undefined,
+    );
     queue.start();
     const start = Date.now();
     queue.addAfter('ns/d', 200);

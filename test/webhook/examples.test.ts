@@ -5,8 +5,18 @@ import { upstreamExamples } from '../support/examples.js';
 import { admissionReview } from '../support/reviews.js';
 import { startWebhook, type WebhookProcess } from '../support/webhook-process.js';
 
-type Review = { response: { uid: string; allowed: boolean; patch?: string; patchType?: string; status?: { message: string }; warnings?: string[] } };
-const decode = (patch: string | undefined) => (patch ? (JSON.parse(Buffer.from(patch, 'base64').toString()) as fastJsonPatch.Operation[]) : []);
+type Review = {
+  response: {
+    uid: string;
+    allowed: boolean;
+    patch?: string;
+    patchType?: string;
+    status?: { message: string };
+    warnings?: string[];
+  };
+};
+const decode = (patch: string | undefined) =>
+  patch ? (JSON.parse(Buffer.from(patch, 'base64').toString()) as fastJsonPatch.Operation[]) : [];
 
 describe('webhook over HTTPS: the upstream examples', () => {
   let webhook: WebhookProcess;
@@ -20,14 +30,22 @@ describe('webhook over HTTPS: the upstream examples', () => {
       expect(mutated.status).to.equal(200);
       const mutation = mutated.json<Review>().response;
       expect(mutation).to.include({ uid: `m-${example.name}`, allowed: true });
-      const patched = fastJsonPatch.applyPatch(structuredClone(object), decode(mutation.patch)).newDocument as typeof object;
+      const patched = fastJsonPatch.applyPatch(structuredClone(object), decode(mutation.patch))
+        .newDocument as typeof object;
 
       const canary = object.metadata.labels?.['flink.apache.org/canary'] === 'true';
       if (canary) {
         expect(mutation.patch, 'canaries pass untouched').to.equal(undefined);
       } else if (example.kind === 'FlinkDeployment') {
-        const spec = patched.spec as { serviceAccount: string; mode: string; jobManager: { replicas: number }; job?: { state: string; upgradeMode: string; args: unknown[] } };
-        expect(spec.serviceAccount).to.equal((example.object.spec as { serviceAccount?: string }).serviceAccount ?? 'flink');
+        const spec = patched.spec as {
+          serviceAccount: string;
+          mode: string;
+          jobManager: { replicas: number };
+          job?: { state: string; upgradeMode: string; args: unknown[] };
+        };
+        expect(spec.serviceAccount).to.equal(
+          (example.object.spec as { serviceAccount?: string }).serviceAccount ?? 'flink',
+        );
         expect(spec.mode).to.be.oneOf(['native', 'standalone']);
         expect(spec.jobManager.replicas).to.be.a('number');
         if (spec.job) {
@@ -40,7 +58,10 @@ describe('webhook over HTTPS: the upstream examples', () => {
         expect(spec.backoffLimit).to.be.a('number');
         if (spec.savepoint) expect(spec.savepoint).to.include.keys('formatType', 'disposeOnDelete', 'alreadyExists');
       } else {
-        const spec = patched.spec as { deploymentName: string; job: { state: string; upgradeMode: string; args: unknown[] } };
+        const spec = patched.spec as {
+          deploymentName: string;
+          job: { state: string; upgradeMode: string; args: unknown[] };
+        };
         expect(patched.metadata.labels?.['target.session']).to.equal(spec.deploymentName);
         expect(spec.job).to.include.keys('state', 'upgradeMode', 'args');
       }

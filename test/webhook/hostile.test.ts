@@ -37,7 +37,9 @@ describe('webhook over HTTPS: hostile input', function () {
   before(async () => (webhook = await startWebhook()));
   afterEach(async () => {
     expect(webhook.alive(), 'the webhook is still running').to.equal(true);
-    expect((await webhook.post('/validate', admissionReview(validDeployment(), { uid: 'still-serving' }))).status).to.equal(200);
+    expect(
+      (await webhook.post('/validate', admissionReview(validDeployment(), { uid: 'still-serving' }))).status,
+    ).to.equal(200);
   });
   after(async () => {
     if (webhook.alive()) await webhook.stop();
@@ -62,7 +64,9 @@ describe('webhook over HTTPS: hostile input', function () {
     const body = JSON.stringify(admissionReview(manyErrors(9_500)));
     const { review, healthMs } = await withHealthz(webhook, () => webhook.post('/validate', body));
     const status = JSON.parse(review.text).response.status as { message: string };
-    expect(status.message).to.include('(root): holds more than 2000 values: only the first 100 entries of each list and map were checked');
+    expect(status.message).to.include(
+      '(root): holds more than 2000 values: only the first 100 entries of each list and map were checked',
+    );
     expect(status.message).to.include('spec.podTemplate.spec.containers[98]');
     expect(review.ms).to.be.below(100);
     expect(healthMs).to.be.below(100);
@@ -71,7 +75,9 @@ describe('webhook over HTTPS: hostile input', function () {
   it('refuses a gzip body (no content encodings) at once, however small it is', async () => {
     const inflated = JSON.stringify(admissionReview(manyErrors(9_000)));
     const gzip = gzipSync(inflated);
-    const { review, healthMs } = await withHealthz(webhook, () => webhook.post('/validate', gzip, { 'content-type': 'application/json', 'content-encoding': 'gzip' }));
+    const { review, healthMs } = await withHealthz(webhook, () =>
+      webhook.post('/validate', gzip, { 'content-type': 'application/json', 'content-encoding': 'gzip' }),
+    );
     expect(review.status).to.equal(415);
     expect(review.text.trim().split('\n')).to.have.length(1);
     expect(review.ms).to.be.below(100);
@@ -95,7 +101,10 @@ describe('webhook over HTTPS: hostile input', function () {
     it(`answers deep nesting on ${path} with a one-line 400, not a 500`, async () => {
       for (const depth of [150, 2_000, 20_000]) {
         // Written as text: JSON.stringify itself cannot go that deep.
-        const body = JSON.stringify(admissionReview(validDeployment())).replace('"flinkConfiguration":{', `"flinkConfiguration":{"deep":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)},`);
+        const body = JSON.stringify(admissionReview(validDeployment())).replace(
+          '"flinkConfiguration":{',
+          `"flinkConfiguration":{"deep":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)},`,
+        );
         const answer = await webhook.post(path, body);
         expect(answer.status, `depth ${depth}`).to.equal(400);
         expect(answer.text).to.equal('body nests deeper than 100 levels\n');
@@ -126,14 +135,24 @@ describe('webhook over HTTPS: hostile input', function () {
     expect(answer.text).to.equal('request.uid is longer than 128 characters\n');
     const named = validDeployment();
     named.metadata.name = 'n'.repeat(300);
-    expect((await webhook.post('/validate', admissionReview(named))).text).to.equal('request.name is longer than 253 characters\n');
+    expect((await webhook.post('/validate', admissionReview(named))).text).to.equal(
+      'request.name is longer than 253 characters\n',
+    );
     await new Promise((r) => setTimeout(r, 200));
     const longest = Math.max(...webhook.logs.map((l) => l.length));
     expect(longest, 'the longest log line').to.be.below(4096);
   });
 
   it('refuses jar hosts written as any form of a loopback or private address', async () => {
-    for (const host of ['[::127.0.0.1]', '[::ffff:127.0.0.1]', '[64:ff9b::7f00:1]', '[2002:7f00:1::]', '240.0.0.1', '255.255.255.255', '[fe80::1]']) {
+    for (const host of [
+      '[::127.0.0.1]',
+      '[::ffff:127.0.0.1]',
+      '[64:ff9b::7f00:1]',
+      '[2002:7f00:1::]',
+      '240.0.0.1',
+      '255.255.255.255',
+      '[fe80::1]',
+    ]) {
       const job = validSessionJob();
       job.spec.job.jarURI = `https://${host}/job.jar`;
       const answer = await webhook.post('/validate', admissionReview(job));
@@ -144,7 +163,10 @@ describe('webhook over HTTPS: hostile input', function () {
     const publicHost = validSessionJob();
     publicHost.spec.job.jarURI = 'https://8.8.8.8/job.jar';
     const answer = await webhook.post('/validate', admissionReview(publicHost));
-    expect(answer.json<{ response: { status?: { message: string } } }>().response.status?.message ?? '', 'positive control: a public address passes the host rule').to.not.match(/restricted address/);
+    expect(
+      answer.json<{ response: { status?: { message: string } } }>().response.status?.message ?? '',
+      'positive control: a public address passes the host rule',
+    ).to.not.match(/restricted address/);
   });
 
   it('gives back the memory of thousands of idle connections once they close', async () => {
@@ -162,7 +184,10 @@ describe('webhook over HTTPS: hostile input', function () {
     for (const socket of sockets) socket.destroy();
     await new Promise((r) => setTimeout(r, 3000));
     const after = rssMb(pid);
-    expect(after - start, `RSS ${start.toFixed(0)} MB → ${held.toFixed(0)} MB with the connections open → ${after.toFixed(0)} MB`).to.be.below(20);
+    expect(
+      after - start,
+      `RSS ${start.toFixed(0)} MB → ${held.toFixed(0)} MB with the connections open → ${after.toFixed(0)} MB`,
+    ).to.be.below(20);
   });
 
   it('keeps serving the old certificate when a rotation leaves an empty key file', async () => {
@@ -181,11 +206,26 @@ describe('webhook over HTTPS: hostile input', function () {
 
   it('refuses TLS 1.2 suites without forward secrecy or with CBC (openssl s_client), and serves ECDHE with AEAD', () => {
     const sClient = (cipher: string) =>
-      spawnSync('openssl', ['s_client', '-connect', `127.0.0.1:${webhook.port}`, '-servername', 'localhost', '-tls1_2', '-cipher', cipher, '-CAfile', join(webhook.certDir, 'ca.crt')], {
-        input: '',
-        encoding: 'utf8',
-        timeout: 10_000,
-      });
+      spawnSync(
+        'openssl',
+        [
+          's_client',
+          '-connect',
+          `127.0.0.1:${webhook.port}`,
+          '-servername',
+          'localhost',
+          '-tls1_2',
+          '-cipher',
+          cipher,
+          '-CAfile',
+          join(webhook.certDir, 'ca.crt'),
+        ],
+        {
+          input: '',
+          encoding: 'utf8',
+          timeout: 10_000,
+        },
+      );
     for (const weak of ['AES128-SHA', 'AES256-GCM-SHA384', 'ECDHE-RSA-AES128-SHA', 'ECDHE-RSA-AES256-SHA384']) {
       const out = sClient(weak);
       expect(out.status, `${weak} is refused`).to.not.equal(0);

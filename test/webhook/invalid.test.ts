@@ -4,7 +4,14 @@ import { admissionReview } from '../support/reviews.js';
 import { deployedStatus, invalidCases, validDeployment, validSessionJob } from '../support/invalid-cases.js';
 import { startWebhook, type WebhookProcess } from '../support/webhook-process.js';
 
-type Review = { response: { uid: string; allowed: boolean; status?: { code: number; reason: string; message: string }; warnings?: string[] } };
+type Review = {
+  response: {
+    uid: string;
+    allowed: boolean;
+    status?: { code: number; reason: string; message: string };
+    warnings?: string[];
+  };
+};
 
 describe('webhook over HTTPS: invalid resources', () => {
   let webhook: WebhookProcess;
@@ -36,7 +43,13 @@ describe('webhook over HTTPS: invalid resources', () => {
     d.spec.flinkConfiguration['kubernetes.namespace'] = 'elsewhere';
     d.spec.logConfiguration = { 'log4j.properties': '' };
     const { status } = await verdict(d);
-    for (const field of ['metadata.name', 'spec.flinkVersion', 'spec.job.parallelism', 'spec.flinkConfiguration["kubernetes.namespace"]', 'spec.logConfiguration["log4j.properties"]']) {
+    for (const field of [
+      'metadata.name',
+      'spec.flinkVersion',
+      'spec.job.parallelism',
+      'spec.flinkConfiguration["kubernetes.namespace"]',
+      'spec.logConfiguration["log4j.properties"]',
+    ]) {
       expect(status!.message).to.include(`${field}: `);
     }
     expect(status!.message.startsWith('FlinkDeployment.flink.apache.org "Orders" is invalid: [')).to.equal(true);
@@ -79,7 +92,9 @@ describe('webhook over HTTPS: invalid resources', () => {
       const next = structuredClone(old);
       next.spec.deploymentName = 'other-session';
       const r = await verdict(next, { operation: 'UPDATE', oldObject: old });
-      expect(r.status!.message).to.match(/spec.deploymentName: cannot change after the job was submitted \(was "session"\)/);
+      expect(r.status!.message).to.match(
+        /spec.deploymentName: cannot change after the job was submitted \(was "session"\)/,
+      );
     });
     it('reads the status from oldObject when the update carries none', async () => {
       const old = deployed();

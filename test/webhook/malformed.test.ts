@@ -26,10 +26,31 @@ describe('webhook over HTTPS: malformed requests', () => {
     ['an empty body', '', 400, /empty/],
     ['JSON that is not an AdmissionReview', '{"hello":"world"}', 400, /not an AdmissionReview/],
     ['a JSON array', '[]', 400, /not a JSON object/],
-    ['a v1beta1 AdmissionReview', JSON.stringify({ ...admissionReview(validDeployment()), apiVersion: 'admission.k8s.io/v1beta1' }), 400, /admission.k8s.io\/v1beta1" is not supported/],
-    ['a review without request.object', JSON.stringify(admissionReview(null)), 400, /request.object is required for CREATE/],
-    ['a review of a kind we do not serve', JSON.stringify(admissionReview({ kind: 'Deployment', metadata: { name: 'x' } })), 400, /not served here/],
-    ['a wrong Content-Type', JSON.stringify(admissionReview(validDeployment())), 415, /Content-Type must be application\/json \(got text\/plain\)/, { 'content-type': 'text/plain' }],
+    [
+      'a v1beta1 AdmissionReview',
+      JSON.stringify({ ...admissionReview(validDeployment()), apiVersion: 'admission.k8s.io/v1beta1' }),
+      400,
+      /admission.k8s.io\/v1beta1" is not supported/,
+    ],
+    [
+      'a review without request.object',
+      JSON.stringify(admissionReview(null)),
+      400,
+      /request.object is required for CREATE/,
+    ],
+    [
+      'a review of a kind we do not serve',
+      JSON.stringify(admissionReview({ kind: 'Deployment', metadata: { name: 'x' } })),
+      400,
+      /not served here/,
+    ],
+    [
+      'a wrong Content-Type',
+      JSON.stringify(admissionReview(validDeployment())),
+      415,
+      /Content-Type must be application\/json \(got text\/plain\)/,
+      { 'content-type': 'text/plain' },
+    ],
     ['no Content-Type', JSON.stringify(admissionReview(validDeployment())), 415, /got none/, {}],
     ['a body of invalid UTF-8 bytes', Buffer.from([0xff, 0xfe, 0x7b]), 400, /not JSON/],
   ];
@@ -63,7 +84,9 @@ describe('webhook over HTTPS: malformed requests', () => {
     const received: Buffer[] = [];
     socket.on('data', (c: Buffer) => received.push(c));
     await new Promise((resolve) => socket.once('secureConnect', resolve));
-    socket.write('POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"apiVersion"');
+    socket.write(
+      'POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"apiVersion"',
+    );
     const other = await webhook.post('/validate', admissionReview(validDeployment()));
     expect(other.status, 'another client is served meanwhile').to.equal(200);
     await new Promise((resolve) => socket.once('close', resolve));

@@ -42,21 +42,32 @@ const damagedExample = fc
     const original = examples[i]!;
     const paths = pathsOf(original);
     const object = damage(original, paths[p % paths.length]!, replacement, remove);
-    const review = admissionReview(object as never, { operation: op as never, ...(withOld ? { oldObject: original } : {}) });
+    const review = admissionReview(object as never, {
+      operation: op as never,
+      ...(withOld ? { oldObject: original } : {}),
+    });
     return { body: JSON.stringify(review), review };
   });
 
 const randomReview = fc
   .tuple(fc.jsonValue({ maxDepth: 4 }), operation, kind, fc.option(fc.string(), { nil: undefined }))
   .map(([object, op, k, uid]) => {
-    const review = admissionReview({ kind: k, metadata: { name: 'x' }, spec: object } as never, { operation: op as never });
+    const review = admissionReview({ kind: k, metadata: { name: 'x' }, spec: object } as never, {
+      operation: op as never,
+    });
     if (uid !== undefined) (review.request as { uid: unknown }).uid = uid;
     return { body: JSON.stringify(review), review };
   });
 
 /** The classes that once held or bloated the server: deep nesting, thousands of errors, large maps — at a random place. */
 const hostileShape = fc
-  .tuple(fc.nat(examples.length - 1), fc.nat(), fc.constantFrom('nesting', 'errors', 'map'), fc.integer({ min: 50, max: 12_000 }), operation)
+  .tuple(
+    fc.nat(examples.length - 1),
+    fc.nat(),
+    fc.constantFrom('nesting', 'errors', 'map'),
+    fc.integer({ min: 50, max: 12_000 }),
+    operation,
+  )
   .map(([i, p, shape, size, op]) => {
     const original = examples[i]!;
     const paths = pathsOf(original).filter((path) => path.length > 0);
@@ -66,7 +77,9 @@ const hostileShape = fc
         : shape === 'errors'
           ? Array.from({ length: size }, (_, n) => ({ name: n }))
           : Object.fromEntries(Array.from({ length: size }, (_, n) => [`key-${n}`, n % 2 === 0 ? n : 'v'.repeat(40)]));
-    const review = admissionReview(damage(original, paths[p % paths.length]!, replacement, false) as never, { operation: op as never });
+    const review = admissionReview(damage(original, paths[p % paths.length]!, replacement, false) as never, {
+      operation: op as never,
+    });
     return { body: JSON.stringify(review), review };
   });
 
@@ -83,7 +96,12 @@ const stringFieldsOf = new Map(KINDS.map((k) => [k.kind as string, schemaStringP
 
 function setPath(object: Json, path: string[], value: unknown): void {
   let node = object as Record<string, unknown>;
-  for (const key of path.slice(0, -1)) node = (node[key] = node[key] !== null && typeof node[key] === 'object' && !Array.isArray(node[key]) ? node[key] : {}) as Record<string, unknown>;
+  for (const key of path.slice(0, -1))
+    node = (node[key] =
+      node[key] !== null && typeof node[key] === 'object' && !Array.isArray(node[key]) ? node[key] : {}) as Record<
+      string,
+      unknown
+    >;
   node[path.at(-1)!] = value;
 }
 
@@ -95,27 +113,51 @@ function setPath(object: Json, path: string[], value: unknown): void {
  * name is the one an answer names.
  */
 const hugeString = fc
-  .tuple(fc.nat(examples.length - 1), fc.nat(), fc.constantFrom('\\', '"', '\u0001', '\\"a', 'é', 'x'), fc.integer({ min: 100_000, max: 1_000_000 }), fc.constantFrom('CREATE', 'UPDATE'), fc.boolean())
+  .tuple(
+    fc.nat(examples.length - 1),
+    fc.nat(),
+    fc.constantFrom('\\', '"', '\u0001', '\\"a', 'é', 'x'),
+    fc.integer({ min: 100_000, max: 1_000_000 }),
+    fc.constantFrom('CREATE', 'UPDATE'),
+    fc.boolean(),
+  )
   .map(([i, p, piece, length, op, withName]) => {
     const original = examples[i]!;
-    const isString = (path: string[]) => typeof path.reduce<unknown>((node, key) => (node as Json)[key], original) === 'string' && !['kind', 'apiVersion'].includes(path[0]!);
-    const paths = [...pathsOf(original).filter(isString), ...(stringFieldsOf.get(String(original.kind)) ?? []), ['metadata', 'name']];
+    const isString = (path: string[]) =>
+      typeof path.reduce<unknown>((node, key) => (node as Json)[key], original) === 'string' &&
+      !['kind', 'apiVersion'].includes(path[0]!);
+    const paths = [
+      ...pathsOf(original).filter(isString),
+      ...(stringFieldsOf.get(String(original.kind)) ?? []),
+      ['metadata', 'name'],
+    ];
     // Within the 3 MiB body limit once escaped.
     const huge = piece.repeat(Math.min(length, Math.floor(2_800_000 / (JSON.stringify(piece).length - 2))));
     const object = structuredClone(original);
     setPath(object, paths[p % paths.length]!, huge);
     const oldObject = { ...structuredClone(original), status: deployedStatus((original.spec ?? {}) as Json) };
-    const review = admissionReview(object as never, { operation: op as never, ...(op === 'UPDATE' ? { oldObject } : {}) });
+    const review = admissionReview(object as never, {
+      operation: op as never,
+      ...(op === 'UPDATE' ? { oldObject } : {}),
+    });
     if (!withName) delete (review.request as { name?: string }).name;
     const field = paths[p % paths.length]!.join('.');
     // A failure names the case, not the megabytes of its body.
-    return { body: JSON.stringify(review), review, [fc.toStringMethod]: () => `${op} ${String(original.kind)} ${String(original.metadata && (original.metadata as Json).name)}: ${field} = ${JSON.stringify(piece)} × ${huge.length / piece.length}${withName ? '' : ', no request.name'}` };
+    return {
+      body: JSON.stringify(review),
+      review,
+      [fc.toStringMethod]: () =>
+        `${op} ${String(original.kind)} ${String(original.metadata && (original.metadata as Json).name)}: ${field} = ${JSON.stringify(piece)} × ${huge.length / piece.length}${withName ? '' : ', no request.name'}`,
+    };
   });
 
 const randomJson = fc.jsonValue({ maxDepth: 4 }).map((v) => ({ body: JSON.stringify(v) ?? 'null', review: undefined }));
 const randomText = fc.string({ maxLength: 200 }).map((s) => ({ body: s, review: undefined }));
 
-function checkAnswer(answer: HttpAnswer, sent: { body: string; review?: { request: { uid: unknown; object: unknown } } }): void {
+function checkAnswer(
+  answer: HttpAnswer,
+  sent: { body: string; review?: { request: { uid: unknown; object: unknown } } },
+): void {
   expect(answer.status, `never a 5xx: ${answer.text}`).to.be.below(500);
   expect(answer.text.length, 'an answer never much larger than its request').to.be.below(sent.body.length + 32 * 1024);
   if (answer.status !== 200) {
@@ -123,7 +165,11 @@ function checkAnswer(answer: HttpAnswer, sent: { body: string; review?: { reques
     expect(answer.text.trim().split('\n')).to.have.length(1);
     return;
   }
-  const review = answer.json<{ apiVersion: string; kind: string; response: { uid: unknown; allowed: unknown; patch?: string; status?: { code: number; message: string } } }>();
+  const review = answer.json<{
+    apiVersion: string;
+    kind: string;
+    response: { uid: unknown; allowed: unknown; patch?: string; status?: { code: number; message: string } };
+  }>();
   expect(review.apiVersion).to.equal('admission.k8s.io/v1');
   expect(review.kind).to.equal('AdmissionReview');
   expect(review.response.uid).to.equal(sent.review?.request.uid);

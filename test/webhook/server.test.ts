@@ -27,7 +27,12 @@ describe('webhook server', () => {
   describe('TLS', () => {
     it('refuses a client that offers only TLS 1.1, and serves TLS 1.2 with the same client code', async () => {
       // SECLEVEL=0 lets this OpenSSL really offer TLS 1.1, so the refusal is the server's: a protocol_version alert.
-      const legacy = { ca: webhook.ca, minVersion: 'TLSv1.1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' } as const;
+      const legacy = {
+        ca: webhook.ca,
+        minVersion: 'TLSv1.1',
+        maxVersion: 'TLSv1.1',
+        ciphers: 'DEFAULT@SECLEVEL=0',
+      } as const;
       let refusal: NodeJS.ErrnoException | undefined;
       await handshake(webhook.port, legacy).catch((err: NodeJS.ErrnoException) => (refusal = err));
       expect(refusal?.code).to.equal('ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION');
@@ -44,7 +49,9 @@ describe('webhook server', () => {
 
       writeFileSync(join(webhook.certDir, 'tls.crt'), 'not a certificate');
       await new Promise((r) => setTimeout(r, 500));
-      expect((await handshake(webhook.port, { ca: webhook.ca })).fingerprint, 'a broken file is not served').to.equal(before.fingerprint);
+      expect((await handshake(webhook.port, { ca: webhook.ca })).fingerprint, 'a broken file is not served').to.equal(
+        before.fingerprint,
+      );
 
       const fresh = mkdtempSync(join(tmpdir(), 'flink-webhook-rotated-'));
       writeCertificates(fresh);
@@ -53,7 +60,10 @@ describe('webhook server', () => {
         renameSync(join(webhook.certDir, `${file}.new`), join(webhook.certDir, file)); // atomic, as a Secret update is
       }
       const newCa = `${webhook.ca}${readFileSync(join(fresh, 'ca.crt'), 'utf8')}`;
-      await waitFor('the new certificate', async () => (await handshake(webhook.port, { ca: newCa })).fingerprint !== before.fingerprint);
+      await waitFor(
+        'the new certificate',
+        async () => (await handshake(webhook.port, { ca: newCa })).fingerprint !== before.fingerprint,
+      );
       expect(webhook.proc.pid).to.equal(pid);
       expect(webhook.alive()).to.equal(true);
       expect(await webhook.logLine('serving certificate reloaded')).to.not.equal(undefined);
@@ -74,9 +84,15 @@ describe('webhook server', () => {
       await webhook.post('/mutate', admissionReview(validDeployment()));
       await webhook.post('/validate', 'nonsense');
       const metrics = (await webhook.get('/metrics')).text;
-      expect(metrics).to.match(/flink_webhook_admission_requests_total\{path="\/validate",kind="FlinkDeployment",operation="CREATE",verdict="denied"\} [1-9]/);
-      expect(metrics).to.match(/flink_webhook_admission_requests_total\{path="\/mutate",kind="FlinkDeployment",operation="CREATE",verdict="allowed"\} [1-9]/);
-      expect(metrics).to.match(/flink_webhook_admission_requests_total\{path="\/validate",kind="unknown",operation="unknown",verdict="bad_request"\} [1-9]/);
+      expect(metrics).to.match(
+        /flink_webhook_admission_requests_total\{path="\/validate",kind="FlinkDeployment",operation="CREATE",verdict="denied"\} [1-9]/,
+      );
+      expect(metrics).to.match(
+        /flink_webhook_admission_requests_total\{path="\/mutate",kind="FlinkDeployment",operation="CREATE",verdict="allowed"\} [1-9]/,
+      );
+      expect(metrics).to.match(
+        /flink_webhook_admission_requests_total\{path="\/validate",kind="unknown",operation="unknown",verdict="bad_request"\} [1-9]/,
+      );
       expect(metrics).to.match(/flink_webhook_admission_duration_seconds_bucket\{le="0.01",path="\/validate"\} [1-9]/);
     });
 
@@ -88,7 +104,12 @@ describe('webhook server', () => {
       await webhook.post('/validate', admissionReview(d, { uid: 'log-check' }));
       const line = await webhook.logLine('"uid":"log-check"');
       expect(line).to.not.equal(undefined);
-      expect(JSON.parse(line!)).to.include({ kind: 'FlinkDeployment', operation: 'CREATE', verdict: 'denied', name: 'orders' });
+      expect(JSON.parse(line!)).to.include({
+        kind: 'FlinkDeployment',
+        operation: 'CREATE',
+        verdict: 'denied',
+        name: 'orders',
+      });
       expect(webhook.logs.join('\n')).to.not.include('"uid":"admitted"');
       expect(webhook.logs.join('\n')).to.not.include('hunter2');
     });
@@ -101,20 +122,30 @@ describe('webhook server', () => {
       await new Promise((resolve) => socket.once('secureConnect', resolve));
       const received: Buffer[] = [];
       socket.on('data', (c: Buffer) => received.push(c));
-      socket.write(`POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`);
+      socket.write(
+        `POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`,
+      );
       socket.write(body.slice(0, 40));
       await new Promise((r) => setTimeout(r, 100));
 
       const exited = new Promise<number | null>((resolve) => webhook.proc.once('exit', resolve));
       webhook.proc.kill('SIGTERM');
       await new Promise((r) => setTimeout(r, 300));
-      const refused = await handshake(webhook.port, { ca: webhook.ca }).then(() => false, () => true);
+      const refused = await handshake(webhook.port, { ca: webhook.ca }).then(
+        () => false,
+        () => true,
+      );
       expect(refused, 'no new connections once shutting down').to.equal(true);
 
       // The rest of the body; the client keeps its side open for the answer, as the API server does (a client that
       // half-closes may lose its answer: the server does not keep half-open sockets, which would hold connection slots).
       socket.write(body.slice(40));
-      await new Promise<void>((resolve) => socket.on('data', () => /\r\n\r\n[\s\S]*"uid":"in-flight"/.test(Buffer.concat(received).toString()) && resolve()));
+      await new Promise<void>((resolve) =>
+        socket.on(
+          'data',
+          () => /\r\n\r\n[\s\S]*"uid":"in-flight"/.test(Buffer.concat(received).toString()) && resolve(),
+        ),
+      );
       socket.end();
       await new Promise((resolve) => socket.once('close', resolve));
       const response = Buffer.concat(received).toString();

@@ -7,6 +7,9 @@ import { withJob } from '../observe.js';
 export function planFirstDeployment(ctx: PlanContext): Plan {
   const job = asObject(ctx.spec.job);
   if (job?.state === 'suspended') return ctx.plan({ requeueAfterMs: undefined });
-  const initial = typeof job?.initialSavepointPath === 'string' && job.initialSavepointPath !== '' ? job.initialSavepointPath : undefined;
+  const initial =
+    typeof job?.initialSavepointPath === 'string' && job.initialSavepointPath !== ''
+      ? job.initialSavepointPath
+      : undefined;
   return ctx.deploy(withJob(ctx.spec, { upgradeMode: initial ? 'savepoint' : 'stateless' }), initial, true);
 }

@@ -17,11 +17,16 @@ import { withJob } from '../observe.js';
 export function shouldRollBack(status: FlinkDeploymentStatus, spec: Json, conf: FlatConfig, now: number): boolean {
   const rs = status.reconciliationStatus ?? {};
   if (!option(conf, OPTIONS.rollbackEnabled)) return false;
-  if (rs.state !== 'DEPLOYED' || rs.lastStableSpec === undefined || rs.lastReconciledSpec === rs.lastStableSpec) return false;
+  if (rs.state !== 'DEPLOYED' || rs.lastStableSpec === undefined || rs.lastReconciledSpec === rs.lastStableSpec)
+    return false;
   const stable = readSpecEnvelope(rs.lastStableSpec)?.spec;
   if (!stable || asObject(stable.job)?.state === 'suspended' || stable.flinkVersion !== spec.flinkVersion) return false;
   if (now - option(conf, OPTIONS.readinessTimeout) <= (rs.reconciliationTimestamp ?? now)) return false;
-  return !asObject(stable.job) || specUpgradeMode(stable) === 'stateless' || status.jobStatus?.upgradeSavepointPath !== undefined;
+  return (
+    !asObject(stable.job) ||
+    specUpgradeMode(stable) === 'stateless' ||
+    status.jobStatus?.upgradeSavepointPath !== undefined
+  );
 }
 
 export function planRollback(ctx: PlanContext): Plan {
@@ -33,6 +38,9 @@ export function planRollback(ctx: PlanContext): Plan {
     events.push({ type: 'Normal', reason: 'Rollback', message: 'Rolling back failed deployment.' });
   }
   const recorded = withJob(stable, { state: 'running' });
-  const restorePath = asObject(recorded.job) && specUpgradeMode(stable) !== 'stateless' ? ctx.status.jobStatus?.upgradeSavepointPath : undefined;
+  const restorePath =
+    asObject(recorded.job) && specUpgradeMode(stable) !== 'stateless'
+      ? ctx.status.jobStatus?.upgradeSavepointPath
+      : undefined;
   return ctx.deploy(recorded, restorePath, false, events);
 }

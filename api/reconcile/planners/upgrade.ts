@@ -5,7 +5,16 @@ import type { FlinkDeploymentStatus } from '../../types.generated.js';
 import { checkpointStatsTtlMs } from '../../flink-config.js';
 import { asObject } from '../../validation/access.js';
 import { upgradeSavepointRecord } from '../snapshots.js';
-import { restoreFrom, restoresFromHa, specUpgradeMode, withLifecycle, type Plan, type PlanContext, type ReconcileEvent, type StopMechanism } from '../context.js';
+import {
+  restoreFrom,
+  restoresFromHa,
+  specUpgradeMode,
+  withLifecycle,
+  type Plan,
+  type PlanContext,
+  type ReconcileEvent,
+  type StopMechanism,
+} from '../context.js';
 import { isTerminal, reconciledJobState, withJob } from '../observe.js';
 import type { SpecDiff } from '../spec-diff.js';
 
@@ -13,14 +22,34 @@ export function planSpecChange(ctx: PlanContext, last: SpecEnvelope, diff: SpecD
   const upgrading = ctx.status.reconciliationStatus?.state === 'UPGRADING';
   const changeEvents: ReconcileEvent[] = upgrading
     ? []
-    : [{ type: 'Normal', reason: 'SpecChanged', message: `${diff.type} change(s) detected (${diff.changes.filter((c) => c.type !== 'IGNORE').map((c) => c.field).join(', ')}), starting reconciliation.` }];
+    : [
+        {
+          type: 'Normal',
+          reason: 'SpecChanged',
+          message: `${diff.type} change(s) detected (${diff.changes
+            .filter((c) => c.type !== 'IGNORE')
+            .map((c) => c.field)
+            .join(', ')}), starting reconciliation.`,
+        },
+      ];
 
   if (!asObject(ctx.spec.job)) {
     if (!upgrading) ctx.status = ctx.record(ctx.status, ctx.spec, true, 'suspended');
     // UPGRADING tells the session jobs to stop the way their upgrade modes say; the cluster goes once none runs.
-    const running = (ctx.input.observation.sessionJobs ?? []).filter((j) => j.occupying).map((j) => j.name).sort();
+    const running = (ctx.input.observation.sessionJobs ?? [])
+      .filter((j) => j.occupying)
+      .map((j) => j.name)
+      .sort();
     if (running.length > 0 && ctx.jobManager.phase === 'present') {
-      const stopping: ReconcileEvent[] = upgrading ? [] : [{ type: 'Normal', reason: 'Suspended', message: `Stopping the session jobs [${running.join(', ')}] before redeploying` }];
+      const stopping: ReconcileEvent[] = upgrading
+        ? []
+        : [
+            {
+              type: 'Normal',
+              reason: 'Suspended',
+              message: `Stopping the session jobs [${running.join(', ')}] before redeploying`,
+            },
+          ];
       return ctx.plan({ events: [...changeEvents, ...stopping], requeueAfterMs: ctx.timing.progressCheckMs });
     }
     return ctx.deploy(ctx.spec, undefined, false, changeEvents);
@@ -39,38 +68,70 @@ function planStop(ctx: PlanContext, changeEvents: ReconcileEvent[]): Plan {
   const job = status.jobStatus ?? {};
   const reachable = status.jobManagerDeploymentStatus === 'READY';
   const neverStable = rs.lastStableSpec !== rs.lastReconciledSpec;
-  const stopped = (mechanism: StopMechanism | undefined, restoreMode: string) => (path: string | undefined): FlinkDeploymentStatus => {
-    const recorded = withJob(spec, { upgradeMode: restoreMode });
-    const jobStatus = { ...status.jobStatus };
-    if (mechanism === 'savepoint' || mechanism === 'cancel') {
-      jobStatus.state = mechanism === 'cancel' ? 'CANCELED' : 'FINISHED';
-      jobStatus.updateTime = String(ctx.now);
-    }
-    if (restoreMode === 'stateless') delete jobStatus.upgradeSavepointPath;
-    else if (path) jobStatus.upgradeSavepointPath = path;
-    return ctx.record({ ...status, jobStatus }, recorded, desiredState(ctx) === 'running', 'suspended');
-  };
+  const stopped =
+    (mechanism: StopMechanism | undefined, restoreMode: string) =>
+    (path: string | undefined): FlinkDeploymentStatus => {
+      const recorded = withJob(spec, { upgradeMode: restoreMode });
+      const jobStatus = { ...status.jobStatus };
+      if (mechanism === 'savepoint' || mechanism === 'cancel') {
+        jobStatus.state = mechanism === 'cancel' ? 'CANCELED' : 'FINISHED';
+        jobStatus.updateTime = String(ctx.now);
+      }
+      if (restoreMode === 'stateless') delete jobStatus.upgradeSavepointPath;
+      else if (path) jobStatus.upgradeSavepointPath = path;
+      return ctx.record({ ...status, jobStatus }, recorded, desiredState(ctx) === 'running', 'suspended');
+    };
   const recordOf = (mechanism: StopMechanism) => {
     const recordSavepoint = mechanism === 'savepoint' ? upgradeSavepointRecord(ctx.conf) : undefined;
     return recordSavepoint ? { recordSavepoint } : {};
   };
-  const suspendEvent: ReconcileEvent = { type: 'Normal', reason: 'Suspended', message: 'Suspending existing deployment.' };
+  const suspendEvent: ReconcileEvent = {
+    type: 'Normal',
+    reason: 'Suspended',
+    message: 'Suspending existing deployment.',
+  };
   const stop = (mechanism: StopMechanism, restoreMode: string): Plan =>
     ctx.plan({
       events: [...changeEvents, suspendEvent],
-      actions: [{ kind: 'stop-job', jobId: job.jobId!, mechanism, drain: false, restorePoint: true, checkpointStatsTtlMs: checkpointStatsTtlMs(ctx.conf), ...recordOf(mechanism), statusAfter: (path) => withLifecycle(stopped(mechanism, restoreMode)(path)) }],
+      actions: [
+        {
+          kind: 'stop-job',
+          jobId: job.jobId!,
+          mechanism,
+          drain: false,
+          restorePoint: true,
+          checkpointStatsTtlMs: checkpointStatsTtlMs(ctx.conf),
+          ...recordOf(mechanism),
+          statusAfter: (path) => withLifecycle(stopped(mechanism, restoreMode)(path)),
+        },
+      ],
       requeueAfterMs: 0,
     });
 
-  if (mode === 'stateless') return ctx.plan({ status: stopped(undefined, 'stateless')(undefined), events: [...changeEvents, suspendEvent], requeueAfterMs: 0 });
+  if (mode === 'stateless')
+    return ctx.plan({
+      status: stopped(undefined, 'stateless')(undefined),
+      events: [...changeEvents, suspendEvent],
+      requeueAfterMs: 0,
+    });
   // Kubernetes HA keeps the job's checkpoints for the next cluster: the job is not stopped, only its cluster goes.
   if (restoresFromHa(spec, ctx.conf) && job.jobId && !isTerminal(job.state)) {
-    return ctx.plan({ status: stopped(undefined, 'last-state')(job.upgradeSavepointPath), events: [...changeEvents, suspendEvent], requeueAfterMs: 0 });
+    return ctx.plan({
+      status: stopped(undefined, 'last-state')(job.upgradeSavepointPath),
+      events: [...changeEvents, suspendEvent],
+      requeueAfterMs: 0,
+    });
   }
   if (reachable && job.jobId && isTerminal(job.state)) return stop('latest-checkpoint', 'savepoint');
-  if (reachable && job.jobId && job.state === 'RUNNING') return stop(mode === 'savepoint' ? 'savepoint' : 'cancel', mode);
+  if (reachable && job.jobId && job.state === 'RUNNING')
+    return stop(mode === 'savepoint' ? 'savepoint' : 'cancel', mode);
   // The job never ran with the spec being replaced: the state it was started from is still the state to keep.
-  if (neverStable) return ctx.plan({ status: stopped(undefined, mode)(job.upgradeSavepointPath), events: changeEvents, requeueAfterMs: 0 });
+  if (neverStable)
+    return ctx.plan({
+      status: stopped(undefined, mode)(job.upgradeSavepointPath),
+      events: changeEvents,
+      requeueAfterMs: 0,
+    });
   if (reachable && job.jobId && job.state !== undefined && job.state !== 'RECONCILING') return stop('cancel', mode);
   return ctx.plan({ events: changeEvents, requeueAfterMs: ctx.timing.progressCheckMs });
 }
@@ -82,5 +143,7 @@ function planAfterStop(ctx: PlanContext, last: SpecEnvelope, changeEvents: Recon
     return ctx.deploy(recorded, path, false, changeEvents, restoresFromHa(recorded, ctx.conf));
   }
   ctx.status = ctx.record(ctx.status, ctx.spec, false, 'suspended');
-  return ctx.jobManager.phase === 'present' ? ctx.deleteCluster(specUpgradeMode(ctx.spec) === 'stateless', changeEvents) : ctx.plan({ events: changeEvents });
+  return ctx.jobManager.phase === 'present'
+    ? ctx.deleteCluster(specUpgradeMode(ctx.spec) === 'stateless', changeEvents)
+    : ctx.plan({ events: changeEvents });
 }

@@ -9,12 +9,19 @@ import { VALIDATION_ERROR_TYPE, type Plan, type PlanContext, type ReconcileEvent
  * A stored resource checked as at admission: undefined when valid, else its `status.error` document and, unless that
  * error is already shown, the one ValidationError event to record.
  */
-export function invalidity(kind: KindInfo, resource: { status?: { error?: string } }, context: ValidationContext): { document: string; event?: ReconcileEvent } | undefined {
+export function invalidity(
+  kind: KindInfo,
+  resource: { status?: { error?: string } },
+  context: ValidationContext,
+): { document: string; event?: ReconcileEvent } | undefined {
   const verdict = validateResource(kind, resource, { ...context, stored: true });
   if (verdict.errors.length === 0) return undefined;
   const message = verdict.errors.map(formatFieldError).join('; ');
   const document = errorDocument(VALIDATION_ERROR_TYPE, message);
-  return { document, ...(resource.status?.error !== document ? { event: { type: 'Warning', reason: 'ValidationError', message } } : {}) };
+  return {
+    document,
+    ...(resource.status?.error !== document ? { event: { type: 'Warning', reason: 'ValidationError', message } } : {}),
+  };
 }
 
 /** A plan when there is nothing valid to act on; otherwise undefined, with `ctx.spec` the spec to act on. */
@@ -28,7 +35,8 @@ export function applyValidation(ctx: PlanContext): Plan | undefined {
   ctx.keepError = document;
   const last = ctx.lastReconciled();
   if (!last) return ctx.plan({ requeueAfterMs: undefined });
-  ctx.spec = ctx.status.reconciliationStatus?.state === 'UPGRADING' ? withJob(last.spec, { state: 'running' }) : last.spec;
+  ctx.spec =
+    ctx.status.reconciliationStatus?.state === 'UPGRADING' ? withJob(last.spec, { state: 'running' }) : last.spec;
   ctx.deployGeneration = ctx.status.observedGeneration ?? ctx.deployGeneration;
   return undefined;
 }

@@ -14,7 +14,9 @@ export function blobAccountUrl(location: ObjectLocation, config: FlatConfig): st
   if (override) {
     const base = /^https?:\/\//i.test(override) ? override : `https://${override}`;
     if (location.secure && base.toLowerCase().startsWith('http://')) {
-      throw new ObjectStoreError(`${location.scheme}:// needs TLS, but fs.azure.abfs.endpoint is ${base}: use ${location.scheme.slice(0, -1)}:// or an https endpoint`);
+      throw new ObjectStoreError(
+        `${location.scheme}:// needs TLS, but fs.azure.abfs.endpoint is ${base}: use ${location.scheme.slice(0, -1)}:// or an https endpoint`,
+      );
     }
     return `${base.replace(/\/+$/, '')}/${location.account}`;
   }
@@ -35,7 +37,9 @@ export function azureBlobStore(config: FlatConfig): ObjectStore {
     const key = accountKey(l, config);
     const credential = key
       ? new StorageSharedKeyCredential(l.account!, key)
-      : await (defaultCredential ??= import('@azure/identity').then(({ DefaultAzureCredential }) => new DefaultAzureCredential()));
+      : await (defaultCredential ??= import('@azure/identity').then(
+          ({ DefaultAzureCredential }) => new DefaultAzureCredential(),
+        ));
     const service = new BlobServiceClient(blobAccountUrl(l, config), credential, { retryOptions: { maxTries: 2 } });
     return service.getContainerClient(l.bucket).getBlobClient(l.key);
   };
@@ -47,11 +51,19 @@ export function azureBlobStore(config: FlatConfig): ObjectStore {
   };
   return {
     async stat(l, signal) {
-      const properties = await (await blob(l)).getProperties({ abortSignal: signal }).catch((err: unknown) => fail(err, l));
+      const properties = await (
+        await blob(l)
+      )
+        .getProperties({ abortSignal: signal })
+        .catch((err: unknown) => fail(err, l));
       return { version: properties.etag ?? '', bytes: properties.contentLength ?? 0 };
     },
     async read(l, version, signal) {
-      const download = await (await blob(l)).download(0, undefined, { abortSignal: signal, ...(version ? { conditions: { ifMatch: version } } : {}) }).catch((err: unknown) => fail(err, l));
+      const download = await (
+        await blob(l)
+      )
+        .download(0, undefined, { abortSignal: signal, ...(version ? { conditions: { ifMatch: version } } : {}) })
+        .catch((err: unknown) => fail(err, l));
       if (!download.readableStreamBody) throw new ObjectStoreError(`${where(l)}: the store answered without a body`);
       return download.readableStreamBody as AsyncIterable<Uint8Array>;
     },

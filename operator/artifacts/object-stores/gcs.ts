@@ -18,12 +18,17 @@ export function gcsStore(config: FlatConfig): ObjectStore {
   const endpoint = config['fs.gs.storage.root.url'];
   const storage = new Storage({
     ...(endpoint ? { apiEndpoint: endpoint.replace(/\/+$/, '') } : {}),
-    ...(credentials ? { credentials } : config['fs.gs.auth.service.account.json.keyfile'] ? { keyFilename: config['fs.gs.auth.service.account.json.keyfile'] } : {}),
+    ...(credentials
+      ? { credentials }
+      : config['fs.gs.auth.service.account.json.keyfile']
+        ? { keyFilename: config['fs.gs.auth.service.account.json.keyfile'] }
+        : {}),
     ...(config['fs.gs.project.id'] ? { projectId: config['fs.gs.project.id'] } : {}),
     retryOptions: { maxRetries: 1 },
   });
   const where = (l: ObjectLocation) => `gs://${l.bucket}/${l.key}${endpoint ? ` at ${endpoint}` : ''}`;
-  const credentialKeys = 'fs.gs.auth.service.account.json (or .keyfile), or the pod\'s Google identity (Workload Identity)';
+  const credentialKeys =
+    "fs.gs.auth.service.account.json (or .keyfile), or the pod's Google identity (Workload Identity)";
   const fail = (err: unknown, l: ObjectLocation): never => {
     throw new ObjectStoreError(describeFailure(err, where(l), credentialKeys));
   };
@@ -32,12 +37,17 @@ export function gcsStore(config: FlatConfig): ObjectStore {
       // The client takes no abort signal for metadata: the deadline wins the race, the answer is dropped.
       const [metadata] = await Promise.race([
         storage.bucket(l.bucket).file(l.key).getMetadata(),
-        new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true })),
+        new Promise<never>((_, reject) =>
+          signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }),
+        ),
       ]).catch((err: unknown) => (signal.aborted ? Promise.reject(err as Error) : fail(err, l)));
       return { version: String(metadata.generation ?? metadata.etag ?? ''), bytes: Number(metadata.size ?? 0) };
     },
     async read(l, version, signal) {
-      const stream = storage.bucket(l.bucket).file(l.key, version ? { generation: Number(version) } : {}).createReadStream();
+      const stream = storage
+        .bucket(l.bucket)
+        .file(l.key, version ? { generation: Number(version) } : {})
+        .createReadStream();
       signal.addEventListener('abort', () => stream.destroy(signal.reason as Error), { once: true });
       // The first error (a 404, a 403) arrives on the stream; it is told the same way as stat's.
       return (async function* () {

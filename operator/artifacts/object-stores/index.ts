@@ -56,12 +56,23 @@ export function storeConfig(config: FlatConfig, kind: ObjectStoreKind): FlatConf
 
 /** An HTTP status and the store's error code, read from whichever shape its SDK throws. */
 export function storeFailure(err: unknown): { status?: number; code?: string; message: string } {
-  const e = err as { name?: string; code?: string | number; statusCode?: number; $metadata?: { httpStatusCode?: number }; details?: { errorCode?: string }; message?: string };
+  const e = err as {
+    name?: string;
+    code?: string | number;
+    statusCode?: number;
+    $metadata?: { httpStatusCode?: number };
+    details?: { errorCode?: string };
+    message?: string;
+  };
   const status = e.$metadata?.httpStatusCode ?? e.statusCode ?? (typeof e.code === 'number' ? e.code : undefined);
   // Azure names its error in a header (details.errorCode), S3 in the error's name, Cloud Storage in its reason.
   const generic = e.name === 'Error' || e.name === 'RestError' || e.name === 'ApiError';
   const code = e.details?.errorCode ?? (typeof e.code === 'string' ? e.code : generic ? undefined : e.name);
-  return { ...(status !== undefined ? { status } : {}), ...(code ? { code } : {}), message: (e.message ?? String(err)).split('\n')[0]!.slice(0, 300) };
+  return {
+    ...(status !== undefined ? { status } : {}),
+    ...(code ? { code } : {}),
+    message: (e.message ?? String(err)).split('\n')[0]!.slice(0, 300),
+  };
 }
 
 /** The reason shared by every store for the common failures; the store names its own credential keys. */
