@@ -157,10 +157,16 @@ describe("Kubernetes HA (Flink's own HA services against the real API server)", 
       'the upgraded job restored',
       async () => {
         const d = await getDeployment(ns, NAME);
-        if (d?.status?.lifecycleState !== 'DEPLOYED' && d?.status?.lifecycleState !== 'STABLE') return undefined;
         const job = await runningJob(ns, NAME, 5000).catch(() => undefined);
         const from = job && (await restored(job.url, job.jid));
-        return job && from?.id !== undefined ? { job, from } : undefined;
+        const lifecycle = d?.status?.lifecycleState;
+        if ((lifecycle === 'DEPLOYED' || lifecycle === 'STABLE') && job && from?.id !== undefined) return { job, from };
+        // What was seen, for the timeout's message: the status and Flink's side of it.
+        const s = d?.status;
+        throw new Error(
+          `lifecycle ${lifecycle}, job ${s?.jobStatus?.state} ${s?.jobStatus?.jobId}, JobManager ${s?.jobManagerDeploymentStatus}, ` +
+            `error ${s?.error ?? 'none'}; Flink: ${job ? `${job.jid} RUNNING at ${job.url}, restored ${from?.id ?? 'nothing'}` : 'no RUNNING job'}`,
+        );
       },
       180_000,
     );
