@@ -151,27 +151,34 @@ describe("Kubernetes HA (Flink's own HA services against the real API server)", 
         await new Promise((r) => setTimeout(r, 200));
       }
     })();
-    const atUpgrade = Math.max(...(await haCheckpointIds(ns, first.jid)));
-    await patchSpec(ns, NAME, { job: { upgradeMode: 'last-state', args: ['--events-per-second', '21'] } });
-    const upgraded = await eventually(
-      'the upgraded job restored',
-      async () => {
-        const d = await getDeployment(ns, NAME);
-        const job = await runningJob(ns, NAME, 5000).catch(() => undefined);
-        const from = job && (await restored(job.url, job.jid));
-        const lifecycle = d?.status?.lifecycleState;
-        if ((lifecycle === 'DEPLOYED' || lifecycle === 'STABLE') && job && from?.id !== undefined) return { job, from };
-        // What was seen, for the timeout's message: the status and Flink's side of it.
-        const s = d?.status;
-        throw new Error(
-          `lifecycle ${lifecycle}, job ${s?.jobStatus?.state} ${s?.jobStatus?.jobId}, JobManager ${s?.jobManagerDeploymentStatus}, ` +
-            `error ${s?.error ?? 'none'}; Flink: ${job ? `${job.jid} RUNNING at ${job.url}, restored ${from?.id ?? 'nothing'}` : 'no RUNNING job'}`,
-        );
-      },
-      180_000,
-    );
-    watching = false;
-    await watch;
+    // Stopped however the wait ends: a loop left polling would keep the test process alive after the suite.
+    let upgraded: { job: { url: string; jid: string }; from: { id?: number; external_path?: string } };
+    let atUpgrade: number;
+    try {
+      atUpgrade = Math.max(...(await haCheckpointIds(ns, first.jid)));
+      await patchSpec(ns, NAME, { job: { upgradeMode: 'last-state', args: ['--events-per-second', '21'] } });
+      upgraded = await eventually(
+        'the upgraded job restored',
+        async () => {
+          const d = await getDeployment(ns, NAME);
+          const job = await runningJob(ns, NAME, 5000).catch(() => undefined);
+          const from = job && (await restored(job.url, job.jid));
+          const lifecycle = d?.status?.lifecycleState;
+          if ((lifecycle === 'DEPLOYED' || lifecycle === 'STABLE') && job && from?.id !== undefined)
+            return { job, from };
+          // What was seen, for the timeout's message: the status and Flink's side of it.
+          const s = d?.status;
+          throw new Error(
+            `lifecycle ${lifecycle}, job ${s?.jobStatus?.state} ${s?.jobStatus?.jobId}, JobManager ${s?.jobManagerDeploymentStatus}, ` +
+              `error ${s?.error ?? 'none'}; Flink: ${job ? `${job.jid} RUNNING at ${job.url}, restored ${from?.id ?? 'nothing'}` : 'no RUNNING job'}`,
+          );
+        },
+        180_000,
+      );
+    } finally {
+      watching = false;
+      await watch;
+    }
     expect(upgraded.job.jid, 'the same job, recovered').to.equal(first.jid);
     const pointed = [...seen].sort((a, b) => a - b).join(', ');
     expect(
