@@ -170,13 +170,17 @@ function lastSavepoint(facts: StatusFacts): string {
 /** `status.error` is upstream's JSON document `{"type", "message", …}`, or plain text: its message's first line. */
 export function errorLine(error: string): string {
   if (!error) return '';
+  return firstLine(asString(errorDocumentOf(error)?.message) ?? error);
+}
+
+/** Upstream's `status.error` document `{"type", "message", …}`; undefined for plain text or anything else. */
+function errorDocumentOf(error: unknown): Json | undefined {
+  if (typeof error !== 'string') return undefined;
   try {
-    const doc = JSON.parse(error) as { message?: unknown };
-    if (typeof doc.message === 'string') return firstLine(doc.message);
+    return asObject(JSON.parse(error));
   } catch {
-    // plain text
+    return undefined;
   }
-  return firstLine(error);
 }
 
 const firstLine = (s: string): string => {
@@ -200,7 +204,7 @@ export function statusVerdict(resource: Json): { exitCode: 0 | 1; final: boolean
   const observed = asInteger(status?.observedGeneration);
   // The operator keeps running the last valid spec and records the refusal without taking the new generation up.
   if (generation !== undefined && observed !== undefined && observed < generation)
-    return errorType(status?.error) === VALIDATION_ERROR_TYPE
+    return asString(errorDocumentOf(status?.error)?.type) === VALIDATION_ERROR_TYPE
       ? { exitCode: 1, final: true }
       : { exitCode, final: false };
   if (exitCode === 1) return { exitCode, final: true };
@@ -208,16 +212,6 @@ export function statusVerdict(resource: Json): { exitCode: 0 | 1; final: boolean
   const clusterGone =
     resource.kind === 'FlinkSessionJob' || (status?.jobManagerDeploymentStatus ?? 'MISSING') === 'MISSING';
   return { exitCode, final: lifecycle === 'SUSPENDED' && clusterGone };
-}
-
-/** The `type` of upstream's `status.error` document, if it is one. */
-function errorType(error: unknown): string | undefined {
-  if (typeof error !== 'string') return undefined;
-  try {
-    return asString(asObject(JSON.parse(error))?.type);
-  } catch {
-    return undefined;
-  }
 }
 
 /** A table in kubectl's own style: upper-case headers, columns padded with three spaces, no borders. */
