@@ -80,7 +80,9 @@ export async function benchWebhook(): Promise<void> {
       nodeFlags: chartNodeFlags('flink-webhook.mjs'),
       env: imageEnvironment(),
     };
-    report.add('webhook.shipped.peak-rss', await peakUnderLoad(body, [], image), 'MB');
+    const asShipped = await underLoad(body, [], image);
+    report.add('webhook.shipped.validate.keepalive.throughput', asShipped.throughput, 'reviews/s');
+    report.add('webhook.shipped.peak-rss', asShipped.peakRss, 'MB');
     report.add('webhook.shipped.with-kubeconfig.peak-rss', await peakWithKubeconfig(body, image), 'MB');
     report.summary([
       'with-kubeconfig: the same /validate keep-alive load on a webhook that also runs its informers (the API server',
@@ -116,16 +118,20 @@ async function peakWithKubeconfig(body: string, launch: Launch = {}): Promise<nu
       '',
     ].join('\n'),
   );
-  return peakUnderLoad(body, ['--kubeconfig', kubeconfig], launch);
+  return (await underLoad(body, ['--kubeconfig', kubeconfig], launch)).peakRss;
 }
 
-/** A webhook's peak RSS after the /validate keep-alive load. */
-async function peakUnderLoad(body: string, args: string[], launch: Launch): Promise<number> {
+/** A webhook's /validate keep-alive throughput, and its peak RSS after that load. */
+async function underLoad(
+  body: string,
+  args: string[],
+  launch: Launch,
+): Promise<{ throughput: number; peakRss: number }> {
   const webhook = await startWebhook(args, launch);
   try {
     const expected = (await webhook.post('/validate', body)).text;
-    await keepAlive(webhook.port, webhook.ca, '/validate', body, expected);
-    return memoryMb(webhook.proc.pid!, 'VmHWM');
+    const result = await keepAlive(webhook.port, webhook.ca, '/validate', body, expected);
+    return { throughput: result.requests.average, peakRss: memoryMb(webhook.proc.pid!, 'VmHWM') };
   } finally {
     await webhook.stop();
   }
