@@ -249,16 +249,22 @@ export class ControlPlane {
   }
 
   /**
-   * Moves etcd's revision past every resourceVersion clients hold (a write outside the registry) and compacts
-   * there: a watch resumed from any earlier resourceVersion then gets 410 Gone, as after a long disconnect.
+   * Moves etcd's revision past every resourceVersion clients hold (writes outside the registry) and compacts there: a
+   * watch resumed from any earlier resourceVersion then gets 410 Gone, as after a long disconnect. Two writes, not one:
+   * a watch from resourceVersion X starts at revision X + 1, so a client that had seen everything (X + 1 is the first
+   * write's revision) would resume undisturbed were the compaction at that first write.
    */
   async compactEtcd(): Promise<void> {
     const key = Buffer.from('/flink-operator-ts/compaction-marker').toString('base64');
-    const put = JSON.parse(
-      (await post(`${this.etcdEndpoint}/v3/kv/put`, { key, value: Buffer.from(String(Date.now())).toString('base64') }))
-        .body,
-    ) as { header: { revision: string } };
-    await post(`${this.etcdEndpoint}/v3/kv/compaction`, { revision: put.header.revision, physical: true });
+    let revision = '';
+    for (const step of ['before', 'after']) {
+      const value = Buffer.from(`${step} ${Date.now()}`).toString('base64');
+      const put = JSON.parse((await post(`${this.etcdEndpoint}/v3/kv/put`, { key, value })).body) as {
+        header: { revision: string };
+      };
+      revision = put.header.revision;
+    }
+    await post(`${this.etcdEndpoint}/v3/kv/compaction`, { revision, physical: true });
   }
 
   processIds(): Record<string, number | undefined> {
