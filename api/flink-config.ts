@@ -1,6 +1,9 @@
 // Flink configuration as the operator reads it: flattened keys, layered defaults, memory sizes.
 import { parse } from 'yaml';
+import { compareFlinkVersions } from './flink-versions.js';
 import type { JsonValue } from './kubernetes-types.js';
+
+export { compareFlinkVersions };
 
 export type FlatConfig = Readonly<Record<string, string>>;
 
@@ -61,14 +64,6 @@ export function defaultConfigFor(
       .forEach((v) => (base[v.key] = v.value));
   }
   return { ...base, ...byNamespace };
-}
-
-/** Orders `v1_20` < `v2_0`; unknown shapes sort first. */
-export function compareFlinkVersions(a: string, b: string): number {
-  const parse = (v: string) => /^v(\d+)_(\d+)$/.exec(v)?.slice(1).map(Number) ?? [-1, -1];
-  const [am, an] = parse(a);
-  const [bm, bn] = parse(b);
-  return am! - bm! || an! - bn!;
 }
 
 /** The operator defaults overlaid with a resource's own `flinkConfiguration`. */

@@ -14,7 +14,7 @@ import { FlinkRunner } from './flink/runner.js';
 import { startKubeletLogServer } from './flink/kubelet-logs.js';
 import { startArtifactHost, type ArtifactHost } from './artifact-host.js';
 import { httpCall } from './http.js';
-import { ensureFlinkRunner, pinnedFlinkVersion } from './flink/runner-build.js';
+import { ensureFlinkRunners, pinnedFlinkVersion } from './flink/runner-build.js';
 import { FlinkRestStandIn, standInForPods } from './flink/stand-in.js';
 import { loadKubeConfig } from '../kube/kubeconfig.js';
 
@@ -477,13 +477,13 @@ export class LocalStack {
       };
       return;
     }
-    const build = await ensureFlinkRunner(join(repoRoot, 'local/flink-runner'), (line) => this.progress(line));
+    const builds = await ensureFlinkRunners(join(repoRoot, 'local/flink-runner'), (line) => this.progress(line));
     const logFile = join(this.options.stateDir, 'logs', 'flink-runner.log');
     const cluster = kc!.getCurrentCluster()!;
     this.flinkRunner = new FlinkRunner({
       api: kc!.makeApiClient(CoreV1Api),
       apiServer: { server: cluster.server, caData: cluster.caData ?? '' },
-      build,
+      builds,
       stateDir: this.options.stateDir,
       overridesFile: this.flinkRestOverridesFile,
       log: (line) => writeFileSync(logFile, `${new Date().toISOString()} ${line}\n`, { flag: 'a' }),
@@ -497,7 +497,7 @@ export class LocalStack {
       ca: pki.caCert,
       logs: (namespace, pod, container, previous) => runner.containerLog(namespace, pod, container, previous),
     });
-    this.artifactHost = await startArtifactHost(build.examplesJar, this.options.stateDir);
+    this.artifactHost = await startArtifactHost(builds[0]!.examplesJar, this.options.stateDir);
   }
 
   async stop(): Promise<void> {

@@ -1,14 +1,8 @@
 // The effective Flink configuration of a FlinkDeployment, built as upstream's FlinkConfigBuilder#buildFrom does
 // (notes §5.2): operator defaults, the resource's own keys, then what the spec says about image, resources, job
 // and cluster identity. It is what the flink-config-<name> ConfigMap carries to whatever runs Flink.
-import {
-  compareFlinkVersions,
-  isBlank,
-  isHighAvailabilityEnabled,
-  parseMemory,
-  parseQuantity,
-  type FlatConfig,
-} from '../flink-config.js';
+import { isBlank, isHighAvailabilityEnabled, parseMemory, parseQuantity, type FlatConfig } from '../flink-config.js';
+import { dialect, type FlinkDialect } from '../flink-versions.js';
 import type { FlinkDeploymentSpec, JobManagerSpec, TaskManagerSpec } from '../types.generated.js';
 import { deploymentConfig } from '../validation/index.js';
 
@@ -48,13 +42,13 @@ export function buildFlinkConfiguration(
   setDefault('web.cancel.enable', 'false');
   set('$internal.flink.version', spec.flinkVersion);
 
-  const modern = spec.flinkVersion === undefined || compareFlinkVersions(spec.flinkVersion, 'v1_17') >= 0;
-  if (!isBlank(spec.image)) set(modern ? 'kubernetes.container.image.ref' : 'kubernetes.container.image', spec.image);
+  const speaks = dialect(spec.flinkVersion);
+  if (!isBlank(spec.image)) set(speaks.imageKey, spec.image);
   set('kubernetes.container.image.pull-policy', spec.imagePullPolicy);
   set('kubernetes.service-account', spec.serviceAccount);
 
-  applyComponent(conf, 'jobmanager', spec.jobManager, modern);
-  applyComponent(conf, 'taskmanager', spec.taskManager, modern);
+  applyComponent(conf, 'jobmanager', spec.jobManager, speaks);
+  applyComponent(conf, 'taskmanager', spec.taskManager, speaks);
   if ((spec.jobManager?.replicas ?? 0) > 0) set('kubernetes.jobmanager.replicas', spec.jobManager!.replicas);
 
   const standalone = spec.mode === 'standalone';
@@ -73,11 +67,11 @@ export function buildFlinkConfiguration(
     if (job.upgradeMode === 'last-state') setDefault('execution.checkpointing.interval', '5 min');
     setDefault('execution.checkpointing.externalized-checkpoint-retention', 'RETAIN_ON_CANCELLATION');
     if (job.allowNonRestoredState !== undefined)
-      conf['execution.savepoint.ignore-unclaimed-state'] = String(job.allowNonRestoredState);
+      conf[speaks.ignoreUnclaimedStateKey] = String(job.allowNonRestoredState);
     set('$internal.application.main', job.entryClass);
     if (job.args && job.args.length > 0) conf['$internal.application.program-args'] = job.args.join(';');
     set('$internal.pipeline.job-id', deploy.jobId);
-    set('execution.savepoint.path', deploy.restorePath);
+    set(speaks.restorePathKey, deploy.restorePath);
   } else {
     conf['execution.target'] = standalone ? 'remote' : 'kubernetes-session';
   }
@@ -140,7 +134,7 @@ function applyComponent(
   conf: Record<string, string>,
   component: Component,
   section: JobManagerSpec | TaskManagerSpec | undefined,
-  modern: boolean,
+  speaks: FlinkDialect,
 ): void {
   if (!section) return;
   const requests = section.resources?.requests ?? {};
@@ -152,7 +146,7 @@ function applyComponent(
   if (bytes !== undefined) conf[`${component}.memory.process.size`] = `${bytes}b`;
   const cores = cpu === undefined ? undefined : parseQuantity(cpu);
   // `….cpu.amount` from Flink 1.17 on (the old `….cpu` cannot sit beside `….cpu.limit-factor` in nested YAML).
-  if (cores !== undefined) conf[cpuKey(component, modern)] = String(cores);
+  if (cores !== undefined) conf[cpuKey(component, speaks)] = String(cores);
   if (hasResources) {
     const factor = (name: string) => {
       const request =
@@ -176,15 +170,8 @@ function applyComponent(
   }
 }
 
-export function cpuKey(component: Component, modern = true): string {
-  return `kubernetes.${component}.cpu${modern ? '.amount' : ''}`;
-}
-
-/** The configuration file Flink reads: `config.yaml` from 1.19 on, `flink-conf.yaml` before. */
-export function configFileName(flinkVersion: string | undefined): 'config.yaml' | 'flink-conf.yaml' {
-  return flinkVersion !== undefined && compareFlinkVersions(flinkVersion, 'v1_19') < 0
-    ? 'flink-conf.yaml'
-    : 'config.yaml';
+export function cpuKey(component: Component, speaks: FlinkDialect = dialect(undefined)): string {
+  return `kubernetes.${component}.cpu${speaks.cpuSuffix}`;
 }
 
 /** Flat `key: value` lines in a stable order. */

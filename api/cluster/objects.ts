@@ -4,12 +4,12 @@
 // Deployment — owned by the JobManager Deployment, so deleting it takes the whole cluster along.
 import { isHighAvailabilityEnabled, parseQuantity, type FlatConfig } from '../flink-config.js';
 import { deriveProcessMemory } from '../flink-memory.js';
+import { dialect } from '../flink-versions.js';
 import { API_VERSION, FLINK_DEPLOYMENT } from '../schema/crd.js';
 import type { FlinkDeploymentSpec } from '../types.generated.js';
 import { asObject, type Json } from '../validation/access.js';
 import {
   BLOB_PORT,
-  configFileName,
   cpuKey,
   renderFlinkConfiguration,
   REST_PORT,
@@ -72,7 +72,7 @@ export function clusterObjects(input: ClusterInputs): ClusterObjects {
   const standalone = spec.mode === 'standalone';
   const jmLabels = jobManagerLabels(name, spec);
   const meta = (objectName: string, labels: Record<string, string>) => ({ name: objectName, namespace, labels });
-  const configFile = configFileName(spec.flinkVersion);
+  const configFile = dialect(spec.flinkVersion).configFile;
 
   const configMap = {
     apiVersion: 'v1',
@@ -218,7 +218,7 @@ function containerResources(conf: FlatConfig, component: 'jobmanager' | 'taskman
   const derived = deriveProcessMemory(conf, component);
   // Admission rejects what Flink cannot derive; Flink's own defaults size a process nothing sized.
   const memoryMb = derived.ok ? Number(derived.processBytes >> 20n) : component === 'jobmanager' ? 1600 : 1728;
-  const cpu = parseQuantity(conf[cpuKey(component)] ?? conf[cpuKey(component, false)] ?? '1') ?? 1;
+  const cpu = parseQuantity(conf[cpuKey(component)] ?? conf[cpuKey(component, dialect('v1_16'))] ?? '1') ?? 1;
   const factor = (key: string) => Number(conf[`kubernetes.${component}.${key}.limit-factor`] ?? 1) || 1;
   return {
     requests: { cpu: String(cpu), memory: `${memoryMb}Mi` },

@@ -6,6 +6,7 @@
 // Submission is exactly-once across operator restarts: the job id is chosen and written to the status (job state
 // RECONCILING) before the jar is run with that id, so a later pass finds the job on the session by its id or submits
 // it again under the same id — never a second job.
+import { dialect } from '../flink-versions.js';
 import { isTerminal, errorDocument, jobEnded, withJob, type FlinkJob, type JobFailure } from './observe.js';
 import { isOperatorKey } from '../cluster/flink-configuration.js';
 import {
@@ -37,7 +38,7 @@ import { FLINK_SESSION_JOB } from '../schema/crd.js';
 import { lastReconciledSpec, type SpecEnvelope } from '../spec-envelope.js';
 import { checkpointStatsTtlMs, flattenConfig, type FlatConfig } from '../flink-config.js';
 import type { FlinkSessionJobSpec, FlinkSessionJobStatus, JobStatus } from '../types.generated.js';
-import { asObject, type Json } from '../validation/access.js';
+import { asObject, asString, type Json } from '../validation/access.js';
 import { sessionJobConfig, type SessionTarget } from '../validation/index.js';
 
 export const SESSION_JOB_FINALIZER = 'flinksessionjobs.flink.apache.org/finalizer';
@@ -391,7 +392,10 @@ class SessionJobPlanner {
       ...(typeof job.parallelism === 'number' && job.parallelism > 0 ? { parallelism: job.parallelism } : {}),
       ...(restorePath ? { savepointPath: restorePath } : {}),
       ...(job.allowNonRestoredState === true ? { allowNonRestoredState: true } : {}),
-      flinkConfiguration: this.jobConfiguration(recorded),
+      // Flink before 1.17 refuses a run request that carries a configuration (upstream sends none then either).
+      flinkConfiguration: dialect(this.sessionFlinkVersion()).jarRunTakesConfiguration
+        ? this.jobConfiguration(recorded)
+        : {},
       jarHeaders: parseArtifactHeaders(option(this.conf, OPTIONS.artifactsHttpHeaders)),
     };
     this.events.push({
@@ -417,6 +421,10 @@ class SessionJobPlanner {
    * says otherwise (as the operator sets for application clusters): checkpoints kept when the job is cancelled, and
    * a checkpoint interval for last-state.
    */
+  private sessionFlinkVersion(): string | undefined {
+    return this.session.phase === 'absent' ? undefined : asString(asObject(this.session.deployment.spec)?.flinkVersion);
+  }
+
   private jobConfiguration(recorded: Json): Record<string, string> {
     // The operator's keys are ours, not Flink's: they stay out of the run request as out of a cluster's configuration.
     const own = Object.fromEntries(

@@ -1,6 +1,7 @@
 // FlinkDeployment rules: upstream DefaultValidator §3.2–3.5, plus our stricter required fields (SPEC §3).
-import { compareFlinkVersions, isBlank, isHighAvailabilityEnabled, type FlatConfig } from '../flink-config.js';
-import { DEPLOYMENT_MODES, FLINK_VERSIONS } from '../schema/flink-resources.js';
+import { isBlank, isHighAvailabilityEnabled, type FlatConfig } from '../flink-config.js';
+import { isFlinkVersion, support, supportedVersions } from '../flink-versions.js';
+import { DEPLOYMENT_MODES } from '../schema/flink-resources.js';
 import { option, OPTIONS } from '../operator-options.js';
 import { lastReconciledSpec } from '../spec-envelope.js';
 import { javaUrlProblem } from '../java-uri.js';
@@ -17,7 +18,6 @@ export const FORBIDDEN_CONFIG_KEYS = [
   'high-availability.cluster-id',
 ] as const;
 export const ALLOWED_LOG_CONFIG_KEYS = ['log4j-console.properties', 'logback-console.xml'] as const;
-const OLDEST_SUPPORTED_VERSION = 'v1_15';
 
 export function validateName(name: unknown, field: string): FieldError[] {
   if (typeof name !== 'string' || name === '') return [fieldError(field, 'is required')];
@@ -73,14 +73,12 @@ function validateFlinkVersion(spec: Json, last: Json | undefined): FieldError[] 
       ),
     ];
   }
-  if (
-    (FLINK_VERSIONS as readonly string[]).includes(version) &&
-    compareFlinkVersions(version, OLDEST_SUPPORTED_VERSION) < 0
-  ) {
+  const level = isFlinkVersion(version) ? support(version) : undefined;
+  if (level?.level === 'unsupported') {
     return [
       fieldError(
         'spec.flinkVersion',
-        `${version} is no longer supported; use one of ${supportedVersions().join(', ')}`,
+        `${version} is no longer supported (since ${level.since}); use one of ${supportedVersions().join(', ')}`,
       ),
     ];
   }
@@ -105,7 +103,15 @@ function validateFlinkVersion(spec: Json, last: Json | undefined): FieldError[] 
   return [];
 }
 
-const supportedVersions = () => FLINK_VERSIONS.filter((v) => compareFlinkVersions(v, OLDEST_SUPPORTED_VERSION) >= 0);
+/** A deprecated version is admitted with a warning: it still runs, and the user learns before it is refused. */
+export function flinkVersionWarnings(resource: Json): string[] {
+  const version = asString(asObject(resource.spec)?.flinkVersion);
+  const level = isFlinkVersion(version) ? support(version) : undefined;
+  if (level?.level !== 'deprecated') return [];
+  return [
+    `spec.flinkVersion: ${version} is deprecated (since ${level.since}) and a later release will refuse it; move to one of ${supportedVersions().join(', ')}`,
+  ];
+}
 
 function validateConfig(config: FlatConfig): FieldError[] {
   const errors = FORBIDDEN_CONFIG_KEYS.filter((key) => config[key] !== undefined).map((key) =>

@@ -4,7 +4,7 @@ import type { JsonValue } from '../kubernetes-types.js';
 import { FLINK_DEPLOYMENT, FLINK_SESSION_JOB, type KindInfo } from '../schema/crd.js';
 import { asObject, asString, type Json } from './access.js';
 import { shown } from './field-error.js';
-import { validateFlinkDeployment } from './deployment.js';
+import { flinkVersionWarnings, validateFlinkDeployment } from './deployment.js';
 import type { HostResolution } from './jar-uri.js';
 import { validateStructure } from './schema.js';
 import { sessionJobConfig, validateFlinkSessionJob, type SessionTarget, type Verdict } from './session-job.js';
@@ -53,7 +53,7 @@ function semanticVerdict(kind: KindInfo, obj: Json, ctx: ValidationContext): Ver
   if (kind === FLINK_DEPLOYMENT)
     return {
       errors: validateFlinkDeployment(obj, deploymentConfig(ctx.operatorConfig, obj)),
-      warnings: serviceAccountWarnings(ctx.serviceAccount),
+      warnings: [...flinkVersionWarnings(obj), ...serviceAccountWarnings(ctx.serviceAccount)],
     };
   if (kind === FLINK_SESSION_JOB)
     return validateFlinkSessionJob(

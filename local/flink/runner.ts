@@ -28,7 +28,8 @@ export interface RunnerOptions {
   api: CoreV1Api;
   /** The API server as a pod reaches it (its address and CA), for Flink's own Kubernetes HA services. */
   apiServer: { server: string; caData: string };
-  build: FlinkRunnerBuild;
+  /** One per Flink line, the default line's first: it runs a configuration that names no Flink version. */
+  builds: readonly FlinkRunnerBuild[];
   stateDir: string;
   overridesFile: string;
   log: (line: string) => void;
@@ -48,7 +49,12 @@ interface Running {
   crashed?: { restartAt: number };
   /** Where this run's lines of the pod's log begin (the log is appended to across restarts). */
   logStart: number;
+  /** No Flink of the pod's version runs here: shown as an image that cannot be pulled, and not tried again. */
+  refused?: boolean;
 }
+
+/** A pod whose configuration names a Flink version no local line runs. */
+class NoFlinkForVersion extends Error {}
 
 /** The kubelet's crash-loop back-off: 10 s, doubled on every restart, at most five minutes. */
 const crashBackOffMs = (restarts: number) => Math.min(10_000 * 2 ** Math.max(0, restarts - 1), 300_000);
@@ -134,6 +140,10 @@ export class FlinkRunner {
       async (err: unknown) => {
         this.options.log(`flink-runner: ${key} did not start: ${(err as Error).message.split('\n')[0]}`);
         if (err instanceof ExitedDuringStartup) return this.crashed(entry, pod, err.exitCode);
+        if (err instanceof NoFlinkForVersion) {
+          entry.refused = true;
+          return this.patchContainer(pod, containerWaiting(pod, 'ErrImagePull', err.message));
+        }
         this.running.delete(key); // tried again on the next sync, e.g. once its ConfigMap exists
       },
     );
@@ -204,7 +214,8 @@ export class FlinkRunner {
   }
 
   private async launch(entry: Running, pod: V1Pod): Promise<FlinkCluster> {
-    const podConfig = await readPodFlinkConfig(this.options.api, pod);
+    const { file, config: podConfig } = await readPodFlinkConfig(this.options.api, pod);
+    const build = this.buildFor(podConfig['$internal.flink.version']);
     const dir = podDir(this.options.stateDir, pod);
     mkdirSync(join(dir, 'conf'), { recursive: true });
     const config = localFlinkConfig(podConfig, {
@@ -213,12 +224,28 @@ export class FlinkRunner {
         : {}),
       ports: { rest: await freePort(), rpc: await freePort() },
       filesRoot: this.filesRoot,
-      examplesJar: this.options.build.examplesJar,
+      examplesJar: build.examplesJar,
     });
-    writeFileSync(join(dir, 'conf', 'config.yaml'), writeFlatFlinkConfig(config));
+    writeFileSync(join(dir, 'conf', file), writeFlatFlinkConfig(config));
     const logFile = join(dir, 'flink.log');
     entry.logStart = existsSync(logFile) ? statSync(logFile).size : 0;
-    return startFlinkCluster(this.options.build, { name: `flink ${entry.key}`, confDir: join(dir, 'conf'), logFile });
+    this.options.log(`flink-runner: ${entry.key} runs Flink ${build.flinkVersion}`);
+    return startFlinkCluster(build, { name: `flink ${entry.key}`, confDir: join(dir, 'conf'), logFile });
+  }
+
+  /**
+   * The Flink of the version the operator wrote into the pod's configuration (`$internal.flink.version`, as upstream
+   * does), as the image would bring it; never another line's.
+   */
+  private buildFor(flinkVersion: string | undefined): FlinkRunnerBuild {
+    const { builds } = this.options;
+    if (flinkVersion === undefined) return builds[0]!;
+    const build = builds.find((b) => b.runs.includes(flinkVersion));
+    if (build) return build;
+    const lines = builds.map((b) => `${b.flinkVersion} (${b.runs.join(', ')})`).join(', ');
+    throw new NoFlinkForVersion(
+      `no local Flink runs flinkVersion ${flinkVersion}: this stack runs Flink ${lines}; use one of those versions`,
+    );
   }
 
   /**
@@ -275,16 +302,23 @@ export function publishRestAddresses(file: string, addresses: Record<string, str
   renameSync(`${file}.tmp`, file);
 }
 
-/** A JobManager pod's Flink configuration: its `flink-config-<app>` ConfigMap, `config.yaml` else `flink-conf.yaml`. */
-export async function readPodFlinkConfig(api: CoreV1Api, pod: V1Pod): Promise<Record<string, string>> {
+/**
+ * A JobManager pod's Flink configuration: its `flink-config-<app>` ConfigMap's `config.yaml`, else `flink-conf.yaml`
+ * (the file the operator writes for Flink before 2.0), and which file it was.
+ */
+export async function readPodFlinkConfig(
+  api: CoreV1Api,
+  pod: V1Pod,
+): Promise<{ file: 'config.yaml' | 'flink-conf.yaml'; config: Record<string, string> }> {
   const app = pod.metadata!.labels!.app!;
   const configMap = await api.readNamespacedConfigMap({
     name: `flink-config-${app}`,
     namespace: pod.metadata!.namespace!,
   });
-  const text = configMap.data?.['config.yaml'] ?? configMap.data?.['flink-conf.yaml'];
+  const file = configMap.data?.['config.yaml'] !== undefined ? 'config.yaml' : 'flink-conf.yaml';
+  const text = configMap.data?.[file];
   if (text === undefined) throw new Error(`ConfigMap flink-config-${app} has neither config.yaml nor flink-conf.yaml`);
-  return readFlatFlinkConfig(text);
+  return { file, config: readFlatFlinkConfig(text) };
 }
 
 function podKubeconfig(server: string, caData: string, namespace: string, token: string): string {
@@ -300,6 +334,11 @@ function podKubeconfig(server: string, caData: string, namespace: string, token:
 
 function podDir(stateDir: string, pod: V1Pod): string {
   return join(stateDir, 'flink', pod.metadata!.namespace!, pod.metadata!.name!);
+}
+
+/** The main container, as the kubelet reports one it cannot start (e.g. ErrImagePull, with why). */
+function containerWaiting(pod: V1Pod, reason: string, message: string): V1ContainerStatus {
+  return { ...mainContainerStatus(pod, 0, false), started: false, state: { waiting: { reason, message } } };
 }
 
 /** The main container (Flink's, else the first), as the kubelet reports it running again after a restart. */

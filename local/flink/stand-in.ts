@@ -66,7 +66,7 @@ export class FlinkRestStandIn {
         parallelism: Number(config['parallelism.default'] ?? 1) || 1,
         createdAt: Date.now(),
         savepoints: new Map(),
-        ...(config['execution.savepoint.path'] ? { restoredFrom: config['execution.savepoint.path'] } : {}),
+        ...(restorePath(config) ? { restoredFrom: restorePath(config) } : {}),
       });
     }
     this.clusters.set(key, cluster);
@@ -224,7 +224,7 @@ export async function standInForPods(
     if (standIn.has(k) || pending.has(k)) return;
     pending.add(k);
     try {
-      standIn.register(k, await readPodFlinkConfig(api, pod));
+      standIn.register(k, (await readPodFlinkConfig(api, pod)).config);
       publish();
     } catch {
       setTimeout(() => void sync(pod), 500); // the ConfigMap comes just after the Deployment
@@ -244,4 +244,9 @@ export async function standInForPods(
     await informer.stop();
     if (writeTimer) clearTimeout(writeTimer);
   };
+}
+
+/** The state a cluster restores from, under the key of either dialect (`execution.state-recovery.path` from 1.20). */
+function restorePath(config: Record<string, string>): string | undefined {
+  return config['execution.state-recovery.path'] ?? config['execution.savepoint.path'];
 }

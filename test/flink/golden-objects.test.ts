@@ -16,7 +16,7 @@ import { flattenConfig, parseQuantity } from '../../api/flink-config.js';
 import { FLINK_DEPLOYMENT } from '../../api/schema/crd.js';
 import type { FlinkDeploymentSpec } from '../../api/types.generated.js';
 import type { Json } from '../../api/validation/access.js';
-import { ensureFlinkRunner, type FlinkRunnerBuild } from '../../local/flink/runner-build.js';
+import { ensureFlinkRunner, FLINK_LINES, type FlinkRunnerBuild } from '../../local/flink/runner-build.js';
 import { readFlatFlinkConfig } from '../../local/flink/local-config.js';
 import { repoRoot, upstreamExamplesDir } from '../support/paths.js';
 
@@ -78,7 +78,7 @@ function essentials(o: K8sObject): unknown {
   }
   // ConfigMap: the same files, and the configuration Flink reads from it the same key for key.
   const data = o.data ?? {};
-  const config = data['config.yaml'];
+  const config = data['config.yaml'] ?? data['flink-conf.yaml'];
   return {
     ...base,
     files: Object.keys(data).sort(),
@@ -95,78 +95,86 @@ function normalizedConfig(text: string): Record<string, string> {
   return Object.fromEntries(Object.entries(flat).sort(([a], [b]) => a.localeCompare(b)));
 }
 
-describe("golden: the objects of a FlinkDeployment are the ones Flink's own factories create", function () {
-  this.timeout(300_000);
-  let build: FlinkRunnerBuild;
-  let dir: string;
+// Every line against its own factories, the resource naming the newest version the line runs.
+for (const line of FLINK_LINES) {
+  const flinkVersion = line.runs[line.runs.length - 1]!;
+  describe(`golden on Flink ${line.flink} (${flinkVersion}): the objects of a FlinkDeployment are the ones Flink's own factories create`, function () {
+    this.timeout(300_000);
+    let build: FlinkRunnerBuild;
+    let dir: string;
 
-  before(async () => {
-    build = await ensureFlinkRunner(join(repoRoot, 'local/flink-runner'), (line) =>
-      process.stderr.write(`      [flink] ${line}\n`),
-    );
-    dir = mkdtempSync(join(tmpdir(), 'flink-golden-'));
-  });
-
-  const examples: [string, string, (spec: FlinkDeploymentSpec) => void][] = [
-    ['basic.yaml (native application)', 'basic.yaml', () => undefined],
-    ['basic-session-deployment-only.yaml (native session)', 'basic-session-deployment-only.yaml', () => undefined],
-    [
-      'basic.yaml with HA (no internal Service)',
-      'basic.yaml',
-      (s) =>
-        (s.flinkConfiguration = {
-          ...s.flinkConfiguration,
-          'high-availability.type': 'kubernetes',
-          'high-availability.storageDir': 'file:///flink-data/ha',
-        }),
-    ],
-    [
-      'basic.yaml with limits, an image pull policy and args',
-      'basic.yaml',
-      (s) => {
-        s.imagePullPolicy = 'Always';
-        s.jobManager = {
-          replicas: 1,
-          resources: { requests: { memory: '1536m', cpu: '0.5' }, limits: { memory: '3072m', cpu: '2' } },
-        };
-        s.job = { ...s.job!, entryClass: 'org.example.Main', args: ['--events-per-second', '20'] };
-      },
-    ],
-  ];
-
-  for (const [what, file, change] of examples) {
-    it(what, async () => {
-      const resource = withDefaults(
-        FLINK_DEPLOYMENT,
-        parse(readFileSync(join(upstreamExamplesDir, file), 'utf8')) as Json,
+    before(async () => {
+      build = await ensureFlinkRunner(
+        join(repoRoot, 'local/flink-runner'),
+        (progress) => process.stderr.write(`      [flink] ${progress}\n`),
+        line,
       );
-      const spec = resource.spec as FlinkDeploymentSpec;
-      change(spec);
-      const name = (resource.metadata as { name: string }).name;
-      const conf = buildFlinkConfiguration(
-        { name, namespace: 'golden' },
-        spec,
-        {},
-        spec.job ? { jobId: 'a'.repeat(32) } : {},
-      );
-      const ours = clusterObjects({ name, namespace: 'golden', uid: 'u', generation: 1, spec, conf });
-      const configMap = ours.dependents.find((d) => d.kind === 'ConfigMap') as K8sObject;
-
-      // Flink reads what we wrote into the ConfigMap, as a pod would see it mounted.
-      const confDir = join(dir, name + Math.random().toString(16).slice(2), 'conf');
-      mkdirSync(confDir, { recursive: true });
-      for (const [key, value] of Object.entries(configMap.data!)) writeFileSync(join(confDir, key), value);
-      const out = join(confDir, '..', 'flink-objects.json');
-      await run('java', ['-cp', build.classpath, 'dev.flinkoperatorts.golden.FactoryObjects', confDir, out], {
-        maxBuffer: 16 * 1024 * 1024,
-      });
-      const flink = JSON.parse(readFileSync(out, 'utf8')) as K8sObject[];
-
-      const byKey = (objects: K8sObject[]) => new Map(objects.map((o) => [`${o.kind}/${o.metadata.name}`, o]));
-      const expected = byKey(flink);
-      const actual = byKey([ours.jobManager, ...ours.dependents] as K8sObject[]);
-      expect([...actual.keys()].sort(), 'the same objects').to.deep.equal([...expected.keys()].sort());
-      for (const [key, object] of expected) expect(essentials(actual.get(key)!), key).to.deep.equal(essentials(object));
+      dir = mkdtempSync(join(tmpdir(), 'flink-golden-'));
     });
-  }
-});
+
+    const examples: [string, string, (spec: FlinkDeploymentSpec) => void][] = [
+      ['basic.yaml (native application)', 'basic.yaml', () => undefined],
+      ['basic-session-deployment-only.yaml (native session)', 'basic-session-deployment-only.yaml', () => undefined],
+      [
+        'basic.yaml with HA (no internal Service)',
+        'basic.yaml',
+        (s) =>
+          (s.flinkConfiguration = {
+            ...s.flinkConfiguration,
+            'high-availability.type': 'kubernetes',
+            'high-availability.storageDir': 'file:///flink-data/ha',
+          }),
+      ],
+      [
+        'basic.yaml with limits, an image pull policy and args',
+        'basic.yaml',
+        (s) => {
+          s.imagePullPolicy = 'Always';
+          s.jobManager = {
+            replicas: 1,
+            resources: { requests: { memory: '1536m', cpu: '0.5' }, limits: { memory: '3072m', cpu: '2' } },
+          };
+          s.job = { ...s.job!, entryClass: 'org.example.Main', args: ['--events-per-second', '20'] };
+        },
+      ],
+    ];
+
+    for (const [what, file, change] of examples) {
+      it(what, async () => {
+        const resource = withDefaults(
+          FLINK_DEPLOYMENT,
+          parse(readFileSync(join(upstreamExamplesDir, file), 'utf8')) as Json,
+        );
+        const spec = resource.spec as FlinkDeploymentSpec;
+        spec.flinkVersion = flinkVersion;
+        change(spec);
+        const name = (resource.metadata as { name: string }).name;
+        const conf = buildFlinkConfiguration(
+          { name, namespace: 'golden' },
+          spec,
+          {},
+          spec.job ? { jobId: 'a'.repeat(32) } : {},
+        );
+        const ours = clusterObjects({ name, namespace: 'golden', uid: 'u', generation: 1, spec, conf });
+        const configMap = ours.dependents.find((d) => d.kind === 'ConfigMap') as K8sObject;
+
+        // Flink reads what we wrote into the ConfigMap, as a pod would see it mounted.
+        const confDir = join(dir, name + Math.random().toString(16).slice(2), 'conf');
+        mkdirSync(confDir, { recursive: true });
+        for (const [key, value] of Object.entries(configMap.data!)) writeFileSync(join(confDir, key), value);
+        const out = join(confDir, '..', 'flink-objects.json');
+        await run('java', ['-cp', build.classpath, 'dev.flinkoperatorts.golden.FactoryObjects', confDir, out], {
+          maxBuffer: 16 * 1024 * 1024,
+        });
+        const flink = JSON.parse(readFileSync(out, 'utf8')) as K8sObject[];
+
+        const byKey = (objects: K8sObject[]) => new Map(objects.map((o) => [`${o.kind}/${o.metadata.name}`, o]));
+        const expected = byKey(flink);
+        const actual = byKey([ours.jobManager, ...ours.dependents] as K8sObject[]);
+        expect([...actual.keys()].sort(), 'the same objects').to.deep.equal([...expected.keys()].sort());
+        for (const [key, object] of expected)
+          expect(essentials(actual.get(key)!), key).to.deep.equal(essentials(object));
+      });
+    }
+  });
+}

@@ -103,7 +103,12 @@ export const invalidCases: InvalidCase[] = [
   fd('no image', (d) => delete d.spec.image, 'spec.image', /is required/),
   fd('blank image', (d) => (d.spec.image = '  '), 'spec.image', /is required/),
   fd('no service account', (d) => delete d.spec.serviceAccount, 'spec.serviceAccount', /is required/),
-  fd('no Flink version', (d) => delete d.spec.flinkVersion, 'spec.flinkVersion', /is required.*v1_15/),
+  fd(
+    'no Flink version',
+    (d) => delete d.spec.flinkVersion,
+    'spec.flinkVersion',
+    /is required \(the Flink version of the image: one of v1_19, v1_20, v2_0, v2_1, v2_2, v2_3, v2_4\)/,
+  ),
   fd('Flink version below v1_15', (d) => (d.spec.flinkVersion = 'v1_14'), 'spec.flinkVersion', /no longer supported/),
   fd('unknown Flink version', (d) => (d.spec.flinkVersion = 'v9_9'), 'spec.flinkVersion', /must be one of .*"v2_2"/),
   fd(

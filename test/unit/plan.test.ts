@@ -106,7 +106,7 @@ describe('reconcile plan (pure)', () => {
     expect(config).to.contain(`$internal.pipeline.job-id: ${NEW_JOB_ID}`);
     expect(config).to.contain('pipeline.jars: local:///opt/flink/examples/streaming/StateMachineExample.jar');
     expect(config).to.contain('parallelism.default: 2');
-    expect(config).to.not.contain('execution.savepoint.path');
+    expect(config).to.not.contain('execution.state-recovery.path');
   });
 
   it('first deployment with initialSavepointPath restores from it and records savepoint mode', () => {
@@ -116,7 +116,7 @@ describe('reconcile plan (pure)', () => {
     expect(
       deploy.kind === 'deploy' &&
         (deploy.objects.dependents[0] as { data: Record<string, string> }).data['config.yaml'],
-    ).to.contain('execution.savepoint.path: file:///sp/savepoint-1');
+    ).to.contain('execution.state-recovery.path: file:///sp/savepoint-1');
   });
 
   it('created suspended: nothing is deployed and it stays CREATED', () => {
@@ -262,7 +262,7 @@ describe('reconcile plan (pure)', () => {
     expect(deploy.kind).to.equal('deploy');
     if (deploy.kind !== 'deploy') return;
     const config = (deploy.objects.dependents[0] as { data: Record<string, string> }).data['config.yaml']!;
-    expect(config).to.contain('execution.savepoint.path: file:///sp/savepoint-9');
+    expect(config).to.contain('execution.state-recovery.path: file:///sp/savepoint-9');
     expect(config).to.contain(`$internal.pipeline.job-id: ${NEW_JOB_ID}`);
     expect(config).to.contain('parallelism.default: 4');
     expect(p.status.jobStatus?.jobId, 'the new id is in the status before the cluster exists').to.equal(NEW_JOB_ID);
@@ -393,7 +393,7 @@ describe('reconcile plan (pure)', () => {
     expect(
       deploy.kind === 'deploy' &&
         (deploy.objects.dependents[0] as { data: Record<string, string> }).data['config.yaml'],
-    ).to.contain('execution.savepoint.path: file:///sp/savepoint-3');
+    ).to.contain('execution.state-recovery.path: file:///sp/savepoint-3');
     expect(p.status.lifecycleState).to.equal('UPGRADING');
   });
 
@@ -500,7 +500,7 @@ describe('reconcile plan (pure)', () => {
       expect(deploy.status.jobStatus?.jobId, 'the job id HA metadata is kept under').to.equal(JOB_ID);
       expect(confOf(deploy))
         .to.contain(`$internal.pipeline.job-id: ${JOB_ID}`)
-        .and.not.contain('execution.savepoint.path');
+        .and.not.contain('execution.state-recovery.path');
     });
 
     it('suspend with last-state keeps the job in HA metadata (the cluster goes, nothing is cancelled); resume brings the same job back', () => {
@@ -629,7 +629,7 @@ describe('reconcile plan (pure)', () => {
       expect(deploy.kind).to.equal('deploy');
       if (deploy.kind !== 'deploy') return;
       const config = (deploy.objects.dependents[0] as { data: Record<string, string> }).data['config.yaml']!;
-      expect(config).to.contain('execution.savepoint.path: file:///sp/savepoint-5');
+      expect(config).to.contain('execution.state-recovery.path: file:///sp/savepoint-5');
       expect(config, 'the stable spec, not the failing one').to.not.contain('--fail-in-main');
       expect(deploy.statusAfter.lifecycleState).to.equal('ROLLED_BACK');
       expect(deploy.statusAfter.reconciliationStatus?.lastReconciledSpec).to.equal(envelope(failing));

@@ -1,12 +1,13 @@
 package dev.flinkoperatorts.examples;
 
+import java.util.Arrays;
+import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.metrics.Gauge;
-import org.apache.flink.util.ParameterTool;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 
@@ -21,12 +22,12 @@ public final class CountingJob {
     private CountingJob() {}
 
     public static void main(String[] args) throws Exception {
-        ParameterTool params = ParameterTool.fromArgs(args);
-        if (params.has("fail-in-main")) {
+        List<String> params = Arrays.asList(args);
+        if (params.contains("--fail-in-main")) {
             throw new IllegalStateException("CountingJob was told to fail (--fail-in-main)");
         }
-        long perSecond = params.getLong("events-per-second", 50);
-        int keys = params.getInt("keys", 10);
+        long perSecond = Long.parseLong(argument(params, "--events-per-second", "50"));
+        int keys = Integer.parseInt(argument(params, "--keys", "10"));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.fromSequence(0, Long.MAX_VALUE)
                 .map(new Throttle(perSecond))
@@ -37,6 +38,15 @@ public final class CountingJob {
                 .name("count-per-key")
                 .sinkTo(new DiscardingSink<>());
         env.execute("CountingJob");
+    }
+
+    /**
+     * The value after {@code name}, else {@code otherwise}. Not Flink's ParameterTool: it moved package in 2.0, and
+     * this jar runs on every line.
+     */
+    private static String argument(List<String> args, String name, String otherwise) {
+        int at = args.indexOf(name);
+        return at >= 0 && at + 1 < args.size() ? args.get(at + 1) : otherwise;
     }
 
     /** Lets at most {@code perSecond} events per parallel instance through. */
