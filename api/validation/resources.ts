@@ -39,10 +39,8 @@ export function validateComponent(spec: Json, component: Component, config: Flat
  * process-spec derivation): a key being present is not enough, the sizes have to add up.
  */
 function validateMemoryDefined(section: Json | undefined, component: Component, config: FlatConfig): FieldError[] {
-  const legacy = asString(asObject(section?.resource)?.memory);
-  const resources = asObject(section?.resources);
-  const inResources = ['requests', 'limits'].some((k) => asObject(resources?.[k])?.memory !== undefined);
-  if (!isBlank(legacy) || inResources) return [];
+  const given = resourceMemory(section, component);
+  if (given) return validateGivenMemory(given, component, config);
   const derived = deriveProcessMemory(config, FLINK_PREFIX[component]);
   if (derived.ok) return [];
   if (derived.unset) {
@@ -57,6 +55,45 @@ function validateMemoryDefined(section: Json | undefined, component: Component, 
     fieldError(
       'spec.flinkConfiguration',
       `Flink cannot size the ${LABEL[component]} process from these memory keys: ${derived.problem}; fix them or set spec.${component}.resource.memory`,
+    ),
+  ];
+}
+
+/** The memory the spec gives the process, and where (as the configuration is built: requests, else limits, else the legacy resource). */
+function resourceMemory(section: Json | undefined, component: Component): { field: string; value: string } | undefined {
+  const resources = asObject(section?.resources);
+  const hasResources = ['requests', 'limits'].some((k) => asObject(resources?.[k]) !== undefined);
+  const candidates: [string, unknown][] = hasResources
+    ? [
+        [keyPath(`spec.${component}.resources.requests`, 'memory'), asObject(resources?.requests)?.memory],
+        [keyPath(`spec.${component}.resources.limits`, 'memory'), asObject(resources?.limits)?.memory],
+      ]
+    : [[`spec.${component}.resource.memory`, asObject(section?.resource)?.memory]];
+  for (const [field, value] of candidates) {
+    const text = asString(value);
+    if (!isBlank(text)) return { field, value: text! };
+  }
+  return undefined;
+}
+
+/**
+ * A process size from the spec must leave room for what Flink sizes regardless (metaspace, JVM overhead, framework
+ * and network memory): Flink's own derivation refuses it at start-up — a pod that crash-loops — so admission does.
+ */
+function validateGivenMemory(
+  given: { field: string; value: string },
+  component: Component,
+  config: FlatConfig,
+): FieldError[] {
+  const bytes = parseMemory(given.value);
+  if (bytes === undefined || bytes <= 0) return []; // the value's own rule says what is wrong with it
+  const prefix = FLINK_PREFIX[component];
+  const derived = deriveProcessMemory({ ...config, [`${prefix}.memory.process.size`]: `${bytes}b` }, prefix);
+  if (derived.ok) return [];
+  return [
+    fieldError(
+      given.field,
+      `${LABEL[component]} memory ${shown(given.value)} cannot start a Flink process: ${derived.problem}; give it more memory or lower those sizes in spec.flinkConfiguration`,
     ),
   ];
 }

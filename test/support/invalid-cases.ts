@@ -303,6 +303,18 @@ export const invalidCases: InvalidCase[] = [
     'spec.taskManager.resources.requests["memory"]',
     /"4Gi" must not exceed its limit "2Gi"/,
   ),
+  fd(
+    'TaskManager memory too small for a Flink process',
+    (d) => (d.spec.taskManager.resource.memory = '100m'),
+    'spec.taskManager.resource.memory',
+    /"100m" cannot start a Flink process: JVM metaspace \(256mb\) and JVM overhead \(192mb\) exceed the total process memory taskmanager\.memory\.process\.size \(100mb\)/,
+  ),
+  fd(
+    'JobManager requests too small for its off-heap memory',
+    (d) => (d.spec.jobManager.resources = { requests: { memory: '500Mi' } }),
+    'spec.jobManager.resources.requests["memory"]',
+    /"500Mi" cannot start a Flink process: the total Flink memory \(52mb\) is not more than jobmanager\.memory\.off-heap\.size \(128mb\)/,
+  ),
   fd('JobManager replicas 0', (d) => (d.spec.jobManager.replicas = 0), 'spec.jobManager.replicas', /at least 1/),
   fd(
     'standby JobManagers without HA',
