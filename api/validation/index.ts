@@ -5,6 +5,7 @@ import { FLINK_DEPLOYMENT, FLINK_SESSION_JOB, type KindInfo } from '../schema/cr
 import { asObject, asString, type Json } from './access.js';
 import { shown } from './field-error.js';
 import { flinkVersionWarnings, validateFlinkDeployment } from './deployment.js';
+import { checkFlinkOptions } from './flink-options.js';
 import type { HostResolution } from './jar-uri.js';
 import { validateStructure } from './schema.js';
 import { sessionJobConfig, validateFlinkSessionJob, type SessionTarget, type Verdict } from './session-job.js';
@@ -50,11 +51,13 @@ export function validateResource(kind: KindInfo, resource: unknown, ctx: Validat
 }
 
 function semanticVerdict(kind: KindInfo, obj: Json, ctx: ValidationContext): Verdict {
-  if (kind === FLINK_DEPLOYMENT)
+  if (kind === FLINK_DEPLOYMENT) {
+    const options = checkFlinkOptions(asObject(obj.spec));
     return {
-      errors: validateFlinkDeployment(obj, deploymentConfig(ctx.operatorConfig, obj)),
-      warnings: [...flinkVersionWarnings(obj), ...serviceAccountWarnings(ctx.serviceAccount)],
+      errors: [...validateFlinkDeployment(obj, deploymentConfig(ctx.operatorConfig, obj)), ...options.errors],
+      warnings: [...flinkVersionWarnings(obj), ...options.warnings, ...serviceAccountWarnings(ctx.serviceAccount)],
     };
+  }
   if (kind === FLINK_SESSION_JOB)
     return validateFlinkSessionJob(
       obj,
