@@ -20,6 +20,8 @@ export interface FlinkDialect {
     'execution.savepoint.ignore-unclaimed-state' | 'execution.state-recovery.ignore-unclaimed-state';
   /** `POST /jars/:id/run` takes `flinkConfiguration` from 1.17 on (FLIP-256); older Flink refuses the field. */
   jarRunTakesConfiguration: boolean;
+  /** `POST /jobs/:id/checkpoints` (a checkpoint triggered from outside) exists from 1.17 on. */
+  triggersCheckpoints: boolean;
 }
 
 const SUPPORT: Partial<Record<FlinkVersion, Support>> = {
@@ -68,5 +70,6 @@ export function dialect(version: string | undefined): FlinkDialect {
       ? 'execution.state-recovery.ignore-unclaimed-state'
       : 'execution.savepoint.ignore-unclaimed-state',
     jarRunTakesConfiguration: atLeast('v1_17'),
+    triggersCheckpoints: atLeast('v1_17'),
   };
 }

@@ -1,5 +1,6 @@
 // FlinkStateSnapshot rules: upstream DefaultValidator#validateStateSnapshot (§3.8), plus what would otherwise only
 // fail later: a savepoint said to exist needs its path, and the job named must be one that can be snapshotted.
+import { dialect } from '../flink-versions.js';
 import { asInteger, asObject, asString, type Json } from './access.js';
 import { fieldError, shown, type FieldError } from './field-error.js';
 import type { Verdict } from './session-job.js';
@@ -68,6 +69,14 @@ export function validateFlinkStateSnapshot(resource: Json, target: JobTarget): V
   if (!jobReference) return { errors, warnings };
   const problem = targetProblem(jobReference, target);
   if (problem) errors.push(fieldError('spec.jobReference.name', problem));
+  const version = target.state === 'found' ? asString(asObject(target.resource.spec)?.flinkVersion) : undefined;
+  if (asObject(spec.checkpoint) && version !== undefined && !dialect(version).triggersCheckpoints)
+    errors.push(
+      fieldError(
+        'spec.checkpoint',
+        `${jobReference.kind} ${shown(jobReference.name)} runs Flink ${version}, which cannot take a checkpoint on request (Flink 1.17 and later can); take a savepoint instead`,
+      ),
+    );
   if (target.state === 'unknown')
     warnings.push(
       `spec.jobReference: ${jobReference.kind} ${shown(jobReference.name)} could not be checked (${target.reason}); the operator checks it before triggering`,

@@ -67,6 +67,20 @@ describe('FlinkStateSnapshot admission (upstream §3.8 and the job it names)', (
   const fields = (spec: Record<string, unknown>, target?: JobTarget) =>
     verdict(spec, target).errors.map((e) => e.field);
 
+  it('refuses a checkpoint of a job whose Flink cannot take one on request (before 1.17), and takes its savepoint', () => {
+    const old = runningJob({ spec: { flinkVersion: 'v1_16', job: { state: 'running' } } });
+    expect(verdict(checkpointOf, old).errors).to.deep.equal([
+      {
+        field: 'spec.checkpoint',
+        message:
+          'FlinkDeployment "job" runs Flink v1_16, which cannot take a checkpoint on request (Flink 1.17 and later can); take a savepoint instead',
+      },
+    ]);
+    expect(verdict(savepointOf(), old).errors).to.deep.equal([]);
+    const current = runningJob({ spec: { flinkVersion: 'v1_17', job: { state: 'running' } } });
+    expect(verdict(checkpointOf, current).errors).to.deep.equal([]);
+  });
+
   it('admits a savepoint or a checkpoint of a running job, and an existing savepoint with its path and no job', () => {
     expect(verdict(savepointOf()).errors).to.deep.equal([]);
     expect(verdict(checkpointOf).errors).to.deep.equal([]);
