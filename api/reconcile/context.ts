@@ -273,8 +273,9 @@ export class PlanContext {
     fromHa = false,
   ): Plan {
     const jm = this.jobManager;
-    if (jm.phase === 'present')
-      return this.deleteCluster(!fromHa && specUpgradeMode(recorded) === 'stateless', extraEvents);
+    // HA metadata goes unless the new cluster recovers from it (upstream: deleteHaData = !requireHaMetadata): a job
+    // left in it is a job the next cluster recovers — Flink 2.3 refuses to start an application whose job id is not it.
+    if (jm.phase === 'present') return this.deleteCluster(!fromHa, extraEvents);
     if (jm.phase === 'deleting') return this.plan({ events: extraEvents, requeueAfterMs: 1000 });
     const hasJob = asObject(recorded.job) !== undefined;
     const jobId = hasJob ? ((fromHa ? this.status.jobStatus?.jobId : undefined) ?? this.input.newJobId) : undefined;

@@ -228,7 +228,7 @@ describe('reconcile plan (pure)', () => {
     expect(p.requeueAfterMs).to.equal(0);
   });
 
-  it('UPGRADING with the old cluster still there: deletes it (HA metadata kept) before deploying', () => {
+  it('UPGRADING with the old cluster still there: deletes it, HA metadata too (the new job restores from its savepoint), before deploying', () => {
     const desired = spec({ parallelism: 4 });
     const status = {
       ...stableStatus(spec()),
@@ -243,7 +243,7 @@ describe('reconcile plan (pure)', () => {
       jobManager: { phase: 'present', generation: 1, available: true },
       rest: { reachable: true, jobs: [] },
     });
-    expect(p.actions).to.deep.equal([{ kind: 'delete-cluster', deleteHaMetadata: false }]);
+    expect(p.actions).to.deep.equal([{ kind: 'delete-cluster', deleteHaMetadata: true }]);
   });
 
   it('UPGRADING with the cluster gone: deploys the new spec from the recorded savepoint with a new job id', () => {
@@ -303,12 +303,12 @@ describe('reconcile plan (pure)', () => {
     expect(after.jobStatus).to.include({ state: 'FINISHED', upgradeSavepointPath: 'file:///sp/savepoint-3' });
   });
 
-  it('suspended with the JobManager still up: deletes the cluster so nothing runs', () => {
+  it('suspended with the JobManager still up: deletes the cluster so nothing runs, and (not last-state) its HA metadata', () => {
     const suspendedSpec = spec({ state: 'suspended' });
     const status = stableStatus(suspendedSpec, 'FINISHED');
     const p = plan(resource(suspendedSpec, status), running('FINISHED'));
     expect(p.status.lifecycleState).to.equal('SUSPENDED');
-    expect(p.actions).to.deep.equal([{ kind: 'delete-cluster', deleteHaMetadata: false }]);
+    expect(p.actions).to.deep.equal([{ kind: 'delete-cluster', deleteHaMetadata: true }]);
   });
 
   describe('the job state once a job is stopped tells the truth (upstream: FINISHED once stopped or its cluster deleted)', () => {
@@ -612,7 +612,7 @@ describe('reconcile plan (pure)', () => {
       const p = plan(resource(failing, failedStatus(deployedAt)), running('FAILED'), rollbackConfig);
       expect(p.status.lifecycleState).to.equal('ROLLING_BACK');
       expect(p.events.map((e) => e.reason)).to.include('Rollback');
-      expect(p.actions).to.deep.equal([{ kind: 'delete-cluster', deleteHaMetadata: false }]);
+      expect(p.actions).to.deep.equal([{ kind: 'delete-cluster', deleteHaMetadata: true }]);
       expect(p.status.reconciliationStatus?.lastReconciledSpec, "the user's spec stays recorded").to.equal(
         envelope(failing),
       );

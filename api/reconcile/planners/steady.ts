@@ -18,7 +18,8 @@ export function planSteady(ctx: PlanContext, last: SpecEnvelope, ignoredChanges:
   if (ignoredChanges) ctx.status = recordIgnoredChanges(ctx.status, ctx.spec, last, ctx.deployGeneration);
   const jm = ctx.jobManager;
   if (reconciledJobState(ctx.status) === 'suspended') {
-    return jm.phase === 'present' ? ctx.deleteCluster(specUpgradeMode(last.spec) === 'stateless') : ctx.plan();
+    // Suspended, only last-state keeps HA metadata for the job to come back from (upstream SuspendMode#deleteHaMeta).
+    return jm.phase === 'present' ? ctx.deleteCluster(specUpgradeMode(last.spec) !== 'last-state') : ctx.plan();
   }
   if (
     jm.phase === 'absent' &&

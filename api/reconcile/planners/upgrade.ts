@@ -144,6 +144,6 @@ function planAfterStop(ctx: PlanContext, last: SpecEnvelope, changeEvents: Recon
   }
   ctx.status = ctx.record(ctx.status, ctx.spec, false, 'suspended');
   return ctx.jobManager.phase === 'present'
-    ? ctx.deleteCluster(specUpgradeMode(ctx.spec) === 'stateless', changeEvents)
+    ? ctx.deleteCluster(specUpgradeMode(ctx.spec) !== 'last-state', changeEvents)
     : ctx.plan({ events: changeEvents });
 }
