@@ -5,7 +5,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFlinkCluster, type FlinkCluster } from '../../local/flink/cluster.js';
-import { ensureFlinkRunner, pinnedFlinkVersion } from '../../local/flink/runner-build.js';
+import { ExitedDuringStartup } from '../../local/control-plane/process.js';
+import { ensureFlinkRunner, FLINK_LINES, pinnedFlinkVersion } from '../../local/flink/runner-build.js';
 import { repoRoot } from '../support/paths.js';
 
 const projectDir = join(repoRoot, 'local/flink-runner');
@@ -83,3 +84,44 @@ describe('the Flink runner JVM (real Flink from Maven Central)', function () {
     expect(existsSync(`/proc/${javaPid}`), 'the Flink JVM exited with its parent').to.equal(false);
   });
 });
+
+// The image's entrypoint sizes the processes with Flink's own utilities before the JVM starts; so does the runner,
+// on each line (1.x and 2.x name that utility differently).
+for (const line of FLINK_LINES.filter((l) => l.flink.startsWith('1.') || l.flink === FLINK_LINES.at(-1)!.flink)) {
+  describe(`the Flink ${line.flink} runner refuses, as a real container does, a process Flink cannot size`, function () {
+    this.timeout(600_000);
+    const cases: [string, string, RegExp][] = [
+      [
+        'a JobManager of 300m',
+        'jobmanager.memory.process.size: 300m',
+        /JobManager memory: .*exceed.*configured Total Process Memory \(300\.000mb \(314572800 bytes\)\)/s,
+      ],
+      [
+        'a TaskManager of 100m',
+        'jobmanager.memory.process.size: 1600m\ntaskmanager.memory.process.size: 100m',
+        /TaskManager memory: .*exceed.*configured Total Process Memory \(100\.000mb \(104857600 bytes\)\)/s,
+      ],
+    ];
+    for (const [what, config, reason] of cases) {
+      it(what, async () => {
+        const build = await ensureFlinkRunner(projectDir, () => undefined, line);
+        const dir = mkdtempSync(join(tmpdir(), 'flink-runner-memory-'));
+        mkdirSync(join(dir, 'conf'));
+        writeFileSync(join(dir, 'conf', 'config.yaml'), `rest.port: 0\n${config}\n`);
+        const failure = await startFlinkCluster(build, {
+          name: 'memory-check',
+          confDir: join(dir, 'conf'),
+          logFile: join(dir, 'flink.log'),
+        }).then(
+          async (cluster) => {
+            await cluster.process.stop();
+            return undefined;
+          },
+          (err: unknown) => err,
+        );
+        expect(failure, 'the JVM exits during start-up').to.be.instanceOf(ExitedDuringStartup);
+        expect(readFileSync(join(dir, 'flink.log'), 'utf8')).to.match(reason);
+      });
+    }
+  });
+}

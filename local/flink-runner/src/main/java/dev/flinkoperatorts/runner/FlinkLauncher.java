@@ -3,14 +3,18 @@ package dev.flinkoperatorts.runner;
 import org.apache.flink.client.deployment.application.ApplicationClusterEntryPoint;
 import org.apache.flink.client.deployment.application.ApplicationConfiguration;
 import org.apache.flink.client.program.PackagedProgram;
+import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.GlobalConfiguration;
+import org.apache.flink.configuration.IllegalConfigurationException;
+import org.apache.flink.configuration.JobManagerOptions;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.core.plugin.PluginUtils;
 import org.apache.flink.runtime.entrypoint.ClusterEntrypoint;
+import org.apache.flink.runtime.jobmanager.JobManagerProcessUtils;
 import org.apache.flink.runtime.jobgraph.SavepointRestoreSettings;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
@@ -20,6 +24,8 @@ import org.apache.flink.runtime.clusterframework.TaskExecutorProcessUtils;
 import org.apache.flink.runtime.taskexecutor.TaskManagerRunner;
 
 import java.io.File;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
 import java.net.URI;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -51,6 +57,7 @@ public final class FlinkLauncher {
         }
         exitWithParent();
         Configuration conf = GlobalConfiguration.loadConfiguration(args[0]);
+        checkProcessMemory(conf);
         conf.set(RestOptions.BIND_ADDRESS, conf.get(RestOptions.BIND_ADDRESS, "127.0.0.1"));
         conf.set(RestOptions.ADDRESS, conf.get(RestOptions.ADDRESS, "127.0.0.1"));
         if (conf.getOptional(PipelineOptions.JARS).map(jars -> !jars.isEmpty()).orElse(false)) {
@@ -109,6 +116,40 @@ public final class FlinkLauncher {
             tm.setString(dynamic.group(1), dynamic.group(2));
         }
         return tm;
+    }
+
+    /**
+     * What the image's entrypoint computes before it starts a JVM (BashJavaUtils): the JobManager's and TaskManagers'
+     * process memory, with Flink's own utilities. A size Flink cannot divide up fails the container at start, as a
+     * real pod's would. Only sizes the configuration names (the operator always names both).
+     */
+    private static void checkProcessMemory(Configuration conf) throws ReflectiveOperationException {
+        if (conf.contains(JobManagerOptions.TOTAL_PROCESS_MEMORY)) {
+            // 2.x: processSpecFromConfig(conf); 1.x reads the legacy heap keys as the new option it is given.
+            Method derive;
+            Object[] arguments;
+            try {
+                derive = JobManagerProcessUtils.class.getMethod("processSpecFromConfig", Configuration.class);
+                arguments = new Object[] {conf};
+            } catch (NoSuchMethodException legacy) {
+                derive = JobManagerProcessUtils.class.getMethod(
+                        "processSpecFromConfigWithNewOptionToInterpretLegacyHeap", Configuration.class, ConfigOption.class);
+                arguments = new Object[] {conf, JobManagerOptions.TOTAL_PROCESS_MEMORY};
+            }
+            try {
+                derive.invoke(null, arguments);
+            } catch (InvocationTargetException refused) {
+                throw new IllegalConfigurationException(
+                        "JobManager memory: " + refused.getCause().getMessage(), refused.getCause());
+            }
+        }
+        if (conf.contains(TaskManagerOptions.TOTAL_PROCESS_MEMORY)) {
+            try {
+                TaskExecutorProcessUtils.processSpecFromConfig(conf);
+            } catch (IllegalConfigurationException refused) {
+                throw new IllegalConfigurationException("TaskManager memory: " + refused.getMessage(), refused);
+            }
+        }
     }
 
     private static void runSession(Configuration conf) throws Exception {
