@@ -58,14 +58,22 @@ function semanticVerdict(kind: KindInfo, obj: Json, ctx: ValidationContext): Ver
       warnings: [...flinkVersionWarnings(obj), ...options.warnings, ...serviceAccountWarnings(ctx.serviceAccount)],
     };
   }
-  if (kind === FLINK_SESSION_JOB)
-    return validateFlinkSessionJob(
+  if (kind === FLINK_SESSION_JOB) {
+    const target = sessionTarget(ctx);
+    const verdict = validateFlinkSessionJob(
       obj,
-      sessionJobConfig(ctx.operatorConfig, obj, sessionTarget(ctx)),
-      sessionTarget(ctx),
+      sessionJobConfig(ctx.operatorConfig, obj, target),
+      target,
       ctx.jarHost,
       ctx.operatorConfig,
     );
+    // A session job's configuration is read by its session's Flink.
+    const options = checkFlinkOptions({
+      flinkVersion: target.state === 'found' ? asObject(target.deployment.spec)?.flinkVersion : undefined,
+      flinkConfiguration: asObject(obj.spec)?.flinkConfiguration,
+    });
+    return { errors: [...verdict.errors, ...options.errors], warnings: [...verdict.warnings, ...options.warnings] };
+  }
   return validateFlinkStateSnapshot(obj, ctx.jobTarget ?? { state: 'unknown', reason: 'no Kubernetes API access' });
 }
 

@@ -144,3 +144,35 @@ for (const line of FLINK_LINES.filter((l) => !(l.runs as readonly string[]).incl
     });
   });
 }
+
+describe('a Flink version the local stack does not run', function () {
+  const namespace = useStackNamespace(this);
+  this.timeout(180_000);
+
+  it('is never run on another Flink: its pod cannot pull its image, and the status says which versions run here', async () => {
+    const ns = namespace();
+    await apply(
+      ns,
+      upstreamDeployment('basic.yaml', (d) => {
+        d.spec!.flinkVersion = 'v2_1';
+        d.spec!.image = 'flink:2.1';
+      }),
+    );
+    const failed = await eventually(
+      'the status to carry the pod error',
+      async () => {
+        const d = await getDeployment(ns, 'basic-example');
+        return d?.status?.error?.includes('no local Flink runs flinkVersion v2_1') ? d : undefined;
+      },
+      120_000,
+    );
+    expect(failed.status?.error).to.contain('this stack runs Flink 2.2.1 (v2_2), 1.20.5 (v1_19, v1_20), 2.3.0 (v2_3)');
+    const pods = JSON.parse(
+      (await kubectl(['get', 'pods', '-n', ns, '-l', 'app=basic-example,component=jobmanager', '-o', 'json'])).stdout,
+    ) as { items: { status: { containerStatuses?: { state: { waiting?: { reason: string } } }[] } }[] };
+    expect(pods.items.map((p) => p.status.containerStatuses?.[0]?.state.waiting?.reason)).to.deep.equal([
+      'ErrImagePull',
+    ]);
+    expect(failed.status?.jobStatus?.state, 'no job runs anywhere').to.not.equal('RUNNING');
+  });
+});

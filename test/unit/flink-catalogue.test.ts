@@ -3,10 +3,10 @@
 // catalogue of its own is not checked against another line's.
 import { expect } from 'chai';
 import { catalogueFor, cataloguedVersions, lookUp, valueProblem } from '../../api/flink-catalogue/index.js';
-import { FLINK_DEPLOYMENT } from '../../api/schema/crd.js';
+import { FLINK_DEPLOYMENT, FLINK_SESSION_JOB } from '../../api/schema/crd.js';
 import { validateResource } from '../../api/validation/index.js';
 import { FLINK_LINES } from '../../local/flink/runner-build.js';
-import { validDeployment } from '../support/invalid-cases.js';
+import { validDeployment, validSessionJob } from '../support/invalid-cases.js';
 
 const admit = (flinkVersion: string, flinkConfiguration: Record<string, string>) => {
   const d = validDeployment();
@@ -84,6 +84,21 @@ describe("Flink's own configuration options, per line", () => {
       'external-resource.gpu.amount': '1',
     });
     expect(verdict).to.deep.include({ errors: [], warnings: [] });
+  });
+
+  it("checks a session job's configuration against its session's Flink", () => {
+    const session = validDeployment();
+    session.spec.flinkVersion = 'v1_20';
+    delete session.spec.job;
+    const job = validSessionJob();
+    job.spec.flinkConfiguration = { 'execution.checkpointing.interval': 'often' };
+    const verdict = validateResource(FLINK_SESSION_JOB, job, {
+      operatorConfig: {},
+      sessionTarget: { state: 'found', deployment: session },
+    });
+    expect(verdict.errors.map((e) => `${e.field}: ${e.message}`)).to.deep.equal([
+      'spec.flinkConfiguration["execution.checkpointing.interval"]: "often" is not a duration (e.g. 30 s, 5 min, 1 h): Flink 1.20.5 reads execution.checkpointing.interval as a Duration and refuses this',
+    ]);
   });
 
   it('checks nothing for a version without a catalogue of its own (1.19 is not 1.20)', () => {
