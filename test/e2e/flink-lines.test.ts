@@ -9,6 +9,7 @@ import { dialect } from '../../api/flink-versions.js';
 import { FLINK_LINES } from '../../local/flink/runner-build.js';
 import { eventually, kubectl, useStackNamespace } from '../support/stack.js';
 import {
+  aCompletedCheckpoint,
   apply,
   getDeployment,
   patchSpec,
@@ -79,24 +80,14 @@ for (const line of FLINK_LINES.filter((l) => !(l.runs as readonly string[]).incl
 
       // A savepoint upgrade, then a last-state one: each new job restores the state the one before it had.
       const first = await runningJob(ns, NAME);
-      await eventually('a first completed checkpoint', async () => {
-        const stats = (await (await fetch(`${first.url}/jobs/${first.jid}/checkpoints`)).json()) as {
-          counts?: { completed?: number };
-        };
-        return (stats.counts?.completed ?? 0) > 0;
-      });
+      await aCompletedCheckpoint(first);
       await patchSpec(ns, NAME, { job: { args: ['--events-per-second', '21'] } });
       const savepoint = await upgradedFrom(ns, first.jid);
       expect(savepoint).to.match(/savepoint-/);
       expect(existsSync(join(snapshotDir(savepoint), '_metadata')), `${savepoint}/_metadata on disk`).to.equal(true);
 
       const second = await runningJob(ns, NAME);
-      await eventually('a checkpoint of the upgraded job', async () => {
-        const stats = (await (await fetch(`${second.url}/jobs/${second.jid}/checkpoints`)).json()) as {
-          counts?: { completed?: number };
-        };
-        return (stats.counts?.completed ?? 0) > 0;
-      });
+      await aCompletedCheckpoint(second);
       await patchSpec(ns, NAME, { job: { upgradeMode: 'last-state', args: ['--events-per-second', '22'] } });
       const lastState = await eventually(
         'the last-state upgrade restored from a checkpoint',

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventually, kubectl, useStackNamespace } from '../support/stack.js';
 import {
+  aCompletedCheckpoint,
   allRunningJobs,
   apply,
   eventRecorded,
@@ -27,12 +28,7 @@ const NAME = 'basic-example';
 /** Changes job.parallelism 2 → 3 and waits for the upgraded job; returns the old and new job and the status. */
 async function upgradeParallelism(ns: string) {
   const before = await runningJob(ns, NAME);
-  await eventually('a first completed checkpoint', async () => {
-    const stats = (await (await fetch(`${before.url}/jobs/${before.jid}/checkpoints`)).json()) as {
-      counts?: { completed?: number };
-    };
-    return (stats.counts?.completed ?? 0) > 0;
-  });
+  await aCompletedCheckpoint(before);
   const watch = await watchLifecycle(ns, NAME);
   await patchSpec(ns, NAME, { job: { parallelism: 3 } });
   await eventRecorded(ns, NAME, 'SpecChanged');

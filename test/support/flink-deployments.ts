@@ -258,6 +258,16 @@ export async function restoredFrom(url: string, jid: string): Promise<string | u
   return stats.latest?.restored?.external_path;
 }
 
+/** Waits until Flink has completed a checkpoint of the job: there is state to carry through an upgrade. */
+export async function aCompletedCheckpoint(job: { url: string; jid: string }): Promise<void> {
+  await eventually(`a completed checkpoint of ${job.jid}`, async () => {
+    const stats = (await (await fetch(`${job.url}/jobs/${job.jid}/checkpoints`)).json()) as {
+      counts?: { completed?: number };
+    };
+    return (stats.counts?.completed ?? 0) > 0;
+  });
+}
+
 /** A savepoint or checkpoint location Flink reported, as a directory on this machine. */
 export function snapshotDir(location: string): string {
   return location.replace(/^file:(\/\/)?/, '/').replace(/^\/+/, '/');
