@@ -15,17 +15,23 @@ interface OptionBase<T> {
   shownDefault: string;
 }
 
-export type OperatorOption<T> = OptionBase<T> & { parse: (text: string) => T | undefined };
+export type OperatorOption<T> = OptionBase<T> & {
+  parse: (text: string) => T | undefined;
+  /** What a readable value looks like, for the message when one is not. */
+  expects?: string;
+};
 
 const duration = (o: Omit<OptionBase<number>, 'shownDefault'> & { shownDefault: string }): OperatorOption<number> => ({
   ...o,
   parse: parseDurationMs,
+  expects: 'a duration (e.g. 30 s, 5 min)',
 });
 const flag = (o: Omit<OptionBase<boolean>, 'shownDefault'>): OperatorOption<boolean> => ({
   ...o,
   shownDefault: String(o.defaultValue),
   parse: (text) =>
     text.trim().toLowerCase() === 'true' ? true : text.trim().toLowerCase() === 'false' ? false : undefined,
+  expects: 'true or false',
 });
 const text = <T extends string | undefined>(
   o: Omit<OptionBase<T>, 'shownDefault'> & { shownDefault?: string },
@@ -37,11 +43,13 @@ const text = <T extends string | undefined>(
 const memory = (o: Omit<OptionBase<number>, 'shownDefault'> & { shownDefault: string }): OperatorOption<number> => ({
   ...o,
   parse: parseFlinkMemorySize,
+  expects: 'a memory size (e.g. 512m, 2g)',
 });
 const integer = (o: Omit<OptionBase<number>, 'shownDefault'>): OperatorOption<number> => ({
   ...o,
   shownDefault: String(o.defaultValue),
   parse: (t) => (/^\s*\d+\s*$/.test(t) ? Number(t) : undefined),
+  expects: 'a whole number',
 });
 
 export const OPTIONS = {
@@ -285,6 +293,13 @@ export function option<T>(conf: FlatConfig, opt: OperatorOption<T>): T {
   const raw = rawOption(conf, opt);
   if (raw === undefined || isBlank(raw)) return opt.defaultValue;
   return opt.parse(raw) ?? opt.defaultValue;
+}
+
+/** The option a key names, by its key or one of its deprecated names. */
+export function operatorOptionFor(key: string): OperatorOption<unknown> | undefined {
+  return (Object.values(OPTIONS) as OperatorOption<unknown>[]).find(
+    (o) => o.key === key || (o.deprecatedKeys ?? []).includes(key),
+  );
 }
 
 /** The README's table of these options (a Markdown table). */

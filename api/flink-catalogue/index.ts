@@ -123,7 +123,7 @@ function itemProblem(option: FlinkOption, value: string): string | undefined {
 
 /** Keys Flink reads that no jar of the catalogue declares: plugins', connectors', the table planner's, ours. */
 const NOT_CATALOGUED = [
-  'kubernetes.operator.',
+  'kubernetes.operator.', // the operator's registry checks these
   'job.autoscaler.',
   'metrics.reporter.',
   'table.',
@@ -165,9 +165,14 @@ export function lookUp(catalogue: Catalogue, key: string, suggest = true): KeyVe
 
 /** The known key within a few edits of `key` (a typo's distance), if one is. */
 function nearestKey(catalogue: Catalogue, key: string): string | undefined {
+  return nearestOf(catalogue.options.keys(), key);
+}
+
+/** The candidate within a few edits of `key` (a typo's distance), if one is. */
+export function nearestOf(candidates: Iterable<string>, key: string): string | undefined {
   const limit = Math.max(2, Math.floor(key.length / 8));
   let best: { key: string; distance: number } | undefined;
-  for (const candidate of catalogue.options.keys()) {
+  for (const candidate of candidates) {
     if (Math.abs(candidate.length - key.length) > limit) continue;
     const distance = editDistance(key, candidate, best ? Math.min(best.distance, limit) : limit);
     if (distance <= limit && (!best || distance < best.distance)) best = { key: candidate, distance };

@@ -1,8 +1,10 @@
-// A resource's own Flink configuration against the options its Flink declares (api/flink-catalogue): a value Flink
-// could not read is an error, as Flink would refuse it when the pod starts; a deprecated key, a deprecated option and
-// an unknown key are warnings, an unknown one with the key it most likely means.
-import { catalogueFor, lookUp, valueProblem, type Catalogue } from '../flink-catalogue/index.js';
-import { flattenConfig } from '../flink-config.js';
+// A resource's own Flink configuration against the options its Flink declares (api/flink-catalogue), and its
+// `kubernetes.operator.*` keys against the operator's registry (api/operator-options.ts): a value that could not be
+// read is an error, as Flink would refuse it when the pod starts; a deprecated key, a deprecated option, an operator
+// key a resource cannot override and an unknown key are warnings, an unknown one with the key it most likely means.
+import { catalogueFor, lookUp, nearestOf, valueProblem, type Catalogue } from '../flink-catalogue/index.js';
+import { flattenConfig, isBlank } from '../flink-config.js';
+import { operatorOptionFor, OPTIONS } from '../operator-options.js';
 import { asObject, asString, type Json } from './access.js';
 import { configPath, fieldError, shown, type FieldError } from './field-error.js';
 
@@ -17,28 +19,70 @@ export interface OptionsVerdict {
 export function checkFlinkOptions(spec: Json | undefined): OptionsVerdict {
   const catalogue = catalogueFor(asString(spec?.flinkVersion));
   const own = asObject(spec?.flinkConfiguration);
-  if (!catalogue || !own) return { errors: [], warnings: [] };
   const errors: FieldError[] = [];
   const warnings: string[] = [];
+  if (!own) return { errors, warnings };
   let unwarned = 0;
   for (const [key, value] of Object.entries(flattenConfig(own))) {
-    const verdict = lookUp(catalogue, key, warnings.length < MAX_WARNINGS);
-    if (verdict.kind === 'known' || verdict.kind === 'deprecated-key') {
-      const problem = valueProblem(verdict.option, value);
-      if (problem)
-        errors.push(
-          fieldError(configPath(key), `${shown(value)} ${problem}: ${reads(catalogue, key, verdict.option.key)}`),
-        );
-    }
-    const warning = warningFor(catalogue, key, verdict);
-    if (!warning) continue;
-    if (warnings.length < MAX_WARNINGS) warnings.push(`${configPath(key)}: ${warning}`);
+    const suggest = warnings.length < MAX_WARNINGS;
+    const found = key.startsWith(OPERATOR_PREFIX)
+      ? operatorKey(key, value, suggest)
+      : catalogue
+        ? flinkKey(catalogue, key, value, suggest)
+        : {};
+    if (found.error) errors.push(fieldError(configPath(key), found.error));
+    if (!found.warning) continue;
+    if (suggest) warnings.push(`${configPath(key)}: ${found.warning}`);
     else unwarned++;
   }
-  if (unwarned > 0)
-    warnings.push(`spec.flinkConfiguration: and ${unwarned} more keys to check against Flink ${catalogue.flink}`);
+  if (unwarned > 0) warnings.push(`spec.flinkConfiguration: and ${unwarned} more keys to check`);
   return { errors, warnings };
 }
+
+const OPERATOR_PREFIX = 'kubernetes.operator.';
+
+interface KeyFinding {
+  error?: string;
+  warning?: string;
+}
+
+function flinkKey(catalogue: Catalogue, key: string, value: string, suggest: boolean): KeyFinding {
+  const verdict = lookUp(catalogue, key, suggest);
+  const problem =
+    verdict.kind === 'known' || verdict.kind === 'deprecated-key' ? valueProblem(verdict.option, value) : undefined;
+  const warning = warningFor(catalogue, verdict);
+  return {
+    ...(problem && 'option' in verdict
+      ? { error: `${shown(value)} ${problem}: ${reads(catalogue, key, verdict.option.key)}` }
+      : {}),
+    ...(warning ? { warning } : {}),
+  };
+}
+
+/** The operator's own keys, from its registry (api/operator-options.ts), whatever the Flink version. */
+function operatorKey(key: string, value: string, suggest: boolean): KeyFinding {
+  const option = operatorOptionFor(key);
+  if (!option) {
+    const nearest = suggest ? nearestOf(operatorKeys(), key) : undefined;
+    return {
+      warning: `not an option this operator reads${nearest ? `; did you mean ${nearest}?` : ' (README, Configuration)'}`,
+    };
+  }
+  const unreadable = option.expects && !isBlank(value) && option.parse(value) === undefined;
+  const warning = !option.perResource
+    ? "read from the operator's configuration only: set on a resource it changes nothing"
+    : key !== option.key
+      ? `deprecated; use ${option.key}`
+      : undefined;
+  return {
+    ...(unreadable
+      ? { error: `${shown(value)} is not ${option.expects}: the operator reads ${option.key} as one` }
+      : {}),
+    ...(warning ? { warning } : {}),
+  };
+}
+
+const operatorKeys = () => Object.values(OPTIONS).map((o) => o.key);
 
 function reads(catalogue: Catalogue, key: string, optionKey: string): string {
   const type = catalogue.options.get(optionKey)!;
@@ -46,7 +90,7 @@ function reads(catalogue: Catalogue, key: string, optionKey: string): string {
   return `Flink ${catalogue.flink} reads ${key === optionKey ? key : `${key} (now ${optionKey})`} as ${what}${type.list ? ' list' : ''} and refuses this`;
 }
 
-function warningFor(catalogue: Catalogue, key: string, verdict: ReturnType<typeof lookUp>): string | undefined {
+function warningFor(catalogue: Catalogue, verdict: ReturnType<typeof lookUp>): string | undefined {
   switch (verdict.kind) {
     case 'deprecated-key':
       return `deprecated in Flink ${catalogue.flink}; use ${verdict.option.key}`;
