@@ -127,7 +127,10 @@ for (const line of FLINK_LINES.filter((l) => !(l.runs as readonly string[]).incl
       await apply(ns, onLine(statefulSession(), flinkVersion, line.flink));
       const session = await waitForLifecycle(ns, 'session', 'STABLE');
       expect(session.status?.clusterInfo?.['flink-version']).to.equal(line.flink);
-      await apply(ns, sessionJob('orders'));
+      // That line's examples jar, at a URI of its own: the operator keeps what it fetched, and other suites count
+      // the downloads of theirs.
+      const jarURI = `https://artifacts.example.com/maven2/org/apache/flink/flink-examples-streaming/${line.flink}/flink-examples-streaming-${line.flink}.jar`;
+      await apply(ns, sessionJob('orders', 'session', { jarURI }));
       const job = await waitForSessionJob(ns, 'orders', 'STABLE');
       expect(job.status?.jobStatus?.state).to.equal('RUNNING');
       await kubectl(['delete', 'flinksessionjob', 'orders', '-n', ns, '--wait=true', '--timeout=120s']);
