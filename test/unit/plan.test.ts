@@ -119,6 +119,35 @@ describe('reconcile plan (pure)', () => {
     ).to.contain('execution.state-recovery.path: file:///sp/savepoint-1');
   });
 
+  it('a new savepointRedeployNonce discards the running job without a savepoint and redeploys from initialSavepointPath (upstream redeployWithSavepoint)', () => {
+    const deployed = spec({ upgradeMode: 'last-state' });
+    const desired = spec({
+      upgradeMode: 'last-state',
+      savepointRedeployNonce: 1,
+      initialSavepointPath: 'file:///sp/savepoint-7',
+    });
+    const first = plan(resource(desired, stableStatus(deployed)), running());
+    expect(first.actions, 'no stop, no savepoint: the cluster and its HA metadata go').to.deep.equal([
+      { kind: 'delete-cluster', deleteHaMetadata: true },
+    ]);
+    expect(first.status.lifecycleState).to.equal('UPGRADING');
+    expect(first.status.jobStatus?.upgradeSavepointPath).to.equal('file:///sp/savepoint-7');
+    expect(recorded(first)?.job).to.include({ upgradeMode: 'savepoint', savepointRedeployNonce: 1 });
+
+    const gone = { ...first.status, jobManagerDeploymentStatus: 'MISSING' };
+    const second = plan(resource(desired, gone), absent);
+    const deploy = second.actions[0]!;
+    expect(deploy.kind).to.equal('deploy');
+    const config =
+      deploy.kind === 'deploy'
+        ? (deploy.objects.dependents[0] as { data: Record<string, string> }).data['config.yaml']!
+        : '';
+    expect(config, 'restored from the initial savepoint, not from the discarded job').to.contain(
+      'execution.state-recovery.path: file:///sp/savepoint-7',
+    );
+    expect(config).to.contain(`$internal.pipeline.job-id: ${NEW_JOB_ID}`);
+  });
+
   it('created suspended: nothing is deployed and it stays CREATED', () => {
     const p = plan(resource(spec({ state: 'suspended' }), undefined), absent);
     expect(p.actions).to.deep.equal([]);

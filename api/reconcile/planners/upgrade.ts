@@ -3,7 +3,7 @@
 import type { SpecEnvelope } from '../../spec-envelope.js';
 import type { FlinkDeploymentStatus } from '../../types.generated.js';
 import { checkpointStatsTtlMs } from '../../flink-config.js';
-import { asObject } from '../../validation/access.js';
+import { asObject, asString } from '../../validation/access.js';
 import { upgradeSavepointRecord } from '../snapshots.js';
 import {
   restoreFrom,
@@ -54,8 +54,36 @@ export function planSpecChange(ctx: PlanContext, last: SpecEnvelope, diff: SpecD
     }
     return ctx.deploy(ctx.spec, undefined, false, changeEvents);
   }
+  if (diff.type === 'SAVEPOINT_REDEPLOY' && !upgrading) return planRedeploy(ctx, changeEvents);
   if (reconciledJobState(ctx.status) === 'running' && !upgrading) return planStop(ctx, changeEvents);
   return planAfterStop(ctx, last, changeEvents);
+}
+
+/**
+ * A new savepointRedeployNonce (upstream AbstractJobReconciler#redeployWithSavepoint): whatever state the job has is
+ * discarded — the cluster goes without a savepoint, its HA metadata with it — and the job starts again from
+ * `initialSavepointPath`, recorded as a savepoint-mode job restored from there.
+ */
+function planRedeploy(ctx: PlanContext, changeEvents: ReconcileEvent[]): Plan {
+  const path = asString(asObject(ctx.spec.job)?.initialSavepointPath);
+  const recorded = withJob(ctx.spec, { upgradeMode: 'savepoint' });
+  const jobStatus = { ...ctx.status.jobStatus };
+  if (path) jobStatus.upgradeSavepointPath = path;
+  else delete jobStatus.upgradeSavepointPath;
+  const events: ReconcileEvent[] = [
+    ...changeEvents,
+    {
+      type: 'Normal',
+      reason: 'Suspended',
+      message: `Redeploying from ${path ?? 'no savepoint'}, discarding the job's state`,
+    },
+  ];
+  if (desiredState(ctx) === 'running') {
+    ctx.status = ctx.record({ ...ctx.status, jobStatus }, recorded, true, 'suspended');
+    return ctx.deploy(recorded, path, false, events);
+  }
+  ctx.status = ctx.record({ ...ctx.status, jobStatus }, recorded, false, 'suspended');
+  return ctx.jobManager.phase === 'present' ? ctx.deleteCluster(true, events) : ctx.plan({ events });
 }
 
 const desiredState = (ctx: PlanContext) => (asObject(ctx.spec.job)?.state === 'suspended' ? 'suspended' : 'running');
