@@ -3,8 +3,6 @@ import { parse } from 'yaml';
 import { compareFlinkVersions } from './flink-versions.js';
 import type { JsonValue } from './kubernetes-types.js';
 
-export { compareFlinkVersions };
-
 export type FlatConfig = Readonly<Record<string, string>>;
 
 /** Flattens nested configuration the way upstream's ConfigObjectNode does: `a: {b: 1}` → `a.b=1`, lists joined with `;`. */

@@ -35,16 +35,6 @@ export interface FlinkLine {
   runs: readonly string[];
 }
 
-/** The line that runs `flinkVersion` (a `spec.flinkVersion` value), if the local stack has one. */
-export function lineFor(flinkVersion: string): FlinkLine | undefined {
-  return FLINK_LINES.find((line) => (line.runs as readonly string[]).includes(flinkVersion));
-}
-
-/** What each line runs, for a message: `1.20.5 (v1_19, v1_20), 2.2.1 (v2_2), 2.3.0 (v2_3)`. */
-export function describeLines(): string {
-  return FLINK_LINES.map((line) => `${line.flink} (${line.runs.join(', ')})`).join(', ');
-}
-
 export interface FlinkRunnerBuild {
   flinkVersion: string;
   /** The `spec.flinkVersion` values this build runs. */
