@@ -22,6 +22,12 @@ export interface FlinkDialect {
   jarRunTakesConfiguration: boolean;
   /** `POST /jobs/:id/checkpoints` (a checkpoint triggered from outside) exists from 1.17 on. */
   triggersCheckpoints: boolean;
+  /**
+   * 2.3 keeps applications' results in a store of their own (FLIP-549) beside the job results, under an application
+   * id derived from the cluster: a new cluster that finds its predecessor's result there takes the application for
+   * finished and never runs it.
+   */
+  applicationResultStore: boolean;
 }
 
 const SUPPORT: Partial<Record<FlinkVersion, Support>> = {
@@ -71,5 +77,6 @@ export function dialect(version: string | undefined): FlinkDialect {
       : 'execution.savepoint.ignore-unclaimed-state',
     jarRunTakesConfiguration: atLeast('v1_17'),
     triggersCheckpoints: atLeast('v1_17'),
+    applicationResultStore: atLeast('v2_3'),
   };
 }

@@ -1,7 +1,14 @@
 // The effective Flink configuration of a FlinkDeployment, built as upstream's FlinkConfigBuilder#buildFrom does
 // (notes §5.2): operator defaults, the resource's own keys, then what the spec says about image, resources, job
 // and cluster identity. It is what the flink-config-<name> ConfigMap carries to whatever runs Flink.
-import { isBlank, isHighAvailabilityEnabled, parseMemory, parseQuantity, type FlatConfig } from '../flink-config.js';
+import {
+  isBlank,
+  isHighAvailabilityEnabled,
+  parseMemory,
+  parseQuantity,
+  withFallbacks,
+  type FlatConfig,
+} from '../flink-config.js';
 import { dialect, type FlinkDialect } from '../flink-versions.js';
 import type { FlinkDeploymentSpec, JobManagerSpec, TaskManagerSpec } from '../types.generated.js';
 import { deploymentConfig } from '../validation/index.js';
@@ -16,7 +23,16 @@ export const TASK_MANAGER_RPC_PORT = 6122;
 export interface DeployInputs {
   jobId?: string;
   restorePath?: string;
+  /** New for each deployment: where its job results go, so no earlier cluster's are found (FLINK-27569). */
+  deploymentId?: string;
 }
+
+/** Flink's HighAvailabilityOptions#HA_STORAGE_PATH with its deprecated keys. */
+const HA_STORAGE_KEYS = [
+  'high-availability.storageDir',
+  'high-availability.zookeeper.storageDir',
+  'recovery.zookeeper.storageDir',
+] as const;
 
 export interface DeploymentIdentity {
   name: string;
@@ -72,6 +88,18 @@ export function buildFlinkConfiguration(
     if (job.args && job.args.length > 0) conf['$internal.application.program-args'] = job.args.join(';');
     set('$internal.pipeline.job-id', deploy.jobId);
     set(speaks.restorePathKey, deploy.restorePath);
+    // As upstream's setRandomJobResultStorePath: an earlier cluster's job results would otherwise be read as this
+    // one's (FLINK-27569). From 2.3 the same holds for application results, which are kept under an id derived from
+    // the cluster: a predecessor's left there made Flink 2.3 take the new application for finished, never running it.
+    const haStorage = withFallbacks(conf, HA_STORAGE_KEYS[0], HA_STORAGE_KEYS.slice(1));
+    if (!isBlank(haStorage) && deploy.deploymentId) {
+      const stores = speaks.applicationResultStore ? ['job', 'application'] : ['job'];
+      for (const store of stores)
+        conf[`${store}-result-store.storage-path`] =
+          `${haStorage}/${store}-result-store/${meta.name}/${deploy.deploymentId}`;
+      // Kept after cleanup (upstream's choice); 2.3 reads this from the application store's key.
+      setDefault(`${speaks.applicationResultStore ? 'application' : 'job'}-result-store.delete-on-commit`, 'false');
+    }
   } else {
     conf['execution.target'] = standalone ? 'remote' : 'kubernetes-session';
   }

@@ -299,6 +299,7 @@ export class PlanContext {
     const flinkConf = buildFlinkConfiguration({ name, namespace }, deploySpec, this.input.operatorConfig, {
       jobId,
       restorePath,
+      deploymentId: this.input.newJobId,
     });
     const objects = clusterObjects({
       name,

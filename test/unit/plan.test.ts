@@ -513,6 +513,22 @@ describe('reconcile plan (pure)', () => {
         ) as { data: Record<string, string> }
       ).data['config.yaml']!;
 
+    it("gives each deployment's job results a place of their own under the HA storage (upstream's FLINK-27569 workaround)", () => {
+      const first = confOf(plan(resource(haSpec({}), undefined), absent));
+      expect(first).to.contain(`job-result-store.storage-path: file:///ha/job-result-store/orders/${NEW_JOB_ID}`);
+      expect(first).to.contain('job-result-store.delete-on-commit: false');
+      expect(confOf(plan(resource(spec(), undefined), absent)), 'without HA: Flink keeps its default').to.not.contain(
+        'job-result-store',
+      );
+      const on23 = { ...haSpec({}), flinkVersion: 'v2_3' };
+      const conf23 = confOf(plan(resource(on23, undefined), absent));
+      expect(conf23, "2.3's application results too").to.contain(
+        `application-result-store.storage-path: file:///ha/application-result-store/orders/${NEW_JOB_ID}`,
+      );
+      expect(conf23).to.contain('application-result-store.delete-on-commit: false');
+      expect(conf23, 'deprecated on 2.3').to.not.contain('job-result-store.delete-on-commit');
+    });
+
     it('a last-state upgrade does not stop the job: its cluster goes with the HA metadata kept, and the same job comes back from it', () => {
       const deployed = haSpec({ upgradeMode: 'last-state' });
       const stop = plan(
