@@ -33,7 +33,9 @@ const parsed = new Map<string, Catalogue>();
 
 /** The catalogue of a version's Flink, parsed on first use; none for a version whose jars we do not have. */
 export function catalogueFor(version: string | undefined): Catalogue | undefined {
-  const source = version === undefined ? undefined : SOURCES[version as FlinkVersion];
+  // Own keys only: `toString` must not find Object.prototype's.
+  const source =
+    version !== undefined && Object.hasOwn(SOURCES, version) ? SOURCES[version as FlinkVersion] : undefined;
   if (source === undefined) return undefined;
   let found = parsed.get(version!);
   if (!found) parsed.set(version!, (found = parseCatalogue(source)));

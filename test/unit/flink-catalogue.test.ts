@@ -117,6 +117,13 @@ describe("Flink's own configuration options, per line", () => {
     ]);
   });
 
+  it("finds no catalogue under a version named like an object's own property (toString)", () => {
+    expect(catalogueFor('toString')).to.equal(undefined);
+    expect(admit('toString', { 'taskmanager.numberOfTaskSlots': 'two' }).errors.map((e) => e.field)).to.deep.equal([
+      'spec.flinkVersion',
+    ]);
+  });
+
   it('checks nothing for a version without a catalogue of its own (1.19 is not 1.20)', () => {
     expect(admit('v1_19', { 'taskmanager.numberOfTaskSlots': 'two', 'state.savepoints.dir': '/x' })).to.deep.include({
       errors: [],
