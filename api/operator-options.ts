@@ -3,7 +3,7 @@
 // The README's configuration table is generated from this list (`npm run generate`).
 import { isBlank, parseDurationMs, parseFlinkMemorySize, withFallbacks, type FlatConfig } from './flink-config.js';
 
-interface OptionBase<T> {
+export interface OptionBase<T> {
   key: string;
   /** Older names, tried in order when `key` is absent (Flink's ConfigOption#withDeprecatedKeys). */
   deprecatedKeys?: readonly string[];
@@ -21,19 +21,21 @@ export type OperatorOption<T> = OptionBase<T> & {
   expects?: string;
 };
 
-const duration = (o: Omit<OptionBase<number>, 'shownDefault'> & { shownDefault: string }): OperatorOption<number> => ({
+export const duration = (
+  o: Omit<OptionBase<number>, 'shownDefault'> & { shownDefault: string },
+): OperatorOption<number> => ({
   ...o,
   parse: parseDurationMs,
   expects: 'a duration (e.g. 30 s, 5 min)',
 });
-const flag = (o: Omit<OptionBase<boolean>, 'shownDefault'>): OperatorOption<boolean> => ({
+export const flag = (o: Omit<OptionBase<boolean>, 'shownDefault'>): OperatorOption<boolean> => ({
   ...o,
   shownDefault: String(o.defaultValue),
   parse: (text) =>
     text.trim().toLowerCase() === 'true' ? true : text.trim().toLowerCase() === 'false' ? false : undefined,
   expects: 'true or false',
 });
-const text = <T extends string | undefined>(
+export const text = <T extends string | undefined>(
   o: Omit<OptionBase<T>, 'shownDefault'> & { shownDefault?: string },
 ): OperatorOption<T> => ({
   ...o,
@@ -45,7 +47,7 @@ const memory = (o: Omit<OptionBase<number>, 'shownDefault'> & { shownDefault: st
   parse: parseFlinkMemorySize,
   expects: 'a memory size (e.g. 512m, 2g)',
 });
-const integer = (o: Omit<OptionBase<number>, 'shownDefault'>): OperatorOption<number> => ({
+export const integer = (o: Omit<OptionBase<number>, 'shownDefault'>): OperatorOption<number> => ({
   ...o,
   shownDefault: String(o.defaultValue),
   parse: (t) => (/^\s*\d+\s*$/.test(t) ? Number(t) : undefined),
