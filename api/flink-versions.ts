@@ -28,6 +28,8 @@ export interface FlinkDialect {
    * finished and never runs it.
    */
   applicationResultStore: boolean;
+  /** The adaptive scheduler takes new parallelisms of a running job (`PUT /jobs/:id/resource-requirements`, 1.18+). */
+  rescalesInPlace: boolean;
 }
 
 const SUPPORT: Partial<Record<FlinkVersion, Support>> = {
@@ -78,5 +80,6 @@ export function dialect(version: string | undefined): FlinkDialect {
     jarRunTakesConfiguration: atLeast('v1_17'),
     triggersCheckpoints: atLeast('v1_17'),
     applicationResultStore: atLeast('v2_3'),
+    rescalesInPlace: atLeast('v1_18'),
   };
 }

@@ -101,6 +101,13 @@ export const OPTIONS = {
     defaultValue: true,
     description: 'A session cluster is not deleted while FlinkSessionJobs name it (event `CleanupFailed`).',
   }),
+  inPlaceScaling: flag({
+    key: 'kubernetes.operator.job.upgrade.inplace-scaling.enabled',
+    perResource: true,
+    defaultValue: true,
+    description:
+      'Change only parallelism overrides of a running job (Flink 1.18+, adaptive scheduler) in place, without a restart.',
+  }),
   jobManagerRecovery: flag({
     key: 'kubernetes.operator.jm-deployment-recovery.enabled',
     perResource: true,
@@ -305,10 +312,11 @@ export function operatorOptionFor(key: string): OperatorOption<unknown> | undefi
 }
 
 /** The README's table of these options (a Markdown table). */
-export function optionsTable(): string {
-  const rows = Object.values(OPTIONS).map((o: OptionBase<unknown>) => {
+export function optionsTable(options: (OptionBase<unknown> & { acted?: boolean })[] = Object.values(OPTIONS)): string {
+  const rows = options.map((o) => {
     const names = [`\`${o.key}\``, ...(o.deprecatedKeys ?? []).map((k) => `<br>(formerly \`${k}\`)`)].join('');
-    return `| ${names} | ${o.shownDefault} | ${o.perResource ? 'yes' : 'no'} | ${o.description} |`;
+    const meaning = o.acted === false ? `${o.description} *Read, not acted on yet.*` : o.description;
+    return `| ${names} | ${o.shownDefault} | ${o.perResource ? 'yes' : 'no'} | ${meaning} |`;
   });
   return ['| key | default | per resource | meaning |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }

@@ -244,6 +244,7 @@ export interface FlinkDeploymentStatus {
    * State of the JobManager deployment.
    */
   jobManagerDeploymentStatus?: "DEPLOYED_NOT_READY" | "DEPLOYING" | "ERROR" | "MISSING" | "READY";
+  autoscaler?: AutoscalerStatus;
   taskManager?: TaskManagerInfo;
   conditions?: Condition[];
 }
@@ -346,6 +347,127 @@ export interface ReconciliationStatus {
    * Where the operator is with the last reconciled spec.
    */
   state?: "DEPLOYED" | "ROLLED_BACK" | "ROLLING_BACK" | "UPGRADING";
+}
+/**
+ * The autoscaler's view of the job and why it acts or not (not an upstream field).
+ */
+export interface AutoscalerStatus {
+  /**
+   * Where the autoscaler is with the running job.
+   */
+  phase?: "Stabilizing" | "CollectingMetrics" | "MetricsIncomplete" | "Evaluated" | "Recommending" | "Rescaling";
+  /**
+   * What it last decided, or why it decided nothing.
+   */
+  message?: string;
+  /**
+   * When it last evaluated a full metrics window.
+   */
+  lastEvaluationTime?: string;
+  /**
+   * When the metrics window it is collecting will be full.
+   */
+  windowFullAt?: string;
+  vertices?: AutoscalerVertexStatus[];
+  reported?: AutoscalerReport;
+  rescale?: AutoscalerRescale;
+}
+export interface AutoscalerVertexStatus {
+  /**
+   * The job vertex id.
+   */
+  id?: string;
+  name?: string;
+  /**
+   * As Flink runs it.
+   */
+  parallelism?: number;
+  /**
+   * What the autoscaler recommends.
+   */
+  recommended?: number;
+  /**
+   * The recommendation before alignment to key groups or source partitions.
+   */
+  unaligned?: number;
+  /**
+   * Busy time share, 0 to 1, over the window.
+   */
+  busyRatio?: number;
+  /**
+   * Records/s at 100 % busy.
+   */
+  trueProcessingRate?: number;
+  /**
+   * Records/s the vertex must sustain.
+   */
+  targetRate?: number;
+  /**
+   * Extra records/s that drain the lag within the catch-up duration.
+   */
+  catchUpRate?: number;
+  /**
+   * Pending records (sources).
+   */
+  lag?: number;
+  /**
+   * Below this processing rate the vertex lacks capacity.
+   */
+  scaleUpThreshold?: number;
+  /**
+   * Above this processing rate it has capacity to spare.
+   */
+  scaleDownThreshold?: number;
+  /**
+   * Records/s at 100 % busy at the recommended parallelism.
+   */
+  expectedProcessingRate?: number;
+  maxParallelism?: number;
+  /**
+   * Source partitions, when its connector reports them.
+   */
+  partitions?: number;
+  /**
+   * Why the vertex is not at its recommendation.
+   */
+  blockedBy?:
+    | "WithinBand"
+    | "DelayedScaleDown"
+    | "Ineffective"
+    | "MemoryPressure"
+    | "DryRun"
+    | "Excluded"
+    | "AtLimit"
+    | "NoProcessingRate"
+    | "MetricsIncomplete"
+    | "WindowNotFull"
+    | "Stabilizing";
+  /**
+   * When a delayed scale-down may happen.
+   */
+  blockedUntil?: string;
+}
+export interface AutoscalerReport {
+  parallelism?: string;
+  time?: string;
+}
+export interface AutoscalerRescale {
+  /**
+   * The parallelism overrides asked for (vid:p,…).
+   */
+  parallelism?: string;
+  /**
+   * When the running job was asked to rescale in place.
+   */
+  requestedAt?: string;
+  /**
+   * True once the job is upgraded instead (the rescale did not take in time, or was refused).
+   */
+  fallback?: boolean;
+  /**
+   * Why it fell back.
+   */
+  reason?: string;
 }
 /**
  * TaskManager replicas, for the scale subresource.

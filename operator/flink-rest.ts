@@ -1,6 +1,7 @@
 // The Flink REST calls the reconciler makes (notes §8.2), each with a timeout. Where a cluster's REST API is:
 // `http://<name>-rest.<namespace>:8081` in a cluster, unless the `--flink-rest-overrides` file names another
 // address for it (the local stack, development, benchmarks); the file is re-read whenever it changes.
+import type { AggregatedMetric } from '../api/autoscaler/sample.js';
 import { openAsBlob, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { FlinkJob, FlinkJobState, JobFailure } from '../api/reconcile/observe.js';
@@ -91,6 +92,8 @@ interface CheckpointRef {
   external_path?: string;
 }
 
+export type ResourceRequirements = Record<string, { parallelism: { lowerBound: number; upperBound: number } }>;
+
 export class FlinkRestClient {
   /** `timeoutMs` bounds each call, connection to last byte; `signal` aborts every call (leadership lost, shutdown). */
   constructor(
@@ -113,6 +116,42 @@ export class FlinkRestClient {
       startTime: j['start-time'],
       allTasksRunning: (j.tasks?.total ?? 0) > 0 && j.tasks?.running === j.tasks?.total,
     }));
+  }
+
+  /** `GET /jobs/:id`: the job's vertices, their parallelism and IO counters, and its plan (the edges). */
+  jobDetails(jobId: string): Promise<Record<string, unknown>> {
+    return this.json('GET', `/jobs/${encodeURIComponent(jobId)}`);
+  }
+
+  /**
+   * A vertex's subtask-aggregated metrics: with `names`, their values (`min, max, avg, sum`); without, the names it
+   * has. Flink answers `[{id, …}]`.
+   */
+  vertexMetrics(jobId: string, vertexId: string, names?: string[]): Promise<AggregatedMetric[]> {
+    const query = names ? `?get=${names.map(encodeURIComponent).join(',')}` : '';
+    return this.json(
+      'GET',
+      `/jobs/${encodeURIComponent(jobId)}/vertices/${encodeURIComponent(vertexId)}/subtasks/metrics${query}`,
+    );
+  }
+
+  /** `GET /jobmanager/metrics?get=…`: `[{id, value}]`. */
+  jobManagerMetrics(names: string[]): Promise<{ id: string; value: string }[]> {
+    return this.json('GET', `/jobmanager/metrics?get=${names.map(encodeURIComponent).join(',')}`);
+  }
+
+  /** `GET /taskmanagers/metrics?get=…&agg=max`: empty when any name is unknown to every TaskManager. */
+  taskManagerMetrics(names: string[]): Promise<AggregatedMetric[]> {
+    return this.json('GET', `/taskmanagers/metrics?get=${names.map(encodeURIComponent).join(',')}&agg=max`);
+  }
+
+  /** The adaptive scheduler's per-vertex parallelism bounds: `{vid: {parallelism: {lowerBound, upperBound}}}`. */
+  resourceRequirements(jobId: string): Promise<ResourceRequirements> {
+    return this.json('GET', `/jobs/${encodeURIComponent(jobId)}/resource-requirements`);
+  }
+
+  async setResourceRequirements(jobId: string, requirements: ResourceRequirements): Promise<void> {
+    await this.json('PUT', `/jobs/${encodeURIComponent(jobId)}/resource-requirements`, requirements);
   }
 
   /** Why a job failed: its root exception (class and first line), as Flink's exception history reports it. */

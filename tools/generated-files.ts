@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compile } from 'json-schema-to-typescript';
 import { stringify } from 'yaml';
+import { AUTOSCALER_OPTIONS } from '../api/autoscaler/options.js';
 import { optionsTable } from '../api/operator-options.js';
 import { customResourceDefinition, KINDS } from '../api/schema/crd.js';
 import type { JSONSchemaProps } from '../api/schema/json-schema.js';
@@ -54,17 +55,27 @@ export async function typeFiles(): Promise<GeneratedFile[]> {
   ];
 }
 
-const README_BEGIN = '<!-- operator-options: generated from api/operator-options.ts by npm run generate -->';
-const README_END = '<!-- /operator-options -->';
+const README_TABLES = [
+  { name: 'operator-options', source: 'api/operator-options.ts', table: () => optionsTable() },
+  {
+    name: 'autoscaler-options',
+    source: 'api/autoscaler/options.ts',
+    table: () => optionsTable(Object.values(AUTOSCALER_OPTIONS)),
+  },
+];
 
-/** The README with its configuration table regenerated between the two markers. */
+/** The README with its configuration tables regenerated between their markers. */
 export function readmeFile(): GeneratedFile {
   const path = join(resolve(dirname(fileURLToPath(import.meta.url)), '../..'), 'README.md');
-  const text = readFileSync(path, 'utf8');
-  const begin = text.indexOf(README_BEGIN);
-  const end = text.indexOf(README_END);
-  if (begin < 0 || end < begin) throw new Error(`README.md has lost its markers ${README_BEGIN} … ${README_END}`);
-  const content = `${text.slice(0, begin + README_BEGIN.length)}\n${optionsTable()}\n${text.slice(end)}`;
+  let content = readFileSync(path, 'utf8');
+  for (const { name, source, table } of README_TABLES) {
+    const beginMarker = `<!-- ${name}: generated from ${source} by npm run generate -->`;
+    const endMarker = `<!-- /${name} -->`;
+    const begin = content.indexOf(beginMarker);
+    const end = content.indexOf(endMarker);
+    if (begin < 0 || end < begin) throw new Error(`README.md has lost its markers ${beginMarker} … ${endMarker}`);
+    content = `${content.slice(0, begin + beginMarker.length)}\n${table()}\n${content.slice(end)}`;
+  }
   return { target: 'readme', path: 'README.md', content };
 }
 

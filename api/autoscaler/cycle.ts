@@ -1,6 +1,7 @@
 // One autoscaler cycle of a running job, pure (reference §1.1, §1.4): the new sample joins the window — which
 // restarts when the job restarted, its parallelism changed, a counter went backwards or a sample was incomplete —
 // and once the window is full the decision is taken. Returns the state to keep, the status to show and the events.
+import type { AUTOSCALER_PHASES } from '../schema/flink-resources.js';
 import { decide, type BlockedBy, type Decision, type DecisionEvent, type VertexDecision } from './decide.js';
 import type { AutoscalerConfig } from './options.js';
 import type { JobView, Sample, SampleResult } from './sample.js';
@@ -26,8 +27,7 @@ export interface AutoscalerVertexStatus {
   blockedUntil?: string;
 }
 
-export type AutoscalerPhase =
-  'Stabilizing' | 'CollectingMetrics' | 'MetricsIncomplete' | 'Evaluated' | 'Recommending' | 'Rescaling';
+export type AutoscalerPhase = (typeof AUTOSCALER_PHASES)[number];
 
 export interface AutoscalerStatus {
   phase: AutoscalerPhase;
@@ -44,7 +44,8 @@ export interface CycleInput {
   view: JobView;
   /** The sample, or why there is none (a collection that failed or ran out of its budget). */
   sample: SampleResult;
-  previous?: AutoscalerStatus;
+  /** The status the last cycle wrote (its last dry-run report). */
+  previous?: { reported?: { parallelism?: string; time?: string } };
   config: AutoscalerConfig;
   now: number;
 }
@@ -78,7 +79,9 @@ export function autoscalerCycle(input: CycleInput): CycleResult {
       message,
       ...(windowFullAt !== undefined ? { windowFullAt: iso(windowFullAt) } : {}),
       vertices: vertexList(blockedBy),
-      ...(input.previous?.reported ? { reported: input.previous.reported } : {}),
+      ...(input.previous?.reported?.time
+        ? { reported: input.previous.reported as { parallelism: string; time: string } }
+        : {}),
     },
   });
 
@@ -160,15 +163,18 @@ function wentBackwards(before: Sample, after: Sample): boolean {
 /** A dry run reports a recommendation when it changes, and again once scaling.event.interval has passed. */
 function reportOf(
   decision: Decision,
-  previous: AutoscalerStatus | undefined,
+  previous: CycleInput['previous'],
   c: AutoscalerConfig,
   now: number,
 ): { events: DecisionEvent[]; status?: AutoscalerStatus['reported'] } {
   if (decision.outcome !== 'recommend') return { events: decision.events.filter((e) => e.reason !== 'ScalingReport') };
   const parallelism = decision.vertices.map((v) => `${v.id}:${v.recommended}`).join(',');
   const last = previous?.reported;
-  if (last && last.parallelism === parallelism && now - Date.parse(last.time) < c.eventInterval)
-    return { events: decision.events.filter((e) => e.reason !== 'ScalingReport'), status: last };
+  if (last?.time && last.parallelism === parallelism && now - Date.parse(last.time) < c.eventInterval)
+    return {
+      events: decision.events.filter((e) => e.reason !== 'ScalingReport'),
+      status: { parallelism, time: last.time },
+    };
   return { events: decision.events, status: { parallelism, time: iso(now) } };
 }
 

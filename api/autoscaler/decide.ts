@@ -1,23 +1,13 @@
 // The decision of one autoscaler cycle over a full window (upstream's JobVertexScaler and ScalingExecutor, reference
 // §1.6–1.7): per vertex the parallelism its target rate asks for, bounded, aligned and delayed as upstream does it,
 // and why it does or does not act — pure and replayable: the same inputs give the same decision.
+import type { AUTOSCALER_BLOCKS } from '../schema/flink-resources.js';
 import { capacity, evaluate, type Evaluation, type VertexEvaluation } from './evaluate.js';
 import type { AutoscalerConfig } from './options.js';
 import { isSource, type Sample, type Topology, type VertexInfo } from './sample.js';
 
 /** Why a vertex is not (or not yet) at its recommendation; shown in status and by `kubectl flink autoscaler`. */
-export type BlockedBy =
-  | 'WithinBand' // its processing rate is inside the utilisation band: nothing to do
-  | 'DelayedScaleDown' // a scale-down waits out scale-down.interval
-  | 'Ineffective' // the last scale-up did not raise its processing rate
-  | 'MemoryPressure' // the TaskManagers' GC or heap is over its threshold
-  | 'DryRun' // scaling.enabled is false: recommendations only
-  | 'Excluded' // vertex.exclude.ids
-  | 'AtLimit' // outside the band, but its limits or alignment leave its parallelism as it is
-  | 'NoProcessingRate' // no rate could be measured (idle, or a legacy source without busy time)
-  | 'MetricsIncomplete' // the cycle's metrics were incomplete (set by the cycle, not here)
-  | 'WindowNotFull' // the metrics window is not full yet (set by the cycle)
-  | 'Stabilizing'; // the job (re)started within stabilization.interval (set by the cycle)
+export type BlockedBy = (typeof AUTOSCALER_BLOCKS)[number];
 
 export interface ScalingSummary {
   currentParallelism: number;

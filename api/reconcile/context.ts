@@ -70,6 +70,18 @@ export type Action =
       recordSavepoint?: SnapshotRequest;
       statusAfter: (snapshotPath: string | undefined) => FlinkDeploymentStatus;
     } & StopJob)
+  /** Writes the autoscaler's state to its ConfigMap (created owned by the resource; replaced at `resourceVersion`). */
+  | { kind: 'save-autoscaler-state'; data: Record<string, string>; resourceVersion: string | undefined }
+  /**
+   * Asks the running job's adaptive scheduler for new parallelisms (`PUT /jobs/:id/resource-requirements`); when
+   * Flink refuses, `statusIfRefused` (with the reason filled in) makes the next pass upgrade instead.
+   */
+  | {
+      kind: 'rescale-in-place';
+      jobId: string;
+      parallelism: Record<string, number>;
+      statusIfRefused: (reason: string) => FlinkDeploymentStatus;
+    }
   | SnapshotAction;
 
 export interface Plan {
@@ -142,6 +154,8 @@ export class PlanContext {
   readonly timing: Timing;
   status: FlinkDeploymentStatus;
   readonly events: ReconcileEvent[] = [];
+  /** Actions every plan of this pass starts with (the autoscaler's state). */
+  readonly actions: Action[] = [];
   /** The spec to act on: the user's, or the last valid one while the user's is invalid. */
   spec: Json;
   /** The generation recorded with a deployment (the last valid one while the user's spec is invalid). */
@@ -190,7 +204,7 @@ export class PlanContext {
     return {
       status: final,
       events: [...this.events, ...(p.events ?? [])],
-      actions: p.actions ?? [],
+      actions: [...this.actions, ...(p.actions ?? [])],
       requeueAfterMs: 'requeueAfterMs' in p ? p.requeueAfterMs : this.settledRequeue(final),
     };
   }

@@ -1,5 +1,6 @@
 // What the operator saw — the JobManager Deployment and Flink's REST API — folded into the status, as upstream's
 // observers do (notes §6.2): JobManager deployment status, job status, stability, the Running condition.
+import type { JobView, SampleResult } from '../autoscaler/sample.js';
 import { GENERATION_ANNOTATION } from '../cluster/objects.js';
 import { lastReconciledSpec, writeSpecEnvelope } from '../spec-envelope.js';
 import type { Condition, FlinkDeploymentStatus, JobStatus } from '../types.generated.js';
@@ -175,6 +176,17 @@ export interface Observation {
   haMetadata?: boolean;
   /** The FlinkSessionJobs that name this (session) cluster; `occupying`: its job runs there or is being submitted. */
   sessionJobs?: { name: string; occupying: boolean }[];
+  /** For the autoscaler and in-place rescaling of a running job. */
+  autoscaler?: AutoscalerObservation;
+}
+
+export interface AutoscalerObservation {
+  /** The ConfigMap `autoscaler-<name>`: its data and resourceVersion; absent when there is none. */
+  stored?: { data: Record<string, string>; resourceVersion: string };
+  /** `GET /jobs/:id` of the running job: its topology and the parallelism each vertex runs at. */
+  view?: JobView;
+  /** This cycle's sample, or why there is none (only when one is due). */
+  sample?: SampleResult;
 }
 
 /** A Java throwable as upstream's FlinkResourceException renders it in `status.error`. */

@@ -7,6 +7,7 @@
 // from, the generation being deployed) is in the status before the step that depends on it runs, so an operator
 // killed anywhere picks up where it stopped.
 import { FINALIZER, PlanContext, type Plan, type PlanInput } from './context.js';
+import { applyAutoscaler, clearSettledRescale, planInPlaceScale, rescalesInPlace } from './planners/autoscale.js';
 import { planDeletion } from './planners/deletion.js';
 import { planFirstDeployment } from './planners/first-deployment.js';
 import { planRollback, shouldRollBack } from './planners/rollback.js';
@@ -43,9 +44,11 @@ export function planDeployment(input: PlanInput): Plan {
   if (invalid) return invalid;
 
   const last = ctx.lastReconciled();
+  applyAutoscaler(ctx, last);
   if (!last) return planFirstDeployment(ctx);
 
   const diff = diffSpecs(last.spec, ctx.spec);
+  if (diff.type === 'IGNORE') clearSettledRescale(ctx);
   let rs = ctx.status.reconciliationStatus ?? {};
   // A new spec from the user ends a rollback in progress: it is upgraded to like any other.
   if (rs.state === 'ROLLING_BACK' && diff.type !== 'IGNORE') {
@@ -58,5 +61,7 @@ export function planDeployment(input: PlanInput): Plan {
   )
     return planRollback(ctx);
   if (diff.type === 'IGNORE' && rs.state !== 'UPGRADING') return planSteady(ctx, last, diff.changes.length > 0);
+  if (diff.type === 'SCALE' && rs.state === 'DEPLOYED' && rescalesInPlace(ctx))
+    return planInPlaceScale(ctx, last, diff);
   return planSpecChange(ctx, last, diff);
 }

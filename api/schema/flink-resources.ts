@@ -208,6 +208,75 @@ const commonStatus: Record<string, JSONSchemaProps> = {
   reconciliationStatus,
 };
 
+export const AUTOSCALER_PHASES = [
+  'Stabilizing',
+  'CollectingMetrics',
+  'MetricsIncomplete',
+  'Evaluated',
+  'Recommending',
+  'Rescaling',
+] as const;
+export const AUTOSCALER_BLOCKS = [
+  'WithinBand', // its processing rate is inside the utilisation band: nothing to do
+  'DelayedScaleDown', // a scale-down waits out scale-down.interval
+  'Ineffective', // the last scale-up did not raise its processing rate (and blocking is on)
+  'MemoryPressure', // the TaskManagers' GC time or heap use is over its threshold
+  'DryRun', // scaling.enabled is false: recommendations only
+  'Excluded', // vertex.exclude.ids, or the vertex finished
+  'AtLimit', // outside the band, but its limits or alignment leave its parallelism as it is
+  'NoProcessingRate', // no processing rate could be measured
+  'MetricsIncomplete', // the cycle's metrics were incomplete or late
+  'WindowNotFull', // the metrics window is not full yet
+  'Stabilizing', // the job (re)started within stabilization.interval
+] as const;
+
+const autoscalerStatus = obj(
+  {
+    phase: strEnum(AUTOSCALER_PHASES, 'Where the autoscaler is with the running job.'),
+    message: str('What it last decided, or why it decided nothing.'),
+    lastEvaluationTime: str('When it last evaluated a full metrics window.'),
+    windowFullAt: str('When the metrics window it is collecting will be full.'),
+    vertices: arrayOf(
+      obj(
+        {
+          id: str('The job vertex id.'),
+          name: str(),
+          parallelism: int('As Flink runs it.'),
+          recommended: int('What the autoscaler recommends.'),
+          unaligned: int('The recommendation before alignment to key groups or source partitions.'),
+          busyRatio: num('Busy time share, 0 to 1, over the window.'),
+          trueProcessingRate: num('Records/s at 100 % busy.'),
+          targetRate: num('Records/s the vertex must sustain.'),
+          catchUpRate: num('Extra records/s that drain the lag within the catch-up duration.'),
+          lag: num('Pending records (sources).'),
+          scaleUpThreshold: num('Below this processing rate the vertex lacks capacity.'),
+          scaleDownThreshold: num('Above this processing rate it has capacity to spare.'),
+          expectedProcessingRate: num('Records/s at 100 % busy at the recommended parallelism.'),
+          maxParallelism: int(),
+          partitions: int('Source partitions, when its connector reports them.'),
+          blockedBy: strEnum(AUTOSCALER_BLOCKS, 'Why the vertex is not at its recommendation.'),
+          blockedUntil: str('When a delayed scale-down may happen.'),
+        },
+        { title: 'AutoscalerVertexStatus' },
+      ),
+    ),
+    reported: obj({ parallelism: str(), time: str() }, { title: 'AutoscalerReport' }),
+    rescale: obj(
+      {
+        parallelism: str('The parallelism overrides asked for (vid:p,…).'),
+        requestedAt: str('When the running job was asked to rescale in place.'),
+        fallback: bool('True once the job is upgraded instead (the rescale did not take in time, or was refused).'),
+        reason: str('Why it fell back.'),
+      },
+      { title: 'AutoscalerRescale' },
+    ),
+  },
+  {
+    title: 'AutoscalerStatus',
+    description: "The autoscaler's view of the job and why it acts or not (not an upstream field).",
+  },
+);
+
 export const flinkDeploymentSchema: JSONSchemaProps = obj(
   {
     apiVersion: str(),
@@ -236,6 +305,7 @@ export const flinkDeploymentSchema: JSONSchemaProps = obj(
         ...commonStatus,
         clusterInfo: mapOf(str(), 'Flink version, revision and resources of the running cluster.'),
         jobManagerDeploymentStatus: strEnum(JOB_MANAGER_DEPLOYMENT_STATUSES, 'State of the JobManager deployment.'),
+        autoscaler: autoscalerStatus,
         taskManager: obj(
           { labelSelector: str(), replicas: int() },
           { title: 'TaskManagerInfo', description: 'TaskManager replicas, for the scale subresource.' },

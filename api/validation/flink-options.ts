@@ -4,7 +4,8 @@
 // key a resource cannot override and an unknown key are warnings, an unknown one with the key it most likely means.
 import { catalogueFor, lookUp, nearestOf, valueProblem, type Catalogue } from '../flink-catalogue/index.js';
 import { flattenConfig, isBlank } from '../flink-config.js';
-import { operatorOptionFor, OPTIONS } from '../operator-options.js';
+import { autoscalerKeys, autoscalerOptionFor, isAutoscalerKey } from '../autoscaler/options.js';
+import { operatorOptionFor, OPTIONS, type OperatorOption } from '../operator-options.js';
 import { asObject, asString, type Json } from './access.js';
 import { configPath, fieldError, shown, type FieldError } from './field-error.js';
 
@@ -25,11 +26,13 @@ export function checkFlinkOptions(spec: Json | undefined): OptionsVerdict {
   let unwarned = 0;
   for (const [key, value] of Object.entries(flattenConfig(own))) {
     const suggest = warnings.length < MAX_WARNINGS;
-    const found = key.startsWith(OPERATOR_PREFIX)
-      ? operatorKey(key, value, suggest)
-      : catalogue
-        ? flinkKey(catalogue, key, value, suggest)
-        : {};
+    const found = isAutoscalerKey(key)
+      ? registeredKey(AUTOSCALER_KEYS, key, value, suggest)
+      : key.startsWith(OPERATOR_PREFIX)
+        ? registeredKey(OPERATOR_KEYS, key, value, suggest)
+        : catalogue
+          ? flinkKey(catalogue, key, value, suggest)
+          : {};
     if (found.error) errors.push(fieldError(configPath(key), found.error));
     if (!found.warning) continue;
     if (suggest) warnings.push(`${configPath(key)}: ${found.warning}`);
@@ -59,30 +62,53 @@ function flinkKey(catalogue: Catalogue, key: string, value: string, suggest: boo
   };
 }
 
-/** The operator's own keys, from its registry (api/operator-options.ts), whatever the Flink version. */
-function operatorKey(key: string, value: string, suggest: boolean): KeyFinding {
-  const option = operatorOptionFor(key);
+/** A registry of keys the operator itself reads, and how a message names it. */
+interface Registry {
+  optionFor: (key: string) => (OperatorOption<unknown> & { acted?: boolean }) | undefined;
+  keys: () => string[];
+  unknown: string;
+  section: string;
+  reader: string;
+}
+
+const OPERATOR_KEYS: Registry = {
+  optionFor: operatorOptionFor,
+  keys: () => Object.values(OPTIONS).map((o) => o.key),
+  unknown: 'not an option this operator reads',
+  section: 'Configuration',
+  reader: 'the operator',
+};
+
+const AUTOSCALER_KEYS: Registry = {
+  optionFor: autoscalerOptionFor,
+  keys: autoscalerKeys,
+  unknown: 'not an autoscaler option',
+  section: 'The autoscaler',
+  reader: 'the autoscaler',
+};
+
+/** The operator's own keys (`kubernetes.operator.*`, `job.autoscaler.*`), from their registries, whatever the Flink. */
+function registeredKey(r: Registry, key: string, value: string, suggest: boolean): KeyFinding {
+  const option = r.optionFor(key);
   if (!option) {
-    const nearest = suggest ? nearestOf(operatorKeys(), key) : undefined;
-    return {
-      warning: `not an option this operator reads${nearest ? `; did you mean ${nearest}?` : ' (README, Configuration)'}`,
-    };
+    const nearest = suggest ? nearestOf(r.keys(), key) : undefined;
+    return { warning: `${r.unknown}${nearest ? `; did you mean ${nearest}?` : ` (README, ${r.section})`}` };
   }
   const unreadable = option.expects && !isBlank(value) && option.parse(value) === undefined;
   const warning = !option.perResource
     ? "read from the operator's configuration only: set on a resource it changes nothing"
     : key !== option.key
       ? `deprecated; use ${option.key}`
-      : undefined;
+      : option.acted === false
+        ? `read, but this operator does not act on it yet (README, ${r.section})`
+        : undefined;
   return {
     ...(unreadable
-      ? { error: `${shown(value)} is not ${option.expects}: the operator reads ${option.key} as one` }
+      ? { error: `${shown(value)} is not ${option.expects}: ${r.reader} reads ${option.key} as one` }
       : {}),
     ...(warning ? { warning } : {}),
   };
 }
-
-const operatorKeys = () => Object.values(OPTIONS).map((o) => o.key);
 
 function reads(catalogue: Catalogue, key: string, optionKey: string): string {
   const type = catalogue.options.get(optionKey)!;

@@ -5,6 +5,7 @@ import { FLINK_DEPLOYMENT, FLINK_SESSION_JOB, type KindInfo } from '../schema/cr
 import { asObject, asString, type Json } from './access.js';
 import { shown } from './field-error.js';
 import { flinkVersionWarnings, validateFlinkDeployment } from './deployment.js';
+import { checkAutoscaler } from './autoscaler.js';
 import { checkFlinkOptions } from './flink-options.js';
 import type { HostResolution } from './jar-uri.js';
 import { validateStructure } from './schema.js';
@@ -53,9 +54,16 @@ export function validateResource(kind: KindInfo, resource: unknown, ctx: Validat
 function semanticVerdict(kind: KindInfo, obj: Json, ctx: ValidationContext): Verdict {
   if (kind === FLINK_DEPLOYMENT) {
     const options = checkFlinkOptions(asObject(obj.spec));
+    const conf = deploymentConfig(ctx.operatorConfig, obj);
+    const autoscaler = checkAutoscaler(asObject(obj.spec), conf);
     return {
-      errors: [...validateFlinkDeployment(obj, deploymentConfig(ctx.operatorConfig, obj)), ...options.errors],
-      warnings: [...flinkVersionWarnings(obj), ...options.warnings, ...serviceAccountWarnings(ctx.serviceAccount)],
+      errors: [...validateFlinkDeployment(obj, conf), ...options.errors, ...autoscaler.errors],
+      warnings: [
+        ...flinkVersionWarnings(obj),
+        ...options.warnings,
+        ...autoscaler.warnings,
+        ...serviceAccountWarnings(ctx.serviceAccount),
+      ],
     };
   }
   if (kind === FLINK_SESSION_JOB) {

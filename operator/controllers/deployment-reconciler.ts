@@ -13,6 +13,7 @@ import {
   type ContainerFailure,
   type JobManagerObservation,
   type PodContainers,
+  type AutoscalerObservation,
   type Observation,
   type RestObservation,
 } from '../../api/reconcile/observe.js';
@@ -27,7 +28,13 @@ import { occupiesSession } from '../../api/reconcile/session-job.js';
 import type { FlinkSessionJobObject } from '../../kube/flink-resources.js';
 import { FLINK_DEPLOYMENT } from '../../api/schema/crd.js';
 import { isConflict, isNotFound, objectPath, type KubeObject } from '../../kube/client.js';
-import { FlinkRestClient, type FlinkVersion } from '../flink-rest.js';
+import { FlinkRestClient, FlinkRestError, type FlinkVersion } from '../flink-rest.js';
+import { autoscalerConfig } from '../../api/autoscaler/options.js';
+import { readJobDetails } from '../../api/autoscaler/sample.js';
+import { decodeState, stateConfigMapName } from '../../api/autoscaler/state.js';
+import { OVERRIDES_KEY } from '../../api/reconcile/planners/autoscale.js';
+import { option, OPTIONS } from '../../api/operator-options.js';
+import { AutoscalerMetrics } from './autoscaler-metrics.js';
 import { isHighAvailabilityEnabled } from '../../api/flink-config.js';
 import { haConfigMapSelector, holdsJob, isHaConfigMap, isJobGraphKey } from '../../api/cluster/ha-metadata.js';
 import { deploymentConfig } from '../../api/validation/index.js';
@@ -52,6 +59,7 @@ export const CACHES = {
 
 export class DeploymentReconciler extends FlinkResourceReconciler<FlinkDeploymentObject, Observation, Action> {
   private readonly flinkVersions = new WeakMap<KubeObject, FlinkVersion>();
+  private readonly metrics: AutoscalerMetrics;
 
   constructor(deps: ReconcilerDeps) {
     super(deps, {
@@ -60,6 +68,7 @@ export class DeploymentReconciler extends FlinkResourceReconciler<FlinkDeploymen
       cache: CACHES.flinkDeployments,
       finalizer: FINALIZER,
     });
+    this.metrics = new AutoscalerMetrics(deps.signal);
   }
 
   protected override ignored(resource: FlinkDeploymentObject): boolean {
@@ -122,7 +131,49 @@ export class DeploymentReconciler extends FlinkResourceReconciler<FlinkDeploymen
     if (failed && resource.status?.jobStatus?.state !== 'FAILED') {
       return { ...seen, rest, failure: await flink.failure(jobId!) };
     }
-    return { ...seen, rest };
+    const running = jobId !== undefined && rest.jobs.some((j) => j.id === jobId && j.state === 'RUNNING');
+    const autoscaler = running ? await this.observeAutoscaler(resource, flink, jobId) : undefined;
+    return { ...seen, rest, ...(autoscaler ? { autoscaler } : {}) };
+  }
+
+  /**
+   * What the autoscaler and an in-place rescale need of a running job: the autoscaler's stored state, the job's
+   * vertices as Flink runs them and, when one is due, a sample of its metrics.
+   */
+  private async observeAutoscaler(
+    resource: FlinkDeploymentObject,
+    flink: FlinkRestClient,
+    jobId: string,
+  ): Promise<AutoscalerObservation | undefined> {
+    const conf = deploymentConfig(this.deps.operatorConfig(), resource as unknown as Json);
+    const c = autoscalerConfig(conf);
+    const involved = c.enabled || resource.status?.autoscaler !== undefined;
+    if (!involved && conf[OVERRIDES_KEY] === undefined) return undefined;
+    const { namespace, name } = resource.metadata;
+    const seen: AutoscalerObservation = {};
+    if (involved) {
+      const stored = await this.deps.client
+        .get<KubeObject & { data?: Record<string, string> }>(
+          objectPath('v1', 'configmaps', namespace, stateConfigMapName(name)),
+        )
+        .catch((err: unknown) => {
+          if (isNotFound(err)) return undefined;
+          throw err;
+        });
+      if (stored) seen.stored = { data: stored.data ?? {}, resourceVersion: stored.metadata!.resourceVersion! };
+    }
+    const details = await flink.jobDetails(jobId);
+    const view = readJobDetails(details as Json);
+    if (!view) return seen;
+    seen.view = view;
+    const now = Date.now();
+    const reconcileMs = option(conf, OPTIONS.reconcileInterval);
+    const last = seen.stored ? decodeState(seen.stored.data).state.samples.at(-1) : undefined;
+    if (c.enabled && (!last || now - last.time >= reconcileMs / 2)) {
+      const budgetMs = Math.min(10_000, Math.max(1000, reconcileMs / 2));
+      seen.sample = await this.metrics.collect(flink.baseUrl, jobId, details, view, c, budgetMs, now);
+    }
+    return seen;
   }
 
   /**
@@ -230,6 +281,11 @@ export class DeploymentReconciler extends FlinkResourceReconciler<FlinkDeploymen
       case 'delete-snapshots':
         await this.runSnapshotAction(resource, this.flink(namespace, name), action);
         return resource;
+      case 'save-autoscaler-state':
+        await this.saveAutoscalerState(resource, action.data, action.resourceVersion);
+        return resource;
+      case 'rescale-in-place':
+        return this.rescaleInPlace(resource, action);
       case 'stop-job': {
         const deadline = Date.now() + (this.deps.stopTimeoutMs ?? 300_000);
         const path = await this.flink(namespace, name).stop(action, deadline);
@@ -241,6 +297,58 @@ export class DeploymentReconciler extends FlinkResourceReconciler<FlinkDeploymen
           });
         return this.writeStatus(resource, action.statusAfter(path));
       }
+    }
+  }
+
+  /** The autoscaler's ConfigMap, owned by the resource (upstream's labels); a stale resourceVersion is a 409, retried. */
+  private async saveAutoscalerState(
+    resource: FlinkDeploymentObject,
+    data: Record<string, string>,
+    resourceVersion: string | undefined,
+  ): Promise<void> {
+    const { namespace, name, uid } = resource.metadata;
+    const configMap: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name: stateConfigMapName(name),
+        namespace,
+        labels: { component: 'autoscaler', app: name },
+        ownerReferences: [{ apiVersion: 'flink.apache.org/v1beta1', kind: 'FlinkDeployment', name, uid }],
+        ...(resourceVersion ? { resourceVersion } : {}),
+      },
+      data,
+    } as KubeObject;
+    if (resourceVersion)
+      await this.deps.client.replace(objectPath('v1', 'configmaps', namespace, stateConfigMapName(name)), configMap);
+    else await this.deps.client.create(objectPath('v1', 'configmaps', namespace), configMap);
+  }
+
+  /**
+   * Raises each vertex's upper bound to its new parallelism — the lower bound only ever comes down, so the job never
+   * waits for slots it cannot get (upstream NativeFlinkService#scale). Flink refusing is no error: the next pass
+   * upgrades the job instead.
+   */
+  private async rescaleInPlace(
+    resource: FlinkDeploymentObject,
+    action: Extract<Action, { kind: 'rescale-in-place' }>,
+  ): Promise<FlinkDeploymentObject> {
+    const { namespace, name } = resource.metadata;
+    const flink = this.flink(namespace, name);
+    try {
+      const current = await flink.resourceRequirements(action.jobId);
+      for (const [id, p] of Object.entries(action.parallelism)) {
+        const bounds = current[id]?.parallelism;
+        if (!bounds) continue;
+        current[id] = { parallelism: { lowerBound: Math.min(p, bounds.lowerBound), upperBound: p } };
+      }
+      await flink.setResourceRequirements(action.jobId, current);
+      return resource;
+    } catch (err) {
+      if (!(err instanceof FlinkRestError) || this.deps.signal.aborted) throw err;
+      const reason = `Flink refused the new resource requirements: ${err.message}`;
+      await this.event(resource, { type: 'Warning', reason: 'RescaleNotApplied', message: reason });
+      return this.writeStatus(resource, action.statusIfRefused(reason));
     }
   }
 
