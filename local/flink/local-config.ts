@@ -1,5 +1,5 @@
 // How a JobManager pod's Flink configuration (the flink-config-<name> ConfigMap) becomes a local Flink's:
-// every port on a free loopback port, enough slots for the job, example jars and file:// paths mapped into the
+// every port on a free loopback port, example jars and file:// paths mapped into the
 // stack's state directory. Pure: the runner does the I/O.
 import { join } from 'node:path';
 import { isHighAvailabilityEnabled } from '../../api/flink-config.js';
@@ -20,10 +20,15 @@ export interface LocalPlacement {
   filesRoot: string;
   /** The jar that stands in for `local:///opt/flink/examples/...` jars. */
   examplesJar: string;
+  /** The jar that stands in for upstream's autoscaling example image's `/opt/flink/usrlib/autoscaling.jar`. */
+  autoscalingJar: string;
 }
 
 /** Flink's example jars in the image: `local://` as native mode names them, `file://` as standalone mode does. */
 const EXAMPLES_PREFIXES = ['local:///opt/flink/examples/', 'file:///opt/flink/examples/'];
+
+/** Upstream's autoscaling example image's jar (examples/autoscaling/Dockerfile). */
+const AUTOSCALING_JARS = ['local:///opt/flink/usrlib/autoscaling.jar', 'file:///opt/flink/usrlib/autoscaling.jar'];
 
 /** Slots of a local session cluster: the upstream session examples run parallelism 4 and 2 side by side. */
 const SESSION_SLOTS = 8;
@@ -53,14 +58,10 @@ export function localFlinkConfig(
     out['pipeline.jars'] = out['pipeline.classpaths'];
     delete out['pipeline.classpaths'];
   }
-  // A session cluster cannot know its jobs' parallelism in advance (on Kubernetes Flink would ask for more
-  // TaskManagers): its one local TaskManager offers room for a few jobs.
+  // An application cluster's TaskManagers hold the configured slots each, and the launcher starts as many as its job
+  // asks for (TaskManagerPool). A session cluster's one TaskManager offers room for a few jobs.
   const session = out['pipeline.jars'] === undefined;
-  const slots = Math.max(
-    Number(out['taskmanager.numberOfTaskSlots'] ?? 1) || 1,
-    Number(out['parallelism.default'] ?? 1) || 1,
-    session ? SESSION_SLOTS : 1,
-  );
+  const slots = Math.max(Number(out['taskmanager.numberOfTaskSlots'] ?? 1) || 1, session ? SESSION_SLOTS : 1);
   return {
     ...out,
     'rest.port': String(placement.ports.rest),
@@ -88,6 +89,7 @@ export function localFlinkConfig(
  */
 function localPath(value: string, placement: LocalPlacement): string {
   if (EXAMPLES_PREFIXES.some((prefix) => value.startsWith(prefix))) return `file://${placement.examplesJar}`;
+  if (AUTOSCALING_JARS.includes(value)) return `file://${placement.autoscalingJar}`;
   return /^file:/.test(value) ? podPathToLocal(value, placement.filesRoot) : value;
 }
 

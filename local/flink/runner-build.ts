@@ -43,6 +43,8 @@ export interface FlinkRunnerBuild {
   classpath: string;
   /** Our example jobs, a user jar like any other (Maven Central does not serve Flink's own example jars here). */
   examplesJar: string;
+  /** Jobs that answer to upstream's autoscaling example classes, in the jar its image has at /opt/flink/usrlib. */
+  autoscalingJar: string;
 }
 
 export const LAUNCHER_CLASS = 'dev.flinkoperatorts.runner.FlinkLauncher';
@@ -100,6 +102,7 @@ export async function ensureFlinkRunner(
     );
     cpSync(join(project, 'target', 'flink-runner-0.1.0.jar'), join(staging, 'flink-runner.jar'));
     cpSync(join(project, 'target', 'flink-runner-0.1.0-examples.jar'), join(staging, 'flink-examples.jar'));
+    cpSync(join(project, 'target', 'flink-runner-0.1.0-autoscaling.jar'), join(staging, 'autoscaling.jar'));
     rmSync(project, { recursive: true, force: true });
     rmSync(dir, { recursive: true, force: true });
     renameSync(staging, dir);
@@ -115,11 +118,18 @@ export async function ensureFlinkRunner(
 function readBuild(dir: string, line: FlinkLine): FlinkRunnerBuild | undefined {
   const jar = join(dir, 'flink-runner.jar');
   const examplesJar = join(dir, 'flink-examples.jar');
+  const autoscalingJar = join(dir, 'autoscaling.jar');
   const classpathFile = join(dir, 'classpath.txt');
-  if (![jar, examplesJar, classpathFile].every((f) => existsSync(f))) return undefined;
+  if (![jar, examplesJar, autoscalingJar, classpathFile].every((f) => existsSync(f))) return undefined;
   const entries = readFileSync(classpathFile, 'utf8').trim().split(':');
   if (!entries.every((e) => existsSync(e))) return undefined;
-  return { flinkVersion: line.flink, runs: line.runs, classpath: [jar, ...entries].join(':'), examplesJar };
+  return {
+    flinkVersion: line.flink,
+    runs: line.runs,
+    classpath: [jar, ...entries].join(':'),
+    examplesJar,
+    autoscalingJar,
+  };
 }
 
 function sourceDigest(projectDir: string): string {

@@ -225,6 +225,7 @@ export class FlinkRunner {
       ports: { rest: await freePort(), rpc: await freePort() },
       filesRoot: this.filesRoot,
       examplesJar: build.examplesJar,
+      autoscalingJar: build.autoscalingJar,
     });
     writeFileSync(join(dir, 'conf', file), writeFlatFlinkConfig(config));
     const logFile = join(dir, 'flink.log');

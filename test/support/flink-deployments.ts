@@ -243,7 +243,7 @@ export async function runningIds(ns: string, session: string): Promise<string[]>
 interface JobDetails {
   jid: string;
   state: string;
-  vertices: { parallelism: number }[];
+  vertices: { name: string; parallelism: number }[];
 }
 
 export async function jobDetails(url: string, jid: string): Promise<JobDetails> {

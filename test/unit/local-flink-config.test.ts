@@ -7,6 +7,7 @@ const placement = {
   ports: { rest: 20001, rpc: 20002 },
   filesRoot: '/state/files',
   examplesJar: '/cache/flink-examples.jar',
+  autoscalingJar: '/cache/autoscaling.jar',
 };
 
 describe("a JobManager pod's Flink configuration, made local", () => {
@@ -33,8 +34,8 @@ describe("a JobManager pod's Flink configuration, made local", () => {
       'taskmanager.host': '127.0.0.1',
     });
   });
-  it('offers at least as many slots as the parallelism', () =>
-    expect(local['taskmanager.numberOfTaskSlots']).to.equal('4'));
+  it('gives each TaskManager the configured slots (the launcher starts as many as the job asks for)', () =>
+    expect(local['taskmanager.numberOfTaskSlots']).to.equal('2'));
   it("runs the stand-in for Flink's example jars", () =>
     expect(local['pipeline.jars']).to.equal('file:///cache/flink-examples.jar'));
   it('maps a pod path into the state directory, and a path Flink reported from there not twice', () => {

@@ -12,7 +12,6 @@ import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
-import org.apache.flink.core.plugin.PluginUtils;
 import org.apache.flink.runtime.entrypoint.ClusterEntrypoint;
 import org.apache.flink.runtime.jobmanager.JobManagerProcessUtils;
 import org.apache.flink.runtime.jobgraph.SavepointRestoreSettings;
@@ -21,7 +20,6 @@ import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
 import org.apache.flink.runtime.resourcemanager.StandaloneResourceManagerFactory;
 import org.apache.flink.runtime.clusterframework.TaskExecutorProcessSpec;
 import org.apache.flink.runtime.clusterframework.TaskExecutorProcessUtils;
-import org.apache.flink.runtime.taskexecutor.TaskManagerRunner;
 
 import java.io.File;
 import java.lang.reflect.InvocationTargetException;
@@ -40,7 +38,8 @@ import java.util.regex.Pattern;
  *   <li>With {@code pipeline.jars} set: Flink's own application mode, as its Kubernetes application entrypoint runs
  *       it: the main class and arguments from {@code $internal.application.*}, the job id pinned by
  *       {@code $internal.pipeline.job-id}, a restore from {@code execution.savepoint.path}, a failing main shown as a
- *       FAILED job, and the JobManager kept up after the job ends — plus one TaskManager in the same JVM.
+ *       FAILED job, and the JobManager kept up after the job ends — plus TaskManagers in the same JVM, as many as
+ *       its job asks for (TaskManagerPool).
  *   <li>Without: a session cluster (JobManager with its REST API and jar upload, one TaskManager).
  * </ul>
  *
@@ -80,14 +79,13 @@ public final class FlinkLauncher {
                         .build();
         LocalApplicationEntrypoint.configure(conf, program);
 
-        // The TaskManager keeps trying to register until the JobManager's resource manager is up.
-        TaskManagerRunner taskManager =
-                new TaskManagerRunner(
-                        inJvmTaskManager(conf),
-                        PluginUtils.createPluginManagerFromRootFolder(conf),
-                        TaskManagerRunner::createTaskExecutorService);
-        taskManager.start();
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> closeQuietly(taskManager::close), "flink-runner-taskmanager-shutdown"));
+        // A TaskManager keeps trying to register until the JobManager's resource manager is up; more join as the job
+        // asks for slots (a rescale), as pods would on Kubernetes.
+        TaskManagerPool taskManagers =
+                new TaskManagerPool(conf, inJvmTaskManager(conf), conf.get(TaskManagerOptions.NUM_TASK_SLOTS));
+        taskManagers.add();
+        taskManagers.follow(conf.get(RestOptions.PORT));
+        Runtime.getRuntime().addShutdownHook(new Thread(taskManagers::close, "flink-runner-taskmanager-shutdown"));
         System.out.println("flink-runner: application mode, REST on port " + conf.get(RestOptions.PORT));
         System.out.flush();
         ClusterEntrypoint.runClusterEntrypoint(new LocalApplicationEntrypoint(conf, program));

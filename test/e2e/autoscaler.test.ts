@@ -1,0 +1,186 @@
+// The autoscaler on real Flink 2.2.1, as a user of it would watch it: a dry run that only recommends, a scale-up in
+// place when the load rises (the same job, the same JobManager), a Flink that stops answering metrics mid-window
+// and so decides nothing, a reset, a scale-down when the load drops, and turning it off. The load is a file the
+// job reads each second (LoadJob), so the test, not a clock, says when it rises and falls. One job throughout:
+// every step stands on the one before, as on a cluster.
+import { expect } from 'chai';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startFlinkProxy } from '../support/flink-proxy.js';
+import { eventually, kubectl, localStack, runAlone, scratchDir, useStackNamespace } from '../support/stack.js';
+import {
+  apply,
+  events,
+  getDeployment,
+  jobDetails,
+  patchSpec,
+  runningJob,
+  waitForLifecycle,
+  type Deployment,
+} from '../support/flink-deployments.js';
+
+const NAME = 'autoscaled';
+
+function deployment(loadFile: string): Deployment {
+  return {
+    apiVersion: 'flink.apache.org/v1beta1',
+    kind: 'FlinkDeployment',
+    metadata: { name: NAME },
+    spec: {
+      image: 'flink:2.2',
+      flinkVersion: 'v2_2',
+      serviceAccount: 'flink',
+      flinkConfiguration: {
+        'taskmanager.numberOfTaskSlots': '2',
+        'jobmanager.scheduler': 'adaptive',
+        'jobmanager.adaptive-scheduler.executing.cooldown-after-rescaling': '1 s',
+        'jobmanager.adaptive-scheduler.executing.resource-stabilization-timeout': '2 s',
+        'kubernetes.operator.reconcile.interval': '4 s',
+        'job.autoscaler.enabled': 'true',
+        'job.autoscaler.scaling.enabled': 'false',
+        'job.autoscaler.stabilization.interval': '8 s',
+        'job.autoscaler.metrics.window': '16 s',
+        'job.autoscaler.utilization.target': '0.5',
+        'job.autoscaler.catch-up.duration': '0 s',
+        'job.autoscaler.scale-down.interval': '0 s',
+        'job.autoscaler.scale-down.max-factor': '0.9',
+      },
+      jobManager: { resource: { memory: '1g', cpu: 1 } },
+      taskManager: { resource: { memory: '1g', cpu: 1 } },
+      job: {
+        jarURI: 'local:///opt/flink/examples/streaming/LoadJob.jar',
+        entryClass: 'dev.flinkoperatorts.examples.LoadJob',
+        args: ['--load-file', loadFile],
+        parallelism: 1,
+        upgradeMode: 'stateless',
+      },
+    },
+  } as unknown as Deployment;
+}
+
+type Autoscaled = Deployment & {
+  status?: {
+    autoscaler?: {
+      phase?: string;
+      message?: string;
+      vertices?: { name?: string; parallelism?: number; recommended?: number; blockedBy?: string }[];
+    };
+  };
+};
+
+const loadVertex = (d: Autoscaled | undefined) => d?.status?.autoscaler?.vertices?.find((v) => v.name === 'load');
+
+/** The parallelism Flink runs the `load` task at. */
+async function runsAt(job: { url: string; jid: string }): Promise<number> {
+  return (await jobDetails(job.url, job.jid)).vertices.find((v) => v.name === 'load')!.parallelism;
+}
+
+const jobManagerUid = async (ns: string) =>
+  (
+    JSON.parse((await kubectl(['get', 'deployment', NAME, '-n', ns, '-o', 'json'])).stdout) as {
+      metadata: { uid: string };
+    }
+  ).metadata.uid;
+
+const overridesStored = async (ns: string) =>
+  (
+    JSON.parse((await kubectl(['get', 'configmap', `autoscaler-${NAME}`, '-n', ns, '-o', 'json'])).stdout) as {
+      data: Record<string, string>;
+    }
+  ).data.parallelismOverrides;
+
+describe('autoscaler on real Flink 2.2.1', function () {
+  const namespace = useStackNamespace(this);
+  this.timeout(600_000);
+
+  afterEach(async () => {
+    const stack = await localStack();
+    await stack.stopOperator('proxied');
+    if (!stack.operator()?.running()) await stack.startOperator();
+  });
+
+  it('recommends in a dry run, scales up in place under load, decides nothing while Flink withholds metrics, resets, scales down when the load drops, and returns to the spec when turned off', async () => {
+    const ns = namespace();
+    const stack = await localStack();
+    const proxy = await startFlinkProxy(
+      stack.flinkRestOverridesFile,
+      join(await scratchDir('autoscaler-proxy'), 'overrides.json'),
+    );
+    try {
+      await runAlone('proxied', { flinkRestOverrides: proxy.overridesFile });
+      const loadFile = join(await scratchDir('autoscaler'), `${ns}-load`);
+      writeFileSync(loadFile, '3');
+      await apply(ns, deployment(loadFile));
+      await waitForLifecycle(ns, NAME, 'STABLE');
+      const job = await runningJob(ns, NAME);
+      const jm = await jobManagerUid(ns);
+
+      // Dry run: the recommendation is shown, nothing changes.
+      const dry = await eventually(
+        'a dry-run recommendation',
+        async () => {
+          const d = (await getDeployment(ns, NAME)) as Autoscaled;
+          return (loadVertex(d)?.recommended ?? 0) > 1 && d;
+        },
+        120_000,
+      );
+      expect(dry.status?.autoscaler?.phase).to.equal('Recommending');
+      expect(loadVertex(dry)).to.include({ parallelism: 1, blockedBy: 'DryRun' });
+      expect(await runsAt(job)).to.equal(1);
+      expect(await overridesStored(ns)).to.equal('');
+      expect((await events(ns, NAME)).map((e) => e.message)).to.satisfy((m: string[]) =>
+        m.some((x) => x.startsWith('Scaling execution disabled by config')),
+      );
+
+      // Enforced: the same job rescales in place.
+      await patchSpec(ns, NAME, { flinkConfiguration: { 'job.autoscaler.scaling.enabled': 'true' } });
+      const peak = await eventually(
+        'the load task rescaled up',
+        async () => (await runsAt(job)) > 1 && runsAt(job),
+        180_000,
+      );
+      await eventually('the rescale confirmed', async () =>
+        (await events(ns, NAME)).some(
+          (e) => e.reason === 'Scaling' && e.message.startsWith('In-place scaling applied'),
+        ),
+      );
+      expect((await runningJob(ns, NAME)).jid, 'the same job: no restart').to.equal(job.jid);
+      expect(await jobManagerUid(ns), 'the same JobManager: no redeploy').to.equal(jm);
+      const mine = (await getDeployment(ns, NAME))!;
+      expect(mine.spec?.flinkConfiguration, "the user's spec is not rewritten").not.to.have.property(
+        'pipeline.jobvertex-parallelism-overrides',
+      );
+      expect(await overridesStored(ns)).to.match(/^[0-9a-f]{32}:\d+(,[0-9a-f]{32}:\d+)+$/);
+
+      // Flink stops answering metrics mid-window: the cycle runs out of its budget and decides nothing.
+      proxy.hold(/\/subtasks\/metrics/);
+      const blind = await eventually('metrics reported incomplete', async () => {
+        const d = (await getDeployment(ns, NAME)) as Autoscaled;
+        return d?.status?.autoscaler?.phase === 'MetricsIncomplete' && d;
+      });
+      expect(blind.status?.autoscaler?.message).to.contain('budget');
+      proxy.hold(undefined);
+
+      // Reset: state and overrides go, the job returns to its own parallelism — in place.
+      await patchSpec(ns, NAME, { job: { autoscalerResetNonce: 1 } });
+      await eventually('the reset back to parallelism 1', async () => (await runsAt(job)) === 1, 120_000);
+      expect((await events(ns, NAME)).map((e) => e.reason)).to.include('AutoscalerReset');
+
+      // The load is still there: it scales up again; then the load drops and it scales down.
+      await eventually('the load task rescaled up again', async () => (await runsAt(job)) > 1, 180_000);
+      const high = await runsAt(job);
+      writeFileSync(loadFile, '0');
+      await eventually('the load task rescaled down', async () => (await runsAt(job)) < high, 180_000);
+
+      // Off: its state cleared, the job back at the spec's parallelism, still the same job.
+      await patchSpec(ns, NAME, { flinkConfiguration: { 'job.autoscaler.enabled': 'false' } });
+      await eventually('parallelism 1 again', async () => (await runsAt(job)) === 1, 120_000);
+      await eventually('the overrides cleared', async () => (await overridesStored(ns)) === '');
+      expect((await runningJob(ns, NAME)).jid).to.equal(job.jid);
+      expect(peak).to.be.greaterThan(1);
+    } finally {
+      proxy.hold(undefined);
+      await proxy.close();
+    }
+  });
+});
