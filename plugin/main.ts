@@ -4,6 +4,7 @@
 // 2 usage. Each verb is a module of plugin/commands/; what it decides is in api/cli/.
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { autoscaler } from './commands/autoscaler.js';
 import { changeSpec, type SpecVerb } from './commands/change-spec.js';
 import { list } from './commands/list.js';
 import { rollback } from './commands/rollback.js';
@@ -88,6 +89,12 @@ await yargs(hideBin(process.argv))
           'follow changes until it settles where its spec asks: exit 0 on STABLE (or SUSPENDED with its cluster gone, when suspended), 1 on FAILED, ROLLED_BACK or a spec the operator refused',
       }),
     run((session, argv, name) => status(session, name, output(argv), argv.watch === true)),
+  )
+  .command(
+    'autoscaler <name>',
+    "the autoscaler's last decision for the job: per vertex its parallelism, recommendation, rates, band and why",
+    named,
+    run((session, argv, name) => autoscaler(session, name, output(argv))),
   )
   .command('suspend <name>', 'suspend the job (spec.job.state: suspended)', named, specVerb('suspend'))
   .command('resume <name>', 'resume the job (spec.job.state: running)', named, specVerb('resume'))

@@ -4,6 +4,7 @@ export const VERBS = [
   'list',
   'ls',
   'status',
+  'autoscaler',
   'suspend',
   'resume',
   'restart',
@@ -29,7 +30,7 @@ const FLAGS = [
   '-h',
   '--help',
 ];
-const NAMED = ['status', 'suspend', 'resume', 'restart', 'rollback', 'savepoint'];
+const NAMED = ['status', 'autoscaler', 'suspend', 'resume', 'restart', 'rollback', 'savepoint'];
 
 export function completionScript(shell: 'bash' | 'zsh'): string {
   const bash = `# kubectl-flink completion (bash): source <(kubectl flink completion bash)

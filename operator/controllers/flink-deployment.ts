@@ -4,6 +4,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { flinkDeploymentCache, flinkSessionJobCache, jobManagerDeploymentCache } from '../../kube/flink-resources.js';
 import type { ControllerDefinition } from '../runtime/controller.js';
+import { autoscalerGauges } from './autoscaler-gauges.js';
 import { CACHES, DeploymentReconciler } from './deployment-reconciler.js';
 import { specChanged } from './predicates.js';
 import { snapshotsWatch, termDeps, type ControllerOptions } from './resource-reconciler.js';
@@ -31,5 +32,6 @@ export function flinkDeploymentController(options: ControllerOptions): Controlle
       snapshotsWatch('FlinkDeployment'),
     ],
     reconciler: (term) => new DeploymentReconciler(termDeps(term, options)),
+    gauges: autoscalerGauges(CACHES.flinkDeployments),
   };
 }

@@ -46,6 +46,16 @@ export interface ControllerDefinition {
   kind: string;
   watches: WatchSource[];
   reconciler(term: Term): Reconciler;
+  /** Gauges read from its caches when scraped (e.g. what its resources' status says). */
+  gauges?: ControllerGauge[];
+}
+
+/** A gauge whose samples are whatever `read` finds in the caches when scraped: series of objects gone, go. */
+export interface ControllerGauge {
+  name: string;
+  help: string;
+  labelNames: string[];
+  read(objects: (watch: string) => readonly KubernetesObject[]): { labels: Record<string, string>; value: number }[];
 }
 
 export interface RunningController {
@@ -77,8 +87,10 @@ export class ControllerMetrics {
   readonly retries: Counter;
   readonly workSeconds: Histogram;
   private readonly queues = new Map<string, QueueReadings>();
+  private readonly objects = new Map<string, (watch: string) => readonly KubernetesObject[]>();
+  private readonly gauges = new Set<string>();
 
-  constructor(registry: Registry) {
+  constructor(private readonly registry: Registry) {
     const registers = [registry];
     const queues = this.queues;
     this.reconciles = new Counter({
@@ -143,6 +155,31 @@ export class ControllerMetrics {
 
   track(name: string, queue: QueueReadings): void {
     this.queues.set(name, queue);
+  }
+
+  /** A running controller's gauges, each registered once, read from its caches while it runs. */
+  trackGauges(controller: string, gauges: ControllerGauge[], objects: (watch: string) => readonly KubernetesObject[]) {
+    this.objects.set(controller, objects);
+    for (const g of gauges) {
+      if (this.gauges.has(g.name)) continue;
+      this.gauges.add(g.name);
+      const sources = this.objects;
+      new Gauge({
+        name: g.name,
+        help: g.help,
+        labelNames: g.labelNames,
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          const read = sources.get(controller);
+          if (read) for (const sample of g.read(read)) this.set(sample.labels, sample.value);
+        },
+      });
+    }
+  }
+
+  untrackGauges(controller: string): void {
+    this.objects.delete(controller);
   }
 }
 
@@ -210,10 +247,15 @@ export function runController(
     }
   }
   const all = [...caches.values()].flatMap((m) => [...m.values()]);
+  if (def.gauges)
+    metrics.trackGauges(def.name, def.gauges, (watch) =>
+      [...(caches.get(watch)?.values() ?? [])].flatMap((c) => c.list()),
+    );
   queue.start();
   return {
     synced: () => all.every((c) => c.synced()),
     stop: async () => {
+      metrics.untrackGauges(def.name);
       await Promise.all(all.map((c) => c.stop()));
       await queue.stop();
     },

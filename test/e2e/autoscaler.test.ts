@@ -4,8 +4,10 @@
 // job reads each second (LoadJob), so the test, not a clock, says when it rises and falls. One job throughout:
 // every step stands on the one before, as on a cluster.
 import { expect } from 'chai';
+import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { startFlinkProxy } from '../support/flink-proxy.js';
 import { eventually, kubectl, localStack, runAlone, scratchDir, useStackNamespace } from '../support/stack.js';
 import {
@@ -128,6 +130,15 @@ describe('autoscaler on real Flink 2.2.1', function () {
       expect(loadVertex(dry)).to.include({ parallelism: 1, blockedBy: 'DryRun' });
       expect(await runsAt(job)).to.equal(1);
       expect(await overridesStored(ns)).to.equal('');
+      const explained = await promisify(execFile)(stack.binaries.kubectl, ['flink', 'autoscaler', NAME, '-n', ns], {
+        env: {
+          PATH: `${stack.userBinDir()}:${process.env.PATH}`,
+          KUBECONFIG: stack.kubeconfig,
+          HOME: loadFile + '-home',
+        },
+      });
+      expect(explained.stdout).to.match(/^Autoscaler: +Recommending$/m);
+      expect(explained.stdout).to.match(/^load: would rescale 1 → \d+, expected processing rate [\d.]+ \(dry run/m);
       expect((await events(ns, NAME)).map((e) => e.message)).to.satisfy((m: string[]) =>
         m.some((x) => x.startsWith('Scaling execution disabled by config')),
       );
@@ -149,6 +160,13 @@ describe('autoscaler on real Flink 2.2.1', function () {
       const mine = (await getDeployment(ns, NAME))!;
       expect(mine.spec?.flinkConfiguration, "the user's spec is not rewritten").not.to.have.property(
         'pipeline.jobvertex-parallelism-overrides',
+      );
+      const scraped = await (await fetch(`http://127.0.0.1:${stack.operatorHealthPort('proxied')}/metrics`)).text();
+      expect(scraped).to.match(
+        new RegExp(
+          `^flink_operator_autoscaler_vertex\\{namespace="${ns}",resource="${NAME}",vertex="[0-9a-f]{32}",vertex_name="load",metric="TRUE_PROCESSING_RATE"\\} [0-9.]+$`,
+          'm',
+        ),
       );
       expect(await overridesStored(ns)).to.match(/^[0-9a-f]{32}:\d+(,[0-9a-f]{32}:\d+)+$/);
 

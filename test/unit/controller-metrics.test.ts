@@ -2,6 +2,7 @@
 // over from the last reconcile. A reconcile that never ends shows as a growing longest-running time.
 import { expect } from 'chai';
 import { Registry } from 'prom-client';
+import { autoscalerGauges } from '../../operator/controllers/autoscaler-gauges.js';
 import { ControllerMetrics } from '../../operator/runtime/controller.js';
 import { WorkQueue, type Outcome } from '../../operator/work-queue.js';
 
@@ -41,5 +42,29 @@ describe('controller metrics', () => {
     ]) {
       expect(await registry.metrics()).to.include(`# TYPE ${name}`);
     }
+  });
+});
+
+describe('controller gauges read from the caches', () => {
+  it("follow what the resources' status says at scrape time: a vertex that goes, goes from /metrics", async () => {
+    const registry = new Registry();
+    const metrics = new ControllerMetrics(registry);
+    const vertex = (id: string, p: number) => ({ id, name: id, parallelism: p, trueProcessingRate: 12.5 });
+    let vertices = [vertex('a', 2), vertex('b', 4)];
+    const objects = () => [{ metadata: { namespace: 'ns', name: 'job' }, status: { autoscaler: { vertices } } }];
+    metrics.trackGauges('flinkdeployment', autoscalerGauges('flinkdeployments'), objects);
+    const series = async () =>
+      (await registry.metrics()).split('\n').filter((l) => l.startsWith('flink_operator_autoscaler_vertex{'));
+    expect(await series()).to.include(
+      'flink_operator_autoscaler_vertex{namespace="ns",resource="job",vertex="b",vertex_name="b",metric="PARALLELISM"} 4',
+    );
+    expect(await series()).to.have.length(4);
+    vertices = [vertex('a', 3)];
+    expect(await series()).to.deep.equal([
+      'flink_operator_autoscaler_vertex{namespace="ns",resource="job",vertex="a",vertex_name="a",metric="PARALLELISM"} 3',
+      'flink_operator_autoscaler_vertex{namespace="ns",resource="job",vertex="a",vertex_name="a",metric="TRUE_PROCESSING_RATE"} 12.5',
+    ]);
+    metrics.untrackGauges('flinkdeployment');
+    expect(await series()).to.deep.equal([]);
   });
 });
