@@ -1,4 +1,5 @@
 // npm run bench [-- NAME…]: runs the named benchmarks (all when none is named).
+import { benchAutoscaler } from './autoscaler.js';
 import { benchFlink } from './flink.js';
 import { benchImage } from './image.js';
 import { benchObjectStores } from './object-stores.js';
@@ -16,6 +17,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   plugin: benchPlugin,
   image: benchImage,
   'object-stores': benchObjectStores,
+  autoscaler: benchAutoscaler,
 };
 const names = process.argv.slice(2);
 const unknown = names.filter((n) => !(n in benchmarks));

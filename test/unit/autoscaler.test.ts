@@ -3,6 +3,8 @@
 // properties: monotone in demand, within its limits, no scale-down while catching up, no decision on bad data.
 import { expect } from 'chai';
 import fc from 'fast-check';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { parse as parseYaml } from 'yaml';
 import { autoscalerCycle } from '../../api/autoscaler/cycle.js';
 import { decide, type AutoscalerHistory } from '../../api/autoscaler/decide.js';
 import { autoscalerConfig, type AutoscalerConfig } from '../../api/autoscaler/options.js';
@@ -482,6 +484,32 @@ describe('autoscaler: the state ConfigMap', () => {
     expect(data.parallelismOverrides).to.equal('a:2,b:4');
     expect(Buffer.from(data.collectedMetrics!, 'base64').subarray(0, 2)).to.deep.equal(Buffer.from([0x1f, 0x8b]));
     expect(decodeState(data)).to.deep.equal({ state, unread: [] });
+  });
+
+  it("reads upstream's gzip + base64 YAML (Jackson's), infinities included; writes JSON, which YAML readers read", () => {
+    const yaml = [
+      '---',
+      '"2026-12-08T00:00:00Z":',
+      '  vertexMetrics:',
+      '    ab12:',
+      '      LOAD: 0.5',
+      '      OBSERVED_TPR: .inf',
+      '  globalMetrics: {}',
+      '',
+    ].join('\n');
+    const packed = gzipSync(Buffer.from(yaml)).toString('base64');
+    const { state } = decodeState({ collectedMetrics: packed });
+    expect(state.samples).to.deep.equal([
+      { time: T0, vertexMetrics: { ab12: { LOAD: 0.5, OBSERVED_TPR: Infinity } }, globalMetrics: {} },
+    ]);
+    const written = gunzipSync(Buffer.from(encodeState(state).collectedMetrics!, 'base64')).toString();
+    expect(parseYaml(written)).to.deep.equal({
+      '2026-12-08T00:00:00.000Z': {
+        vertexMetrics: { ab12: { LOAD: 0.5, OBSERVED_TPR: 'Infinity' } },
+        globalMetrics: {},
+      },
+    });
+    expect(decodeState(encodeState(state)).state.samples).to.deep.equal(state.samples);
   });
 
   it('reads what upstream wrote, drops a key that does not read, and trims samples to fit a ConfigMap', () => {
