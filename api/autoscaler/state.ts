@@ -35,6 +35,9 @@ const MAX_UNPACKED_BYTES = 20 * 2 ** 20;
 
 export const stateConfigMapName = (resourceName: string): string => `autoscaler-${resourceName}`;
 
+/** Flink's key for per-vertex parallelism, where the autoscaler's overrides reach the job. */
+export const OVERRIDES_KEY = 'pipeline.jobvertex-parallelism-overrides';
+
 /** `a:2,b:4` ↔ {a: 2, b: 4}: the format of `pipeline.jobvertex-parallelism-overrides` and upstream's key. */
 export function parseOverrides(text: string | undefined): Record<string, number> {
   const out: Record<string, number> = {};

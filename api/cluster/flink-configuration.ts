@@ -2,6 +2,7 @@
 // (notes §5.2): operator defaults, the resource's own keys, then what the spec says about image, resources, job
 // and cluster identity. It is what the flink-config-<name> ConfigMap carries to whatever runs Flink.
 import {
+  flattenConfig,
   isBlank,
   isHighAvailabilityEnabled,
   parseMemory,
@@ -9,6 +10,7 @@ import {
   withFallbacks,
   type FlatConfig,
 } from '../flink-config.js';
+import { OVERRIDES_KEY, parseOverrides } from '../autoscaler/state.js';
 import { dialect, type FlinkDialect } from '../flink-versions.js';
 import type { FlinkDeploymentSpec, JobManagerSpec, TaskManagerSpec } from '../types.generated.js';
 import { deploymentConfig } from '../validation/index.js';
@@ -152,7 +154,12 @@ export function jobParallelism(spec: FlinkDeploymentSpec, conf: FlatConfig): num
 export function taskManagerReplicas(spec: FlinkDeploymentSpec, conf: FlatConfig): number {
   const replicas = spec.taskManager?.replicas;
   if (replicas !== undefined && replicas > 0) return replicas;
-  return Math.max(1, Math.ceil(jobParallelism(spec, conf) / taskSlots(conf)));
+  // With parallelism overrides (the autoscaler's), the widest vertex sizes the cluster (upstream FLINK-33812).
+  const overrides = Object.values(
+    parseOverrides(flattenConfig(spec.flinkConfiguration)[OVERRIDES_KEY] ?? conf[OVERRIDES_KEY]),
+  );
+  const parallelism = overrides.length > 0 ? Math.max(...overrides) : jobParallelism(spec, conf);
+  return Math.max(1, Math.ceil(parallelism / taskSlots(conf)));
 }
 
 export type Component = 'jobmanager' | 'taskmanager';

@@ -31,8 +31,7 @@ import { isConflict, isNotFound, objectPath, type KubeObject } from '../../kube/
 import { FlinkRestClient, FlinkRestError, type FlinkVersion } from '../flink-rest.js';
 import { autoscalerConfig } from '../../api/autoscaler/options.js';
 import { readJobDetails } from '../../api/autoscaler/sample.js';
-import { decodeState, stateConfigMapName } from '../../api/autoscaler/state.js';
-import { OVERRIDES_KEY } from '../../api/reconcile/planners/autoscale.js';
+import { decodeState, OVERRIDES_KEY, stateConfigMapName } from '../../api/autoscaler/state.js';
 import { option, OPTIONS } from '../../api/operator-options.js';
 import { AutoscalerMetrics } from './autoscaler-metrics.js';
 import { isHighAvailabilityEnabled } from '../../api/flink-config.js';

@@ -17,6 +17,7 @@ import {
   jobDetails,
   patchSpec,
   runningJob,
+  upstreamDeployment,
   waitForLifecycle,
   type Deployment,
 } from '../support/flink-deployments.js';
@@ -201,4 +202,45 @@ describe('autoscaler on real Flink 2.2.1', function () {
       await proxy.close();
     }
   });
+
+  // Upstream's examples as written, on Flink 2.2.1 (their v1_20 changed to v2_2) and with windows of seconds rather
+  // than minutes: the in-place example scales its map up on the adaptive scheduler; the dynamic one (21 vertices,
+  // the default scheduler) by upgrading its stateless job.
+  for (const [file, name, inPlace] of [
+    ['autoscaling_autoscaling.yaml', 'autoscaling-example', true],
+    ['autoscaling_autoscaling-dynamic.yaml', 'autoscaling-dynamic', false],
+  ] as const) {
+    it(`runs upstream's ${file.replace('autoscaling_', '')} and scales its job ${inPlace ? 'in place' : 'by an upgrade'}`, async () => {
+      const ns = namespace();
+      await apply(
+        ns,
+        upstreamDeployment(file, (d) => {
+          d.spec!.flinkVersion = 'v2_2';
+          d.spec!.image = 'flink:2.2';
+          d.spec!.flinkConfiguration = {
+            ...d.spec!.flinkConfiguration,
+            'job.autoscaler.stabilization.interval': '5 s',
+            'job.autoscaler.metrics.window': '10 s',
+            'jobmanager.adaptive-scheduler.executing.cooldown-after-rescaling': '1 s',
+          };
+        }),
+      );
+      await waitForLifecycle(ns, name, 'STABLE');
+      const job = await runningJob(ns, name);
+      const widest = async (j: { url: string; jid: string }) =>
+        Math.max(...(await jobDetails(j.url, j.jid)).vertices.map((v) => v.parallelism));
+      expect(await widest(job)).to.equal(1);
+      await eventually(
+        'a vertex rescaled up',
+        async () => {
+          const now = await runningJob(ns, name, 5_000).catch(() => undefined);
+          return now !== undefined && (await widest(now)) > 1;
+        },
+        240_000,
+      );
+      const reasons = (await events(ns, name)).map((e) => e.reason);
+      expect(reasons).to.include('ScalingReport');
+      expect((await runningJob(ns, name)).jid === job.jid, 'the same job: rescaled in place').to.equal(inPlace);
+    });
+  }
 });

@@ -3,6 +3,7 @@
 // does not take, is refused, or the scheduler cannot; a dry run, a reset and turning it off.
 import { expect } from 'chai';
 import { encodeState, emptyState } from '../../api/autoscaler/state.js';
+import { taskManagerReplicas } from '../../api/cluster/flink-configuration.js';
 import type { JobView, Sample } from '../../api/autoscaler/sample.js';
 import { FINALIZER, planDeployment, type Action, type Plan } from '../../api/reconcile/plan.js';
 import type { Observation } from '../../api/reconcile/observe.js';
@@ -217,6 +218,14 @@ describe('autoscaler in the reconcile loop', () => {
     const p = plan(user, stable(deployed, { autoscaler: { phase: 'Evaluated' } }), noSample(stored(observation(4))));
     expect(p.events.map((e) => e.reason)).to.include('AutoscalerReset');
     expect(action(p, 'rescale-in-place').parallelism).to.deep.equal({ v1: 2 });
+  });
+
+  it('in standalone mode a rescale is an upgrade, and the widest override sizes the TaskManagers', () => {
+    const user = { ...spec(), mode: 'standalone' };
+    const p = plan(user, stable(user), observation());
+    expect(kinds(p)).to.deep.equal(['save-autoscaler-state', 'stop-job']);
+    const scaled = { ...user, flinkConfiguration: { ...user.flinkConfiguration, [OVERRIDES]: 'a:8,b:2' } };
+    expect(taskManagerReplicas(scaled as never, { 'taskmanager.numberOfTaskSlots': '2' })).to.equal(4);
   });
 
   it('keeps the recorded overrides when the autoscaler could not be observed (no JobManager to ask)', () => {

@@ -9,6 +9,7 @@ import {
   emptyState,
   encodeState,
   formatOverrides,
+  OVERRIDES_KEY,
   parseOverrides,
   type AutoscalerState,
 } from '../../autoscaler/state.js';
@@ -22,8 +23,6 @@ import { withLifecycle, type Plan, type PlanContext } from '../context.js';
 import { reconciledJobState } from '../observe.js';
 import { diffSpecs, type SpecDiff } from '../spec-diff.js';
 import { planSpecChange } from './upgrade.js';
-
-export const OVERRIDES_KEY = 'pipeline.jobvertex-parallelism-overrides';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
