@@ -8,6 +8,11 @@ import { startFlinkCluster, type FlinkCluster } from '../../local/flink/cluster.
 import { ensureFlinkRunner, type FlinkRunnerBuild } from '../../local/flink/runner-build.js';
 import { repoRoot } from '../support/paths.js';
 import { eventually } from '../support/stack.js';
+import { autoscalerConfig } from '../../api/autoscaler/options.js';
+import { readJobDetails } from '../../api/autoscaler/sample.js';
+import type { Json } from '../../api/validation/access.js';
+import { AutoscalerMetrics } from '../../operator/controllers/autoscaler-metrics.js';
+import { FlinkRestClient } from '../../operator/flink-rest.js';
 
 const JOB_ID = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
 
@@ -140,5 +145,76 @@ describe('the Flink runner in application mode', function () {
       'CountingJob was told to fail (--fail-in-main)',
     );
     expect((await fetch(`${cluster.restUrl}/config`)).status).to.equal(200);
+  });
+  it("answers the autoscaler's calls in the shapes it reads, and rescales in place with a TaskManager started for the slots", async () => {
+    const loadFile = join(dir, 'load');
+    writeFileSync(loadFile, '1');
+    const cluster = await start('autoscaled', {
+      'parallelism.default': 1,
+      'taskmanager.numberOfTaskSlots': 1,
+      'jobmanager.scheduler': 'adaptive',
+      'jobmanager.adaptive-scheduler.executing.cooldown-after-rescaling': '1 s',
+      '$internal.application.main': 'dev.flinkoperatorts.examples.LoadJob',
+      '$internal.application.program-args': `--load-file;${loadFile}`,
+    });
+    await runningJob(cluster);
+    const flink = new FlinkRestClient(cluster.restUrl);
+    const details = await flink.jobDetails(JOB_ID);
+    const view = readJobDetails(details as Json)!;
+    expect(
+      view.topology.vertices.map((v) => [v.name, v.parallelism, v.inputs.map((i) => i.shipStrategy)]),
+    ).to.deep.equal([
+      ['Source: records', 1, []],
+      ['load', 1, ['SHUFFLE']],
+      ['Sink: Writer', 1, ['FORWARD']],
+    ]);
+    expect(view.runningSince).to.be.a('number');
+    const config = autoscalerConfig({});
+    // Flink's per-second meters need a few seconds of traffic.
+    const sample = await eventually(
+      'a sample with traffic',
+      async () => {
+        const result = await new AutoscalerMetrics().collect(
+          cluster.restUrl,
+          JOB_ID,
+          await flink.jobDetails(JOB_ID),
+          view,
+          config,
+          10_000,
+          Date.now(),
+        );
+        if ('incomplete' in result) throw new Error(result.incomplete);
+        const source = result.sample.vertexMetrics[view.topology.vertices[0]!.id]!;
+        return (source.NUM_RECORDS_IN_PER_SECOND ?? 0) > 0 && result.sample;
+      },
+      30_000,
+    );
+    const [source, load] = view.topology.vertices.map((v) => sample.vertexMetrics[v.id]!);
+    expect(source!.NUM_RECORDS_IN, 'a FLIP-27 source counts its input in Source__… metrics').to.be.greaterThan(0);
+    expect(load!.LOAD, 'a load of 1 on one subtask keeps it busy').to.be.greaterThan(0.5);
+    expect(load!.NUM_RECORDS_IN).to.be.greaterThan(0);
+    expect(sample.globalMetrics.NUM_TASK_SLOTS_USED).to.equal(1);
+    expect(sample.globalMetrics.HEAP_MAX_USAGE_RATIO).to.be.within(0, 1);
+
+    const loadId = view.topology.vertices[1]!.id;
+    const requirements = await flink.resourceRequirements(JOB_ID);
+    expect(requirements[loadId]).to.deep.equal({ parallelism: { lowerBound: 1, upperBound: 1 } });
+    await flink.setResourceRequirements(JOB_ID, {
+      ...requirements,
+      [loadId]: { parallelism: { lowerBound: 1, upperBound: 2 } },
+    });
+    const rescaled = await eventually(
+      'the load task at parallelism 2',
+      async () => {
+        const now = await job(cluster);
+        return (
+          now.state === 'RUNNING' && now.vertices[1]!.parallelism === 2 && now.vertices[1]!.status === 'RUNNING' && now
+        );
+      },
+      90_000,
+    );
+    expect(rescaled.jid, 'the same job').to.equal(JOB_ID);
+    const slots = await getJson<{ 'slots-total': number; taskmanagers: number }>(`${cluster.restUrl}/overview`);
+    expect(slots, 'a second TaskManager for the second slot').to.include({ 'slots-total': 2, taskmanagers: 2 });
   });
 });
