@@ -1,43 +1,13 @@
 // One autoscaler cycle of a running job, pure (reference §1.1, §1.4): the new sample joins the window — which
 // restarts when the job restarted, its parallelism changed, a counter went backwards or a sample was incomplete —
 // and once the window is full the decision is taken. Returns the state to keep, the status to show and the events.
-import type { AUTOSCALER_PHASES } from '../schema/flink-resources.js';
+import type { AutoscalerStatus, AutoscalerVertexStatus } from '../types.generated.js';
 import { decide, type BlockedBy, type Decision, type DecisionEvent, type VertexDecision } from './decide.js';
 import type { AutoscalerConfig } from './options.js';
 import type { JobView, Sample, SampleResult } from './sample.js';
 import type { AutoscalerState } from './state.js';
 
-export interface AutoscalerVertexStatus {
-  id: string;
-  name: string;
-  parallelism: number;
-  recommended?: number;
-  busyRatio?: number;
-  trueProcessingRate?: number;
-  targetRate?: number;
-  catchUpRate?: number;
-  lag?: number;
-  scaleUpThreshold?: number;
-  scaleDownThreshold?: number;
-  expectedProcessingRate?: number;
-  maxParallelism?: number;
-  partitions?: number;
-  unaligned?: number;
-  blockedBy?: BlockedBy;
-  blockedUntil?: string;
-}
-
-export type AutoscalerPhase = (typeof AUTOSCALER_PHASES)[number];
-
-export interface AutoscalerStatus {
-  phase: AutoscalerPhase;
-  message: string;
-  lastEvaluationTime?: string;
-  windowFullAt?: string;
-  vertices?: AutoscalerVertexStatus[];
-  /** The last dry-run recommendation reported (vid:p,…) and when, so that it is not repeated every cycle. */
-  reported?: { parallelism: string; time: string };
-}
+type AutoscalerPhase = NonNullable<AutoscalerStatus['phase']>;
 
 export interface CycleInput {
   state: AutoscalerState;
@@ -45,7 +15,7 @@ export interface CycleInput {
   /** The sample, or why there is none (a collection that failed or ran out of its budget). */
   sample: SampleResult;
   /** The status the last cycle wrote (its last dry-run report). */
-  previous?: { reported?: { parallelism?: string; time?: string } };
+  previous?: Pick<AutoscalerStatus, 'reported'>;
   config: AutoscalerConfig;
   now: number;
 }

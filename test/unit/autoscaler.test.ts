@@ -86,16 +86,19 @@ function decideFor(vs: VertexLoad[], over: Record<string, string> = {}, history 
 const vertex = (d: ReturnType<typeof decideFor>, id: string) => d.vertices.find((v) => v.id === id)!;
 
 describe('autoscaler: the decision', () => {
-  const hashed = [{ id: 'src', shipStrategy: 'REBALANCE' }].map((i) => ({ ...i, shipStrategy: 'HASH' }));
-
-  it('scales a keyed vertex at 50 % busy down by half at a 100 % target (upstream testParallelismScaling)', () => {
-    const d = decideFor(
+  const hashed = [{ id: 'src', shipStrategy: 'HASH' }];
+  /** Upstream's example A: a keyed map at parallelism 10, 50 % busy, target rate 50, no catch-up. */
+  const halfBusyKeyedMap = (target: string) =>
+    decideFor(
       [
         { id: 'src', p: 1, rate: 50, busy: 0.5 },
         { id: 'map', p: 10, rate: 50, busy: 0.5, inputs: hashed },
       ],
-      { 'utilization.target': '1.0', 'catch-up.duration': '0', 'scale-down.interval': '0' },
+      { 'utilization.target': target, 'catch-up.duration': '0', 'scale-down.interval': '0' },
     );
+
+  it('scales a keyed vertex at 50 % busy down by half at a 100 % target (upstream testParallelismScaling)', () => {
+    const d = halfBusyKeyedMap('1.0');
     const map = vertex(d, 'map');
     expect(map.evaluation.trueProcessingRate).to.equal(100);
     expect(map.evaluation.scaleUpThreshold).to.equal(50);
@@ -106,13 +109,7 @@ describe('autoscaler: the decision', () => {
   });
 
   it('at an 80 % target aligns 7 up to 8 (a divisor of 720) but leaves a vertex inside its band alone', () => {
-    const d = decideFor(
-      [
-        { id: 'src', p: 1, rate: 50, busy: 0.5 },
-        { id: 'map', p: 10, rate: 50, busy: 0.5, inputs: hashed },
-      ],
-      { 'utilization.target': '0.8', 'catch-up.duration': '0', 'scale-down.interval': '0' },
-    );
+    const d = halfBusyKeyedMap('0.8');
     const map = vertex(d, 'map');
     expect([map.unaligned, map.recommended]).to.deep.equal([7, 8]);
     expect(map.outside).to.equal(undefined);
