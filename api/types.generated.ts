@@ -436,6 +436,7 @@ export interface AutoscalerVertexStatus {
     | "Ineffective"
     | "MemoryPressure"
     | "DryRun"
+    | "ExcludedPeriod"
     | "Excluded"
     | "AtLimit"
     | "NoProcessingRate"

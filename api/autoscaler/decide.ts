@@ -3,6 +3,7 @@
 // and why it does or does not act — pure and replayable: the same inputs give the same decision.
 import type { AUTOSCALER_BLOCKS } from '../schema/flink-resources.js';
 import { capacity, evaluate, type Evaluation, type VertexEvaluation } from './evaluate.js';
+import { excludedPeriod } from './excluded-periods.js';
 import type { AutoscalerConfig } from './options.js';
 import { isSource, type Sample, type Topology, type VertexInfo } from './sample.js';
 
@@ -106,17 +107,28 @@ export function decide(
     (v) =>
       `{ Vertex ID ${v.id} | Parallelism ${v.parallelism} -> ${v.recommended} | Processing capacity ${fixed(v.evaluation.trueProcessingRate)} -> ${fixed(v.expectedProcessingRate ?? NaN)} | Target data rate ${fixed(v.evaluation.targetRate)}}`,
   );
-  if (!c.scalingEnabled) {
-    for (const v of changed) v.blockedBy = 'DryRun';
+  // Recommend only: a dry run, or a period in which the user wants no rescale.
+  const period = excludedPeriod(c.excludedPeriods, now);
+  const held = !c.scalingEnabled
+    ? { blockedBy: 'DryRun' as const, by: 'job.autoscaler.scaling.enabled:false', why: 'Dry run' }
+    : period
+      ? {
+          blockedBy: 'ExcludedPeriod' as const,
+          by: `job.autoscaler.excluded.periods:${period}`,
+          why: `Excluded period ${period}`,
+        }
+      : undefined;
+  if (held) {
+    for (const v of changed) v.blockedBy = held.blockedBy;
     events.push({
       type: 'Normal',
       reason: 'ScalingReport',
-      message: `Scaling execution disabled by config job.autoscaler.scaling.enabled:false, recommended parallelism change: ${report.join('')}`,
+      message: `Scaling execution disabled by config ${held.by}, recommended parallelism change: ${report.join('')}`,
     });
     return {
       ...base,
       outcome: 'recommend',
-      message: `Dry run: would rescale ${changed.map((v) => `${v.name} ${v.parallelism} → ${v.recommended}`).join(', ')}`,
+      message: `${held.why}: would rescale ${changed.map((v) => `${v.name} ${v.parallelism} → ${v.recommended}`).join(', ')}`,
       history: { ...history, delayedScaleDown: delayed },
     };
   }

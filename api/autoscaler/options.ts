@@ -2,6 +2,7 @@
 // older `kubernetes.operator.job.autoscaler.*` name, and may be set per resource or operator-wide. `acted` says
 // whether this operator acts on it yet; admission warns about the keys it reads but does not act on.
 import type { FlatConfig } from '../flink-config.js';
+import { excludedPeriodsProblem } from './excluded-periods.js';
 import { duration, flag, integer, option, text, type OperatorOption, type OptionBase } from '../operator-options.js';
 
 type AutoscalerOption<T> = OperatorOption<T> & { acted: boolean };
@@ -211,12 +212,20 @@ export const AUTOSCALER_OPTIONS = {
     shownDefault: '30 min',
     description: 'A repeated recommendation event is emitted at most this often.',
   }),
-  excludedPeriods: words({
-    name: 'excluded.periods',
-    defaultValue: undefined,
-    acted: false,
-    description: 'Periods (cron or HH:mm:ss-HH:mm:ss, ;-separated) with no scaling.',
-  }),
+  excludedPeriods: named<string | undefined>(
+    {
+      name: 'excluded.periods',
+      defaultValue: undefined,
+      shownDefault: '(none)',
+      description:
+        'Periods with no rescale, only recommendations: `;`-separated daily HH:mm:ss-HH:mm:ss windows and Quartz cron expressions (UTC).',
+    },
+    (o) => ({
+      ...o,
+      parse: (t) => (excludedPeriodsProblem(t) ? undefined : t),
+      expects: '`;`-separated HH:mm:ss-HH:mm:ss windows or cron expressions',
+    }),
+  ),
   excludedVertices: words({
     name: 'vertex.exclude.ids',
     defaultValue: undefined,

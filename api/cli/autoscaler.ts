@@ -26,6 +26,8 @@ export function vertexReason(v: AutoscalerVertexStatus, now: number): string {
       return `scale-down ${to} waits until ${since(v.blockedUntil, now)} (scale-down.interval)`;
     case 'DryRun':
       return `would rescale ${to} (dry run: job.autoscaler.scaling.enabled is false)`;
+    case 'ExcludedPeriod':
+      return `would rescale ${to} (now is in one of job.autoscaler.excluded.periods)`;
     case 'Ineffective':
       return `the last scale-up did not raise its processing rate: ${to} is blocked`;
     case 'AtLimit':

@@ -222,6 +222,7 @@ export const AUTOSCALER_BLOCKS = [
   'Ineffective', // the last scale-up did not raise its processing rate (and blocking is on)
   'MemoryPressure', // the TaskManagers' GC time or heap use is over its threshold
   'DryRun', // scaling.enabled is false: recommendations only
+  'ExcludedPeriod', // now is in one of excluded.periods: recommendations only
   'Excluded', // vertex.exclude.ids, or the vertex finished
   'AtLimit', // outside the band, but its limits or alignment leave its parallelism as it is
   'NoProcessingRate', // no processing rate could be measured

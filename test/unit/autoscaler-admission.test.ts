@@ -47,6 +47,11 @@ describe('admission: the autoscaler', () => {
       { ...on, 'job.autoscaler.scaling.key-group.partitions.adjust.mode': 'SOMETIMES' },
       'spec.flinkConfiguration["job.autoscaler.scaling.key-group.partitions.adjust.mode"]: "SOMETIMES" is not one of EVENLY_SPREAD, MAXIMIZE_UTILISATION: the autoscaler reads job.autoscaler.scaling.key-group.partitions.adjust.mode as one',
     ],
+    [
+      'an excluded period that does not read',
+      { ...on, 'job.autoscaler.excluded.periods': '09:00-17:00' },
+      'spec.flinkConfiguration["job.autoscaler.excluded.periods"]: "09:00-17:00" is not `;`-separated HH:mm:ss-HH:mm:ss windows or cron expressions: the autoscaler reads job.autoscaler.excluded.periods as one',
+    ],
   ];
   for (const [what, conf, message] of rows)
     it(`refuses ${what}`, () =>

@@ -230,6 +230,27 @@ describe('autoscaler: the decision', () => {
     expect(dry.events[0]!.message).to.match(/^Scaling execution disabled by config/);
   });
 
+  it('recommends without scaling in an excluded period: a daily window across midnight, or a cron expression', () => {
+    const load = [{ id: 'src', p: 4, rate: 1000, busy: 1, lag: 60_000, lagRate: 200, partitions: 24 }];
+    const night = Date.parse('2026-12-08T23:30:00Z');
+    const held = decideFor(load, { 'excluded.periods': '09:00:00-10:00:00;22:00:00-06:00:00' }, noHistory(), night);
+    expect(held.outcome).to.equal('recommend');
+    expect(vertex(held, 'src')).to.include({ recommended: 8, blockedBy: 'ExcludedPeriod' });
+    expect(held.events[0]!.message).to.match(
+      /^Scaling execution disabled by config job.autoscaler.excluded.periods:22:00:00-06:00:00, recommended/,
+    );
+    const weekday = Date.parse('2026-12-08T14:00:00Z'); // a Tuesday
+    expect(decideFor(load, { 'excluded.periods': '* * 9-17 ? * MON-FRI' }, noHistory(), weekday).outcome).to.equal(
+      'recommend',
+    );
+    expect(decideFor(load, { 'excluded.periods': '* * 9-17 ? * SAT,SUN' }, noHistory(), weekday).outcome).to.equal(
+      'scale',
+    );
+    expect(decideFor(load, { 'excluded.periods': '22:00:00-06:00:00' }, noHistory(), weekday).outcome).to.equal(
+      'scale',
+    );
+  });
+
   it('does not scale under memory pressure', () => {
     const vs = [{ id: 'src', p: 4, rate: 1000, busy: 1, lag: 60_000, lagRate: 200 }];
     const samples = windowOf(vs);
