@@ -55,6 +55,7 @@ export function autoscalerCycle(input: CycleInput): CycleResult {
     },
   });
 
+  state.tracking = measuredRestarts(state, view);
   if (!sameRun(state.samples[0], view)) state.samples = [];
   if ('incomplete' in input.sample) {
     state.samples = [];
@@ -90,7 +91,13 @@ export function autoscalerCycle(input: CycleInput): CycleResult {
   const firstKept = state.samples.findLastIndex((s) => s.time <= now - c.metricsWindow);
   state.samples = state.samples.slice(Math.max(0, firstKept));
 
-  const decision = decide(view.topology, state.samples, state.history, c, now);
+  const decision = decide(
+    view.topology,
+    state.samples,
+    state.history,
+    { ...c, restartTime: restartTime(state, c) },
+    now,
+  );
   state.history = decision.history;
   const reported = reportOf(decision, input.previous, c, now);
   const status: AutoscalerStatus = {
@@ -103,7 +110,27 @@ export function autoscalerCycle(input: CycleInput): CycleResult {
   if (!decision.rescale) return { state, status, events: reported.events };
   state.overrides = decision.rescale;
   state.samples = [];
+  state.tracking = [...state.tracking, { time: now }].slice(-c.historyMaxCount);
   return { state, status, events: decision.events, rescale: decision.rescale };
+}
+
+/**
+ * Restart-time tracking (upstream ScalingTracking, FLINK-30593): the last rescale took from its decision until the
+ * job ran again, once every vertex runs at what was decided.
+ */
+function measuredRestarts(state: AutoscalerState, view: JobView): AutoscalerState['tracking'] {
+  const last = state.tracking.at(-1);
+  if (!last || last.restartDuration !== undefined || view.runningSince === undefined) return state.tracking;
+  const applied = view.topology.vertices.every((v) => (state.overrides[v.id] ?? v.parallelism) === v.parallelism);
+  if (!applied || view.runningSince < last.time) return state.tracking;
+  return [...state.tracking.slice(0, -1), { ...last, restartDuration: view.runningSince - last.time }];
+}
+
+/** restart.time, or with tracking on the longest restart measured, at most restart.time-tracking.limit. */
+function restartTime(state: AutoscalerState, c: AutoscalerConfig): number {
+  const measured = state.tracking.flatMap((r) => (r.restartDuration === undefined ? [] : [r.restartDuration]));
+  if (!c.restartTimeTracking || measured.length === 0) return c.restartTime;
+  return Math.min(Math.max(...measured), c.restartTimeTrackingLimit);
 }
 
 /** The window belongs to this run of the job: same vertices at the same parallelism, not restarted since. */

@@ -118,14 +118,12 @@ export const AUTOSCALER_OPTIONS = {
   restartTimeTracking: on({
     name: 'restart.time-tracking.enabled',
     defaultValue: false,
-    acted: false,
     description: 'Use the observed restart times instead of restart.time.',
   }),
   restartTimeTrackingLimit: dur({
     name: 'restart.time-tracking.limit',
     defaultValue: 15 * 60_000,
     shownDefault: '15 min',
-    acted: false,
     description: 'The most an observed restart time counts for.',
   }),
   scaleDownInterval: dur({

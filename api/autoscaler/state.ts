@@ -14,17 +14,21 @@ export interface AutoscalerState {
   history: AutoscalerHistory;
   /** Vertex id → the parallelism the autoscaler set. */
   overrides: Record<string, number>;
+  /** Each rescale (epoch ms) and, once measured, how long the job took to run again at it (ms). */
+  tracking: { time: number; restartDuration?: number }[];
 }
 
 export const emptyState = (): AutoscalerState => ({
   samples: [],
   history: { scalingHistory: {}, delayedScaleDown: {} },
   overrides: {},
+  tracking: [],
 });
 
 export const KEYS = {
   collectedMetrics: 'collectedMetrics',
   scalingHistory: 'scalingHistory',
+  scalingTracking: 'scalingTracking',
   parallelismOverrides: 'parallelismOverrides',
   delayedScaleDown: 'delayedScaleDown',
 } as const;
@@ -86,6 +90,15 @@ function instant(key: unknown): number {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** A duration as Jackson writes one (decimal seconds) or as ISO-8601 (`PT12.5S`), in ms. */
+function seconds(value: unknown): number | undefined {
+  if (typeof value === 'number') return value * 1000;
+  const iso8601 = typeof value === 'string' ? /^PT(?:(\d+)H)?(?:(\d+)M)?(?:([\d.]+)S)?$/.exec(value) : null;
+  if (iso8601) return ((Number(iso8601[1] ?? 0) * 60 + Number(iso8601[2] ?? 0)) * 60 + Number(iso8601[3] ?? 0)) * 1000;
+  const n = typeof value === 'string' ? Number(value) : NaN;
+  return Number.isFinite(n) ? n * 1000 : undefined;
+}
+
 export function encodeState(state: AutoscalerState): Record<string, string> {
   const history = Object.fromEntries(
     Object.entries(state.history.scalingHistory).map(([vid, entries]) => [
@@ -104,8 +117,17 @@ export function encodeState(state: AutoscalerState): Record<string, string> {
       ]),
     ),
   };
+  const tracking = {
+    scalingRecords: Object.fromEntries(
+      state.tracking.map((r) => [
+        iso(r.time),
+        r.restartDuration === undefined ? {} : { restartDuration: r.restartDuration / 1000 },
+      ]),
+    ),
+  };
   const data: Record<string, string> = {
     [KEYS.scalingHistory]: pack(history),
+    [KEYS.scalingTracking]: pack(tracking),
     [KEYS.parallelismOverrides]: formatOverrides(state.overrides),
     [KEYS.delayedScaleDown]: stringify(delayed),
   };
@@ -155,6 +177,15 @@ export function decodeState(data: Record<string, string> | undefined): { state: 
     for (const [vid, entries] of Object.entries(map))
       history[vid] = Object.fromEntries(Object.entries(entries ?? {}).map(([time, s]) => [instant(time), s]));
     state.history.scalingHistory = history;
+  });
+  read(KEYS.scalingTracking, (t) => {
+    const doc = (unpack(t) ?? {}) as { scalingRecords?: Record<string, { restartDuration?: unknown } | null> };
+    state.tracking = Object.entries(doc.scalingRecords ?? {})
+      .map(([time, r]) => {
+        const restartDuration = seconds(r?.restartDuration);
+        return { time: instant(time), ...(restartDuration !== undefined ? { restartDuration } : {}) };
+      })
+      .sort((a, b) => a.time - b.time);
   });
   read(KEYS.delayedScaleDown, (t) => {
     const doc = (parse(t) ?? {}) as {

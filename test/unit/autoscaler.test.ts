@@ -466,6 +466,27 @@ describe('autoscaler: samples and the window', () => {
     expect(s.status.windowFullAt).to.equal(new Date(T0 - 10_000 + 3 * MIN).toISOString());
   });
 
+  it('measures how long a rescale took to run, and with tracking on sizes the restart term by it', () => {
+    const rescaledAt = T0 - 10 * MIN;
+    const after = readJobDetails(details({}, rescaledAt + 40_000))!;
+    const state = { ...emptyState(), overrides: { a: 1, b: 2 }, tracking: [{ time: rescaledAt }] };
+    const cycle = (s: typeof state) =>
+      autoscalerCycle({ state: s, view: after, sample: { sample: sampleAt(T0, 0) }, config: cycleConfig, now: T0 });
+    expect(cycle(state).state.tracking).to.deep.equal([{ time: rescaledAt, restartDuration: 40_000 }]);
+    expect(
+      cycle({ ...state, overrides: { a: 1, b: 4 } }).state.tracking,
+      'not measured before every vertex runs at what was decided',
+    ).to.deep.equal([{ time: rescaledAt }]);
+    // A shorter measured restart than restart.time's 5 min asks for less catch-up capacity.
+    const lagging = [{ id: 'src', p: 4, rate: 1000, busy: 1, lag: 60_000, lagRate: 200 }];
+    const fiveMinutes = { 'catch-up.duration': '5 min' };
+    const tracked = { ...config({ ...fiveMinutes, 'restart.time-tracking.enabled': 'true' }), restartTime: 40_000 };
+    const withTracking = vertex(decide(topologyOf(lagging), windowOf(lagging), noHistory(), tracked, T0), 'src');
+    expect([withTracking.recommended, vertex(decideFor(lagging, fiveMinutes), 'src').recommended]).to.deep.equal([
+      9, 13,
+    ]);
+  });
+
   it('drops a window from before a restart or a parallelism change', () => {
     const state = { ...emptyState(), samples: [sampleAt(T0 - 40 * MIN, 0)] };
     const r = autoscalerCycle({ state, view, sample: { sample: sampleAt(T0, 10) }, config: cycleConfig, now: T0 });
@@ -491,6 +512,7 @@ describe('autoscaler: the state ConfigMap', () => {
         },
       },
       overrides: { b: 4, a: 2 },
+      tracking: [{ time: T0 - MIN, restartDuration: 12_500 }, { time: T0 }],
     };
     const data = encodeState(state);
     expect(Object.keys(data).sort()).to.deep.equal([
@@ -498,6 +520,7 @@ describe('autoscaler: the state ConfigMap', () => {
       'delayedScaleDown',
       'parallelismOverrides',
       'scalingHistory',
+      'scalingTracking',
     ]);
     expect(data.parallelismOverrides).to.equal('a:2,b:4');
     expect(Buffer.from(data.collectedMetrics!, 'base64').subarray(0, 2)).to.deep.equal(Buffer.from([0x1f, 0x8b]));
