@@ -228,6 +228,16 @@ describe('autoscaler in the reconcile loop', () => {
     expect(taskManagerReplicas(scaled as never, { 'taskmanager.numberOfTaskSlots': '2' })).to.equal(4);
   });
 
+  it('a cycle that fails is an AutoscalerError event, and the reconcile goes on', () => {
+    const user = spec();
+    const broken = observation();
+    broken.autoscaler!.view = { ...view(2), topology: null as never };
+    const p = plan(user, stable(user), broken);
+    expect(p.events.map((e) => e.reason)).to.deep.equal(['AutoscalerError']);
+    expect(p.events[0]!.message).to.match(/^Autoscaler cycle failed: /);
+    expect(p.status.lifecycleState).to.equal('STABLE');
+  });
+
   it('keeps the recorded overrides when the autoscaler could not be observed (no JobManager to ask)', () => {
     const deployed = spec({ [OVERRIDES]: 'v1:4' });
     const { autoscaler: _, ...o } = observation();

@@ -52,17 +52,26 @@ export function applyAutoscaler(ctx: PlanContext, last: SpecEnvelope | undefined
     ctx.status = rescale ? { ...rest, autoscaler: { rescale } } : rest;
     ctx.events.push({ type: 'Normal', reason: 'AutoscalerReset', message: 'Autoscaler state and overrides reset' });
   } else if (last && seen.view && seen.sample && runsRecorded(ctx, last, state, c) && !rescale) {
-    const result = autoscalerCycle({
-      state,
-      view: seen.view,
-      sample: seen.sample,
-      config: c,
-      now: ctx.now,
-      ...(previous ? { previous } : {}),
-    });
-    state = result.state;
-    ctx.status = { ...rest, autoscaler: result.status };
-    ctx.events.push(...result.events);
+    // A cycle that fails (a bug, a sample no one foresaw) is an event, never a stuck resource (upstream likewise).
+    try {
+      const result = autoscalerCycle({
+        state,
+        view: seen.view,
+        sample: seen.sample,
+        config: c,
+        now: ctx.now,
+        ...(previous ? { previous } : {}),
+      });
+      state = result.state;
+      ctx.status = { ...rest, autoscaler: result.status };
+      ctx.events.push(...result.events);
+    } catch (err) {
+      ctx.events.push({
+        type: 'Warning',
+        reason: 'AutoscalerError',
+        message: `Autoscaler cycle failed: ${(err as Error).message}`,
+      });
+    }
   }
   const data = encodeState(state);
   if (seen.stored ? !sameData(seen.stored.data, data) : hasContent(state))
