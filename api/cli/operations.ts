@@ -1,10 +1,12 @@
 // What each `kubectl flink` verb decides, without I/O: which resource a name means, the merge patch a verb makes on
 // `.spec` (never on status), the spec a rollback writes back, and how a savepoint is asked for.
+import { autoscalerConfig } from '../autoscaler/options.js';
+import { OVERRIDES_KEY } from '../autoscaler/state.js';
 import { readSpecEnvelope } from '../spec-envelope.js';
 import { newSnapshotResource } from '../reconcile/state-snapshot.js';
 import { asObject, asString, type Json } from '../validation/access.js';
 import { option, OPTIONS } from '../operator-options.js';
-import { effectiveConfig, type FlatConfig } from '../flink-config.js';
+import { effectiveConfig, flattenConfig, type FlatConfig } from '../flink-config.js';
 import type { JsonValue } from '../kubernetes-types.js';
 
 export type FlinkKind = 'FlinkDeployment' | 'FlinkSessionJob';
@@ -99,9 +101,22 @@ export function rollbackPlan(resource: Json): RollbackPlan {
   // The recorded spec carries the job state the operator was in; running or suspended stays the user's choice.
   const job = asObject(spec.job);
   if (job) job.state = asObject(asObject(resource.spec)?.job)?.state ?? 'running';
+  keepOwnOverrides(spec, asObject(resource.spec) ?? {});
   const changedPaths = diffPaths(asObject(resource.spec) ?? {}, spec, 'spec');
   if (changedPaths.length === 0) return { refused: `${what} already runs its last stable spec: nothing to roll back` };
   return { spec, changedPaths };
+}
+
+/**
+ * The parallelism overrides the autoscaler merged into the recorded spec are its own, not the user's: a rollback
+ * writes back the user's (or none), or the user's spec would pin what the autoscaler chose.
+ */
+function keepOwnOverrides(spec: Json, current: Json): void {
+  const conf = asObject(spec.flinkConfiguration);
+  if (!conf || !autoscalerConfig(flattenConfig(conf)).enabled) return;
+  const own = flattenConfig(current.flinkConfiguration)[OVERRIDES_KEY];
+  if (own === undefined) delete conf[OVERRIDES_KEY];
+  else conf[OVERRIDES_KEY] = own;
 }
 
 /** The paths where two JSON values differ, leaf by leaf (arrays compared whole). */

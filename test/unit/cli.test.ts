@@ -102,6 +102,33 @@ describe('kubectl flink: what a verb decides', () => {
     expect(diffPaths({ a: { 'x.y': 1 } }, { a: { 'x.y': 2 } }, 'spec')).to.deep.equal(['spec.a["x.y"]']);
   });
 
+  it("rollback leaves out the parallelism overrides the autoscaler merged into the stable spec, keeping the user's own", () => {
+    const autoscaled = (overrides?: string) => ({
+      'job.autoscaler.enabled': 'true',
+      ...(overrides ? { 'pipeline.jobvertex-parallelism-overrides': overrides } : {}),
+    });
+    const status = {
+      reconciliationStatus: {
+        lastStableSpec: writeSpecEnvelope({
+          spec: {
+            flinkVersion: 'v2_2',
+            mode: 'native',
+            job: job({ parallelism: 2 }),
+            flinkConfiguration: autoscaled('a:4,b:4'),
+          },
+          apiVersion: 'flink.apache.org/v1beta1',
+          firstDeployment: false,
+        }),
+      },
+    };
+    const plan = rollbackPlan(deployment({ job: job({ parallelism: 3 }), flinkConfiguration: autoscaled() }, status));
+    expect(plan).to.deep.include({ changedPaths: ['spec.job.parallelism'] });
+    const mine = rollbackPlan(
+      deployment({ job: job({ parallelism: 3 }), flinkConfiguration: autoscaled('a:1') }, status),
+    );
+    expect(mine).to.have.nested.property('spec.flinkConfiguration').that.deep.equals(autoscaled('a:1'));
+  });
+
   it('a savepoint is a FlinkStateSnapshot owned by the job, as the operator makes for a manual trigger, or the nonce where the resource turned snapshot resources off', () => {
     expect(savepointRequest(deployment(), {}, NOW)).to.deep.equal({
       snapshot: {

@@ -108,8 +108,11 @@ export function withOverrides(spec: Json, overrides: Record<string, number>, c: 
   const own = parseOverrides(configOf(spec)[OVERRIDES_KEY]);
   const merged = { ...own };
   for (const [id, p] of Object.entries(overrides)) if (!(excluded.has(id) && id in own)) merged[id] = p;
-  const conf = { ...flattenConfig(spec.flinkConfiguration), [OVERRIDES_KEY]: formatOverrides(merged) };
-  return { ...spec, flinkConfiguration: conf };
+  // The user's configuration keeps its shape (nested or flat): only the one key is set.
+  return {
+    ...spec,
+    flinkConfiguration: { ...asObject(spec.flinkConfiguration), [OVERRIDES_KEY]: formatOverrides(merged) },
+  };
 }
 
 function sameData(a: Record<string, string>, b: Record<string, string>): boolean {
