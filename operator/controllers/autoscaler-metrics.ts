@@ -50,7 +50,9 @@ export class AutoscalerMetrics {
         if (!names) {
           names = (await flink.vertexMetrics(jobId, v.id)).map((m) => m.id);
           if (this.names.size > NAME_CACHE_LIMIT) this.names.clear();
-          if (!isSource(v)) this.names.set(key, names);
+          // Flink lists nothing until its metric fetcher has first reached the TaskManagers: a list without the
+          // busy time is asked for again, never kept (kept, it starved every later cycle of that vertex's metrics).
+          if (!isSource(v) && names.includes('busyTimeMsPerSecond')) this.names.set(key, names);
         }
         const found = sourcePartitions(names);
         if (found) partitions[v.id] = found;

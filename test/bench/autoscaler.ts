@@ -2,104 +2,31 @@
 // that answers as Flink 2.2.1 does (a stand-in: a thousand cycles of a real JobManager are not what is measured),
 // the operator CPU it costs per autoscaled resource and minute (one cycle per reconcile interval, default 1 min),
 // and what a Flink that stalls does to it: the cycle ends at its budget, with no decision.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { autoscalerConfig } from '../../api/autoscaler/options.js';
 import { readJobDetails, type Sample } from '../../api/autoscaler/sample.js';
 import { emptyState, encodeState } from '../../api/autoscaler/state.js';
 import { FINALIZER, planDeployment } from '../../api/reconcile/plan.js';
 import { writeSpecEnvelope } from '../../api/spec-envelope.js';
 import { AutoscalerMetrics } from '../../operator/controllers/autoscaler-metrics.js';
+import { fakeFlink, JOB, jobDetails } from '../support/autoscaled-flink.js';
 import { Report } from './report.js';
 
 const VERTICES = 20;
-const JOB = 'f'.repeat(32);
-const ids = Array.from({ length: VERTICES }, (_, i) => i.toString(16).padStart(32, '0'));
-
-/** A chain of 20 vertices: a source, then keyed stages, each at parallelism 4, as `GET /jobs/:id` shapes it. */
-function jobDetails(records: number) {
-  return {
-    jid: JOB,
-    name: 'bench',
-    state: 'RUNNING',
-    timestamps: { RUNNING: Date.now() - 3_600_000 },
-    vertices: ids.map((id, i) => ({
-      id,
-      name: i === 0 ? 'Source: events' : `stage-${i}`,
-      maxParallelism: 128,
-      parallelism: 4,
-      status: 'RUNNING',
-      metrics: {
-        'read-records': i === 0 ? 0 : records,
-        'read-records-complete': true,
-        'write-records': records,
-        'write-records-complete': true,
-        'accumulated-busy-time': records / 10,
-      },
-    })),
-    plan: {
-      jid: JOB,
-      nodes: ids.map((id, i) => ({
-        id,
-        ...(i > 0 ? { inputs: [{ num: 0, id: ids[i - 1], ship_strategy: 'HASH' }] } : {}),
-      })),
-    },
-  };
-}
-
-const SOURCE_METRICS = [
-  'Source__events.numRecordsInPerSecond',
-  'Source__events.numRecordsIn',
-  'Source__events.pendingRecords',
-];
-const COMMON = ['busyTimeMsPerSecond', 'backPressuredTimeMsPerSecond', 'numRecordsInPerSecond', 'idleTimeMsPerSecond'];
-
-/** Answers the autoscaler's calls as Flink 2.2.1's REST API does; `delayMs` before each answer. */
-async function fakeFlink(delayMs: () => number): Promise<{ server: Server; url: string; calls: () => number }> {
-  let calls = 0;
-  let records = 0;
-  const server = createServer((req, res) => {
-    calls++;
-    const url = new URL(req.url ?? '/', 'http://x');
-    const answer = (body: unknown) =>
-      setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body)), delayMs());
-    const vertex = /^\/jobs\/\w+\/vertices\/(\w+)\/subtasks\/metrics$/.exec(url.pathname);
-    if (url.pathname === `/jobs/${JOB}`) return answer(jobDetails((records += 60_000)));
-    if (vertex) {
-      const names = vertex[1] === ids[0] ? [...COMMON, ...SOURCE_METRICS] : COMMON;
-      const get = url.searchParams.get('get');
-      if (!get) return answer(names.map((id) => ({ id })));
-      return answer(get.split(',').map((id) => ({ id, min: 100, max: 900, avg: 500, sum: 2000, skew: 80 })));
-    }
-    if (url.pathname === '/jobmanager/metrics')
-      return answer([
-        { id: 'taskSlotsTotal', value: '8' },
-        { id: 'taskSlotsAvailable', value: '4' },
-      ]);
-    if (url.pathname === '/taskmanagers/metrics')
-      return answer(
-        (url.searchParams.get('get') ?? '').split(',').map((id) => ({ id, min: 1, max: 2e8, avg: 1e8, sum: 2e8 })),
-      );
-    res.writeHead(404).end();
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, calls: () => calls };
-}
 
 export async function benchAutoscaler(): Promise<void> {
   const report = new Report('Autoscaler: one cycle of a 20-vertex job');
   const c = autoscalerConfig({ 'job.autoscaler.enabled': 'true' });
-  const view = readJobDetails(jobDetails(0))!;
+  const view = readJobDetails(jobDetails(VERTICES, 0))!;
 
   // Collection: calls and time per cycle.
-  const fast = await fakeFlink(() => 0);
+  const fast = await fakeFlink({ vertices: VERTICES });
   const metrics = new AutoscalerMetrics();
   const cycles = 50;
   let sample: Sample | undefined;
   const callsBefore = fast.calls();
   const started = performance.now();
   for (let i = 0; i < cycles; i++) {
-    const result = await metrics.collect(fast.url, JOB, jobDetails(i), view, c, 10_000, Date.now());
+    const result = await metrics.collect(fast.url, JOB, jobDetails(VERTICES, i), view, c, 10_000, Date.now());
     if ('sample' in result) sample = result.sample;
   }
   report.add('autoscaler.collect.time', (performance.now() - started) / cycles, 'ms/cycle');
@@ -161,21 +88,20 @@ export async function benchAutoscaler(): Promise<void> {
   // CPU of a whole cycle (collection and planning), one per resource per reconcile interval (1 min by default).
   const cpuBefore = process.cpuUsage();
   for (let i = 0; i < cycles; i++) {
-    await metrics.collect(fast.url, JOB, jobDetails(i), view, c, 10_000, Date.now());
+    await metrics.collect(fast.url, JOB, jobDetails(VERTICES, i), view, c, 10_000, Date.now());
     planOnce();
   }
   const cpu = process.cpuUsage(cpuBefore);
   report.add('autoscaler.cpu.per-resource', (cpu.user + cpu.system) / 1000 / cycles, 'ms/min');
-  fast.server.close();
+  fast.close();
 
   // A Flink that stalls: each answer takes 2 s; the cycle's budget is 3 s. It ends there, deciding nothing.
-  const slow = await fakeFlink(() => 2000);
+  const slow = await fakeFlink({ vertices: VERTICES, delayMs: 2000 });
   const budgetMs = 3000;
   const slowStarted = performance.now();
-  const stalled = await metrics.collect(slow.url, JOB, jobDetails(1), view, c, budgetMs, Date.now());
+  const stalled = await metrics.collect(slow.url, JOB, jobDetails(VERTICES, 1), view, c, budgetMs, Date.now());
   const slowMs = performance.now() - slowStarted;
-  slow.server.closeAllConnections();
-  slow.server.close();
+  slow.close();
   if (!('incomplete' in stalled)) throw new Error('a stalled Flink produced a sample');
   report.add('autoscaler.stalled-flink.cycle', slowMs, 'ms');
   report.add('autoscaler.stalled-flink.budget', budgetMs, 'ms');

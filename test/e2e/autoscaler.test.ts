@@ -234,7 +234,10 @@ describe('autoscaler on real Flink 2.2.1', function () {
         'a vertex rescaled up',
         async () => {
           const now = await runningJob(ns, name, 5_000).catch(() => undefined);
-          return now !== undefined && (await widest(now)) > 1;
+          if (now !== undefined && (await widest(now)) > 1) return true;
+          // What the autoscaler says, for the message should this time out.
+          const autoscaler = ((await getDeployment(ns, name)) as Autoscaled | undefined)?.status?.autoscaler;
+          throw new Error(`${autoscaler?.phase}: ${autoscaler?.message}`);
         },
         240_000,
       );
