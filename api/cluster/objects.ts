@@ -2,6 +2,7 @@
 // the JobManager Deployment `<name>` owned by the FlinkDeployment, and what hangs off it — the `flink-config-<name>`
 // ConfigMap, the `<name>-rest` and (without HA) `<name>` Services and, in standalone mode, the TaskManager
 // Deployment — owned by the JobManager Deployment, so deleting it takes the whole cluster along.
+import { OVERRIDES_KEY } from '../autoscaler/state.js';
 import { isHighAvailabilityEnabled, parseQuantity, type FlatConfig } from '../flink-config.js';
 import { deriveProcessMemory } from '../flink-memory.js';
 import { dialect } from '../flink-versions.js';
@@ -22,6 +23,11 @@ import {
 export { REST_PORT } from './flink-configuration.js';
 
 export const GENERATION_ANNOTATION = 'flinkdeployment.flink.apache.org/generation';
+/**
+ * The parallelism overrides a JobManager was deployed with, when it has any: an autoscaler rescale by upgrade
+ * redeploys without a new generation, and only these tell its JobManager from the one before.
+ */
+export const OVERRIDES_ANNOTATION = 'flinkdeployment.flink.apache.org/parallelism-overrides';
 export const MAIN_CONTAINER = 'flink-main-container';
 const CONFIG_VOLUME = 'flink-config-volume';
 const CONF_DIR = '/opt/flink/conf';
@@ -107,7 +113,10 @@ export function clusterObjects(input: ClusterInputs): ClusterObjects {
     kind: 'Deployment',
     metadata: {
       ...meta(name, jmLabels),
-      annotations: { [GENERATION_ANNOTATION]: String(input.generation) },
+      annotations: {
+        [GENERATION_ANNOTATION]: String(input.generation),
+        ...(conf[OVERRIDES_KEY] ? { [OVERRIDES_ANNOTATION]: conf[OVERRIDES_KEY] } : {}),
+      },
       ownerReferences: [
         {
           apiVersion: API_VERSION,

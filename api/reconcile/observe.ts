@@ -1,7 +1,9 @@
 // What the operator saw — the JobManager Deployment and Flink's REST API — folded into the status, as upstream's
 // observers do (notes §6.2): JobManager deployment status, job status, stability, the Running condition.
 import type { JobView, SampleResult } from '../autoscaler/sample.js';
-import { GENERATION_ANNOTATION } from '../cluster/objects.js';
+import { OVERRIDES_KEY } from '../autoscaler/state.js';
+import { GENERATION_ANNOTATION, OVERRIDES_ANNOTATION } from '../cluster/objects.js';
+import { flattenConfig } from '../flink-config.js';
 import { lastReconciledSpec, writeSpecEnvelope } from '../spec-envelope.js';
 import type { Condition, FlinkDeploymentStatus, JobStatus } from '../types.generated.js';
 import { asObject } from '../validation/access.js';
@@ -31,7 +33,14 @@ export interface ReplicaFailure {
 export type JobManagerObservation =
   | { phase: 'absent' }
   | { phase: 'deleting' }
-  | { phase: 'present'; generation: number | undefined; available: boolean; replicaFailure?: ReplicaFailure };
+  | {
+      phase: 'present';
+      generation: number | undefined;
+      /** The parallelism overrides it was deployed with ('' for none). */
+      overrides?: string;
+      available: boolean;
+      replicaFailure?: ReplicaFailure;
+    };
 
 /** The JobManager Deployment as the planner needs it: there or not, the generation it was made for, its pods. */
 export function observeJobManagerDeployment(
@@ -52,6 +61,7 @@ export function observeJobManagerDeployment(
   return {
     phase: 'present',
     generation: Number.isFinite(generation) ? generation : undefined,
+    overrides: deployment.metadata?.annotations?.[OVERRIDES_ANNOTATION] ?? '',
     available: (deployment.status?.availableReplicas ?? 0) > 0,
     ...(failure
       ? {
@@ -258,20 +268,20 @@ export function observeStatus(
   };
 
   // Upgrade already happened but was not recorded (a restart between deploying and recording it): the
-  // JobManager carries the generation the UPGRADING status was written for.
+  // JobManager carries the generation the UPGRADING status was written for — and the parallelism overrides, which an
+  // autoscaler rescale changes without a new generation.
   const jm = seen.jobManager;
+  const upgrading = rs.state === 'UPGRADING' ? lastReconciledSpec(status) : undefined;
   if (
-    rs.state === 'UPGRADING' &&
+    upgrading &&
     jm.phase === 'present' &&
     jm.generation !== undefined &&
     jm.generation === status.observedGeneration &&
+    (jm.overrides ?? '') === (flattenConfig(asObject(upgrading.spec)?.flinkConfiguration)[OVERRIDES_KEY] ?? '') &&
     reconciledState !== 'running'
   ) {
-    const envelope = lastReconciledSpec(status);
-    if (envelope) {
-      rs.state = 'DEPLOYED';
-      rs.lastReconciledSpec = recordedSpec(envelope, 'running');
-    }
+    rs.state = 'DEPLOYED';
+    rs.lastReconciledSpec = recordedSpec(upgrading, 'running');
   }
 
   if (jm.phase !== 'present') {

@@ -193,6 +193,20 @@ describe('autoscaler in the reconcile loop', () => {
     expect(p.events.find((e) => e.reason === 'SpecChanged')?.message).to.contain(OVERRIDES);
   });
 
+  it('an upgrade with new overrides redeploys, though the generation is the same; a JobManager that has them is it', () => {
+    const user = spec({ 'jobmanager.scheduler': 'default' }, { upgradeMode: 'stateless' });
+    const first = plan(user, stable(user), observation());
+    expect(first.status.reconciliationStatus?.state).to.equal('UPGRADING');
+    const withJobManager = (overrides: string) => ({
+      ...noSample(stored(observation(2))),
+      jobManager: { phase: 'present' as const, generation: 1, overrides, available: true },
+    });
+    // The JobManager still there is the one from before the rescale: it goes, and the new spec is deployed.
+    expect(kinds(plan(user, first.status, withJobManager('')))).to.deep.equal(['delete-cluster']);
+    // One that carries the new overrides was deployed for them (a restart between deploying and recording it).
+    expect(plan(user, first.status, withJobManager('v1:4')).status.reconciliationStatus?.state).to.equal('DEPLOYED');
+  });
+
   it('a dry run recommends and changes nothing', () => {
     const user = spec({ 'job.autoscaler.scaling.enabled': 'false' });
     const p = plan(user, stable(user), observation());

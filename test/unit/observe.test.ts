@@ -2,7 +2,7 @@
 // a missing ServiceAccount, a quota, Pod Security) or containers that cannot run (a crash loop, an image that cannot
 // be pulled) surfaced as upstream's DeploymentFailedException does it.
 import { expect } from 'chai';
-import { GENERATION_ANNOTATION } from '../../api/cluster/objects.js';
+import { GENERATION_ANNOTATION, OVERRIDES_ANNOTATION } from '../../api/cluster/objects.js';
 import {
   containerFailure,
   crashLogWanted,
@@ -23,7 +23,7 @@ const failedCreate = {
 };
 
 describe('observing the JobManager Deployment', () => {
-  it('reads absence, deletion, the generation it was made for and availability', () => {
+  it('reads absence, deletion, the generation and parallelism overrides it was made for, and availability', () => {
     expect(observeJobManagerDeployment(undefined)).to.deep.equal({ phase: 'absent' });
     expect(observeJobManagerDeployment({ metadata: { deletionTimestamp: '2026-01-01T00:00:00Z' } })).to.deep.equal({
       phase: 'deleting',
@@ -33,7 +33,12 @@ describe('observing the JobManager Deployment', () => {
         metadata: { annotations: { [GENERATION_ANNOTATION]: '3' } },
         status: { availableReplicas: 1 },
       }),
-    ).to.deep.equal({ phase: 'present', generation: 3, available: true });
+    ).to.deep.equal({ phase: 'present', generation: 3, overrides: '', available: true });
+    expect(
+      observeJobManagerDeployment({
+        metadata: { annotations: { [GENERATION_ANNOTATION]: '3', [OVERRIDES_ANNOTATION]: 'ab:2' } },
+      }),
+    ).to.deep.include({ generation: 3, overrides: 'ab:2' });
   });
 
   it('reads a ReplicaFailure condition that is True, and ignores one that is False', () => {
