@@ -406,7 +406,7 @@ describe('autoscaler: samples and the window', () => {
     'scale-down.interval': '0',
     'utilization.max': '0.8',
   });
-  const sampleAt = (time: number, records: number, busy = 0.9): Sample => ({
+  const sampleAt = (time: number, records: number, busy = 0.9, busyTime = 1): Sample => ({
     time,
     globalMetrics: {},
     vertexMetrics: {
@@ -418,7 +418,13 @@ describe('autoscaler: samples and the window', () => {
         LAG: 0,
         PARALLELISM: 1,
       },
-      b: { LOAD: busy, NUM_RECORDS_IN: records, NUM_RECORDS_OUT: records, ACCUMULATED_BUSY_TIME: 1, PARALLELISM: 2 },
+      b: {
+        LOAD: busy,
+        NUM_RECORDS_IN: records,
+        NUM_RECORDS_OUT: records,
+        ACCUMULATED_BUSY_TIME: busyTime,
+        PARALLELISM: 2,
+      },
     },
   });
 
@@ -428,7 +434,7 @@ describe('autoscaler: samples and the window', () => {
       const r = autoscalerCycle({
         state,
         view,
-        sample: { sample: sampleAt(time, records) },
+        sample: { sample: sampleAt(time, records, 0.9, 1000 - records / 100) },
         config: cycleConfig,
         now: time,
       });
@@ -440,6 +446,9 @@ describe('autoscaler: samples and the window', () => {
     expect(run(T0 + 1.5 * MIN, 10).status).to.include({ phase: 'CollectingMetrics' });
     expect(state.samples).to.have.length(1);
     run(T0 + 2.5 * MIN, 30_000);
+    expect(state.samples, 'accumulated busy time that dips (as Flink 2.2 reports it) keeps the window').to.have.length(
+      2,
+    );
     const decided = run(T0 + 3.5 * MIN, 60_000);
     expect(decided.status.phase).to.equal('Rescaling');
     expect(decided.rescale).to.deep.equal({ a: 1, b: 3 });
