@@ -355,7 +355,14 @@ export interface AutoscalerStatus {
   /**
    * Where the autoscaler is with the running job.
    */
-  phase?: "Stabilizing" | "CollectingMetrics" | "MetricsIncomplete" | "Evaluated" | "Recommending" | "Rescaling";
+  phase?:
+    | "Stabilizing"
+    | "CollectingMetrics"
+    | "MetricsIncomplete"
+    | "Evaluated"
+    | "Recommending"
+    | "Rescaling"
+    | "RescaleIgnored";
   /**
    * What it last decided, or why it decided nothing.
    */

@@ -215,6 +215,7 @@ export const AUTOSCALER_PHASES = [
   'Evaluated',
   'Recommending',
   'Rescaling',
+  'RescaleIgnored',
 ] as const;
 export const AUTOSCALER_BLOCKS = [
   'WithinBand', // its processing rate is inside the utilisation band: nothing to do

@@ -207,6 +207,19 @@ describe('autoscaler in the reconcile loop', () => {
     expect(plan(user, first.status, withJobManager('v1:4')).status.reconciliationStatus?.state).to.equal('DEPLOYED');
   });
 
+  it('when Flink does not run the overrides it was deployed with (FLINK-38770), says so once and decides nothing more', () => {
+    const deployed = spec({ [OVERRIDES]: 'v1:4' });
+    const ignored = stored(observation(2));
+    const p = plan(spec(), stable(deployed), ignored);
+    expect(p.status.autoscaler?.phase).to.equal('RescaleIgnored');
+    expect(p.status.autoscaler?.message).to.match(
+      /^Flink does not run the parallelism overrides .*\(Source: 2, not 4\)/,
+    );
+    expect(p.events.map((e) => e.reason)).to.deep.equal(['RescaleNotApplied']);
+    expect(kinds(p), 'no rescale, no restart').to.deep.equal([]);
+    expect(plan(spec(), p.status, ignored).events, 'said once').to.deep.equal([]);
+  });
+
   it('a dry run recommends and changes nothing', () => {
     const user = spec({ 'job.autoscaler.scaling.enabled': 'false' });
     const p = plan(user, stable(user), observation());

@@ -4,6 +4,7 @@
 // and otherwise (or when it does not take in time) by one upgrade in the job's upgrade mode.
 import { autoscalerCycle } from '../../autoscaler/cycle.js';
 import { autoscalerConfig, type AutoscalerConfig } from '../../autoscaler/options.js';
+import type { JobView } from '../../autoscaler/sample.js';
 import {
   decodeState,
   emptyState,
@@ -51,20 +52,30 @@ export function applyAutoscaler(ctx: PlanContext, last: SpecEnvelope | undefined
     state = emptyState();
     ctx.status = rescale ? { ...rest, autoscaler: { rescale } } : rest;
     ctx.events.push({ type: 'Normal', reason: 'AutoscalerReset', message: 'Autoscaler state and overrides reset' });
-  } else if (last && seen.view && seen.sample && runsRecorded(ctx, last, state, c) && !rescale) {
+  } else if (last && seen.view && runsRecorded(ctx, last, state, c) && !rescale) {
     // A cycle that fails (a bug, a sample no one foresaw) is an event, never a stuck resource (upstream likewise).
     try {
-      const result = autoscalerCycle({
-        state,
-        view: seen.view,
-        sample: seen.sample,
-        config: c,
-        now: ctx.now,
-        ...(previous ? { previous } : {}),
-      });
-      state = result.state;
-      ctx.status = { ...rest, autoscaler: result.status };
-      ctx.events.push(...result.events);
+      const ignored = ignoredBy(seen.view, state);
+      if (ignored) {
+        // Flink runs other parallelisms than the overrides it was deployed with (Flink 2.x application mode ignores
+        // them on a restart, FLINK-38770): deciding again would restart the job again, for nothing. Said once.
+        const message = `Flink does not run the parallelism overrides it was deployed with (${ignored}); no rescale until the autoscaler is reset. With jobmanager.scheduler: adaptive the job is rescaled in place (Flink 2.x application mode ignores the overrides on a restart, FLINK-38770)`;
+        if (previous?.phase !== 'RescaleIgnored')
+          ctx.events.push({ type: 'Warning', reason: 'RescaleNotApplied', message });
+        ctx.status = { ...rest, autoscaler: { phase: 'RescaleIgnored', message } };
+      } else if (seen.sample) {
+        const result = autoscalerCycle({
+          state,
+          view: seen.view,
+          sample: seen.sample,
+          config: c,
+          now: ctx.now,
+          ...(previous ? { previous } : {}),
+        });
+        state = result.state;
+        ctx.status = { ...rest, autoscaler: result.status };
+        ctx.events.push(...result.events);
+      }
     } catch (err) {
       ctx.events.push({
         type: 'Warning',
@@ -77,6 +88,16 @@ export function applyAutoscaler(ctx: PlanContext, last: SpecEnvelope | undefined
   if (seen.stored ? !sameData(seen.stored.data, data) : hasContent(state))
     ctx.actions.push({ kind: 'save-autoscaler-state', data, resourceVersion: seen.stored?.resourceVersion });
   ctx.spec = withOverrides(ctx.spec, state.overrides, c);
+}
+
+/** The vertices Flink runs at other parallelisms than the overrides, as `name: runs → asked`, if any. */
+function ignoredBy(view: JobView, state: AutoscalerState): string | undefined {
+  const off = view.topology.vertices.filter(
+    (v) => state.overrides[v.id] !== undefined && state.overrides[v.id] !== v.parallelism,
+  );
+  return off.length > 0
+    ? off.map((v) => `${v.name}: ${v.parallelism}, not ${state.overrides[v.id]}`).join('; ')
+    : undefined;
 }
 
 /** The job runs the recorded spec, stably: what a cycle's samples describe. */
