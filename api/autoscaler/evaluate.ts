@@ -75,8 +75,11 @@ export function evaluate(topology: Topology, samples: Sample[], c: AutoscalerCon
       c.busyTimeAggregator === 'AVG'
         ? rate(samples, v.id, 'ACCUMULATED_BUSY_TIME') / 1000 / v.parallelism
         : average(samples, v.id, 'LOAD').value;
-    const perSecond = average(samples, v.id, 'NUM_RECORDS_IN_PER_SECOND');
-    const tprInput = c.busyTimeAggregator !== 'AVG' && perSecond.count > 0 ? perSecond.value : inputRate;
+    // The records/s behind the processing rate: the window's counter rate, as upstream 1.15 has it. Upstream main
+    // (FLINK-39306) takes Flink's per-second meter instead, which averages a minute: in a window that starts sooner
+    // after a (re)start — an in-place rescale restarts the tasks — it reads low, and on the runner that made a job
+    // whose load had dropped to nothing scale from 13 to 68.
+    const tprInput = inputRate;
     let tpr = tprInput === 0 ? Infinity : tprInput / load;
     const lag = isSource(v) ? (last.vertexMetrics[v.id]?.LAG ?? 0) : 0;
     if (isSource(v)) {
