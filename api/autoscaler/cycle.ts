@@ -5,7 +5,7 @@ import type { AutoscalerStatus, AutoscalerVertexStatus } from '../types.generate
 import { decide, type BlockedBy, type Decision, type DecisionEvent, type VertexDecision } from './decide.js';
 import type { AutoscalerConfig } from './options.js';
 import type { JobView, Sample, SampleResult } from './sample.js';
-import type { AutoscalerState } from './state.js';
+import { decodeState, type AutoscalerState } from './state.js';
 
 type AutoscalerPhase = NonNullable<AutoscalerStatus['phase']>;
 
@@ -210,4 +210,21 @@ function vertexStatus(v: VertexDecision): AutoscalerVertexStatus {
   if (v.blockedBy) out.blockedBy = v.blockedBy;
   if (v.blockedUntil !== undefined) out.blockedUntil = iso(v.blockedUntil);
   return out;
+}
+
+/**
+ * Whether a running job is due a sample, and the budget its collection gets: one sample per half reconcile interval
+ * at most (reconciles come sooner while anything else settles), collected within min(10 s, that half, ≥ 1 s).
+ */
+export function sampleSchedule(
+  stored: Record<string, string> | undefined,
+  c: Pick<AutoscalerConfig, 'enabled'>,
+  reconcileMs: number,
+  now: number,
+): { due: boolean; budgetMs: number } {
+  const last = stored ? decodeState(stored).state.samples.at(-1) : undefined;
+  return {
+    due: c.enabled && (!last || now - last.time >= reconcileMs / 2),
+    budgetMs: Math.min(10_000, Math.max(1000, reconcileMs / 2)),
+  };
 }

@@ -31,7 +31,8 @@ import { isConflict, isNotFound, objectPath, type KubeObject } from '../../kube/
 import { FlinkRestClient, FlinkRestError, type FlinkVersion } from '../flink-rest.js';
 import { autoscalerConfig } from '../../api/autoscaler/options.js';
 import { readJobDetails } from '../../api/autoscaler/sample.js';
-import { decodeState, OVERRIDES_KEY, stateConfigMapName } from '../../api/autoscaler/state.js';
+import { sampleSchedule } from '../../api/autoscaler/cycle.js';
+import { OVERRIDES_KEY, stateConfigMapName } from '../../api/autoscaler/state.js';
 import { option, OPTIONS } from '../../api/operator-options.js';
 import { AutoscalerMetrics } from './autoscaler-metrics.js';
 import { isHighAvailabilityEnabled } from '../../api/flink-config.js';
@@ -166,12 +167,8 @@ export class DeploymentReconciler extends FlinkResourceReconciler<FlinkDeploymen
     if (!view) return seen;
     seen.view = view;
     const now = Date.now();
-    const reconcileMs = option(conf, OPTIONS.reconcileInterval);
-    const last = seen.stored ? decodeState(seen.stored.data).state.samples.at(-1) : undefined;
-    if (c.enabled && (!last || now - last.time >= reconcileMs / 2)) {
-      const budgetMs = Math.min(10_000, Math.max(1000, reconcileMs / 2));
-      seen.sample = await this.metrics.collect(flink.baseUrl, jobId, details, view, c, budgetMs, now);
-    }
+    const { due, budgetMs } = sampleSchedule(seen.stored?.data, c, option(conf, OPTIONS.reconcileInterval), now);
+    if (due) seen.sample = await this.metrics.collect(flink.baseUrl, jobId, details, view, c, budgetMs, now);
     return seen;
   }
 

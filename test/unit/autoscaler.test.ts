@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { parse as parseYaml } from 'yaml';
-import { autoscalerCycle } from '../../api/autoscaler/cycle.js';
+import { autoscalerCycle, sampleSchedule } from '../../api/autoscaler/cycle.js';
 import { decide, type AutoscalerHistory } from '../../api/autoscaler/decide.js';
 import { autoscalerConfig, type AutoscalerConfig } from '../../api/autoscaler/options.js';
 import {
@@ -494,6 +494,17 @@ describe('autoscaler: samples and the window', () => {
     expect([withTracking.recommended, vertex(decideFor(lagging, fiveMinutes), 'src').recommended]).to.deep.equal([
       9, 13,
     ]);
+  });
+
+  it('samples a running job at most once per half reconcile interval, within a budget of that half (1–10 s)', () => {
+    const stored = encodeState({ ...emptyState(), samples: [sampleAt(T0, 0)] });
+    const on = { enabled: true };
+    expect(sampleSchedule(undefined, on, MIN, T0)).to.deep.equal({ due: true, budgetMs: 10_000 });
+    expect(sampleSchedule(stored, on, MIN, T0 + 29_000).due).to.equal(false);
+    expect(sampleSchedule(stored, on, MIN, T0 + 30_000).due).to.equal(true);
+    expect(sampleSchedule(stored, { enabled: false }, MIN, T0 + MIN).due).to.equal(false);
+    expect(sampleSchedule(stored, on, 4_000, T0).budgetMs).to.equal(2_000);
+    expect(sampleSchedule(stored, on, 1_000, T0).budgetMs).to.equal(1_000);
   });
 
   it('drops a window from before a restart or a parallelism change', () => {
